@@ -1,0 +1,105 @@
+"""Configuration: pydantic schemas, TOML files, ``--set key=value`` overrides.
+
+Precedence, lowest first: the schema's defaults < a TOML file < explicit command-line flags < ``--set``.
+Unknown keys are rejected with the list of valid ones; the resolved config is written beside the outputs.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pydantic
+import tomli_w
+
+from lawful.core.io import atomic_write_bytes
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+class Config(pydantic.BaseModel):
+    """Base class of every lawful config: unknown keys are an error, assignments are validated."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ConfigError(ValueError):
+    """A config key or value is wrong; the message names it and what was expected."""
+
+
+def parse_value(text: str) -> Any:
+    """Parse the right-hand side of ``key=value`` as a TOML value, falling back to a plain string.
+
+    ``1`` -> int, ``0.18`` -> float, ``inf`` -> float, ``true`` -> bool, ``[1, 2]`` -> list, ``omelyan`` -> str.
+    """
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_sets(items: list[str] | None) -> dict[str, Any]:
+    """Turn ``["kappa=0.18", "n_traj=100"]`` into a dict; dashes in keys become underscores."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise ConfigError(f"--set expects key=value, got {item!r}")
+        out[key] = parse_value(value.strip())
+    return out
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML config file into a dict; a missing or malformed file is a :class:`ConfigError`."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {str(p)!r} does not exist")
+    try:
+        return tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}") from exc
+
+
+def _format_errors(model: type[pydantic.BaseModel], exc: pydantic.ValidationError) -> str:
+    valid = ", ".join(model.model_fields)
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(x) for x in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if not key:  # a check across several keys
+            lines.append(msg)
+        elif err["type"] == "extra_forbidden":
+            lines.append(f"unknown config key {key!r}; valid keys are: {valid}")
+        else:
+            lines.append(f"{key} = {err.get('input')!r}: {msg}")
+    return "; ".join(lines)
+
+
+def resolve(model: type[M], *layers: dict[str, Any] | None) -> M:
+    """Merge ``layers`` (later wins; ``None`` values are skipped) and validate them against ``model``."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in (layer or {}).items():
+            if value is not None:
+                merged[key.replace("-", "_")] = value
+    try:
+        return model.model_validate(merged)
+    except pydantic.ValidationError as exc:
+        raise ConfigError(_format_errors(model, exc)) from None
+
+
+def to_toml_dict(cfg: pydantic.BaseModel) -> dict[str, Any]:
+    """The config as a TOML-writable dict (paths as strings, ``None`` dropped)."""
+    out = {}
+    for key, value in cfg.model_dump().items():  # python mode keeps inf (json mode would turn it into null)
+        if value is None:
+            continue
+        out[key] = str(value) if isinstance(value, Path) else value
+    return out
+
+
+def write_toml(cfg: pydantic.BaseModel, path: str | Path) -> None:
+    """Write the resolved config atomically as TOML."""
+    atomic_write_bytes(Path(path), tomli_w.dumps(to_toml_dict(cfg)).encode())

@@ -1,0 +1,193 @@
+"""Markov-chain samplers of e^{−S} for lattice φ⁴: local Metropolis, heat-bath (Ising limit) and HMC.
+
+Every sampler is a small object holding hyperparameters; ``step(phi, gens)`` advances all chains by one
+update (a sweep or a trajectory) *in place* and returns a :class:`StepInfo`. ``phi`` has shape ``(C, V)``;
+``gens`` is a list of C numpy generators, one independent stream per chain (see :mod:`lawful.core.rng`).
+HMC also reports ΔH, the invariant whose statistics (⟨e^{−ΔH}⟩ = 1, ⟨ΔH⟩ ∝ δτ⁴) tests check.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from lawful.lattice import kernels
+from lawful.lattice.geometry import Lattice
+
+INTEGRATORS = ("leapfrog", "omelyan")
+SAMPLERS = ("hmc", "metropolis", "heatbath")
+
+
+@dataclass(frozen=True)
+class Phi4:
+    """The φ⁴ action S = Σ_x [−2κ Σ_μ φ_x φ_{x+μ} + φ_x² + λ(φ_x² − 1)²] on ``lattice`` (lattice units)."""
+
+    lattice: Lattice
+    kappa: float
+    lam: float
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.kappa):
+            raise ValueError(f"kappa must be a finite number, got {self.kappa!r}")
+        if not self.lam >= 0.0:
+            raise ValueError(f"lambda must be >= 0 (lam=inf is the Ising limit), got {self.lam!r}")
+
+    def action(self, phi: np.ndarray) -> np.ndarray:
+        """S for each chain; ``phi`` shape ``(C, V)`` -> ``(C,)``."""
+        return kernels.action(phi, self.lattice.fwd, self.kappa, self.lam)
+
+    def force(self, phi: np.ndarray) -> np.ndarray:
+        """F = −∂S/∂φ, shape ``(C, V)``."""
+        return kernels.force(phi, self.lattice.fwd, self.lattice.bwd, self.kappa, self.lam)
+
+    def measure(self, phi: np.ndarray) -> np.ndarray:
+        """Observables of :data:`lawful.lattice.kernels.OBSERVABLES` per chain, shape ``(C, 6)``.
+
+        In the Ising limit (λ = ∞, φ = ±1) the potential term vanishes and S = −κW + V.
+        """
+        lam = 0.0 if math.isinf(self.lam) else self.lam
+        return kernels.measure(phi, self.lattice.fwd, self.kappa, lam)
+
+
+@dataclass
+class StepInfo:
+    """What one update did, per chain: acceptance rate (C,) and ΔH (C,; NaN for non-HMC samplers)."""
+
+    acceptance: np.ndarray
+    dH: np.ndarray
+
+
+def _check_gens(phi: np.ndarray, gens: list[np.random.Generator], volume: int) -> None:
+    if phi.ndim != 2 or phi.shape[1] != volume or phi.dtype != np.float64 or not phi.flags.c_contiguous:
+        raise ValueError(f"phi must be a C-contiguous float64 array of shape (C, {volume}), "
+                         f"got {phi.dtype} {phi.shape}")
+    if len(gens) != phi.shape[0]:
+        raise ValueError(f"need one generator per chain: {phi.shape[0]} chains, {len(gens)} generators")
+
+
+@dataclass(frozen=True)
+class HMC:
+    """Hybrid Monte Carlo: Gaussian momentum refresh, molecular dynamics of length ``traj_length`` in
+    ``n_steps`` steps of the chosen reversible, area-preserving integrator, Metropolis test on ΔH."""
+
+    action: Phi4
+    n_steps: int = 10
+    traj_length: float = 1.0
+    integrator: str = "omelyan"
+    xi: float = kernels.OMELYAN_XI
+
+    def __post_init__(self) -> None:
+        if isinstance(self.n_steps, bool) or not isinstance(self.n_steps, (int, np.integer)) or self.n_steps < 1:
+            raise ValueError(f"n_steps must be an integer >= 1, got {self.n_steps!r}")
+        if not (self.traj_length > 0 and math.isfinite(self.traj_length)):
+            raise ValueError(f"traj_length must be a positive finite number, got {self.traj_length!r}")
+        if self.integrator not in INTEGRATORS:
+            raise ValueError(f"integrator must be one of {INTEGRATORS}, got {self.integrator!r}")
+        if math.isinf(self.action.lam):
+            raise ValueError("HMC needs a finite lambda; the Ising limit (lam=inf) is sampled by 'heatbath'")
+
+    @property
+    def dt(self) -> float:
+        """MD step size δτ = τ / n_steps."""
+        return self.traj_length / self.n_steps
+
+    @property
+    def forces_per_trajectory(self) -> int:
+        """Force evaluations per trajectory: n+1 (leapfrog) or 2n+1 (Omelyan 2MN)."""
+        return self.n_steps + 1 if self.integrator == "leapfrog" else 2 * self.n_steps + 1
+
+    def integrate(self, phi: np.ndarray, p: np.ndarray, n_steps: int | None = None) -> None:
+        """Run the MD integrator in place on ``(phi, p)`` (both ``(C, V)``)."""
+        lat = self.action.lattice
+        n = self.n_steps if n_steps is None else n_steps
+        if self.integrator == "leapfrog":
+            kernels.leapfrog(phi, p, lat.fwd, lat.bwd, self.action.kappa, self.action.lam, n, self.dt)
+        else:
+            kernels.omelyan(phi, p, lat.fwd, lat.bwd, self.action.kappa, self.action.lam, n, self.dt, self.xi)
+
+    def hamiltonian(self, phi: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """H = ½Σp² + S(φ) per chain."""
+        return kernels.hamiltonian(phi, p, self.action.lattice.fwd, self.action.kappa, self.action.lam)
+
+    def step(self, phi: np.ndarray, gens: list[np.random.Generator]) -> StepInfo:
+        """One HMC trajectory for every chain (in place)."""
+        vol = self.action.lattice.volume
+        _check_gens(phi, gens, vol)
+        p = np.stack([g.standard_normal(vol) for g in gens])
+        u = np.array([g.random() for g in gens])
+        phi_old = phi.copy()
+        h_old = self.hamiltonian(phi, p)
+        self.integrate(phi, p)
+        dH = self.hamiltonian(phi, p) - h_old
+        # NaN/inf ΔH (a blown-up trajectory) is rejected: the comparison is False.
+        accept = u < np.exp(-np.where(np.isnan(dH), np.inf, dH))
+        phi[~accept] = phi_old[~accept]
+        return StepInfo(acceptance=accept.astype(np.float64), dH=dH)
+
+
+@dataclass(frozen=True)
+class Metropolis:
+    """Local Metropolis: each site in turn proposes φ_x + U(−δ, δ); ``step`` is one sweep over the lattice."""
+
+    action: Phi4
+    delta: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (self.delta > 0 and math.isfinite(self.delta)):
+            raise ValueError(f"Metropolis step size delta must be positive and finite, got {self.delta!r}")
+        if math.isinf(self.action.lam):
+            raise ValueError("Metropolis needs a finite lambda; the Ising limit (lam=inf) is sampled by 'heatbath'")
+
+    def step(self, phi: np.ndarray, gens: list[np.random.Generator]) -> StepInfo:
+        lat = self.action.lattice
+        _check_gens(phi, gens, lat.volume)
+        shifts = np.stack([g.uniform(-self.delta, self.delta, lat.volume) for g in gens])
+        uniforms = np.stack([g.random(lat.volume) for g in gens])
+        acc = kernels.metropolis_sweep(phi, lat.fwd, lat.bwd, self.action.kappa, self.action.lam, shifts, uniforms)
+        return StepInfo(acceptance=acc / lat.volume, dH=np.full(phi.shape[0], np.nan))
+
+
+@dataclass(frozen=True)
+class HeatBath:
+    """Heat-bath sweeps in the Ising limit λ → ∞ (φ_x = ±1): every spin drawn from its exact conditional."""
+
+    action: Phi4
+
+    def __post_init__(self) -> None:
+        if not math.isinf(self.action.lam):
+            raise ValueError(f"heatbath samples the Ising limit lam=inf (phi = ±1); got lam={self.action.lam!r}. "
+                             "Pass --lam inf, or use --sampler hmc|metropolis for finite lambda")
+
+    def step(self, phi: np.ndarray, gens: list[np.random.Generator]) -> StepInfo:
+        lat = self.action.lattice
+        _check_gens(phi, gens, lat.volume)
+        uniforms = np.stack([g.random(lat.volume) for g in gens])
+        kernels.heatbath_sweep(phi, lat.fwd, lat.bwd, self.action.kappa, uniforms)
+        n = phi.shape[0]
+        return StepInfo(acceptance=np.ones(n), dH=np.full(n, np.nan))
+
+
+def initial_configuration(action: Phi4, n_chains: int, gens: list[np.random.Generator], start: str) -> np.ndarray:
+    """Starting fields ``(C, V)``: ``cold`` (φ = 1, ordered) or ``hot`` (random: N(0,1), or ±1 for Ising)."""
+    vol = action.lattice.volume
+    if start == "cold":
+        return np.ones((n_chains, vol))
+    if start != "hot":
+        raise ValueError(f"start must be 'hot' or 'cold', got {start!r}")
+    if math.isinf(action.lam):
+        return np.stack([np.where(g.random(vol) < 0.5, -1.0, 1.0) for g in gens])
+    return np.stack([g.standard_normal(vol) for g in gens])
+
+
+def make_sampler(name: str, action: Phi4, *, n_steps: int = 10, traj_length: float = 1.0,
+                 integrator: str = "omelyan", delta: float = 1.0) -> HMC | Metropolis | HeatBath:
+    """Build the sampler called ``name`` (one of :data:`SAMPLERS`)."""
+    if name == "hmc":
+        return HMC(action, n_steps=n_steps, traj_length=traj_length, integrator=integrator)
+    if name == "metropolis":
+        return Metropolis(action, delta=delta)
+    if name == "heatbath":
+        return HeatBath(action)
+    raise ValueError(f"sampler must be one of {SAMPLERS}, got {name!r}")

@@ -1,0 +1,155 @@
+"""Run Markov chains of lattice φ⁴ to an HDF5 ensemble, checkpointing atomically and resuming.
+
+``run(cfg)`` validates everything before any work, refuses an output directory that holds a different run,
+resumes from ``<out>/ensemble.h5`` when it holds the same run (``n_traj`` may grow to extend it), checkpoints
+every ``checkpoint_seconds`` and on Ctrl-C (then re-raises ``KeyboardInterrupt``), and returns a summary.
+A resumed run continues every chain's random stream exactly, so it is bitwise identical to an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lawful.core.config import to_toml_dict, write_toml
+from lawful.core.progress import progress
+from lawful.core.rng import generator_state, generators, restore_generator
+from lawful.lattice import ensemble
+from lawful.lattice.config import Phi4RunConfig
+from lawful.lattice.geometry import Lattice
+from lawful.lattice.mcmc import Phi4, initial_configuration, make_sampler
+
+
+@dataclass
+class RunSummary:
+    """What a call to :func:`run` did."""
+
+    out: Path
+    n_done: int
+    n_new: int
+    resumed_from: int
+    seconds: float
+    acceptance: float
+    complete: bool
+
+    @property
+    def updates_per_second(self) -> float:
+        return self.n_new / self.seconds if self.seconds > 0 else float("nan")
+
+
+def _toml_text(cfg: Phi4RunConfig) -> str:
+    import tomli_w
+
+    return tomli_w.dumps(to_toml_dict(cfg))
+
+
+def _check_same_run(cfg: Phi4RunConfig, stored_toml: str, where: Path) -> None:
+    stored = tomllib.loads(stored_toml)
+    now = to_toml_dict(cfg)
+    diffs = [f"{k}: {stored.get(k)!r} there, {now.get(k)!r} here" for k in sorted(set(stored) | set(now))
+             if k not in Phi4RunConfig.RESUMABLE_CHANGES and stored.get(k) != now.get(k)]
+    if diffs:
+        raise ValueError(f"output directory {str(where)!r} holds a different run ({'; '.join(diffs)}); "
+                         "choose another --out, or remove that directory to start afresh")
+
+
+def build(cfg: Phi4RunConfig):
+    """The action and sampler a config describes (raises ``ValueError`` on bad values, before any work)."""
+    action = Phi4(Lattice(cfg.dim, cfg.size), cfg.kappa, cfg.lam)
+    sampler = make_sampler(cfg.sampler, action, n_steps=cfg.n_steps, traj_length=cfg.traj_length,
+                           integrator=cfg.integrator, delta=cfg.delta)
+    return action, sampler
+
+
+def _restore_or_start(cfg: Phi4RunConfig, action: Phi4, out: Path):
+    path = out / ensemble.ENSEMBLE_FILE
+    series = {name: np.full((cfg.n_chains, cfg.n_total), np.nan) for name in ensemble.SERIES}
+    if path.exists():
+        old = ensemble.read(path)
+        _check_same_run(cfg, old.config_toml, out)
+        n_keep = min(old.n_done, cfg.n_total)
+        for name in ensemble.SERIES:
+            series[name][:, :n_keep] = old.series[name][:, :n_keep]
+        if old.n_done > cfg.n_total:  # asked for fewer updates than already done: keep them all
+            for name in ensemble.SERIES:
+                series[name] = old.series[name]
+            n_keep = old.n_done
+        return old.phi.copy(), [restore_generator(s) for s in old.rng_states], series, n_keep
+    if (out / ensemble.CONFIG_FILE).exists():
+        _check_same_run(cfg, (out / ensemble.CONFIG_FILE).read_text(), out)
+    gens = generators(cfg.seed, cfg.n_chains)
+    phi = initial_configuration(action, cfg.n_chains, gens, cfg.start)
+    return phi, gens, series, 0
+
+
+def run(
+    cfg: Phi4RunConfig,
+    *,
+    show_progress: bool | None = None,
+    on_update: Callable[[int], None] | None = None,
+) -> RunSummary:
+    """Run (or resume) the chains ``cfg`` describes; see the module docstring. ``on_update(i)`` is called
+    after update ``i`` has been recorded (used by tests to interrupt a run at a chosen point)."""
+    action, sampler = build(cfg)
+    out = Path(cfg.out)
+    phi, gens, series, n_start = _restore_or_start(cfg, action, out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_toml(cfg, out / ensemble.CONFIG_FILE)
+    ensemble.drop_config_chunks_from(out, n_start)
+    toml_text = _toml_text(cfg)
+    n_total = series["S"].shape[1]
+    saved_idx: list[int] = []
+    saved_phi: list[np.ndarray] = []
+
+    def checkpoint(n_done: int) -> None:
+        if saved_idx:
+            ensemble.write_config_chunk(out, saved_idx[0], np.array(saved_idx), np.stack(saved_phi))
+            saved_idx.clear()
+            saved_phi.clear()
+        ens = ensemble.Ensemble(
+            config_toml=toml_text, seed=cfg.seed, n_therm=cfg.n_therm, volume=cfg.volume,
+            series={k: v[:, :n_done] for k, v in series.items()}, phi=phi,
+            rng_states=[generator_state(g) for g in gens], complete=n_done >= n_total,
+        )
+        ensemble.write(out / ensemble.ENSEMBLE_FILE, ens)
+
+    t0 = time.perf_counter()
+    last_ckpt = t0
+    i = n_start
+    try:
+        with progress(show_progress) as prog:
+            task = prog.add_task(f"{cfg.sampler} L={cfg.size} D={cfg.dim}", total=n_total, completed=n_start,
+                                 info="")
+            while i < n_total:
+                info = sampler.step(phi, gens)
+                meas = action.measure(phi)
+                for col, name in enumerate(ensemble.SERIES[:6]):
+                    series[name][:, i] = meas[:, col]
+                series["acceptance"][:, i] = info.acceptance
+                series["dH"][:, i] = info.dH
+                i += 1
+                if cfg.save_every and i % cfg.save_every == 0:
+                    saved_idx.append(i)
+                    saved_phi.append(phi.copy())
+                if on_update is not None:
+                    on_update(i)
+                now = time.perf_counter()
+                if now - last_ckpt > cfg.checkpoint_seconds:
+                    checkpoint(i)
+                    last_ckpt = now
+                if i % 64 == 0 or i == n_total:
+                    acc = float(np.mean(series["acceptance"][:, n_start:i]))
+                    prog.update(task, completed=i, info=f"acc {acc:.3f}")
+    except KeyboardInterrupt:
+        checkpoint(i)
+        raise
+    checkpoint(i)
+    seconds = time.perf_counter() - t0
+    acc = float(np.mean(series["acceptance"][:, n_start:i])) if i > n_start else float("nan")
+    return RunSummary(out=out, n_done=i, n_new=i - n_start, resumed_from=n_start, seconds=seconds,
+                      acceptance=acc, complete=i >= n_total)
