@@ -1,0 +1,3 @@
+from lawful.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ``lawful`` command line (typer): ``lawful <domain> <verb>``. Nothing imports this package."""

@@ -1,0 +1,105 @@
+"""Pieces every command shares: flags generated from a config schema, error handling, value(error) format."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Optional
+
+import pydantic
+import typer
+from rich.console import Console
+
+from lawful.core.config import ConfigError, load_toml, parse_sets, resolve
+
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+#: python types a schema field may have, mapped to what the command line parses before pydantic validates
+_FLAG_TYPES = {int: int, float: float, Path: str}
+
+
+def _flag_type(annotation: Any) -> type:
+    return _FLAG_TYPES.get(annotation, str)
+
+
+def config_options(model: type[pydantic.BaseModel], fixed: dict[str, Any] | None = None) -> list[inspect.Parameter]:
+    """One ``--flag-name`` option per field of ``model`` (defaults ``None`` = not given), except ``fixed``."""
+    params = []
+    for name, info in model.model_fields.items():
+        if fixed and name in fixed:
+            continue
+        default = info.default
+        help_text = f"{info.description or name} (default: {default})"
+        params.append(inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(None, f"--{name.replace('_', '-')}", help=help_text, show_default=False),
+            annotation=Optional[_flag_type(info.annotation)],  # noqa: UP045 - typer needs Optional here
+        ))
+    return params
+
+
+def resolve_config(model: type[pydantic.BaseModel], config_file: Path | None, flags: dict[str, Any],
+                   sets: list[str] | None, fixed: dict[str, Any] | None = None) -> Any:
+    """defaults < TOML file < flags < --set < ``fixed`` (what the verb itself implies)."""
+    file_layer = load_toml(config_file) if config_file else {}
+    return resolve(model, file_layer, flags, parse_sets(sets), fixed)
+
+
+def with_config_flags(model: type[pydantic.BaseModel], fixed: dict[str, Any] | None = None):
+    """Decorator: give a command one option per config key, passed to it as a dict ``flags``.
+
+    The decorated function takes its own parameters plus ``flags: dict``; the generated signature keeps them
+    first and appends the schema's options, so typer shows everything in ``--help``.
+    """
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        own = [p for p in inspect.signature(fn).parameters.values() if p.name != "flags"]
+        gen = config_options(model, fixed)
+        names = {p.name for p in gen}
+
+        @functools.wraps(fn)
+        def command(**kwargs: Any) -> Any:
+            flags = {k: kwargs.pop(k) for k in list(kwargs) if k in names}
+            return fn(flags=flags, **kwargs)
+
+        own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+        command.__signature__ = inspect.Signature(own + gen)  # type: ignore[attr-defined]
+        del command.__wrapped__
+        return command
+
+    return wrap
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print ``error: message`` to stderr and exit with ``code``."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn bad input (ValueError, ConfigError, FileNotFoundError) into a clear message and exit code 2."""
+    @functools.wraps(fn)
+    def inner(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ConfigError, ValueError, FileNotFoundError) as exc:
+            fail(str(exc))
+    return inner
+
+
+def fmt(value: float, error: float) -> str:
+    """Physicist's notation with a two-digit error: 32.81(23), 1.6046(41), 2696(177)."""
+    if not (math.isfinite(value) and math.isfinite(error)) or error <= 0:
+        return f"{value:.6g}"
+    digits = 1 - int(math.floor(math.log10(error)))  # decimals that keep two significant digits of error
+    if digits <= 0:
+        return f"{value:.0f}({error:.0f})"
+    return f"{value:.{digits}f}({round(error * 10**digits):d})"
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,189 @@
+"""``lawful lattice …``: run, resume, scan and analyze lattice φ⁴ ensembles."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from lawful.cli.common import console, err_console, fail, fmt, guarded, resolve_config, with_config_flags
+from lawful.core.config import ConfigError
+
+app = typer.Typer(help="Lattice φ⁴ theory: Metropolis, heat-bath (Ising limit) and HMC with Γ-method errors.",
+                  no_args_is_help=True)
+
+CONFIG_OPT = typer.Option(None, "--config", help="TOML file with config keys (flags override it)")
+SET_OPT = typer.Option(None, "--set", help="override any config key: --set key=value (repeatable)")
+ROWS = (  # (estimate key, label)
+    ("chi", "χ = ⟨m²⟩/V"),
+    ("abs_m_density", "⟨|m|⟩/V"),
+    ("binder", "U = ⟨m⁴⟩/⟨m²⟩²"),
+    ("dchi_dkappa", "dχ/dκ"),
+    ("dabs_m_dkappa", "d⟨|m|⟩/dκ"),
+    ("action_density", "⟨S⟩/V"),
+    ("exp_minus_dH", "⟨e^{−ΔH}⟩"),
+    ("dH", "⟨ΔH⟩"),
+)
+
+
+def analysis_table(an: Any, reference: dict[str, tuple[float, float]] | None = None) -> Table:
+    """Rich table of an :class:`~lawful.lattice.analysis.Analysis` (optionally with reference values)."""
+    table = Table(title=f"{an.run_dir}: {an.n_chains} chain(s) × {an.n_done - an.therm_cut} updates, "
+                        f"cut {an.therm_cut}", title_justify="left")
+    table.add_column("observable")
+    table.add_column("value(error)", justify="right")
+    table.add_column("τ_int", justify="right")
+    if reference:
+        table.add_column("reference", justify="right")
+        table.add_column("pull (σ)", justify="right")
+    for key, label in ROWS:
+        if key not in an.estimates:
+            continue
+        e = an.estimates[key]
+        row = [label, fmt(e.value, e.error), fmt(e.tau_int, e.tau_int_error)]
+        if reference:
+            if key in reference:
+                rv, re = reference[key]
+                sigma = math.hypot(e.error, re)
+                row += [fmt(rv, re) if re > 0 else f"{rv:g}", f"{(e.value - rv) / sigma:+.1f}" if sigma else ""]
+            else:
+                row += ["", ""]
+        table.add_row(*row)
+    table.add_row("acceptance", f"{an.acceptance:.4f}", "", *([""] * (2 if reference else 0)))
+    return table
+
+
+def report(an: Any, json_out: bool, plots: bool, reference: dict[str, tuple[float, float]] | None = None) -> None:
+    """Print an analysis as JSON or as a table with warnings and file paths; write the plots."""
+    files = []
+    if plots:
+        from lawful.lattice.plots import write_plots
+
+        files = write_plots(an)
+    if json_out:
+        print(json.dumps(an.to_json()))
+        return
+    console.print(analysis_table(an, reference))
+    for w in an.warnings:
+        err_console.print(f"[yellow]warning:[/] {w}")
+    from lawful.lattice.ensemble import ENSEMBLE_FILE
+
+    console.print(f"ensemble: {an.run_dir / ENSEMBLE_FILE}" + "".join(f"\nplot:     {f}" for f in files),
+                  highlight=False)
+
+
+def _run_and_report(cfg: Any, json_out: bool, plots: bool,
+                    reference: dict[str, tuple[float, float]] | None = None) -> None:
+    from lawful.lattice.analysis import analyze
+    from lawful.lattice.run import build, run
+
+    build(cfg)  # validate the physics before touching the output directory
+    try:
+        summary = run(cfg)
+    except KeyboardInterrupt:
+        err_console.print(f"\ninterrupted: checkpoint kept in {cfg.out}; rerun the same command to resume")
+        raise typer.Exit(130) from None
+    if not json_out:
+        what = "resumed at update %d, " % summary.resumed_from if summary.resumed_from else ""
+        console.print(f"{cfg.sampler}: {what}{summary.n_new} updates × {cfg.n_chains} chain(s) in "
+                      f"{summary.seconds:.1f} s ({summary.updates_per_second * cfg.n_chains:.0f} chain-updates/s), "
+                      f"acceptance {summary.acceptance:.3f}", highlight=False)
+    report(analyze(cfg.out), json_out, plots, reference)
+
+
+@app.command("run")
+@guarded
+@with_config_flags(__import__("lawful.lattice.config", fromlist=["Phi4RunConfig"]).Phi4RunConfig)
+def run_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+            json_out: bool = typer.Option(False, "--json", help="print the analysis as one JSON object"),
+            plots: bool = typer.Option(True, "--plots/--no-plots", help="write history/autocorrelation PNGs"),
+            flags: dict | None = None) -> None:
+    """Run (or resume) Markov chains with any sampler (--sampler hmc|metropolis|heatbath), then analyze."""
+    from lawful.lattice.config import Phi4RunConfig
+
+    _run_and_report(resolve_config(Phi4RunConfig, config, flags or {}, set_), json_out, plots)
+
+
+@app.command("hmc")
+@guarded
+@with_config_flags(__import__("lawful.lattice.config", fromlist=["Phi4RunConfig"]).Phi4RunConfig,
+                   fixed={"sampler": "hmc"})
+def hmc_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+            json_out: bool = typer.Option(False, "--json", help="print the analysis as one JSON object"),
+            plots: bool = typer.Option(True, "--plots/--no-plots", help="write history/autocorrelation PNGs"),
+            flags: dict | None = None) -> None:
+    """Hybrid Monte Carlo (leapfrog or Omelyan 2MN); same as 'lattice run --sampler hmc'."""
+    from lawful.lattice.config import Phi4RunConfig
+
+    _run_and_report(resolve_config(Phi4RunConfig, config, flags or {}, set_, {"sampler": "hmc"}), json_out, plots)
+
+
+@app.command("analyze")
+@guarded
+def analyze_cmd(
+    run_dir: Path = typer.Argument(..., help="directory of a run (holds ensemble.h5)"),
+    therm: str = typer.Option(None, "--therm", help="thermalization cut: updates to drop, or 'auto' "
+                                                    "(default: the run's n_therm)"),
+    json_out: bool = typer.Option(False, "--json", help="print one JSON object instead of a table"),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="write history.png and autocorr.png"),
+) -> None:
+    """Γ-method analysis: values, errors and τ_int of χ, ⟨|m|⟩/V, Binder U, dχ/dκ, ⟨e^{−ΔH}⟩ …"""
+    from lawful.lattice.analysis import analyze
+
+    cut: int | str | None = therm
+    if therm is not None and therm != "auto":
+        try:
+            cut = int(therm)
+        except ValueError:
+            fail(f"--therm must be a non-negative integer or 'auto', got {therm!r}")
+    report(analyze(run_dir, cut), json_out, plots)
+
+
+def _scan_point(cfg: Any) -> dict[str, Any]:
+    """One point of a scan (runs in a Dask worker or in-process)."""
+    from lawful.lattice.analysis import analyze
+    from lawful.lattice.run import run
+
+    run(cfg, show_progress=False)
+    return {"kappa": cfg.kappa, "out": str(cfg.out), **analyze(cfg.out).to_json()}
+
+
+@app.command("scan")
+@guarded
+@with_config_flags(__import__("lawful.lattice.config", fromlist=["Phi4RunConfig"]).Phi4RunConfig,
+                   fixed={"kappa": None})
+def scan_cmd(kappas: str = typer.Option(..., "--kappas", help="comma-separated κ values, e.g. 0.17,0.18,0.19"),
+             scheduler: str = typer.Option("local", "--scheduler",
+                                           help="'serial', 'local' (Dask LocalCluster) or a scheduler address"),
+             workers: int = typer.Option(None, "--workers", help="LocalCluster worker processes [default: cores]"),
+             config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+             json_out: bool = typer.Option(False, "--json", help="print one JSON list"),
+             flags: dict | None = None) -> None:
+    """Independent runs at several κ (each in OUT/kappa_<κ>), fanned out through the executor (Dask)."""
+    from lawful.core.executor import run_tasks
+    from lawful.lattice.config import Phi4RunConfig
+
+    try:
+        values = [float(k) for k in kappas.split(",") if k.strip()]
+    except ValueError:
+        raise ConfigError(f"--kappas must be comma-separated numbers, got {kappas!r}") from None
+    if not values:
+        raise ConfigError("--kappas is empty")
+    base = resolve_config(Phi4RunConfig, config, flags or {}, set_)
+    cfgs = [base.model_copy(update={"kappa": k, "out": base.out / f"kappa_{k:g}"}) for k in values]
+    cfgs = [Phi4RunConfig.model_validate(c.model_dump()) for c in cfgs]  # re-validate each point
+    results = run_tasks(_scan_point, cfgs, scheduler=scheduler, n_workers=workers)
+    if json_out:
+        print(json.dumps(results))
+        return
+    table = Table(title=f"κ scan: L={base.size} D={base.dim} λ={base.lam} ({base.sampler})")
+    for col in ("κ", "χ", "⟨|m|⟩/V", "U", "τ_int(m²)", "acceptance", "run"):
+        table.add_column(col, justify="right")
+    for r in results:
+        table.add_row(f"{r['kappa']:g}", fmt(*r["chi"]), fmt(*r["abs_m"]), fmt(*r["binder"]),
+                      fmt(*r["tau_int"]["m2"]), f"{r['acceptance']:.3f}", r["out"])
+    console.print(table)
