@@ -159,6 +159,11 @@ def analyze(run_dir: str | Path, therm: int | str | None = None) -> Analysis:
     if math.isfinite(tau_max) and cut < 10 * tau_max:
         msgs.append(f"thermalization cut {cut} is less than 10 τ_int (τ_int = {tau_max:.1f}); "
                     "try --therm auto or a longer n_therm")
+    per_chain = np.mean(d["acceptance"], axis=1)
+    stuck = [c for c in range(ens.n_chains) if per_chain[c] < 0.2 * np.max(per_chain)]
+    if stuck:
+        msgs.append(f"chain(s) {stuck} accept far less often than the others ({per_chain[stuck].round(3).tolist()} "
+                    f"vs up to {np.max(per_chain):.3f}): stuck chains bias the estimates; check step sizes")
     if not ens.complete:
         msgs.append(f"run is incomplete ({n} updates per chain so far); rerun the same command to resume it")
     return Analysis(run_dir=run_dir, volume=vol, n_chains=ens.n_chains, n_done=n, therm_cut=cut,
