@@ -1,0 +1,104 @@
+"""The command line as a user meets it: help, the issue's exact commands, JSON output, bad input."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from lawful.cli.app import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
+
+
+def test_help_pages():
+    for args in ([], ["lattice"], ["lattice", "hmc"], ["lattice", "analyze"], ["demo"]):
+        res = invoke(*args, "--help")
+        assert res.exit_code == 0, res.output
+    hmc_help = invoke("lattice", "hmc", "--help").output
+    for flag in ("--dim", "--size", "--kappa", "--lam", "--n-traj", "--n-therm", "--n-steps", "--traj-length",
+                 "--integrator", "--seed", "--n-chains", "--out", "--config", "--set"):
+        assert flag in hmc_help
+
+
+def test_hmc_then_analyze_json(tmp_path):
+    out = tmp_path / "phi4"
+    res = invoke("lattice", "hmc", "--dim", 3, "--size", 4, "--kappa", 0.18169, "--lam", 1.3282, "--n-traj", 3000,
+                 "--n-therm", 300, "--n-steps", 10, "--traj-length", 1.0, "--integrator", "omelyan", "--seed", 1,
+                 "--n-chains", 2, "--out", out)
+    assert res.exit_code == 0, res.output
+    assert "χ = ⟨m²⟩/V" in res.output and "history.png" in res.output
+    assert (out / "history.png").is_file() and (out / "autocorr.png").is_file()
+    res = invoke("lattice", "analyze", out, "--json", "--no-plots")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    for key in ("chi", "abs_m", "binder", "exp_minus_dH"):
+        assert len(data[key]) == 2 and data[key][1] > 0
+    assert 0 < data["acceptance"] <= 1
+    assert set(data["tau_int"]) >= {"m2", "abs_m"}
+    assert data["n_used"] == 2 * 3000
+    assert abs(data["chi"][0] - 14.38) < 4 * data["chi"][1]
+
+
+def test_config_file_and_set_overrides(tmp_path):
+    cfg = tmp_path / "run.toml"
+    cfg.write_text('dim = 2\nsize = 4\nkappa = 0.2\nlam = 1.0\nn_traj = 200\nn_therm = 20\nsampler = "metropolis"\n')
+    out = tmp_path / "m"
+    res = invoke("lattice", "run", "--config", cfg, "--size", 6, "--set", "kappa=0.21", "--out", out, "--json")
+    assert res.exit_code == 0, res.output
+    written = (out / "config.toml").read_text()
+    assert "size = 6" in written and "kappa = 0.21" in written and 'sampler = "metropolis"' in written
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--size", "0"], "size = 0"),
+    (["--size", "-4"], "size = -4"),
+    (["--dim", "5"], "dim = 5"),
+    (["--lam", "-0.1"], "lam = -0.1"),
+    (["--n-steps", "0"], "n_steps = 0"),
+    (["--integrator", "verlet"], "integrator = 'verlet'"),
+    (["--set", "kapa=0.1"], "unknown config key 'kapa'; valid keys are: dim, size, kappa"),
+    (["--lam", "inf"], "needs sampler 'heatbath'"),
+])
+def test_bad_input_is_refused_before_work(tmp_path, args, message):
+    out = tmp_path / "never"
+    res = invoke("lattice", "hmc", "--out", out, *args)
+    assert res.exit_code == 2
+    assert message in res.output
+    assert not out.exists()
+
+
+def test_heatbath_needs_ising_limit(tmp_path):
+    res = invoke("lattice", "run", "--sampler", "heatbath", "--out", tmp_path / "h")
+    assert res.exit_code == 2 and "Ising limit lam=inf" in res.output
+    res = invoke("lattice", "run", "--sampler", "heatbath", "--lam", "inf", "--dim", 2, "--size", 4, "--kappa", 0.2,
+                 "--n-traj", 200, "--n-therm", 20, "--out", tmp_path / "h", "--json", "--no-plots")
+    assert res.exit_code == 0, res.output
+
+
+def test_different_run_in_output_directory(tmp_path):
+    base = ["lattice", "hmc", "--dim", 2, "--size", 4, "--n-traj", 50, "--n-therm", 5, "--out", tmp_path / "r"]
+    assert invoke(*base, "--no-plots").exit_code == 0
+    res = invoke(*base, "--kappa", 0.3)
+    assert res.exit_code == 2 and "holds a different run" in res.output
+
+
+def test_scan_fans_out(tmp_path):
+    res = invoke("lattice", "scan", "--kappas", "0.1,0.15", "--scheduler", "serial", "--dim", 2, "--size", 4,
+                 "--lam", 1.0, "--n-traj", 300, "--n-therm", 30, "--out", tmp_path / "scan", "--json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)
+    assert [r["kappa"] for r in rows] == [0.1, 0.15]
+    assert rows[0]["chi"][0] < rows[1]["chi"][0]  # susceptibility grows towards the critical point
+    assert (tmp_path / "scan" / "kappa_0.15" / "ensemble.h5").is_file()
+    res = invoke("lattice", "scan", "--kappas", "0.1,x", "--out", tmp_path / "s2")
+    assert res.exit_code == 2 and "--kappas must be" in res.output
+
+
+def test_demo(tmp_path):
+    res = invoke("demo", "--out", tmp_path / "demo")
+    assert res.exit_code == 0, res.output
+    assert "reference" in res.output and "32.8" in res.output

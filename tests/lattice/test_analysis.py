@@ -1,0 +1,52 @@
+"""Γ-method analysis against exactly known autocorrelations (AR(1) processes) and its bad-input handling."""
+
+import math
+
+import numpy as np
+import pytest
+
+from lawful.lattice.analysis import analyze, auto_therm_cut, tau_int
+
+
+def ar1(a: float, n: int, chains: int, seed: int) -> np.ndarray:
+    """x_t = a x_{t−1} + √(1−a²) ε_t, stationary with unit variance; τ_int = (1 + a) / (2 (1 − a)) exactly."""
+    rng = np.random.default_rng(seed)
+    x = np.empty((chains, n))
+    x[:, 0] = rng.standard_normal(chains)
+    eps = rng.standard_normal((chains, n)) * math.sqrt(1 - a * a)
+    for t in range(1, n):
+        x[:, t] = a * x[:, t - 1] + eps[:, t]
+    return x
+
+
+@pytest.mark.parametrize("a", [0.0, 0.5, 0.9])
+def test_tau_int_of_ar1(a):
+    from lawful.lattice.analysis import _estimate, _obs
+
+    est = _estimate(_obs(ar1(a, 40_000, 2, seed=int(a * 10))))
+    exact = (1 + a) / (2 * (1 - a))
+    assert abs(est.tau_int - exact) < 3 * est.tau_int_error + 0.02
+    # the error of the mean is the exact one, σ² 2τ_int / N, to the accuracy of τ_int
+    assert est.error == pytest.approx(math.sqrt(2 * exact / 80_000), rel=0.15)
+    assert tau_int(ar1(a, 40_000, 2, seed=1)) == pytest.approx(exact, rel=0.25)
+
+
+def test_auto_therm_cut_follows_tau():
+    series = {"S": ar1(0.9, 4000, 2, 3), "m2": ar1(0.5, 4000, 2, 4)}
+    cut = auto_therm_cut(series)
+    assert 20 * 9.5 * 0.6 < cut < 20 * 9.5 * 1.6
+
+
+def test_analyze_bad_input(tmp_path, simulate):
+    with pytest.raises(FileNotFoundError, match="holds no lattice ensemble"):
+        analyze(tmp_path)
+    an = simulate(dim=2, size=4, kappa=0.2, lam=1.0, n_traj=100, n_therm=10)
+    with pytest.raises(ValueError, match="therm must be"):
+        analyze(an.run_dir, therm=-3)
+    with pytest.raises(ValueError, match="leaves 5 updates per chain"):
+        analyze(an.run_dir, therm=105)
+
+
+def test_short_thermalization_is_flagged(simulate):
+    an = simulate(dim=3, size=6, kappa=0.185825, lam=1.1689, n_traj=2000, n_therm=0)
+    assert any("thermalization cut 0" in w for w in an.warnings)
