@@ -39,7 +39,7 @@ def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="output direc
     from lawful.lattice.config import Phi4RunConfig
 
     cfg = Phi4RunConfig(dim=3, size=6, kappa=0.185825, lam=1.1689, sampler="hmc", integrator="omelyan",
-                        n_steps=10, traj_length=1.0, n_traj=5000, n_therm=500, n_chains=4, seed=1, out=out)
+                        n_steps=10, traj_length=1.0, n_traj=20000, n_therm=1000, n_chains=4, seed=1, out=out)
     if not json_out:
         console.print(f"lawful demo: HMC (Omelyan, τ=1, 10 steps) for 3D φ⁴ at L=6, κ={cfg.kappa}, λ={cfg.lam}; "
                       f"{cfg.n_chains} chains × ({cfg.n_therm} + {cfg.n_traj}) trajectories → {out}",
