@@ -26,8 +26,9 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 from lawful.core.rng import generators  # noqa: E402
 from lawful.lattice import kernels  # noqa: E402
+from lawful.lattice.actions import Phi4
 from lawful.lattice.geometry import Lattice  # noqa: E402
-from lawful.lattice.mcmc import HMC, Phi4, initial_configuration  # noqa: E402
+from lawful.lattice.mcmc import HMC, initial_configuration  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 BUILD = HERE / "_build"

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from lawful.core.rng import generators
+from lawful.lattice.actions import Phi4
 from lawful.lattice.geometry import Lattice
-from lawful.lattice.mcmc import HMC, Phi4, initial_configuration
+from lawful.lattice.mcmc import HMC, initial_configuration
 from tests.conftest import pull
 
 

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lawful.lattice import kernels
+from lawful.lattice.actions import Phi4
 from lawful.lattice.geometry import Lattice
-from lawful.lattice.mcmc import Phi4
 from tests.lattice.reference import np_action, np_force
 
 GEOMS = [(1, 5), (2, 4), (3, 3), (4, 2), (4, 3)]

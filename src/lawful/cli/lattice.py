@@ -12,6 +12,7 @@ from rich.table import Table
 
 from lawful.cli.common import console, err_console, fail, fmt, guarded, resolve_config, with_config_flags
 from lawful.core.config import ConfigError
+from lawful.lattice.config import Phi4RunConfig
 
 app = typer.Typer(help="Lattice φ⁴ theory: Metropolis, heat-bath (Ising limit) and HMC with Γ-method errors.",
                   no_args_is_help=True)
@@ -97,28 +98,24 @@ def _run_and_report(cfg: Any, json_out: bool, plots: bool,
 
 @app.command("run")
 @guarded
-@with_config_flags(__import__("lawful.lattice.config", fromlist=["Phi4RunConfig"]).Phi4RunConfig)
+@with_config_flags(Phi4RunConfig)
 def run_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
             json_out: bool = typer.Option(False, "--json", help="print the analysis as one JSON object"),
             plots: bool = typer.Option(True, "--plots/--no-plots", help="write history/autocorrelation PNGs"),
             flags: dict | None = None) -> None:
     """Run (or resume) Markov chains with any sampler (--sampler hmc|metropolis|heatbath), then analyze."""
-    from lawful.lattice.config import Phi4RunConfig
-
     _run_and_report(resolve_config(Phi4RunConfig, config, flags or {}, set_), json_out, plots)
 
 
 @app.command("hmc")
 @guarded
-@with_config_flags(__import__("lawful.lattice.config", fromlist=["Phi4RunConfig"]).Phi4RunConfig,
+@with_config_flags(Phi4RunConfig,
                    fixed={"sampler": "hmc"})
 def hmc_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
             json_out: bool = typer.Option(False, "--json", help="print the analysis as one JSON object"),
             plots: bool = typer.Option(True, "--plots/--no-plots", help="write history/autocorrelation PNGs"),
             flags: dict | None = None) -> None:
     """Hybrid Monte Carlo (leapfrog or Omelyan 2MN); same as 'lattice run --sampler hmc'."""
-    from lawful.lattice.config import Phi4RunConfig
-
     _run_and_report(resolve_config(Phi4RunConfig, config, flags or {}, set_, {"sampler": "hmc"}), json_out, plots)
 
 
@@ -154,7 +151,7 @@ def _scan_point(cfg: Any) -> dict[str, Any]:
 
 @app.command("scan")
 @guarded
-@with_config_flags(__import__("lawful.lattice.config", fromlist=["Phi4RunConfig"]).Phi4RunConfig,
+@with_config_flags(Phi4RunConfig,
                    fixed={"kappa": None})
 def scan_cmd(kappas: str = typer.Option(..., "--kappas", help="comma-separated κ values, e.g. 0.17,0.18,0.19"),
              scheduler: str = typer.Option("local", "--scheduler",
@@ -165,8 +162,6 @@ def scan_cmd(kappas: str = typer.Option(..., "--kappas", help="comma-separated �
              flags: dict | None = None) -> None:
     """Independent runs at several κ (each in OUT/kappa_<κ>), fanned out through the executor (Dask)."""
     from lawful.core.executor import run_tasks
-    from lawful.lattice.config import Phi4RunConfig
-
     try:
         values = [float(k) for k in kappas.split(",") if k.strip()]
     except ValueError:

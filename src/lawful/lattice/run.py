@@ -20,9 +20,10 @@ from lawful.core.config import to_toml_dict, write_toml
 from lawful.core.progress import progress
 from lawful.core.rng import generator_state, generators, restore_generator
 from lawful.lattice import ensemble
+from lawful.lattice.actions import Phi4
 from lawful.lattice.config import Phi4RunConfig
 from lawful.lattice.geometry import Lattice
-from lawful.lattice.mcmc import Phi4, initial_configuration, make_sampler
+from lawful.lattice.mcmc import initial_configuration, make_sampler
 
 
 @dataclass

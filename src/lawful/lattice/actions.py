@@ -1,0 +1,42 @@
+"""Lattice actions. φ⁴ in D = 1…4 dimensions (U(1) gauge theory will live here too)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from lawful.lattice import kernels
+from lawful.lattice.geometry import Lattice
+
+
+@dataclass(frozen=True)
+class Phi4:
+    """The φ⁴ action S = Σ_x [−2κ Σ_μ φ_x φ_{x+μ} + φ_x² + λ(φ_x² − 1)²] on ``lattice`` (lattice units)."""
+
+    lattice: Lattice
+    kappa: float
+    lam: float
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.kappa):
+            raise ValueError(f"kappa must be a finite number, got {self.kappa!r}")
+        if not self.lam >= 0.0:
+            raise ValueError(f"lambda must be >= 0 (lam=inf is the Ising limit), got {self.lam!r}")
+
+    def action(self, phi: np.ndarray) -> np.ndarray:
+        """S for each chain; ``phi`` shape ``(C, V)`` -> ``(C,)``."""
+        return kernels.action(phi, self.lattice.fwd, self.kappa, self.lam)
+
+    def force(self, phi: np.ndarray) -> np.ndarray:
+        """F = −∂S/∂φ, shape ``(C, V)``."""
+        return kernels.force(phi, self.lattice.fwd, self.lattice.bwd, self.kappa, self.lam)
+
+    def measure(self, phi: np.ndarray) -> np.ndarray:
+        """Observables of :data:`lawful.lattice.kernels.OBSERVABLES` per chain, shape ``(C, 6)``.
+
+        In the Ising limit (λ = ∞, φ = ±1) the potential term vanishes and S = −κW + V.
+        """
+        lam = 0.0 if math.isinf(self.lam) else self.lam
+        return kernels.measure(phi, self.lattice.fwd, self.kappa, lam)
