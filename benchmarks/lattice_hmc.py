@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 BUILD = HERE / "_build"
 CASES = [  # (D, L, kappa, lam, n_steps, trajectories per timing)
     (2, 64, 0.27, 0.5, 10, 400),
-    (4, 16, 0.12, 1.0, 20, 16),
+    (4, 16, 0.12, 1.0, 20, 40),
 ]
 REPEATS = 5
 
@@ -75,7 +75,7 @@ def time_lawful(d, L, kappa, lam, n_steps, n_traj, mode, n_chains=1) -> float:
 
 
 def bytes_per_site_step(d: int) -> int:
-    """Memory traffic of one kick+drift per site in the neighbour-table layout: 2D int32 indices, φ read in
+    """Memory traffic of one kick+drift per site in the neighbour-table layout: 2D 4-byte indices, φ read in
     kick and read/write in drift, p read/write in kick and read in drift (neighbour φ assumed in cache)."""
     return 2 * d * 4 + 8 + 16 + 16 + 8
 

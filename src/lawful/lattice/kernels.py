@@ -4,7 +4,7 @@ Action (lattice units), summed over sites x and directions μ:
     S = Σ_x [ −2κ Σ_μ φ_x φ_{x+μ} + φ_x² + λ (φ_x² − 1)² ]
 Force F_x = −∂S/∂φ_x = 2κ Σ_μ (φ_{x+μ} + φ_{x−μ}) − 2φ_x − 4λ φ_x (φ_x² − 1).
 
-Shapes: ``phi``, ``p`` are ``(C, V)`` float64 (C chains, V sites); ``fwd``, ``bwd`` are ``(V, D)`` int32
+Shapes: ``phi``, ``p`` are ``(C, V)`` float64 (C chains, V sites); ``fwd``, ``bwd`` are ``(V, D)`` uint32
 neighbour tables from :class:`lawful.lattice.geometry.Lattice`. Random numbers are drawn by the caller from
 explicit numpy generators and passed in, so the kernels are deterministic.
 """
