@@ -16,7 +16,8 @@ from rich.console import Console
 
 from lawful.core.config import ConfigError, load_toml, parse_sets, resolve
 
-console = Console()
+# pipes and files get wide, unwrapped tables (rich would fall back to 80 columns and truncate them)
+console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, soft_wrap=True)
 
 #: python types a schema field may have, mapped to what the command line parses before pydantic validates
@@ -99,7 +100,3 @@ def fmt(value: float, error: float) -> str:
     if digits <= 0:
         return f"{value:.0f}({error:.0f})"
     return f"{value:.{digits}f}({round(error * 10**digits):d})"
-
-
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
