@@ -21,22 +21,27 @@ OMELYAN_XI = 0.1931833
 OBSERVABLES = ("m", "abs_m", "m2", "m4", "W", "S")
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, inline="always")
+def _neighbour_sum(ph, fwd, bwd, x):
+    """Σ_μ (φ_{x+μ} + φ_{x−μ}) for one chain's field ``ph`` (V,)."""
+    nb = 0.0
+    for mu in range(fwd.shape[1]):
+        nb += ph[fwd[x, mu]] + ph[bwd[x, mu]]
+    return nb
+
+
+@njit(cache=True)
 def _kick(phi, p, fwd, bwd, kappa, lam, eps):
     """p ← p + eps · F(φ) for every chain and site."""
     n_chain, vol = phi.shape
-    dim = fwd.shape[1]
     k2 = 2.0 * kappa
     l4 = 4.0 * lam
     for c in range(n_chain):
         ph = phi[c]
         pc = p[c]
         for x in range(vol):
-            nb = 0.0
-            for mu in range(dim):
-                nb += ph[fwd[x, mu]] + ph[bwd[x, mu]]
             f = ph[x]
-            pc[x] += eps * (k2 * nb - 2.0 * f - l4 * f * (f * f - 1.0))
+            pc[x] += eps * (k2 * _neighbour_sum(ph, fwd, bwd, x) - 2.0 * f - l4 * f * (f * f - 1.0))
 
 
 @njit(cache=True)
@@ -50,22 +55,8 @@ def _drift(phi, p, eps):
 
 @njit(cache=True)
 def action(phi, fwd, kappa, lam):
-    """Action S of each chain's configuration; shape ``(C,)``."""
-    n_chain, vol = phi.shape
-    dim = fwd.shape[1]
-    out = np.empty(n_chain)
-    for c in range(n_chain):
-        ph = phi[c]
-        s = 0.0
-        for x in range(vol):
-            f = ph[x]
-            nb = 0.0
-            for mu in range(dim):
-                nb += ph[fwd[x, mu]]
-            f2 = f * f
-            s += -2.0 * kappa * f * nb + f2 + lam * (f2 - 1.0) * (f2 - 1.0)
-        out[c] = s
-    return out
+    """Action S of each chain's configuration; shape ``(C,)`` (the last column of :func:`measure`)."""
+    return measure(phi, fwd, kappa, lam)[:, 5].copy()
 
 
 @njit(cache=True)
@@ -145,14 +136,11 @@ def metropolis_sweep(phi, fwd, bwd, kappa, lam, shifts, uniforms):
     accept test. Each site update satisfies detailed balance for e^{−S}. Returns accepted updates per chain.
     """
     n_chain, vol = phi.shape
-    dim = fwd.shape[1]
     acc = np.zeros(n_chain, dtype=np.int64)
     for c in range(n_chain):
         ph = phi[c]
         for x in range(vol):
-            nb = 0.0
-            for mu in range(dim):
-                nb += ph[fwd[x, mu]] + ph[bwd[x, mu]]
+            nb = _neighbour_sum(ph, fwd, bwd, x)
             old = ph[x]
             new = old + shifts[c, x]
             o2 = old * old
@@ -172,11 +160,8 @@ def heatbath_sweep(phi, fwd, bwd, kappa, uniforms):
     Each spin is drawn from its exact conditional: P(φ_x = +1) = 1 / (1 + exp(−4κ h_x)), h_x = Σ_{±μ} φ_{x±μ}.
     """
     n_chain, vol = phi.shape
-    dim = fwd.shape[1]
     for c in range(n_chain):
         ph = phi[c]
         for x in range(vol):
-            h = 0.0
-            for mu in range(dim):
-                h += ph[fwd[x, mu]] + ph[bwd[x, mu]]
+            h = _neighbour_sum(ph, fwd, bwd, x)
             ph[x] = 1.0 if uniforms[c, x] < 1.0 / (1.0 + np.exp(-4.0 * kappa * h)) else -1.0
