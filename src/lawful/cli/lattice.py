@@ -80,10 +80,9 @@ def report(an: Any, json_out: bool, plots: bool, reference: dict[str, tuple[floa
 def _run_and_report(cfg: Any, json_out: bool, plots: bool,
                     reference: dict[str, tuple[float, float]] | None = None) -> None:
     from lawful.lattice.analysis import analyze
-    from lawful.lattice.run import build, run
+    from lawful.lattice.run import run
 
-    build(cfg)  # validate the physics before touching the output directory
-    try:
+    try:  # run() validates everything before it touches the output directory
         summary = run(cfg)
     except KeyboardInterrupt:
         err_console.print(f"\ninterrupted: checkpoint kept in {cfg.out}; rerun the same command to resume")

@@ -52,6 +52,7 @@ class Analysis:
     acceptance: float
     warnings: list[str] = field(default_factory=list)
     rho: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict, repr=False)
+    series: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # full (C, n_done) histories
 
     @property
     def n_used(self) -> int:
@@ -167,4 +168,5 @@ def analyze(run_dir: str | Path, therm: int | str | None = None) -> Analysis:
     if not ens.complete:
         msgs.append(f"run is incomplete ({n} updates per chain so far); rerun the same command to resume it")
     return Analysis(run_dir=run_dir, volume=vol, n_chains=ens.n_chains, n_done=n, therm_cut=cut,
-                    estimates=estimates, acceptance=float(np.mean(d["acceptance"])), warnings=msgs, rho=rho)
+                    estimates=estimates, acceptance=float(np.mean(d["acceptance"])), warnings=msgs, rho=rho,
+                    series=s)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 
-from lawful.lattice import ensemble
 from lawful.lattice.analysis import Analysis
 
 HISTORY_PNG = "history.png"
@@ -25,7 +24,7 @@ def _pyplot():
 def plot_history(an: Analysis, path: Path) -> Path:
     """Histories of m²/V, |m|/V, S/V and ΔH per chain, with the thermalization cut marked."""
     plt = _pyplot()
-    s = ensemble.read(an.run_dir / ensemble.ENSEMBLE_FILE).series
+    s = an.series
     panels = [("m2", r"$m^2/V$"), ("abs_m", r"$|m|/V$"), ("S", r"$S/V$"), ("dH", r"$\Delta H$")]
     if not np.any(np.isfinite(s["dH"])):
         panels = panels[:3]
