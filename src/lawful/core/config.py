@@ -100,6 +100,11 @@ def to_toml_dict(cfg: pydantic.BaseModel) -> dict[str, Any]:
     return out
 
 
+def to_toml_text(cfg: pydantic.BaseModel) -> str:
+    """The config as TOML text (what :func:`write_toml` writes and provenance attributes store)."""
+    return tomli_w.dumps(to_toml_dict(cfg))
+
+
 def write_toml(cfg: pydantic.BaseModel, path: str | Path) -> None:
     """Write the resolved config atomically as TOML."""
-    atomic_write_bytes(Path(path), tomli_w.dumps(to_toml_dict(cfg)).encode())
+    atomic_write_bytes(Path(path), to_toml_text(cfg).encode())

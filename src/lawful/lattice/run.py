@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lawful.core.config import to_toml_dict, write_toml
+from lawful.core.config import to_toml_dict, to_toml_text
+from lawful.core.io import atomic_write_bytes
 from lawful.core.progress import progress
 from lawful.core.rng import generator_state, generators, restore_generator
 from lawful.lattice import ensemble
@@ -43,12 +44,6 @@ class RunSummary:
         return self.n_new / self.seconds if self.seconds > 0 else float("nan")
 
 
-def _toml_text(cfg: Phi4RunConfig) -> str:
-    import tomli_w
-
-    return tomli_w.dumps(to_toml_dict(cfg))
-
-
 def _check_same_run(cfg: Phi4RunConfig, stored_toml: str, where: Path) -> None:
     stored = tomllib.loads(stored_toml)
     now = to_toml_dict(cfg)
@@ -68,24 +63,24 @@ def build(cfg: Phi4RunConfig):
 
 
 def _restore_or_start(cfg: Phi4RunConfig, action: Phi4, out: Path):
+    """State, generators, series buffers ``(C, max(n_total, n_done))`` and updates done, fresh or resumed."""
     path = out / ensemble.ENSEMBLE_FILE
-    series = {name: np.full((cfg.n_chains, cfg.n_total), np.nan) for name in ensemble.SERIES}
     if path.exists():
         old = ensemble.read(path)
         _check_same_run(cfg, old.config_toml, out)
-        n_keep = min(old.n_done, cfg.n_total)
-        for name in ensemble.SERIES:
-            series[name][:, :n_keep] = old.series[name][:, :n_keep]
-        if old.n_done > cfg.n_total:  # asked for fewer updates than already done: keep them all
-            for name in ensemble.SERIES:
-                series[name] = old.series[name]
-            n_keep = old.n_done
-        return old.phi.copy(), [restore_generator(s) for s in old.rng_states], series, n_keep
-    if (out / ensemble.CONFIG_FILE).exists():
-        _check_same_run(cfg, (out / ensemble.CONFIG_FILE).read_text(), out)
-    gens = generators(cfg.seed, cfg.n_chains)
-    phi = initial_configuration(action, cfg.n_chains, gens, cfg.start)
-    return phi, gens, series, 0
+        n_done = old.n_done  # asked for fewer updates than already done: all of them are kept
+        gens = [restore_generator(s) for s in old.rng_states]
+        phi, old_series = old.phi.copy(), old.series
+    else:
+        if (out / ensemble.CONFIG_FILE).exists():
+            _check_same_run(cfg, (out / ensemble.CONFIG_FILE).read_text(), out)
+        n_done, old_series = 0, {}
+        gens = generators(cfg.seed, cfg.n_chains)
+        phi = initial_configuration(action, cfg.n_chains, gens, cfg.start)
+    series = {name: np.full((cfg.n_chains, max(cfg.n_total, n_done)), np.nan) for name in ensemble.SERIES}
+    for name, values in old_series.items():
+        series[name][:, :n_done] = values
+    return phi, gens, series, n_done
 
 
 def run(
@@ -99,10 +94,9 @@ def run(
     action, sampler = build(cfg)
     out = Path(cfg.out)
     phi, gens, series, n_start = _restore_or_start(cfg, action, out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_toml(cfg, out / ensemble.CONFIG_FILE)
+    toml_text = to_toml_text(cfg)
+    atomic_write_bytes(out / ensemble.CONFIG_FILE, toml_text.encode())
     ensemble.drop_config_chunks_from(out, n_start)
-    toml_text = _toml_text(cfg)
     n_total = series["S"].shape[1]
     saved_idx: list[int] = []
     saved_phi: list[np.ndarray] = []
@@ -122,6 +116,7 @@ def run(
     t0 = time.perf_counter()
     last_ckpt = t0
     i = n_start
+    accepted = 0.0  # running sum of acceptance over this call's updates (for the progress display)
     try:
         with progress(show_progress) as prog:
             task = prog.add_task(f"{cfg.sampler} L={cfg.size} D={cfg.dim}", total=n_total, completed=n_start,
@@ -133,6 +128,7 @@ def run(
                     series[name][:, i] = meas[:, col]
                 series["acceptance"][:, i] = info.acceptance
                 series["dH"][:, i] = info.dH
+                accepted += float(np.sum(info.acceptance))
                 i += 1
                 if cfg.save_every and i % cfg.save_every == 0:
                     saved_idx.append(i)
@@ -144,13 +140,13 @@ def run(
                     checkpoint(i)
                     last_ckpt = now
                 if i % 64 == 0 or i == n_total:
-                    acc = float(np.mean(series["acceptance"][:, n_start:i]))
+                    acc = accepted / (cfg.n_chains * (i - n_start))
                     prog.update(task, completed=i, info=f"acc {acc:.3f}")
     except KeyboardInterrupt:
         checkpoint(i)
         raise
     checkpoint(i)
     seconds = time.perf_counter() - t0
-    acc = float(np.mean(series["acceptance"][:, n_start:i])) if i > n_start else float("nan")
+    acc = accepted / (cfg.n_chains * (i - n_start)) if i > n_start else float("nan")
     return RunSummary(out=out, n_done=i, n_new=i - n_start, resumed_from=n_start, seconds=seconds,
                       acceptance=acc, complete=i >= n_total)
