@@ -1,0 +1,1 @@
+"""Nuclear burning: reaction networks from pynucastro, a stellar EOS and a batched implicit integrator (CGS)."""

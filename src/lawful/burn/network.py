@@ -1,0 +1,240 @@
+"""Reaction networks built from pynucastro and flattened into arrays for the numba kernels.
+
+A pynucastro network is a tree of rate objects (REACLIB rates, rates derived by detailed balance with
+partition functions, and "approximate" rates that combine several of them, such as aprox13's (α,p)(p,γ)
+links). :func:`compile_network` walks that tree once and stores everything the kernels need as plain
+arrays (:class:`NetworkData`), cached on disk because building ``aprox13`` in pynucastro takes seconds.
+
+Units: CGS; temperatures in K (the kernels work in T9 = T / 1e9 internally), densities in g/cm³,
+molar abundances Y = X / A (mol/g), binding energies in MeV.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from lawful.core.io import atomic_write_bytes
+
+#: Networks :func:`load_network` knows by name.
+NETWORKS = ("aprox13", "c12")
+
+#: Format version of the cached arrays; bump when :class:`NetworkData` changes.
+_CACHE_VERSION = 1
+
+#: Approximate-rate layout: rate = d + a·b / (c1 + c2 + c3); −1 marks an absent term.
+_APPROX_SLOTS = {
+    ("ap_pg", False): ("A(a,g)B", "A(a,p)X", "X(p,g)B", ("X(p,g)B", "X(p,a)A", "X(p,Y)C")),
+    ("ap_pg", True): ("B(g,a)A", "X(p,a)A", "B(g,p)X", ("X(p,g)B", "X(p,a)A", "X(p,Y)C")),
+    ("Yp_pg", False): ("A(Y,g)B", "A(Y,p)X", "X(p,g)B", ("X(p,Y)A", "X(p,a)C", "X(p,g)B")),
+    ("Yp_pg", True): ("B(g,Y)A", "X(p,Y)A", "B(g,p)X", ("X(p,Y)A", "X(p,a)C", "X(p,g)B")),
+    ("Yp_pa", False): ("A(Y,a)B", "A(Y,p)X", "X(p,a)B", ("X(p,Y)A", "X(p,a)B", "X(p,g)C")),
+    ("Yp_pa", True): ("B(a,Y)A", "X(p,Y)A", "B(a,p)X", ("X(p,Y)A", "X(p,a)B", "X(p,g)C")),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkData:
+    """A network flattened into arrays (all numpy; shapes in brackets).
+
+    Nuclei: ``names`` [n], ``A`` [n], ``Z`` [n], ``binding`` [n] total binding energy in MeV.
+
+    Elementary rates (e = 0 … E−1), each a sum of REACLIB sets times optional partition-function and
+    screening factors: ``set_a`` [S, 7] REACLIB coefficients, ``set_rate`` [S] owning rate;
+    ``pf_T9`` / ``pf_logpf`` concatenated partition-function tables with ``pf_start`` [P+1] offsets,
+    ``pf_rate`` / ``pf_table`` / ``pf_sign`` [terms] (log-pf added with that sign);
+    ``scr_pairs`` [Q, 4] (Z1, A1, Z2, A2), ``scr_rate`` / ``scr_pair`` [terms].
+
+    Network rates (k = 0 … K−1): ``combo`` [K, 6] elementary indices (d, a, b, c1, c2, c3) with
+    λ_k = d + a·b / (c1 + c2 + c3) (−1 = absent; a plain rate is just ``d``), ``prefactor`` [K]
+    (1/n! for identical reactants), ``dens_exp`` [K], ``react`` [K, 3] reactant nucleus indices
+    (−1 padded, repeated for identical reactants), ``nu`` [K, n] net change of each Y per reaction.
+    """
+
+    name: str
+    names: tuple[str, ...]
+    A: np.ndarray
+    Z: np.ndarray
+    binding: np.ndarray
+    rate_names: tuple[str, ...]
+    set_a: np.ndarray
+    set_rate: np.ndarray
+    n_elementary: int
+    pf_T9: np.ndarray
+    pf_logpf: np.ndarray
+    pf_start: np.ndarray
+    pf_rate: np.ndarray
+    pf_table: np.ndarray
+    pf_sign: np.ndarray
+    scr_pairs: np.ndarray
+    scr_rate: np.ndarray
+    scr_pair: np.ndarray
+    combo: np.ndarray
+    prefactor: np.ndarray
+    dens_exp: np.ndarray
+    react: np.ndarray
+    nu: np.ndarray
+
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        arrays = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        arrays = {k: np.asarray(v) for k, v in arrays.items()}
+        np.savez(buf, **arrays)
+        return buf.getvalue()
+
+    @classmethod
+    def from_file(cls, path: Path) -> NetworkData:
+        with np.load(path, allow_pickle=False) as z:
+            kw = {k: z[k] for k in z.files}
+        kw["name"] = str(kw["name"])
+        kw["names"] = tuple(str(s) for s in kw["names"])
+        kw["rate_names"] = tuple(str(s) for s in kw["rate_names"])
+        kw["n_elementary"] = int(kw["n_elementary"])
+        return cls(**kw)
+
+
+def pynucastro_network(name: str):
+    """The pynucastro ``RateCollection`` behind one of :data:`NETWORKS`.
+
+    ``aprox13``: pynucastro's ``common_networks.aprox13()`` (13 α-chain nuclei, REACLIB rates,
+    (α,p)(p,γ) approximations). ``c12``: ¹²C + ¹²C → ²⁴Mg (the REACLIB ¹²C(¹²C,α)²⁰Ne rate with its
+    product replaced by ²⁴Mg through a ``ModifiedRate``) with ¹⁶O inert: the 3-isotope carbon network.
+    """
+    try:
+        import pynucastro as pyna
+    except ImportError as exc:  # pragma: no cover - pynucastro is a dependency
+        raise ImportError("the burn domain needs pynucastro: pip install 'pynucastro>=3.1'") from exc
+    if name == "aprox13":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # missing partition-function tables → log pf = 0
+            return pyna.common_networks.aprox13()
+    if name == "c12":
+        rate = pyna.ReacLibLibrary().get_rate_by_name("c12(c12,a)ne20")
+        modified = pyna.ModifiedRate(rate, new_products=[pyna.Nucleus("mg24")])
+        return pyna.RateCollection(rates=[modified], inert_nuclei=[pyna.Nucleus("o16")])
+    raise ValueError(f"network {name!r} is unknown; expected one of {', '.join(NETWORKS)}")
+
+
+def compile_network(name: str) -> NetworkData:
+    """Flatten pynucastro network ``name`` into :class:`NetworkData` (slow: builds it in pynucastro)."""
+    from pynucastro.rates import ApproximateRate, DerivedRate, ReacLibRate
+
+    net = pynucastro_network(name)
+    nuclei = sorted(net.get_nuclei(), key=lambda n: (n.A, n.Z))
+    index = {n: i for i, n in enumerate(nuclei)}
+    elementary: list = []
+
+    def elem(rate) -> int:
+        if rate not in elementary:
+            elementary.append(rate)
+        return elementary.index(rate)
+
+    combos, rates = [], net.get_rates()
+    for r in rates:
+        if isinstance(r, ApproximateRate):
+            key = (r.approx_type, bool(r.is_reverse))
+            if key not in _APPROX_SLOTS:
+                raise NotImplementedError(f"approximate rate type {r.approx_type!r} ({r.fname}) is not supported")
+            d, a, b, denom = _APPROX_SLOTS[key]
+            slots = [d, a, b, *denom]
+            combos.append([elem(r.rates[s]) if s in r.rates else -1 for s in slots])
+        else:
+            combos.append([elem(r), -1, -1, -1, -1, -1])
+
+    set_a, set_rate = [], []
+    pf_tables: list = []
+    pf_rate, pf_table, pf_sign = [], [], []
+    scr_pairs: list = []
+    scr_rate, scr_pair = [], []
+    for e, r in enumerate(elementary):
+        base = r.original_rate if hasattr(r, "original_rate") else r
+        if isinstance(base, DerivedRate):
+            sets = base.derived_sets
+            if sets is None:
+                raise NotImplementedError(f"derived rate {r.fname} has no REACLIB source sets")
+            for sign, group in ((+1, base.source_rate.reactants), (-1, base.source_rate.products)):
+                for nuc in group:
+                    pf = nuc.partition_function if base.use_pf else None
+                    if pf is None:
+                        continue
+                    if pf not in pf_tables:
+                        pf_tables.append(pf)
+                    pf_rate.append(e)
+                    pf_table.append(pf_tables.index(pf))
+                    pf_sign.append(sign)
+        elif isinstance(base, ReacLibRate):
+            sets = base.sets
+        else:
+            raise NotImplementedError(f"rate {r.fname} of type {type(base).__name__} is not supported")
+        for s in sets:
+            set_a.append(np.asarray(s.a, dtype=np.float64))
+            set_rate.append(e)
+        for n1, n2 in r.screening_pairs:
+            pair = (n1.Z, n1.A, n2.Z, n2.A)
+            if pair not in scr_pairs:
+                scr_pairs.append(pair)
+            scr_rate.append(e)
+            scr_pair.append(scr_pairs.index(pair))
+
+    n = len(nuclei)
+    react = -np.ones((len(rates), 3), dtype=np.int64)
+    nu = np.zeros((len(rates), n))
+    for k, r in enumerate(rates):
+        ydot_reactants = [q for q in r.reactants if q not in r.not_in_ydot_term]
+        if len(ydot_reactants) > 3 or r.use_ye_weighting:
+            raise NotImplementedError(f"rate {r.fname}: more than 3 reactants or Ye weighting")
+        react[k, : len(ydot_reactants)] = sorted(index[q] for q in ydot_reactants)
+        for q in nuclei:
+            nu[k, index[q]] = r.product_count(q) - r.reactant_count(q)
+    pf_lengths = [len(t.T9_points) for t in pf_tables]
+    return NetworkData(
+        name=name,
+        names=tuple(q.raw for q in nuclei),
+        A=np.array([q.A for q in nuclei], dtype=np.float64),
+        Z=np.array([q.Z for q in nuclei], dtype=np.float64),
+        binding=np.array([q.nucbind * q.A for q in nuclei], dtype=np.float64),
+        rate_names=tuple(r.fname for r in rates),
+        set_a=np.array(set_a).reshape(-1, 7),
+        set_rate=np.array(set_rate, dtype=np.int64),
+        n_elementary=len(elementary),
+        pf_T9=np.concatenate([np.asarray(t.T9_points, float) for t in pf_tables]) if pf_tables else np.zeros(0),
+        pf_logpf=np.concatenate([np.asarray(t.log_pf_data, float) for t in pf_tables]) if pf_tables else np.zeros(0),
+        pf_start=np.concatenate([[0], np.cumsum(pf_lengths)]).astype(np.int64),
+        pf_rate=np.array(pf_rate, dtype=np.int64),
+        pf_table=np.array(pf_table, dtype=np.int64),
+        pf_sign=np.array(pf_sign, dtype=np.float64),
+        scr_pairs=np.array(scr_pairs, dtype=np.float64).reshape(-1, 4),
+        scr_rate=np.array(scr_rate, dtype=np.int64),
+        scr_pair=np.array(scr_pair, dtype=np.int64),
+        combo=np.array(combos, dtype=np.int64),
+        prefactor=np.array([r.prefactor for r in rates], dtype=np.float64),
+        dens_exp=np.array([r.dens_exp for r in rates], dtype=np.float64),
+        react=react,
+        nu=nu,
+    )
+
+
+def cache_dir() -> Path:
+    """Where compiled networks are cached: ``$LAWFUL_CACHE_DIR`` or ``~/.cache/lawful``."""
+    return Path(os.environ.get("LAWFUL_CACHE_DIR", Path.home() / ".cache" / "lawful"))
+
+
+def load_network_data(name: str) -> NetworkData:
+    """:func:`compile_network` with an on-disk cache keyed by name, pynucastro version and format."""
+    if name not in NETWORKS:
+        raise ValueError(f"network {name!r} is unknown; expected one of {', '.join(NETWORKS)}")
+    import pynucastro
+
+    key = hashlib.sha1(f"{name}-{pynucastro.__version__}-{_CACHE_VERSION}".encode()).hexdigest()[:12]
+    path = cache_dir() / "networks" / f"{name}-{key}.npz"
+    if path.exists():
+        return NetworkData.from_file(path)
+    data = compile_network(name)
+    atomic_write_bytes(path, data.to_bytes())
+    return data
