@@ -111,8 +111,11 @@ def _pair_densities(eta, beta, fe, fp, with_positrons):
 
 
 @njit(cache=True)
-def _solve_eta(n_target, beta, fe, fp, with_positrons):
-    """η with n₋(η) − n₊(η) = n_target: Newton on ln n, safeguarded by a bisection bracket."""
+def _solve_eta(n_target, beta, fe, fp, with_positrons, eta_guess):
+    """η with n₋(η) − n₊(η) = n_target: Newton on ln n, safeguarded by a bisection bracket.
+
+    ``eta_guess``: a starting value (e.g. the previous call's η for the same zone), or NaN for none.
+    """
     kT = beta * _MEC2
     # initial guess: interpolate between the non-degenerate and the degenerate limits
     lam3 = (_H * _H / (2.0 * math.pi * _M_E * kT)) ** 1.5
@@ -120,6 +123,8 @@ def _solve_eta(n_target, beta, fe, fp, with_positrons):
     xf = _H / (_M_E * _C) * (3.0 * n_target / (8.0 * math.pi)) ** (1.0 / 3.0)
     eta_d = (math.sqrt(1.0 + xf * xf) - 1.0) / beta
     eta = eta_nd if eta_nd < 0.0 else max(eta_d, eta_nd)
+    if not math.isnan(eta_guess):
+        eta = eta_guess
     a, b = -1e4, 1e9
     ln_t = math.log(n_target)
     for _ in range(200):
@@ -144,13 +149,13 @@ def _solve_eta(n_target, beta, fe, fp, with_positrons):
 
 
 @njit(cache=True)
-def _eos_zone(rho, T, abar, zbar, coulomb, with_positrons, out, fe, fp):
-    """Full EOS for one zone into ``out`` [len(EOS_FIELDS)]."""
+def _eos_zone(rho, T, abar, zbar, coulomb, with_positrons, out, fe, fp, eta_guess):
+    """Full EOS for one zone into ``out`` [len(EOS_FIELDS)]; ``eta_guess`` starts the η solve (NaN: none)."""
     kT = _K_B * T
     beta = kT / _MEC2
     ye = zbar / abar
     n_net = rho * ye * _N_A
-    eta = _solve_eta(n_net, beta, fe, fp, with_positrons)
+    eta = _solve_eta(n_net, beta, fe, fp, with_positrons, eta_guess)
     b12 = math.sqrt(beta)
     b32 = beta * b12
     b52 = beta * b32
@@ -263,7 +268,7 @@ def eos_kernel(rho, T, abar, zbar, coulomb, with_positrons):
     for i in prange(n):
         fe = np.empty((3, 3))
         fp = np.empty((3, 3))
-        _eos_zone(rho[i], T[i], abar[i], zbar[i], coulomb, with_positrons, out[i], fe, fp)
+        _eos_zone(rho[i], T[i], abar[i], zbar[i], coulomb, with_positrons, out[i], fe, fp, np.nan)
     return out
 
 
@@ -282,8 +287,9 @@ def temperature_from_energy(rho, e, abar, zbar, T_guess, coulomb, with_positrons
         res = np.empty(_NF)
         lo, hi = 1e4, 1e11
         T = min(max(T_guess[i], lo), hi)
+        res[11] = np.nan
         for _ in range(100):
-            _eos_zone(rho[i], T, abar[i], zbar[i], coulomb, with_positrons, res, fe, fp)
+            _eos_zone(rho[i], T, abar[i], zbar[i], coulomb, with_positrons, res, fe, fp, res[11])
             f = res[1] - e[i]
             if f > 0.0:
                 hi = T

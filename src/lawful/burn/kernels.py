@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from lawful.burn.screening import plasma_state, screen5
 
@@ -183,3 +183,19 @@ def jacobian(rho, Y, net, lam, dlam, jac, dydT):
             for i in range(nu.shape[1]):
                 if nu[k, i] != 0.0:
                     jac[i, j] += nu[k, i] * d
+
+
+@njit(cache=True, parallel=True)
+def rhs_batch(rho, T, Y, net, screen):
+    """dY/dt [N, n] and ε̇ [N] (erg/g/s) for N zones (ρ [N], T [N], Y [N, n])."""
+    N, n = Y.shape
+    n_rates = net[15].shape[0]
+    out = np.empty((N, n))
+    enuc = np.empty(N)
+    for z in prange(N):
+        lam = np.empty(n_rates)
+        dlam = np.empty(n_rates)
+        work = np.empty(2 * net[5])
+        network_rates(rho[z], T[z], Y[z], net, screen, lam, dlam, work)
+        enuc[z] = ydot(rho[z], Y[z], net, lam, out[z])
+    return out, enuc

@@ -238,3 +238,72 @@ def load_network_data(name: str) -> NetworkData:
     data = compile_network(name)
     atomic_write_bytes(path, data.to_bytes())
     return data
+
+
+class Network:
+    """A reaction network ready for the numba kernels.
+
+    Attributes: ``name``, ``names`` (nucleus names, pynucastro spelling, e.g. ``"he4"``), ``A``, ``Z``,
+    ``binding`` (total binding energy per nucleus, MeV), ``data`` (:class:`NetworkData`), ``packed``
+    (the tuple the kernels take). ``screen`` switches screen5 electron screening.
+    """
+
+    def __init__(self, name: str = "aprox13", screen: bool = True):
+        from lawful.burn.kernels import pack
+
+        self.data = load_network_data(name)
+        self.name = name
+        self.screen = bool(screen)
+        self.names = self.data.names
+        self.A, self.Z, self.binding = self.data.A, self.data.Z, self.data.binding
+        self.packed = pack(self.data)
+
+    def __repr__(self) -> str:
+        return f"Network({self.name!r}, {len(self.names)} nuclei, screen={self.screen})"
+
+    def composition(self, X: dict[str, float], tol: float = 1e-6) -> np.ndarray:
+        """Mass fractions [n] from ``{name: X}`` (missing nuclei are 0), validated.
+
+        Raises ``ValueError`` for an unknown nucleus, a negative or non-finite value, or a sum off 1 by > ``tol``.
+        """
+        out = np.zeros(len(self.names))
+        for key, value in X.items():
+            name = key.strip().lower()
+            if name not in self.names:
+                raise ValueError(f"nucleus {key!r} is not in network {self.name}; it has {', '.join(self.names)}")
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"mass fraction X({key}) = {value} must be finite and ≥ 0")
+            out[self.names.index(name)] = value
+        check_mass_fractions(out, tol)
+        return out
+
+    def rhs(self, rho, T, X) -> tuple[np.ndarray, np.ndarray]:
+        """dX/dt [N, n] (1/s) and ε̇ [N] (erg/g/s) at (ρ [N], T [N], X [N, n])."""
+        from lawful.burn.kernels import rhs_batch
+
+        rho, T, X = _as_zones(rho, T, X, len(self.names))
+        dY, enuc = rhs_batch(rho, T, X / self.A, self.packed, self.screen)
+        return dY * self.A, enuc
+
+
+def check_mass_fractions(X: np.ndarray, tol: float = 1e-6) -> None:
+    """Raise ``ValueError`` unless every row of ``X`` is finite, ≥ 0 and sums to 1 within ``tol``."""
+    X = np.atleast_2d(X)
+    bad = ~np.isfinite(X) | (X < 0)
+    if bad.any():
+        z, i = np.argwhere(bad)[0]
+        raise ValueError(f"mass fraction X[{z}, {i}] = {X[z, i]} must be finite and ≥ 0")
+    s = X.sum(axis=1)
+    off = np.abs(s - 1.0) > tol
+    if off.any():
+        z = int(np.flatnonzero(off)[0])
+        raise ValueError(f"mass fractions of zone {z} sum to {s[z]:.10g}; expected 1 within {tol:g}")
+
+
+def _as_zones(rho, T, X, n):
+    X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+    if X.shape[1] != n:
+        raise ValueError(f"X has {X.shape[1]} columns; the network has {n} nuclei")
+    rho = np.broadcast_to(np.asarray(rho, dtype=np.float64), (X.shape[0],)).copy()
+    T = np.broadcast_to(np.asarray(T, dtype=np.float64), (X.shape[0],)).copy()
+    return rho, T, np.ascontiguousarray(X)
