@@ -36,10 +36,15 @@ def config_options(model: type[pydantic.BaseModel], fixed: dict[str, Any] | None
             continue
         default = info.default
         help_text = f"{info.description or name} (default: {default})"
+        flag = f"--{name.replace('_', '-')}"
+        if info.annotation is bool:  # a switch: --flag / --no-flag
+            decls, annotation = [f"{flag}/--no-{flag[2:]}"], bool
+        else:
+            decls, annotation = [flag], _flag_type(info.annotation)
         params.append(inspect.Parameter(
             name, inspect.Parameter.KEYWORD_ONLY,
-            default=typer.Option(None, f"--{name.replace('_', '-')}", help=help_text, show_default=False),
-            annotation=Optional[_flag_type(info.annotation)],  # noqa: UP045 - typer needs Optional here
+            default=typer.Option(None, *decls, help=help_text, show_default=False),
+            annotation=Optional[annotation],  # noqa: UP045 - typer needs Optional here
         ))
     return params
 
