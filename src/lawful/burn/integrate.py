@@ -6,8 +6,9 @@ Unknowns: molar abundances Y [n] (mol/g) and, in self-heating mode, the temperat
 
     dT/dt = ε̇(ρ, T, Y) / c_v(ρ, T, Y)         (ε̇ from binding energies, c_v from the stellar EOS).
 
-The Jacobian is analytic (:func:`lawful.burn.kernels.jacobian`); in self-heating mode the T row neglects the
-derivatives of c_v (as Microphysics does). A Rosenbrock step is a linear combination of G⁻¹F stages, and both
+The Jacobian is analytic (:func:`lawful.burn.kernels.jacobian`); in self-heating mode the derivatives of c_v
+in the T row come from EOS differences (neglecting them, as Microphysics does, turns the method into a
+W-method of lower order: the global error then fell only as rtol^½ in our tests). A Rosenbrock step is a linear combination of G⁻¹F stages, and both
 F and J annihilate the baryon (Σ A_i Y_i) and charge (Σ Z_i Y_i) vectors, so those invariants hold to round-off.
 
 Error control on mass fractions X_i = A_i Y_i and on T: err = RMS(ΔX_i / (atol + rtol |X_i|), ΔT / (rtol T)),
@@ -124,16 +125,31 @@ def _abar_zbar(Y, Z):
 
 
 @njit(cache=True)
-def _jac(rho, y, T_fixed, net, screen, heat, jac, lam, dlam, work, eos_out, dydT):
-    """Analytic Jacobian into ``jac`` (uses ``eos_out[3]`` = c_v from the last RHS call when heating)."""
+def _jac(rho, y, T_fixed, net, screen, heat, jac, lam, dlam, work, eos_out, dydT, dTdt, eos_tmp, fe, fp):
+    """Analytic network Jacobian into ``jac``; in self-heating mode also the T row and column.
+
+    The T row of dT/dt = ε̇/c_v needs ∂c_v/∂T and ∂c_v/∂Y (through Ā and Z̄); those come from one-sided
+    differences of the EOS (relative step 1e-7), so the iteration matrix is exact to ~1e-7 and RODAS3 keeps
+    its order. ``eos_out`` holds the EOS at y (from the last RHS call), ``dTdt`` = ε̇/c_v there.
+    """
     n = net[0].shape[0]
     T = y[n] if heat else T_fixed
     Y = y[:n]
     network_rates(rho, T, Y, net, screen, lam, dlam, work)
     jacobian(rho, Y, net, lam, dlam, jac[:n, :n], dydT)
     if heat:
-        binding = net[2]
-        c = N_A * MEV_TO_ERG / eos_out[3]
+        binding, Z = net[2], net[1]
+        cv = eos_out[3]
+        c = N_A * MEV_TO_ERG / cv
+        abar, zbar = _abar_zbar(Y, Z)
+        d = 1e-7
+        _eos_zone(rho, T * (1.0 + d), abar, zbar, False, True, eos_tmp, fe, fp, eos_out[11])
+        dcv_dT = (eos_tmp[3] - cv) / (d * T)
+        _eos_zone(rho, T, abar * (1.0 + d), zbar, False, True, eos_tmp, fe, fp, eos_out[11])
+        dcv_da = (eos_tmp[3] - cv) / (d * abar)
+        _eos_zone(rho, T, abar, zbar * (1.0 + d), False, True, eos_tmp, fe, fp, eos_out[11])
+        dcv_dz = (eos_tmp[3] - cv) / (d * zbar)
+        g = dTdt / cv  # ε̇ / c_v²
         for i in range(n):
             jac[i, n] = dydT[i]
         for j in range(n + 1):
@@ -141,6 +157,9 @@ def _jac(rho, y, T_fixed, net, screen, heat, jac, lam, dlam, work, eos_out, dydT
             for i in range(n):
                 s += binding[i] * jac[i, j]
             jac[n, j] = c * s
+        for j in range(n):  # ∂Ā/∂Y_j = −Ā², ∂Z̄/∂Y_j = (Z_j − Z̄) Ā
+            jac[n, j] -= g * (dcv_da * (-abar * abar) + dcv_dz * (Z[j] - zbar) * abar)
+        jac[n, n] -= g * dcv_dT
 
 
 @njit(cache=True)
@@ -185,6 +204,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, rtol, atol, max_steps,
     dydT = np.empty(n)
     eos_out = np.empty(14)
     eos_out[11] = np.nan
+    eos_tmp = np.empty(14)
     fe = np.empty((3, 3))
     fp = np.empty((3, 3))
     status = 0
@@ -214,7 +234,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, rtol, atol, max_steps,
                 status = 4
                 break
             n_rhs += 1
-            _jac(rho, y, T0, net, screen, heat, jac, lam, dlam, work, eos_out, dydT)
+            _jac(rho, y, T0, net, screen, heat, jac, lam, dlam, work, eos_out, dydT, f0[nv - 1], eos_tmp, fe, fp)
             have_f0 = True
         # iteration matrix G = I/(hγ) − J
         for i in range(nv):

@@ -117,7 +117,7 @@ def pynucastro_network(name: str):
     if name == "c12":
         rate = pyna.ReacLibLibrary().get_rate_by_name("c12(c12,a)ne20")
         modified = pyna.ModifiedRate(rate, new_products=[pyna.Nucleus("mg24")])
-        return pyna.RateCollection(rates=[modified], inert_nuclei=[pyna.Nucleus("o16")])
+        return pyna.PythonNetwork(rates=[modified], inert_nuclei=[pyna.Nucleus("o16")])
     raise ValueError(f"network {name!r} is unknown; expected one of {', '.join(NETWORKS)}")
 
 

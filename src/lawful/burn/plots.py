@@ -18,7 +18,7 @@ def plot_cell(result, path: Path, zone: int = 0, x_min: float = 1e-8) -> Path:
     X = result.X[zone]
     for i, name in enumerate(result.names):
         if X[:, i].max() > x_min:
-            ax.loglog(result.t, np.maximum(X[:, i], x_min * 1e-2), label=name)
+            ax.loglog(result.t, np.maximum(X[:, i], x_min * 1e-2), label=name, color=plt.cm.tab20(i % 20))
     ax.set_ylim(x_min, 2)
     ax.set_ylabel("mass fraction X")
     ax.legend(ncol=4, fontsize=8)
