@@ -34,7 +34,7 @@ class BurnSettings(Config):
     screen: bool = pydantic.Field(True, description="screen5 electron screening")
     fixed_T: bool = pydantic.Field(False, description="hold T fixed (default: self-heating through the EOS)")
     rtol: float = pydantic.Field(1e-6, gt=0.0, lt=1.0, description="relative tolerance (X and T)")
-    atol: float = pydantic.Field(1e-10, gt=0.0, lt=1.0, description="absolute tolerance on mass fractions")
+    atol: float = pydantic.Field(1e-8, gt=0.0, lt=1.0, description="absolute tolerance on mass fractions")
     max_steps: int = pydantic.Field(100_000, ge=1, description="step budget per zone")
 
 

@@ -344,7 +344,7 @@ class BurnResult:
         return bool((self.status == Status.SUCCESS).all())
 
 
-def burn(network, rho, T, X, t_out, *, self_heating: bool = True, rtol: float = 1e-6, atol: float = 1e-10,
+def burn(network, rho, T, X, t_out, *, self_heating: bool = True, rtol: float = 1e-6, atol: float = 1e-8,
          max_steps: int = 100_000) -> BurnResult:
     """Burn N zones at constant density from t = 0 through the output times ``t_out`` (s).
 

@@ -22,7 +22,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from lawful.burn.screening import plasma_state, screen5
+from lawful.burn.screening import pair_constants, plasma_state, screen5
 
 #: Avogadro's number (1/mol) and MeV in erg (pynucastro's values).
 N_A = 6.02214076e23
@@ -35,10 +35,15 @@ def pack(data) -> tuple:
         np.ascontiguousarray(data.A), np.ascontiguousarray(data.Z), np.ascontiguousarray(data.binding),
         np.ascontiguousarray(data.set_a), data.set_rate, int(data.n_elementary),
         data.pf_T9, data.pf_logpf, data.pf_start, data.pf_rate, data.pf_table, data.pf_sign,
-        np.ascontiguousarray(data.scr_pairs), data.scr_rate, data.scr_pair,
+        _screen_constants(data.scr_pairs), data.scr_rate, data.scr_pair,
         np.ascontiguousarray(data.combo), data.prefactor, data.dens_exp, np.ascontiguousarray(data.react),
         np.ascontiguousarray(data.nu),
     )
+
+
+def _screen_constants(pairs: np.ndarray) -> np.ndarray:
+    """[Q, 6] :func:`~lawful.burn.screening.pair_constants` of each screening pair (Z1, A1, Z2, A2)."""
+    return np.array([pair_constants(*p) for p in pairs]).reshape(-1, 6)
 
 
 @njit(cache=True)
@@ -103,8 +108,7 @@ def network_rates(rho, T, Y, net, screen, lam, dlam, work):
         h = np.empty(n_pairs)
         dh = np.empty(n_pairs)
         for q in range(n_pairs):
-            p = scr_pairs[q]
-            h[q], dh[q] = screen5(T, qlam0z, taufac, aa, p[0], p[1], p[2], p[3])
+            h[q], dh[q] = screen5(T, qlam0z, taufac, aa, scr_pairs[q])
         for t in range(scr_rate.shape[0]):
             e = scr_rate[t]
             f = math.exp(h[scr_pair[t]])

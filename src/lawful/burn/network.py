@@ -301,9 +301,15 @@ def check_mass_fractions(X: np.ndarray, tol: float = 1e-6) -> None:
 
 
 def _as_zones(rho, T, X, n):
+    """Broadcast scalars/arrays ρ, T and X ([n] or [N, n]) to N zones: (ρ [N], T [N], X [N, n]) float64."""
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     if X.shape[1] != n:
         raise ValueError(f"X has {X.shape[1]} columns; the network has {n} nuclei")
-    rho = np.broadcast_to(np.asarray(rho, dtype=np.float64), (X.shape[0],)).copy()
-    T = np.broadcast_to(np.asarray(T, dtype=np.float64), (X.shape[0],)).copy()
-    return rho, T, np.ascontiguousarray(X)
+    rho, T = np.atleast_1d(np.asarray(rho, dtype=np.float64)), np.atleast_1d(np.asarray(T, dtype=np.float64))
+    N = max(len(rho), len(T), len(X))
+    try:
+        rho, T = (np.broadcast_to(a, (N,)).copy() for a in (rho, T))
+        X = np.ascontiguousarray(np.broadcast_to(X, (N, n)))
+    except ValueError:
+        raise ValueError(f"rho ({len(rho)}), T ({len(T)}) and X ({len(X)} rows) do not describe the same zones") from None
+    return rho, T, X

@@ -50,22 +50,30 @@ def plasma_state(rho, T, Y, Z):
     return qlam0z, taufac, aa
 
 
-@njit(cache=True)
-def screen5(T, qlam0z, taufac, aa, z1, a1, z2, a2):
-    """ln of the screening enhancement for the pair (z1, a1) + (z2, a2) and its derivative d/dT (1/K).
+def pair_constants(z1: float, a1: float, z2: float, a2: float) -> np.ndarray:
+    """Per-pair constants of :func:`screen5` (computed once per network, not per call):
+    (Z1 Z2, (Z1+Z2)^{1/3}, ẑ = (Z1+Z2)^{5/3} − Z1^{5/3} − Z2^{5/3}, the same with 5/12, (5/3) ln(Z1Z2/(Z1+Z2)),
+    (Z1² Z2² A1 A2 / (A1+A2))^{1/3})."""
+    return np.array([
+        z1 * z2, np.cbrt(z1 + z2),
+        (z1 + z2) ** (5 / 3) - z1 ** (5 / 3) - z2 ** (5 / 3),
+        (z1 + z2) ** (5 / 12) - z1 ** (5 / 12) - z2 ** (5 / 12),
+        (5 / 3) * np.log(z1 * z2 / (z1 + z2)),
+        np.cbrt(z1**2 * z2**2 * a1 * a2 / (a1 + a2)),
+    ])
 
-    Returns ``(h, dh_dT)``; ``h = ln f ≥ 0``.
+
+@njit(cache=True)
+def screen5(T, qlam0z, taufac, aa, const):
+    """ln of the screening enhancement for one pair and its derivative d/dT (1/K).
+
+    ``const``: that pair's :func:`pair_constants`. Returns ``(h, dh_dT)``; ``h = ln f ≥ 0``.
     """
     fact = np.cbrt(2.0)
     gamefx = 0.3
     gamefs = 0.8
-    zs13 = np.cbrt(z1 + z2)
-    zhat = (z1 + z2) ** (5.0 / 3.0) - z1 ** (5.0 / 3.0) - z2 ** (5.0 / 3.0)
-    zhat2 = (z1 + z2) ** (5.0 / 12.0) - z1 ** (5.0 / 12.0) - z2 ** (5.0 / 12.0)
-    lzav = (5.0 / 3.0) * math.log(z1 * z2 / (z1 + z2))
-    aznut = np.cbrt(z1 * z1 * z2 * z2 * a1 * a2 / (a1 + a2))
+    bb, zs13, zhat, zhat2, lzav, aznut = const[0], const[1], const[2], const[3], const[4], const[5]
 
-    bb = z1 * z2
     gamp = aa
     dgamp = -aa / T
     qq = fact * bb / zs13

@@ -1,0 +1,171 @@
+"""Burn cost per zone-step: lawful's batched RODAS3 vs scipy BDF (analytic Jacobian), and a compiled limit.
+
+Workload (issue 4): 10⁴ aprox13 zones at ρ = 1e7 g/cm³, T = 3e9…6e9 K, 50/50 C/O, Δt = 1e-7, 1e-6, 1e-5 s
+(a third of the zones each), rtol 1e-6 / atol 1e-8 (Microphysics VODE defaults), screening on. scipy runs a random subsample of the same
+states (it costs tens of ms per zone). Both modes: fixed T, and self-heating through the EOS.
+
+Compiled limit: per accepted step RODAS3 needs 1 Jacobian, 2 new RHS, 1 LU and 4 triangular solves (and in
+self-heating mode 2 EOS calls in the RHS + 3 in the Jacobian); we time those kernels in a tight numba loop and
+multiply by the steps each zone actually took. Run: python benchmarks/burn_integrator.py [--zones N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from numba import njit
+
+from lawful.burn import kernels as K
+from lawful.burn.eos import _eos_zone
+from lawful.burn.integrate import _jac, _lu_factor, _lu_solve, burn
+from lawful.burn.network import Network
+
+
+@njit(cache=False)
+def _rhs_loop(rho, T, Y, net, reps):
+    """``reps`` evaluations of rates + dY/dt (the caller times the loop)."""
+    n = Y.shape[0]
+    k = net[15].shape[0]
+    lam, dlam, work = np.empty(k), np.empty(k), np.empty(2 * net[5])
+    out = np.empty(n)
+    acc = 0.0
+    for _ in range(reps):
+        K.network_rates(rho, T, Y, net, True, lam, dlam, work)
+        acc += K.ydot(rho, Y, net, lam, out)
+    return acc
+
+
+@njit(cache=False)
+def _jac_loop(rho, T, Y, net, reps):
+    n = Y.shape[0]
+    k = net[15].shape[0]
+    lam, dlam, work = np.empty(k), np.empty(k), np.empty(2 * net[5])
+    jac, dydT = np.empty((n, n)), np.empty(n)
+    for _ in range(reps):
+        K.network_rates(rho, T, Y, net, True, lam, dlam, work)
+        K.jacobian(rho, Y, net, lam, dlam, jac, dydT)
+    return jac[0, 0]
+
+
+@njit(cache=False)
+def _lu_loop(a, reps):
+    piv = np.empty(a.shape[0], dtype=np.int64)
+    b = np.ones(a.shape[0])
+    g = np.empty_like(a)
+    for _ in range(reps):
+        g[:, :] = a
+        _lu_factor(g, piv)
+    for _ in range(reps):
+        _lu_solve(g, piv, b)
+    return b[0]
+
+
+@njit(cache=False)
+def _eos_loop(rho, T, abar, zbar, reps):
+    out = np.empty(14)
+    fe, fp = np.empty((3, 3)), np.empty((3, 3))
+    _eos_zone(rho, T, abar, zbar, False, True, out, fe, fp, np.nan)
+    for _ in range(reps):
+        _eos_zone(rho, T * 1.0000001, abar, zbar, False, True, out, fe, fp, out[11])
+    return out[3]
+
+
+def _per_call(fn, *args, reps=20000):
+    fn(*args, 10)
+    t = time.perf_counter()
+    fn(*args, reps)
+    return (time.perf_counter() - t) / reps
+
+
+def _scipy_zone(net, rho, T0, X0, dt, heat):
+    """scipy BDF on one zone with the same RHS and the same analytic Jacobian (incl. the T row)."""
+    from scipy.integrate import solve_ivp
+
+    n = len(net.names)
+    k = net.data.combo.shape[0]
+    lam, dlam, work = np.empty(k), np.empty(k), np.empty(2 * net.data.n_elementary)
+    eos_out, eos_tmp = np.full(14, np.nan), np.empty(14)
+    fe, fp = np.empty((3, 3)), np.empty((3, 3))
+    from lawful.burn.integrate import _rhs
+
+    def f(_, y):
+        out = np.empty(n + 1 if heat else n)
+        _rhs(rho, y, T0, net.packed, True, heat, out, lam, dlam, work, eos_out, fe, fp)
+        return out
+
+    def jac(_, y):
+        nv = n + 1 if heat else n
+        J = np.zeros((nv, nv))
+        f0 = f(0.0, y)
+        _jac(rho, y, T0, net.packed, True, heat, J, lam, dlam, work, eos_out, np.empty(n), f0[nv - 1], eos_tmp, fe, fp)
+        return J
+
+    y0 = np.append(X0 / net.A, T0) if heat else X0 / net.A
+    sol = solve_ivp(f, (0.0, dt), y0, method="BDF", jac=jac, rtol=1e-6, atol=1e-8 / net.A.max())
+    return sol
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--zones", type=int, default=10_000)
+    ap.add_argument("--scipy-zones", type=int, default=30)
+    args = ap.parse_args()
+    net = Network("aprox13")
+    rng = np.random.default_rng(0)
+    N = args.zones
+    T = rng.uniform(3e9, 6e9, N)
+    rho = np.full(N, 1e7)
+    X0 = net.composition({"c12": 0.5, "o16": 0.5})
+    dts = (1e-7, 1e-6, 1e-5)
+    groups = np.array_split(np.arange(N), len(dts))
+    burn(net, rho[:4], T[:4], X0, [1e-7])  # compile / load caches
+    burn(net, rho[:4], T[:4], X0, [1e-7], self_heating=False)
+    Y = X0 / net.A
+    abar = 1 / Y.sum()
+    costs = {
+        "rhs": _per_call(_rhs_loop, 1e7, 4e9, Y, net.packed),
+        "jac": _per_call(_jac_loop, 1e7, 4e9, Y, net.packed),
+        "eos": _per_call(_eos_loop, 1e7, 4e9, abar, abar * (net.Z @ Y)),
+    }
+    a = np.eye(14) * 1e7 + rng.normal(size=(14, 14))
+    lu_and_solve = _per_call(_lu_loop, a)  # factor + solve, per rep
+    print(f"kernel costs per call (one core): rates+dY/dt {costs['rhs'] * 1e6:.2f} µs, rates+Jacobian "
+          f"{costs['jac'] * 1e6:.2f} µs, LU+solve (14×14) {lu_and_solve * 1e6:.2f} µs, EOS (warm η) "
+          f"{costs['eos'] * 1e6:.2f} µs")
+    print()
+    print(f"| mode | Δt (s) | zones | steps/zone | lawful µs/zone-step (1 core) | compiled limit µs | lawful/limit "
+          f"| scipy BDF ms/zone-step | speed-up vs scipy |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    import numba
+
+    for heat in (False, True):
+        for dt, idx in zip(dts, groups):
+            numba.set_num_threads(1)
+            t = time.perf_counter()
+            r = burn(net, rho[idx], T[idx], X0, [dt], self_heating=heat)
+            ours = (time.perf_counter() - t) / len(idx)
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+            assert r.ok, np.unique(r.status, return_counts=True)
+            steps = (r.steps + r.rejected).mean()
+            per_step = 2 * costs["rhs"] + costs["jac"] + lu_and_solve + 3 * (lu_and_solve * 0.3)
+            if heat:
+                per_step += 5 * costs["eos"]
+            limit = per_step * steps
+            sub = rng.choice(idx, size=min(args.scipy_zones, len(idx)), replace=False)
+            t = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for z in sub:
+                    sol = _scipy_zone(net, rho[z], T[z], X0, dt, heat)
+                    assert sol.success
+            scipy = (time.perf_counter() - t) / len(sub)
+            print(f"| {'self-heating' if heat else 'fixed T'} | {dt:.0e} | {len(idx)} | {steps:.1f} | "
+                  f"{ours * 1e6:.1f} | {limit * 1e6:.1f} | {ours / limit:.2f} | {scipy * 1e3:.2f} | "
+                  f"{scipy / ours:.0f}× |")
+
+
+if __name__ == "__main__":
+    main()
