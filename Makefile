@@ -23,6 +23,8 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/lattice_hmc.py
+	$(PY) benchmarks/burn_integrator.py
+	$(PY) benchmarks/eos.py
 
 clean:
 	rm -rf $(VENV) runs benchmarks/_build
