@@ -136,8 +136,8 @@ def main() -> None:
           f"{costs['jac'] * 1e6:.2f} µs, LU+solve (14×14) {lu_and_solve * 1e6:.2f} µs, EOS (warm η) "
           f"{costs['eos'] * 1e6:.2f} µs")
     print()
-    print(f"| mode | Δt (s) | zones | steps/zone | lawful µs/zone-step (1 core) | compiled limit µs | lawful/limit "
-          f"| scipy BDF ms/zone-step | speed-up vs scipy |")
+    print("| mode | Δt (s) | zones | steps/zone | lawful µs/zone-step (1 core) | compiled limit µs | lawful/limit "
+          "| scipy BDF ms/zone-step | speed-up vs scipy |")
     print("|---|---|---|---|---|---|---|---|---|")
     import numba
 

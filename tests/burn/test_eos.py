@@ -3,8 +3,8 @@
 import warnings
 
 import numpy as np
-import pytest
 import pynucastro as pyna
+import pytest
 from pynucastro.eos import FermiIntegral
 
 from lawful.burn.eos import StellarEOS, fermi_integrals
@@ -78,7 +78,7 @@ def test_maxwell_relations_and_derivatives(coulomb):
 
 
 def test_coulomb_correction_lowers_pressure_of_cold_dense_matter():
-    cold = dict(rho=1e9, T=1e7, abar=56.0, zbar=28.0)
+    cold = {"rho": 1e9, "T": 1e7, "abar": 56.0, "zbar": 28.0}
     p0 = StellarEOS()(**cold)["p"][0]
     p1 = StellarEOS(coulomb=True)(**cold)["p"][0]
     assert 0.9 * p0 < p1 < p0  # a few per cent softer, never negative

@@ -71,8 +71,8 @@ def network_rates(rho, T, Y, net, screen, lam, dlam, work):
 
     ``screen``: apply screen5 screening. ``work`` [2E] is scratch for the elementary rates.
     """
-    (A, Z, binding, set_a, set_rate, n_elem, pf_T9, pf_logpf, pf_start, pf_rate, pf_table, pf_sign,
-     scr_pairs, scr_rate, scr_pair, combo, prefactor, dens_exp, react, nu) = net
+    (_A, Z, _binding, set_a, set_rate, n_elem, pf_T9, pf_logpf, pf_start, pf_rate, pf_table, pf_sign,
+     scr_pairs, scr_rate, scr_pair, combo, _prefactor, _dens_exp, _react, _nu) = net
     e_val = work[:n_elem]
     e_dln = work[n_elem: 2 * n_elem]  # dλ_e/dT9 while accumulating, dλ_e/dT (1/K) at the end
     e_val[:] = 0.0

@@ -88,7 +88,7 @@ def batch_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     res = run_batch(cfg, scheduler, workers)
     seconds = time.perf_counter() - start
     counts = {s.name: int((res["status"] == s).sum()) for s in Status if (res["status"] == s).any()}
-    summary = {"zones": int(len(res["T"])), "status": counts, "steps_mean": float(res["steps"].mean()),
+    summary = {"zones": len(res["T"]), "status": counts, "steps_mean": float(res["steps"].mean()),
                "seconds": seconds, "zones_per_second": len(res["T"]) / seconds, "out": str(cfg.out)}
     if json_out:
         print(json.dumps(summary))
