@@ -164,7 +164,7 @@ def main() -> None:
             scipy = (time.perf_counter() - t) / len(sub)
             print(f"| {'self-heating' if heat else 'fixed T'} | {dt:.0e} | {len(idx)} | {steps:.1f} | "
                   f"{ours * 1e6:.1f} | {limit * 1e6:.1f} | {ours / limit:.2f} | {scipy * 1e3:.2f} | "
-                  f"{scipy / ours:.0f}× |")
+                  f"{scipy / ours:.2f}× |")
 
 
 if __name__ == "__main__":
