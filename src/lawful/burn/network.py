@@ -39,6 +39,10 @@ _APPROX_SLOTS = {
 }
 
 
+class UnsupportedNetworkError(ValueError):
+    """A pynucastro network holds a rate kind the kernels do not evaluate (e.g. tabulated weak rates)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class NetworkData:
     """A network flattened into arrays (all numpy; shapes in brackets).
@@ -140,7 +144,8 @@ def compile_network(name: str) -> NetworkData:
         if isinstance(r, ApproximateRate):
             key = (r.approx_type, bool(r.is_reverse))
             if key not in _APPROX_SLOTS:
-                raise NotImplementedError(f"approximate rate type {r.approx_type!r} ({r.fname}) is not supported")
+                raise UnsupportedNetworkError(
+                    f"approximate rate type {r.approx_type!r} ({r.fname}) is not supported")
             d, a, b, denom = _APPROX_SLOTS[key]
             slots = [d, a, b, *denom]
             combos.append([elem(r.rates[s]) if s in r.rates else -1 for s in slots])
@@ -157,7 +162,7 @@ def compile_network(name: str) -> NetworkData:
         if isinstance(base, DerivedRate):
             sets = base.derived_sets
             if sets is None:
-                raise NotImplementedError(f"derived rate {r.fname} has no REACLIB source sets")
+                raise UnsupportedNetworkError(f"derived rate {r.fname} has no REACLIB source sets")
             for sign, group in ((+1, base.source_rate.reactants), (-1, base.source_rate.products)):
                 for nuc in group:
                     pf = nuc.partition_function if base.use_pf else None
@@ -171,7 +176,7 @@ def compile_network(name: str) -> NetworkData:
         elif isinstance(base, ReacLibRate):
             sets = base.sets
         else:
-            raise NotImplementedError(f"rate {r.fname} of type {type(base).__name__} is not supported")
+            raise UnsupportedNetworkError(f"rate {r.fname} of type {type(base).__name__} is not supported")
         for s in sets:
             set_a.append(np.asarray(s.a, dtype=np.float64))
             set_rate.append(e)
@@ -188,7 +193,7 @@ def compile_network(name: str) -> NetworkData:
     for k, r in enumerate(rates):
         ydot_reactants = [q for q in r.reactants if q not in r.not_in_ydot_term]
         if len(ydot_reactants) > 3 or r.use_ye_weighting:
-            raise NotImplementedError(f"rate {r.fname}: more than 3 reactants or Ye weighting")
+            raise UnsupportedNetworkError(f"rate {r.fname}: more than 3 reactants or Ye weighting")
         react[k, : len(ydot_reactants)] = sorted(index[q] for q in ydot_reactants)
         for q in nuclei:
             nu[k, index[q]] = r.product_count(q) - r.reactant_count(q)

@@ -11,13 +11,11 @@ import typer
 from rich.table import Table
 
 from lawful.burn.config import BurnBatchConfig, BurnCellConfig
-from lawful.cli.common import console, guarded, resolve_config, with_config_flags
+from lawful.cli.common import CONFIG_OPT, SET_OPT, console, guarded, resolve_config, with_config_flags
 
 app = typer.Typer(help="Nuclear burning: pynucastro networks, stellar EOS, batched implicit integrator (CGS).",
                   no_args_is_help=True)
 
-CONFIG_OPT = typer.Option(None, "--config", help="TOML file with config keys (flags override it)")
-SET_OPT = typer.Option(None, "--set", help="override any config key: --set key=value (repeatable)")
 
 
 @app.command("cell")

@@ -20,6 +20,10 @@ from lawful.core.config import ConfigError, load_toml, parse_sets, resolve
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, soft_wrap=True)
 
+#: the --config and --set options every config-driven command takes
+CONFIG_OPT = typer.Option(None, "--config", help="TOML file with config keys (flags override it)")
+SET_OPT = typer.Option(None, "--set", help="override any config key: --set key=value (repeatable)")
+
 #: python types a schema field may have, mapped to what the command line parses before pydantic validates
 _FLAG_TYPES = {int: int, float: float, Path: str}
 

@@ -10,15 +10,14 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lawful.cli.common import console, err_console, fail, fmt, guarded, resolve_config, with_config_flags
+from lawful.cli.common import (CONFIG_OPT, SET_OPT, console, err_console, fail, fmt, guarded, resolve_config,
+                               with_config_flags)
 from lawful.core.config import ConfigError
 from lawful.lattice.config import Phi4RunConfig
 
 app = typer.Typer(help="Lattice φ⁴ theory: Metropolis, heat-bath (Ising limit) and HMC with Γ-method errors.",
                   no_args_is_help=True)
 
-CONFIG_OPT = typer.Option(None, "--config", help="TOML file with config keys (flags override it)")
-SET_OPT = typer.Option(None, "--set", help="override any config key: --set key=value (repeatable)")
 ROWS = (  # (estimate key, label)
     ("chi", "χ = ⟨m²⟩/V"),
     ("abs_m_density", "⟨|m|⟩/V"),
