@@ -43,8 +43,7 @@ class Status(enum.IntEnum):
 _GAMMA = 0.5
 _A21, _A31, _A32, _A41, _A42, _A43 = 0.0, 2.0, 0.0, 2.0, 0.0, 1.0
 _C21, _C31, _C32, _C41, _C42, _C43 = 4.0, 1.0, -1.0, 1.0, -1.0, -8.0 / 3.0
-_M = (2.0, 0.0, 1.0, 1.0)
-_E = (0.0, 0.0, 0.0, 1.0)  # error estimate = K_4
+_M = (2.0, 0.0, 1.0, 1.0)  # y_new = y + Σ M_i K_i; the error estimate is K_4 itself (E = (0, 0, 0, 1))
 _ORDER_ERR = 3.0
 _FAC_MIN, _FAC_MAX, _FAC_SAFE = 0.2, 6.0, 0.9
 _T_MIN, _T_MAX = 1e4, 1e11
