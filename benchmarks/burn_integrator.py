@@ -64,12 +64,12 @@ def _lu_loop(a, reps):
 
 
 @njit(cache=False)
-def _eos_loop(rho, T, abar, zbar, reps):
+def _eos_loop(rho, T, abar, zbar, opts, reps):
     out = np.empty(14)
     fe, fp = np.empty((3, 3)), np.empty((3, 3))
-    _eos_zone(rho, T, abar, zbar, False, True, out, fe, fp, np.nan)
+    _eos_zone(rho, T, abar, zbar, opts, out, fe, fp, np.nan)
     for _ in range(reps):
-        _eos_zone(rho, T * 1.0000001, abar, zbar, False, True, out, fe, fp, out[11])
+        _eos_zone(rho, T * 1.0000001, abar, zbar, opts, out, fe, fp, out[11])
     return out[3]
 
 
@@ -80,7 +80,7 @@ def _per_call(fn, *args, reps=20000):
     return (time.perf_counter() - t) / reps
 
 
-def _scipy_zone(net, rho, T0, X0, dt, heat):
+def _scipy_zone(net, rho, T0, X0, dt, heat, eos_opts):
     """scipy BDF on one zone with the same RHS and the same analytic Jacobian (incl. the T row)."""
     from scipy.integrate import solve_ivp
 
@@ -93,14 +93,15 @@ def _scipy_zone(net, rho, T0, X0, dt, heat):
 
     def f(_, y):
         out = np.empty(n + 1 if heat else n)
-        _rhs(rho, y, T0, net.packed, True, heat, out, lam, dlam, work, eos_out, fe, fp)
+        _rhs(rho, y, T0, net.packed, True, heat, eos_opts, out, lam, dlam, work, eos_out, fe, fp)
         return out
 
     def jac(_, y):
         nv = n + 1 if heat else n
         J = np.zeros((nv, nv))
         f0 = f(0.0, y)
-        _jac(rho, y, T0, net.packed, True, heat, J, lam, dlam, work, eos_out, np.empty(n), f0[nv - 1], eos_tmp, fe, fp)
+        _jac(rho, y, T0, net.packed, True, heat, eos_opts, J, lam, dlam, work, eos_out, np.empty(n), f0[nv - 1],
+             eos_tmp, fe, fp)
         return J
 
     y0 = np.append(X0 / net.A, T0) if heat else X0 / net.A

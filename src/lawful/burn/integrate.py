@@ -97,7 +97,7 @@ def _lu_solve(a, piv, b):
 
 
 @njit(cache=True)
-def _rhs(rho, y, T_fixed, net, screen, heat, f, lam, dlam, work, eos_out, fe, fp):
+def _rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, fe, fp):
     """F(y) into ``f``; y = Y (fixed T) or (Y, T). Returns False if the EOS cannot be evaluated."""
     n = net[0].shape[0]
     T = y[n] if heat else T_fixed
@@ -108,7 +108,7 @@ def _rhs(rho, y, T_fixed, net, screen, heat, f, lam, dlam, work, eos_out, fe, fp
     enuc = ydot(rho, Y, net, lam, f[:n])
     if heat:
         abar, zbar = _abar_zbar(Y, net[1])
-        _eos_zone(rho, T, abar, zbar, False, True, eos_out, fe, fp, eos_out[11])
+        _eos_zone(rho, T, abar, zbar, eos_opts, eos_out, fe, fp, eos_out[11])
         f[n] = enuc / eos_out[3]
     return True
 
@@ -124,7 +124,7 @@ def _abar_zbar(Y, Z):
 
 
 @njit(cache=True)
-def _jac(rho, y, T_fixed, net, screen, heat, jac, lam, dlam, work, eos_out, dydT, dTdt, eos_tmp, fe, fp):
+def _jac(rho, y, T_fixed, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, dTdt, eos_tmp, fe, fp):
     """Analytic network Jacobian into ``jac``; in self-heating mode also the T row and column.
 
     The T row of dT/dt = ε̇/c_v needs ∂c_v/∂T and ∂c_v/∂Y (through Ā and Z̄); those come from one-sided
@@ -142,11 +142,11 @@ def _jac(rho, y, T_fixed, net, screen, heat, jac, lam, dlam, work, eos_out, dydT
         c = N_A * MEV_TO_ERG / cv
         abar, zbar = _abar_zbar(Y, Z)
         d = 1e-7
-        _eos_zone(rho, T * (1.0 + d), abar, zbar, False, True, eos_tmp, fe, fp, eos_out[11])
+        _eos_zone(rho, T * (1.0 + d), abar, zbar, eos_opts, eos_tmp, fe, fp, eos_out[11])
         dcv_dT = (eos_tmp[3] - cv) / (d * T)
-        _eos_zone(rho, T, abar * (1.0 + d), zbar, False, True, eos_tmp, fe, fp, eos_out[11])
+        _eos_zone(rho, T, abar * (1.0 + d), zbar, eos_opts, eos_tmp, fe, fp, eos_out[11])
         dcv_da = (eos_tmp[3] - cv) / (d * abar)
-        _eos_zone(rho, T, abar, zbar * (1.0 + d), False, True, eos_tmp, fe, fp, eos_out[11])
+        _eos_zone(rho, T, abar, zbar * (1.0 + d), eos_opts, eos_tmp, fe, fp, eos_out[11])
         dcv_dz = (eos_tmp[3] - cv) / (d * zbar)
         g = dTdt / cv  # ε̇ / c_v²
         for i in range(n):
@@ -175,7 +175,7 @@ def _error_norm(y0, y1, err, A, n, heat, rtol, atol):
 
 
 @njit(cache=True)
-def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, rtol, atol, max_steps, y_out, stats):
+def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, max_steps, y_out, stats):
     """Integrate one zone from t = 0 through the increasing times ``t_out`` [M] (s).
 
     Writes (Y, T) at each output time into ``y_out`` [M, n+1] and
@@ -229,11 +229,12 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, rtol, atol, max_steps,
             break
         h = min(h, target - t)
         if not have_f0:
-            if not _rhs(rho, y, T0, net, screen, heat, f0, lam, dlam, work, eos_out, fe, fp):
+            if not _rhs(rho, y, T0, net, screen, heat, eos_opts, f0, lam, dlam, work, eos_out, fe, fp):
                 status = 4
                 break
             n_rhs += 1
-            _jac(rho, y, T0, net, screen, heat, jac, lam, dlam, work, eos_out, dydT, f0[nv - 1], eos_tmp, fe, fp)
+            _jac(rho, y, T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f0[nv - 1], eos_tmp,
+                 fe, fp)
             have_f0 = True
         # iteration matrix G = I/(hγ) − J
         for i in range(nv):
@@ -253,7 +254,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, rtol, atol, max_steps,
             # stage 3
             for i in range(nv):
                 ystage[i] = y[i] + _A31 * K[0, i] + _A32 * K[1, i]
-            finite = _rhs(rho, ystage, T0, net, screen, heat, f, lam, dlam, work, eos_out, fe, fp)
+            finite = _rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, fe, fp)
             n_rhs += 1
             for i in range(nv):
                 K[2, i] = f[i] + (_C31 * K[0, i] + _C32 * K[1, i]) / h
@@ -261,7 +262,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, rtol, atol, max_steps,
             # stage 4
             for i in range(nv):
                 ystage[i] = y[i] + _A41 * K[0, i] + _A42 * K[1, i] + _A43 * K[2, i]
-            finite = finite and _rhs(rho, ystage, T0, net, screen, heat, f, lam, dlam, work, eos_out, fe, fp)
+            finite = finite and _rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, fe, fp)
             n_rhs += 1
             for i in range(nv):
                 K[3, i] = f[i] + (_C41 * K[0, i] + _C42 * K[1, i] + _C43 * K[2, i]) / h
@@ -306,7 +307,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, rtol, atol, max_steps,
 
 
 @njit(cache=True, parallel=True)
-def integrate_batch(rho, T, Y, t_out, net, screen, heat, rtol, atol, max_steps):
+def integrate_batch(rho, T, Y, t_out, net, screen, heat, eos_opts, rtol, atol, max_steps):
     """Integrate N zones (ρ [N], T [N], Y [N, n]) to the times ``t_out`` [M].
 
     Returns ``(y_out [N, M, n+1], stats [N, 4])`` (see :func:`integrate_zone`).
@@ -315,7 +316,8 @@ def integrate_batch(rho, T, Y, t_out, net, screen, heat, rtol, atol, max_steps):
     y_out = np.empty((N, t_out.shape[0], n + 1))
     stats = np.zeros((N, 4), dtype=np.int64)
     for z in prange(N):
-        integrate_zone(rho[z], T[z], Y[z], t_out, net, screen, heat, rtol, atol, max_steps, y_out[z], stats[z])
+        integrate_zone(rho[z], T[z], Y[z], t_out, net, screen, heat, eos_opts, rtol, atol, max_steps, y_out[z],
+                       stats[z])
     return y_out, stats
 
 
@@ -344,14 +346,15 @@ class BurnResult:
 
 
 def burn(network, rho, T, X, t_out, *, self_heating: bool = True, rtol: float = 1e-6, atol: float = 1e-8,
-         max_steps: int = 100_000) -> BurnResult:
+         max_steps: int = 100_000, eos=None) -> BurnResult:
     """Burn N zones at constant density from t = 0 through the output times ``t_out`` (s).
 
     ``rho``, ``T`` scalars or [N] (g/cm³, K); ``X`` [n] or [N, n] mass fractions in ``network.names`` order.
-    ``self_heating`` couples T through dT/dt = ε̇ / c_v; otherwise T stays fixed. Inputs are validated before any
+    ``self_heating`` couples T through dT/dt = ε̇ / c_v with c_v from ``eos`` (a :class:`StellarEOS`; default
+    direct quadrature without Coulomb corrections; ``StellarEOS(table=True)`` is faster); otherwise T stays fixed. Inputs are validated before any
     work (ValueError naming the bad value).
     """
-    from lawful.burn.eos import check_state
+    from lawful.burn.eos import StellarEOS, check_state
     from lawful.burn.network import _as_zones, check_mass_fractions
 
     rho, T, X = _as_zones(rho, T, X, len(network.names))
@@ -366,7 +369,8 @@ def burn(network, rho, T, X, t_out, *, self_heating: bool = True, rtol: float = 
     if max_steps < 1:
         raise ValueError(f"max_steps = {max_steps} must be ≥ 1")
     Y0 = X / network.A
-    y_out, stats = integrate_batch(rho, T, Y0, t_out, network.packed, network.screen, self_heating,
+    eos_opts = (eos if eos is not None else StellarEOS()).options()
+    y_out, stats = integrate_batch(rho, T, Y0, t_out, network.packed, network.screen, self_heating, eos_opts,
                                    rtol, atol, int(max_steps))
     n = len(network.names)
     Y = y_out[:, :, :n]
