@@ -2,16 +2,17 @@
 
 Workload (issue 4): 10⁴ aprox13 zones at ρ = 1e7 g/cm³, T = 3e9…6e9 K, 50/50 C/O, Δt = 1e-7, 1e-6, 1e-5 s
 (a third of the zones each), rtol 1e-6 / atol 1e-8 (Microphysics VODE defaults), screening on. scipy runs a random subsample of the same
-states (it costs tens of ms per zone). Both modes: fixed T, and self-heating through the EOS.
+states (it costs tens of ms per zone). Modes: fixed T, and self-heating through the EOS (direct quadrature, and the interpolated table).
 
-Compiled limit: per accepted step RODAS3 needs 1 Jacobian, 2 new RHS, 1 LU and 4 triangular solves (and in
-self-heating mode 2 EOS calls in the RHS + 3 in the Jacobian); we time those kernels in a tight numba loop and
-multiply by the steps each zone actually took. Run: python benchmarks/burn_integrator.py [--zones N]
+Compiled limit: per step RODAS3 needs 1 Jacobian, 2 new RHS, 1 LU and 4 triangular solves (and in self-heating
+mode 2 EOS calls in the RHS + 3 in the Jacobian); BDF's lower bound is its RHS evaluations alone (it reuses
+Jacobians and LUs). We time those kernels in a tight numba loop and multiply by what each zone actually used. Run: python benchmarks/burn_integrator.py [--zones N]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 import warnings
 
@@ -19,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from lawful.burn import kernels as K
-from lawful.burn.eos import _eos_zone
+from lawful.burn.eos import StellarEOS, _eos_zone
 from lawful.burn.integrate import _jac, _lu_factor, _lu_solve, burn
 from lawful.burn.network import Network
 
@@ -28,8 +29,7 @@ from lawful.burn.network import Network
 def _rhs_loop(rho, T, Y, net, reps):
     """``reps`` evaluations of rates + dY/dt (the caller times the loop)."""
     n = Y.shape[0]
-    k = net[15].shape[0]
-    lam, dlam, work = np.empty(k), np.empty(k), np.empty(2 * net[5])
+    lam, dlam, work = K.workspace(net)
     out = np.empty(n)
     acc = 0.0
     for _ in range(reps):
@@ -41,8 +41,7 @@ def _rhs_loop(rho, T, Y, net, reps):
 @njit(cache=False)
 def _jac_loop(rho, T, Y, net, reps):
     n = Y.shape[0]
-    k = net[15].shape[0]
-    lam, dlam, work = np.empty(k), np.empty(k), np.empty(2 * net[5])
+    lam, dlam, work = K.workspace(net)
     jac, dydT = np.empty((n, n)), np.empty(n)
     for _ in range(reps):
         K.network_rates(rho, T, Y, net, True, lam, dlam, work)
@@ -85,8 +84,7 @@ def _scipy_zone(net, rho, T0, X0, dt, heat, eos_opts):
     from scipy.integrate import solve_ivp
 
     n = len(net.names)
-    k = net.data.combo.shape[0]
-    lam, dlam, work = np.empty(k), np.empty(k), np.empty(2 * net.data.n_elementary)
+    lam, dlam, work = K.workspace(net.packed)
     eos_out, eos_tmp = np.full(14, np.nan), np.empty(14)
     fe, fp = np.empty((3, 3)), np.empty((3, 3))
     from lawful.burn.integrate import _rhs
@@ -113,6 +111,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--zones", type=int, default=10_000)
     ap.add_argument("--scipy-zones", type=int, default=30)
+    ap.add_argument("--methods", nargs="+", default=["bdf", "rodas3"], choices=["bdf", "rodas3"])
     args = ap.parse_args()
     net = Network("aprox13")
     rng = np.random.default_rng(0)
@@ -129,41 +128,48 @@ def main() -> None:
     costs = {
         "rhs": _per_call(_rhs_loop, 1e7, 4e9, Y, net.packed),
         "jac": _per_call(_jac_loop, 1e7, 4e9, Y, net.packed),
-        "eos": _per_call(_eos_loop, 1e7, 4e9, abar, abar * (net.Z @ Y)),
+        "eos": _per_call(_eos_loop, 1e7, 4e9, abar, abar * (net.Z @ Y), StellarEOS().options()),
+        "eos_table": _per_call(_eos_loop, 1e7, 4e9, abar, abar * (net.Z @ Y), StellarEOS(table=True).options()),
     }
     a = np.eye(14) * 1e7 + rng.normal(size=(14, 14))
     lu_and_solve = _per_call(_lu_loop, a)  # factor + solve, per rep
     print(f"kernel costs per call (one core): rates+dY/dt {costs['rhs'] * 1e6:.2f} µs, rates+Jacobian "
           f"{costs['jac'] * 1e6:.2f} µs, LU+solve (14×14) {lu_and_solve * 1e6:.2f} µs, EOS (warm η) "
-          f"{costs['eos'] * 1e6:.2f} µs")
+          f"{costs['eos'] * 1e6:.2f} µs, EOS table {costs['eos_table'] * 1e6:.2f} µs")
     print()
-    print("| mode | Δt (s) | zones | steps/zone | lawful µs/zone-step (1 core) | compiled limit µs | lawful/limit "
-          "| scipy BDF ms/zone-step | speed-up vs scipy |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| mode | method | Δt (s) | zones | steps/zone | lawful µs/zone-step (1 core) | compiled limit µs "
+          "| lawful/limit | scipy BDF ms/zone-step | speed-up vs scipy |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     import numba
 
-    for heat in (False, True):
+    modes = (("fixed T", False, StellarEOS()), ("self-heating, direct EOS", True, StellarEOS()),
+             ("self-heating, EOS table", True, StellarEOS(table=True)))
+    for (mode, heat, eos), method in itertools.product(modes, args.methods):
+        opts = eos.options()
+        burn(net, rho[:2], T[:2], X0, [1e-7], self_heating=heat, eos=eos, method=method)  # compile
         for dt, idx in zip(dts, groups):
             numba.set_num_threads(1)
             t = time.perf_counter()
-            r = burn(net, rho[idx], T[idx], X0, [dt], self_heating=heat)
+            r = burn(net, rho[idx], T[idx], X0, [dt], self_heating=heat, eos=eos, method=method)
             ours = (time.perf_counter() - t) / len(idx)
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
             assert r.ok, np.unique(r.status, return_counts=True)
             steps = (r.steps + r.rejected).mean()
-            per_step = 2 * costs["rhs"] + costs["jac"] + lu_and_solve + 3 * (lu_and_solve * 0.3)
-            if heat:
-                per_step += 5 * costs["eos"]
-            limit = per_step * steps
+            eos_cost = costs["eos_table" if eos.table else "eos"] if heat else 0.0
+            if method == "rodas3":  # per step: 2 new RHS, 1 Jacobian, 1 LU, 4 solves (+ 2 + 3 EOS calls)
+                per_step = 2 * costs["rhs"] + costs["jac"] + lu_and_solve + 3 * (lu_and_solve * 0.3) + 5 * eos_cost
+                limit = per_step * steps
+            else:  # lower bound: the RHS evaluations alone (Jacobians and LUs are rare)
+                limit = r.n_rhs.mean() * (costs["rhs"] + eos_cost)
             sub = rng.choice(idx, size=min(args.scipy_zones, len(idx)), replace=False)
             t = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 for z in sub:
-                    sol = _scipy_zone(net, rho[z], T[z], X0, dt, heat)
+                    sol = _scipy_zone(net, rho[z], T[z], X0, dt, heat, opts)
                     assert sol.success
             scipy = (time.perf_counter() - t) / len(sub)
-            print(f"| {'self-heating' if heat else 'fixed T'} | {dt:.0e} | {len(idx)} | {steps:.1f} | "
+            print(f"| {mode} | {method} | {dt:.0e} | {len(idx)} | {steps:.1f} | "
                   f"{ours * 1e6:.1f} | {limit * 1e6:.1f} | {ours / limit:.2f} | {scipy * 1e3:.2f} | "
                   f"{scipy / ours:.2f}× |")
 

@@ -16,7 +16,11 @@ def _c12_rate(T):
     return pyna.ReacLibLibrary().get_rate_by_name("c12(c12,a)ne20").eval(T)
 
 
-def test_carbon_burning_matches_closed_form(c12net):
+METHODS = ["bdf", "rodas3"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_carbon_burning_matches_closed_form(c12net, method):
     """Fixed T, no screening: dY_C/dt = −ρ λ Y_C², so Y_C(t) = Y₀ / (1 + ρ λ Y₀ t)."""
     from lawful.burn.network import Network
 
@@ -25,7 +29,8 @@ def test_carbon_burning_matches_closed_form(c12net):
     lam = _c12_rate(T)
     Y0 = 0.5 / 12
     t = np.logspace(-4, 1, 6) / (rho * lam * Y0)
-    r = burn(net, rho, T, net.composition({"c12": 0.5, "o16": 0.5}), t, self_heating=False, rtol=1e-9, atol=1e-14)
+    r = burn(net, rho, T, net.composition({"c12": 0.5, "o16": 0.5}), t, self_heating=False, rtol=1e-9, atol=1e-14,
+             method=method)
     exact = 12 * Y0 / (1 + rho * lam * Y0 * t)
     np.testing.assert_allclose(r.X[0, :, 0], exact, rtol=2e-7)
     np.testing.assert_allclose(r.X[0, :, 1], 0.5, rtol=1e-14)  # o16 is inert
@@ -59,14 +64,15 @@ def _scipy_reference(net, rho, T0, X0, t_end, heat):
     return sol.y[:n, -1] * net.A, (sol.y[n, -1] if heat else T0)
 
 
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("heat", [False, True])
 @pytest.mark.parametrize("case", ["he", "co"])
-def test_aprox13_matches_scipy_radau(aprox13, heat, case):
+def test_aprox13_matches_scipy_radau(aprox13, heat, case, method):
     if case == "he":
         rho, T0, X0, t_end = 1e6, 3e9, aprox13.composition({"he4": 1}), 1e-3
     else:
         rho, T0, X0, t_end = 1e7, 2.5e9, aprox13.composition({"c12": 0.5, "o16": 0.5}), 1e-4
-    r = burn(aprox13, rho, T0, X0, [t_end], self_heating=heat, rtol=1e-8, atol=1e-14)
+    r = burn(aprox13, rho, T0, X0, [t_end], self_heating=heat, rtol=1e-8, atol=1e-14, method=method)
     assert r.ok
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -77,13 +83,14 @@ def test_aprox13_matches_scipy_radau(aprox13, heat, case):
     assert r.T[0, -1] == pytest.approx(T_ref, rel=1e-7)
 
 
-def test_microphysics_burn_cell_case(aprox13):
+@pytest.mark.parametrize("method", METHODS)
+def test_microphysics_burn_cell_case(aprox13, method):
     """Microphysics burn_cell aprox13 (Timmes rates): T = 3.173e9 K, X(he4) = 0.7718, X(ni56) = 0.2236.
 
     With REACLIB rates (and pynucastro's (α,p)(p,γ) links) we land within 0.3 % in T and 0.004 in X;
     the tolerances below encode that documented distance.
     """
-    r = burn(aprox13, 1e6, 3e9, aprox13.composition({"he4": 1}), [1e-2], rtol=1e-8, atol=1e-12)
+    r = burn(aprox13, 1e6, 3e9, aprox13.composition({"he4": 1}), [1e-2], rtol=1e-8, atol=1e-12, method=method)
     assert r.ok
     X = dict(zip(aprox13.names, r.X[0, -1]))
     assert r.T[0, -1] == pytest.approx(3.173e9, rel=3e-3)
@@ -91,13 +98,14 @@ def test_microphysics_burn_cell_case(aprox13):
     assert X["ni56"] == pytest.approx(0.2236, abs=5e-3)
 
 
-def test_invariants_hold_to_round_off(aprox13):
+@pytest.mark.parametrize("method", METHODS)
+def test_invariants_hold_to_round_off(aprox13, method):
     rng = np.random.default_rng(5)
     N = 64
     X0 = rng.dirichlet(np.ones(13) * 0.3, size=N)
     rho = 10 ** rng.uniform(5, 9, N)
     T = 10 ** rng.uniform(9.3, 9.7, N)
-    r = burn(aprox13, rho, T, X0, [1e-7, 1e-6], rtol=1e-6, atol=1e-10)
+    r = burn(aprox13, rho, T, X0, [1e-7, 1e-6], rtol=1e-6, atol=1e-10, method=method)
     assert r.ok
     assert np.abs(r.X.sum(axis=-1) - 1).max() < 1e-12
     ye0 = (X0 / aprox13.A) @ aprox13.Z
@@ -108,8 +116,9 @@ def test_invariants_hold_to_round_off(aprox13):
     np.testing.assert_allclose(r.enuc, dB * 1.6021766339999998e-06 * 6.02214076e23, rtol=1e-12, atol=1e6)
 
 
-def test_step_budget_reports_status_and_keeps_a_finite_state(aprox13):
-    r = burn(aprox13, 1e6, 3e9, aprox13.composition({"he4": 1}), [1e-2], max_steps=10)
+@pytest.mark.parametrize("method", METHODS)
+def test_step_budget_reports_status_and_keeps_a_finite_state(aprox13, method):
+    r = burn(aprox13, 1e6, 3e9, aprox13.composition({"he4": 1}), [1e-2], max_steps=10, method=method)
     assert r.status[0] == Status.MAX_STEPS
     assert np.isfinite(r.X).all() and np.isfinite(r.T).all()
     assert r.X[0, -1, 0] < 1.0  # it did burn for 10 steps
@@ -119,6 +128,7 @@ def test_step_budget_reports_status_and_keeps_a_finite_state(aprox13):
     ({"t_out": [0.0]}, "output times"),
     ({"t_out": [1e-3, 1e-4]}, "output times"),
     ({"rtol": 0.0}, "rtol = 0.0"),
+    ({"method": "euler"}, "method = 'euler'"),
     ({"rho": -1.0}, "rho = -1"),
     ({"T": 2e11}, "T = 2e\\+11"),
     ({"X": [0.5] + [0.0] * 12}, "sum to 0.5"),

@@ -12,9 +12,7 @@ STATES = [(1e6, 3e9), (1e7, 4.3e9), (1e8, 1.1e9), (2e9, 6.3e8), (1e5, 2.2e8)]
 
 
 def _eval(net, rho, T, Y, screen):
-    d = net.data
-    lam, dlam = np.empty(d.combo.shape[0]), np.empty(d.combo.shape[0])
-    work = np.empty(2 * d.n_elementary)
+    lam, dlam, work = K.workspace(net.packed)
     K.network_rates(rho, T, Y, net.packed, screen, lam, dlam, work)
     ydot = np.empty(len(net.names))
     enuc = K.ydot(rho, Y, net.packed, lam, ydot)

@@ -88,3 +88,12 @@ def test_burn_help_lists_the_issue_flags():
     text = invoke("burn", "batch", "--help").output
     for flag in ("--input", "--dt", "--out", "--scheduler"):
         assert flag in text
+
+
+def test_cell_with_eos_table_agrees_with_direct_eos():
+    base = ["burn", "cell", "--rho", 1e6, "--T", 3e9, "--X", "he4=1", "--tmax", 1e-3, "--rtol", 1e-8, "--json"]
+    direct = json.loads(invoke(*base).output)
+    tabled = json.loads(invoke(*base, "--eos-table").output)
+    # c_v agrees to ~1e-6, so the self-heated temperature does too
+    assert tabled["T"] == pytest.approx(direct["T"], rel=1e-6)
+    assert tabled["X"]["ni56"] == pytest.approx(direct["X"]["ni56"], rel=1e-4)

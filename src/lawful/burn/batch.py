@@ -72,13 +72,14 @@ class _Chunk:
 
 def _burn_chunk(chunk: _Chunk) -> dict[str, np.ndarray]:
     """Burn one chunk (runs in a Dask worker or in-process)."""
+    from lawful.burn.eos import StellarEOS
     from lawful.burn.integrate import burn
     from lawful.burn.network import Network
 
     cfg = chunk.cfg
     net = Network(cfg.network, screen=cfg.screen)
     r = burn(net, chunk.rho, chunk.T, chunk.X, [cfg.dt], self_heating=not cfg.fixed_T, rtol=cfg.rtol,
-             atol=cfg.atol, max_steps=cfg.max_steps)
+             atol=cfg.atol, max_steps=cfg.max_steps, eos=StellarEOS(table=cfg.eos_table), method=cfg.method)
     return {"X": r.X[:, -1], "T": r.T[:, -1], "enuc": r.enuc[:, -1], "status": r.status, "steps": r.steps}
 
 

@@ -33,6 +33,10 @@ class BurnSettings(Config):
     network: Literal["aprox13", "c12"] = pydantic.Field("aprox13", description="reaction network: aprox13|c12")
     screen: bool = pydantic.Field(True, description="screen5 electron screening")
     fixed_T: bool = pydantic.Field(False, description="hold T fixed (default: self-heating through the EOS)")
+    eos_table: bool = pydantic.Field(False, description="self-heating c_v from the interpolated EOS table (fast, "
+                                                        "~1e-6) instead of direct Fermi-Dirac quadrature")
+    method: Literal["bdf", "rodas3"] = pydantic.Field("bdf", description="integrator: bdf (variable-order, "
+                                                                        "Jacobian reuse) or rodas3 (Rosenbrock)")
     rtol: float = pydantic.Field(1e-6, gt=0.0, lt=1.0, description="relative tolerance (X and T)")
     atol: float = pydantic.Field(1e-8, gt=0.0, lt=1.0, description="absolute tolerance on mass fractions")
     max_steps: int = pydantic.Field(100_000, ge=1, description="step budget per zone")

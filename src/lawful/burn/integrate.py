@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit, prange
 
 from lawful.burn.eos import _eos_zone
-from lawful.burn.kernels import MEV_TO_ERG, N_A, jacobian, network_rates, ydot
+from lawful.burn.kernels import MEV_TO_ERG, N_A, jacobian, network_rates, workspace, ydot
 
 
 class Status(enum.IntEnum):
@@ -196,10 +196,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     G = np.empty((nv, nv))
     jac = np.zeros((nv, nv))
     piv = np.empty(nv, dtype=np.int64)
-    n_rates = net[15].shape[0]
-    lam = np.empty(n_rates)
-    dlam = np.empty(n_rates)
-    work = np.empty(2 * net[5])
+    lam, dlam, work = workspace(net)
     dydT = np.empty(n)
     eos_out = np.empty(14)
     eos_out[11] = np.nan
@@ -346,13 +343,14 @@ class BurnResult:
 
 
 def burn(network, rho, T, X, t_out, *, self_heating: bool = True, rtol: float = 1e-6, atol: float = 1e-8,
-         max_steps: int = 100_000, eos=None) -> BurnResult:
+         max_steps: int = 100_000, eos=None, method: str = "bdf") -> BurnResult:
     """Burn N zones at constant density from t = 0 through the output times ``t_out`` (s).
 
     ``rho``, ``T`` scalars or [N] (g/cm³, K); ``X`` [n] or [N, n] mass fractions in ``network.names`` order.
     ``self_heating`` couples T through dT/dt = ε̇ / c_v with c_v from ``eos`` (a :class:`StellarEOS`; default
     direct quadrature without Coulomb corrections; ``StellarEOS(table=True)`` is faster); otherwise T stays fixed. Inputs are validated before any
-    work (ValueError naming the bad value).
+    work (ValueError naming the bad value). ``method``: ``"bdf"`` (variable-order BDF with Jacobian reuse,
+    :mod:`lawful.burn.bdf`) or ``"rodas3"`` (this module's Rosenbrock method).
     """
     from lawful.burn.eos import StellarEOS, check_state
     from lawful.burn.network import _as_zones, check_mass_fractions
@@ -366,12 +364,18 @@ def burn(network, rho, T, X, t_out, *, self_heating: bool = True, rtol: float = 
     for name, v in (("rtol", rtol), ("atol", atol)):
         if not (0 < v < 1):
             raise ValueError(f"{name} = {v} must lie in (0, 1)")
+    if method not in ("bdf", "rodas3"):
+        raise ValueError(f"method = {method!r}; expected 'bdf' or 'rodas3'")
     if max_steps < 1:
         raise ValueError(f"max_steps = {max_steps} must be ≥ 1")
     Y0 = X / network.A
     eos_opts = (eos if eos is not None else StellarEOS()).options()
-    y_out, stats = integrate_batch(rho, T, Y0, t_out, network.packed, network.screen, self_heating, eos_opts,
-                                   rtol, atol, int(max_steps))
+    if method == "bdf":
+        from lawful.burn.bdf import integrate_batch_bdf as kernel
+    else:
+        kernel = integrate_batch
+    y_out, stats = kernel(rho, T, Y0, t_out, network.packed, network.screen, self_heating, eos_opts, rtol, atol,
+                          int(max_steps))
     n = len(network.names)
     Y = y_out[:, :, :n]
     dB = ((Y - Y0[:, None, :]) * network.binding).sum(axis=-1)

@@ -12,7 +12,8 @@ For one zone (ρ in g/cm³, T in K, molar abundances Y [n] in mol/g):
 
 The Jacobian holds ∂(dY_i/dt)/∂Y_j (screening's weak composition dependence is neglected, as in
 pynucastro and Microphysics) and ∂(dY_i/dt)/∂T (exact, including partition functions and screening).
-Partition functions are interpolated linearly in T9, as pynucastro's generated Python networks do.
+Partition functions are interpolated linearly in T9 on one shared grid, as pynucastro's generated Python
+networks do (np.interp).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def pack(data) -> tuple:
     return (
         np.ascontiguousarray(data.A), np.ascontiguousarray(data.Z), np.ascontiguousarray(data.binding),
         np.ascontiguousarray(data.set_a), data.set_rate, int(data.n_elementary),
-        data.pf_T9, data.pf_logpf, data.pf_start, data.pf_rate, data.pf_table, data.pf_sign,
+        data.pf_T9, np.ascontiguousarray(data.pf_logpf), np.unique(data.pf_rate), data.pf_rate, data.pf_table,
+        data.pf_sign,
         _screen_constants(data.scr_pairs), data.scr_rate, data.scr_pair,
         np.ascontiguousarray(data.combo), data.prefactor, data.dens_exp, np.ascontiguousarray(data.react),
         np.ascontiguousarray(data.nu),
@@ -47,31 +49,19 @@ def _screen_constants(pairs: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _interp(x, xp, fp):
-    """Linear interpolation of fp(xp) at x (clamped at the ends) and its slope."""
-    n = xp.shape[0]
-    if x <= xp[0]:
-        return fp[0], 0.0
-    if x >= xp[n - 1]:
-        return fp[n - 1], 0.0
-    lo, hi = 0, n - 1
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if xp[mid] <= x:
-            lo = mid
-        else:
-            hi = mid
-    slope = (fp[hi] - fp[lo]) / (xp[hi] - xp[lo])
-    return fp[lo] + slope * (x - xp[lo]), slope
+def workspace(net):
+    """Scratch arrays (λ [K], dλ/dT [K], work [4E]) for :func:`network_rates` on network tuple ``net``."""
+    k = net[15].shape[0]
+    return np.empty(k), np.empty(k), np.empty(4 * net[5])
 
 
 @njit(cache=True)
 def network_rates(rho, T, Y, net, screen, lam, dlam, work):
     """Fill ``lam`` [K] with the network rates λ_k and ``dlam`` [K] with dλ_k/dT (1/K).
 
-    ``screen``: apply screen5 screening. ``work`` [2E] is scratch for the elementary rates.
+    ``screen``: apply screen5 screening. ``work`` [4E] is scratch for the elementary rates.
     """
-    (_A, Z, _binding, set_a, set_rate, n_elem, pf_T9, pf_logpf, pf_start, pf_rate, pf_table, pf_sign,
+    (_A, Z, _binding, set_a, set_rate, n_elem, pf_T9, pf_logpf, pf_rates, pf_rate, pf_table, pf_sign,
      scr_pairs, scr_rate, scr_pair, combo, _prefactor, _dens_exp, _react, _nu) = net
     e_val = work[:n_elem]
     e_dln = work[n_elem: 2 * n_elem]  # dλ_e/dT9 while accumulating, dλ_e/dT (1/K) at the end
@@ -95,13 +85,39 @@ def network_rates(rho, T, Y, net, screen, lam, dlam, work):
         v = math.exp(ln)
         e_val[set_rate[s]] += v
         e_dln[set_rate[s]] += v * dln
-    for t in range(pf_rate.shape[0]):
-        tab = pf_table[t]
-        g, dg = _interp(T9, pf_T9[pf_start[tab]: pf_start[tab + 1]], pf_logpf[pf_start[tab]: pf_start[tab + 1]])
-        f = math.exp(pf_sign[t] * g)
-        e = pf_rate[t]
-        e_dln[e] = e_dln[e] * f + e_val[e] * f * pf_sign[t] * dg
-        e_val[e] *= f
+    if pf_rate.shape[0] > 0:
+        # one segment search on the shared grid, then every table's log G and slope
+        n_grid = pf_T9.shape[0]
+        if T9 <= pf_T9[0] or T9 >= pf_T9[n_grid - 1]:
+            j = 0 if T9 <= pf_T9[0] else n_grid - 2
+            w = 0.0 if T9 <= pf_T9[0] else 1.0
+            inside = 0.0
+        else:
+            lo, hi = 0, n_grid - 1
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if pf_T9[mid] <= T9:
+                    lo = mid
+                else:
+                    hi = mid
+            j = lo
+            w = (T9 - pf_T9[j]) / (pf_T9[j + 1] - pf_T9[j])
+            inside = 1.0
+        inv_dx = inside / (pf_T9[j + 1] - pf_T9[j])
+        g_sum = work[2 * n_elem: 3 * n_elem]
+        dg_sum = work[3 * n_elem: 4 * n_elem]
+        for e in pf_rates:
+            g_sum[e] = 0.0
+            dg_sum[e] = 0.0
+        for t in range(pf_rate.shape[0]):
+            row = pf_logpf[pf_table[t]]
+            e = pf_rate[t]
+            g_sum[e] += pf_sign[t] * (row[j] + w * (row[j + 1] - row[j]))
+            dg_sum[e] += pf_sign[t] * (row[j + 1] - row[j]) * inv_dx
+        for e in pf_rates:
+            f = math.exp(g_sum[e])
+            e_dln[e] = e_dln[e] * f + e_val[e] * f * dg_sum[e]
+            e_val[e] *= f
     if screen and scr_pairs.shape[0] > 0:
         qlam0z, taufac, aa = plasma_state(rho, T, Y, Z)
         n_pairs = scr_pairs.shape[0]
@@ -140,10 +156,10 @@ def network_rates(rho, T, Y, net, screen, lam, dlam, work):
         dlam[k] = der
 
 
-@njit(cache=True)
-def _reaction_flow(k, rho, Y, react, prefactor, dens_exp, skip):
-    """prefactor ρ^e Π_{reactants except slot ``skip``} Y (the rate r_k without λ_k)."""
-    f = prefactor[k] * rho ** dens_exp[k]
+@njit(cache=True, inline="always")
+def _reaction_flow(k, rho_pow, Y, react, prefactor, dens_exp, skip):
+    """prefactor ρ^e Π_{reactants except slot ``skip``} Y (the rate r_k without λ_k); ``rho_pow`` = (1, ρ, ρ², ρ³)."""
+    f = prefactor[k] * rho_pow[int(dens_exp[k])]
     for j in range(react.shape[1]):
         if react[k, j] >= 0 and j != skip:
             f *= Y[react[k, j]]
@@ -154,9 +170,10 @@ def _reaction_flow(k, rho, Y, react, prefactor, dens_exp, skip):
 def ydot(rho, Y, net, lam, out):
     """dY/dt [n] into ``out`` from the rates ``lam``; returns ε̇ in erg/g/s."""
     binding, react, prefactor, dens_exp, nu = net[2], net[18], net[16], net[17], net[19]
+    rho_pow = (1.0, rho, rho * rho, rho * rho * rho)
     out[:] = 0.0
     for k in range(lam.shape[0]):
-        r = _reaction_flow(k, rho, Y, react, prefactor, dens_exp, -1) * lam[k]
+        r = _reaction_flow(k, rho_pow, Y, react, prefactor, dens_exp, -1) * lam[k]
         for i in range(out.shape[0]):
             if nu[k, i] != 0.0:
                 out[i] += nu[k, i] * r
@@ -173,8 +190,9 @@ def jacobian(rho, Y, net, lam, dlam, jac, dydT):
     jac[:, :] = 0.0
     dydT[:] = 0.0
     n_react = react.shape[1]
+    rho_pow = (1.0, rho, rho * rho, rho * rho * rho)
     for k in range(lam.shape[0]):
-        full = _reaction_flow(k, rho, Y, react, prefactor, dens_exp, -1)
+        full = _reaction_flow(k, rho_pow, Y, react, prefactor, dens_exp, -1)
         for i in range(nu.shape[1]):
             if nu[k, i] != 0.0:
                 dydT[i] += nu[k, i] * full * dlam[k]
@@ -183,7 +201,7 @@ def jacobian(rho, Y, net, lam, dlam, jac, dydT):
             if j < 0:
                 continue
             # ∂/∂Y_j of the product: drop one factor Y_j per occurrence (product rule over repeated slots)
-            d = _reaction_flow(k, rho, Y, react, prefactor, dens_exp, s) * lam[k]
+            d = _reaction_flow(k, rho_pow, Y, react, prefactor, dens_exp, s) * lam[k]
             for i in range(nu.shape[1]):
                 if nu[k, i] != 0.0:
                     jac[i, j] += nu[k, i] * d
@@ -193,13 +211,10 @@ def jacobian(rho, Y, net, lam, dlam, jac, dydT):
 def rhs_batch(rho, T, Y, net, screen):
     """dY/dt [N, n] and ε̇ [N] (erg/g/s) for N zones (ρ [N], T [N], Y [N, n])."""
     N, n = Y.shape
-    n_rates = net[15].shape[0]
     out = np.empty((N, n))
     enuc = np.empty(N)
     for z in prange(N):
-        lam = np.empty(n_rates)
-        dlam = np.empty(n_rates)
-        work = np.empty(2 * net[5])
+        lam, dlam, work = workspace(net)
         network_rates(rho[z], T[z], Y[z], net, screen, lam, dlam, work)
         enuc[z] = ydot(rho[z], Y[z], net, lam, out[z])
     return out, enuc

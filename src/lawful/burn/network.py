@@ -26,7 +26,7 @@ from lawful.core.io import atomic_write_bytes
 NETWORKS = ("aprox13", "c12")
 
 #: Format version of the cached arrays; bump when :class:`NetworkData` changes.
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 
 #: Approximate-rate layout: rate = d + a·b / (c1 + c2 + c3); −1 marks an absent term.
 _APPROX_SLOTS = {
@@ -51,7 +51,8 @@ class NetworkData:
 
     Elementary rates (e = 0 … E−1), each a sum of REACLIB sets times optional partition-function and
     screening factors: ``set_a`` [S, 7] REACLIB coefficients, ``set_rate`` [S] owning rate;
-    ``pf_T9`` / ``pf_logpf`` concatenated partition-function tables with ``pf_start`` [P+1] offsets,
+    ``pf_T9`` [G] one T9 grid (the union of every table's points; linear interpolation on it is exactly the
+    tables' own), ``pf_logpf`` [P, G] the log partition functions on it,
     ``pf_rate`` / ``pf_table`` / ``pf_sign`` [terms] (log-pf added with that sign);
     ``scr_pairs`` [Q, 4] (Z1, A1, Z2, A2), ``scr_rate`` / ``scr_pair`` [terms].
 
@@ -72,7 +73,6 @@ class NetworkData:
     n_elementary: int
     pf_T9: np.ndarray
     pf_logpf: np.ndarray
-    pf_start: np.ndarray
     pf_rate: np.ndarray
     pf_table: np.ndarray
     pf_sign: np.ndarray
@@ -192,12 +192,13 @@ def compile_network(name: str) -> NetworkData:
     nu = np.zeros((len(rates), n))
     for k, r in enumerate(rates):
         ydot_reactants = [q for q in r.reactants if q not in r.not_in_ydot_term]
-        if len(ydot_reactants) > 3 or r.use_ye_weighting:
+        if len(ydot_reactants) > 3 or r.use_ye_weighting or r.dens_exp not in (0, 1, 2, 3):
             raise UnsupportedNetworkError(f"rate {r.fname}: more than 3 reactants or Ye weighting")
         react[k, : len(ydot_reactants)] = sorted(index[q] for q in ydot_reactants)
         for q in nuclei:
             nu[k, index[q]] = r.product_count(q) - r.reactant_count(q)
-    pf_lengths = [len(t.T9_points) for t in pf_tables]
+    grid = np.unique(np.concatenate([np.asarray(t.T9_points, float) for t in pf_tables])) if pf_tables else np.zeros(1)
+    logpf = np.array([np.interp(grid, t.T9_points, t.log_pf_data) for t in pf_tables]).reshape(-1, len(grid))
     return NetworkData(
         name=name,
         names=tuple(q.raw for q in nuclei),
@@ -208,9 +209,8 @@ def compile_network(name: str) -> NetworkData:
         set_a=np.array(set_a).reshape(-1, 7),
         set_rate=np.array(set_rate, dtype=np.int64),
         n_elementary=len(elementary),
-        pf_T9=np.concatenate([np.asarray(t.T9_points, float) for t in pf_tables]) if pf_tables else np.zeros(0),
-        pf_logpf=np.concatenate([np.asarray(t.log_pf_data, float) for t in pf_tables]) if pf_tables else np.zeros(0),
-        pf_start=np.concatenate([[0], np.cumsum(pf_lengths)]).astype(np.int64),
+        pf_T9=grid,
+        pf_logpf=logpf,
         pf_rate=np.array(pf_rate, dtype=np.int64),
         pf_table=np.array(pf_table, dtype=np.int64),
         pf_sign=np.array(pf_sign, dtype=np.float64),

@@ -27,6 +27,7 @@ def cell_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
              flags: dict | None = None) -> None:
     """Burn one zone at constant density to --tmax; print final T, composition, energy, steps and status."""
     from lawful.burn.config import parse_composition
+    from lawful.burn.eos import StellarEOS
     from lawful.burn.integrate import Status, burn
     from lawful.burn.network import Network
 
@@ -36,7 +37,7 @@ def cell_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     t_out = np.logspace(np.log10(cfg.tmax) - 6, np.log10(cfg.tmax), cfg.n_out) if cfg.n_out > 1 else [cfg.tmax]
     start = time.perf_counter()
     r = burn(net, cfg.rho, cfg.T, X0, t_out, self_heating=not cfg.fixed_T, rtol=cfg.rtol, atol=cfg.atol,
-             max_steps=cfg.max_steps)
+             max_steps=cfg.max_steps, eos=StellarEOS(table=cfg.eos_table), method=cfg.method)
     seconds = time.perf_counter() - start
     status = Status(int(r.status[0])).name
     X = {name: float(x) for name, x in zip(net.names, r.X[0, -1])}

@@ -1,0 +1,292 @@
+"""Variable-order BDF (orders 1–5, the NDF variant of Shampine & Reichelt 1997, as in scipy's ``BDF``) for one
+zone, in numba, with Jacobian and LU reuse: the Jacobian is recomputed only when the simplified Newton
+iteration fails to converge, and the iteration matrix I − cJ is refactorized only when h or the order changes.
+That reuse is what makes BDF cheaper than a Rosenbrock method here, where each step needs a fresh Jacobian.
+
+The state is kept as backward differences D [order + 3, n]; a step predicts y = Σ D_k, corrects it by Newton
+on y − c f(y) − ψ = 0 (c = h / α_order), estimates the local error from the correction, and picks the next
+order from the error estimates of orders k − 1, k, k + 1. Same unknowns, error norm, Jacobian and statuses as
+:mod:`lawful.burn.integrate`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from lawful.burn.integrate import _jac, _lu_factor, _lu_solve, _rhs
+from lawful.burn.kernels import workspace
+
+_MAX_ORDER = 5
+_NEWTON_MAXITER = 4
+_MIN_FACTOR, _MAX_FACTOR = 0.2, 10.0
+_KAPPA = np.array([0.0, -0.1850, -1.0 / 9.0, -0.0823, -0.0415, 0.0])
+_GAMMA = np.concatenate((np.zeros(1), np.cumsum(1.0 / np.arange(1, _MAX_ORDER + 1))))
+_ALPHA = (1.0 - _KAPPA) * _GAMMA
+_ERROR_CONST = _KAPPA * _GAMMA + 1.0 / np.arange(1, _MAX_ORDER + 2)
+
+
+@njit(cache=True)
+def _change_D(D, order, factor):
+    """Rescale the differences D[:order+1] for a step-size change by ``factor`` (Shampine & Reichelt, eq. 2.4)."""
+    R = np.zeros((order + 1, order + 1))
+    U = np.zeros((order + 1, order + 1))
+    for M, f in ((R, factor), (U, 1.0)):
+        for j in range(order + 1):
+            M[0, j] = 1.0
+        for i in range(1, order + 1):
+            for j in range(order + 1):
+                if j == 0:
+                    M[i, j] = 0.0
+                else:
+                    M[i, j] = M[i - 1, j] * (i - 1 - f * j) / i
+    RU = R @ U
+    n = D.shape[1]
+    new = np.zeros((order + 1, n))
+    for i in range(order + 1):
+        for k in range(order + 1):
+            c = RU[k, i]
+            if c != 0.0:
+                for m in range(n):
+                    new[i, m] += c * D[k, m]
+    D[: order + 1] = new
+
+
+@njit(cache=True)
+def _norm(x, scale):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += (x[i] / scale[i]) ** 2
+    return math.sqrt(s / x.shape[0])
+
+
+@njit(cache=True)
+def _scale(y, A, n, heat, rtol, atol, out):
+    """Error weights: atol + rtol |X| on mass fractions (in Y units), rtol |T| on temperature."""
+    for i in range(n):
+        out[i] = (atol + rtol * abs(y[i]) * A[i]) / A[i]
+    if heat:
+        out[n] = rtol * abs(y[n])
+
+
+@njit(cache=True)
+def integrate_zone_bdf(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, max_steps, y_out, stats):
+    """Integrate one zone through the increasing times ``t_out`` [M]; same outputs as
+    :func:`lawful.burn.integrate.integrate_zone` (``stats`` = status, accepted, rejected, RHS evaluations)."""
+    n = Y0.shape[0]
+    nv = n + 1 if heat else n
+    A = net[0]
+    lam, dlam, work = workspace(net)
+    dydT = np.empty(n)
+    eos_out, eos_tmp = np.empty(14), np.empty(14)
+    eos_out[11] = np.nan
+    fe, fp = np.empty((3, 3)), np.empty((3, 3))
+    f = np.empty(nv)
+    jac = np.zeros((nv, nv))
+    lu = np.empty((nv, nv))
+    piv = np.empty(nv, dtype=np.int64)
+    D = np.zeros((_MAX_ORDER + 3, nv))
+    y = np.empty(nv)
+    y[:n] = Y0
+    if heat:
+        y[n] = T0
+    ypred = np.empty(nv)
+    ynew = np.empty(nv)
+    psi = np.empty(nv)
+    d = np.empty(nv)
+    dy = np.empty(nv)
+    scale = np.empty(nv)
+    err = np.empty(nv)
+    tol_newton = max(10.0 * 2.220446049250313e-16 / rtol, min(0.03, math.sqrt(rtol)))
+    status, accepted, rejected, n_rhs = 0, 0, 0, 0
+    t = 0.0
+    k_out = 0
+    # initial state, Jacobian and step (Hairer, Nørsett & Wanner's starting-step heuristic)
+    if not _rhs(rho, y, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, fe, fp):
+        status = 4
+    n_rhs += 1
+    if status == 0:
+        _jac(rho, y, T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f[nv - 1], eos_tmp, fe, fp)
+    jac_current = True
+    _scale(y, A, n, heat, rtol, atol, scale)
+    d0 = _norm(y, scale)
+    d1 = _norm(f, scale)
+    t_end = t_out[t_out.shape[0] - 1]
+    h = 1e-6 * t_end if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+    h = min(h, t_end)
+    for i in range(nv):
+        D[0, i] = y[i]
+        D[1, i] = f[i] * h
+    order = 1
+    n_equal = 0
+    lu_valid = False
+    while status == 0 and k_out < t_out.shape[0]:
+        target = t_out[k_out]
+        if t >= target * (1.0 - 1e-15):
+            for i in range(nv):
+                y_out[k_out, i] = D[0, i]
+            if not heat:
+                y_out[k_out, n] = T0
+            k_out += 1
+            continue
+        if accepted + rejected >= max_steps:
+            status = 1
+            break
+        if t + h > target:  # land on the output time
+            new_h = target - t
+            _change_D(D, order, new_h / h)
+            h = new_h
+            n_equal = 0
+            lu_valid = False
+        if h < 1e-16 * t_end:
+            status = 2
+            break
+        # predictor and the constant part of the corrector
+        for i in range(nv):
+            s = 0.0
+            for k in range(order + 1):
+                s += D[k, i]
+            ypred[i] = s
+            p = 0.0
+            for k in range(1, order + 1):
+                p += _GAMMA[k] * D[k, i]
+            psi[i] = p / _ALPHA[order]
+        c = h / _ALPHA[order]
+        _scale(ypred, A, n, heat, rtol, atol, scale)
+        converged = False
+        n_iter = 0
+        while True:
+            if not lu_valid:
+                for i in range(nv):
+                    for j in range(nv):
+                        lu[i, j] = -c * jac[i, j]
+                    lu[i, i] += 1.0
+                if not _lu_factor(lu, piv):
+                    status = 3
+                    break
+                lu_valid = True
+            # simplified Newton on y − c f(y) − ψ = 0
+            for i in range(nv):
+                ynew[i] = ypred[i]
+                d[i] = 0.0
+            dy_norm_old = -1.0
+            converged = False
+            for it in range(_NEWTON_MAXITER):
+                n_iter = it + 1
+                ok = _rhs(rho, ynew, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, fe, fp)
+                n_rhs += 1
+                finite = ok
+                for i in range(nv):
+                    if not math.isfinite(f[i]):
+                        finite = False
+                if not finite:
+                    break
+                for i in range(nv):
+                    dy[i] = c * f[i] - psi[i] - d[i]
+                _lu_solve(lu, piv, dy)
+                dy_norm = _norm(dy, scale)
+                rate = dy_norm / dy_norm_old if dy_norm_old > 0.0 else -1.0
+                if rate >= 1.0 or (rate > 0.0 and rate ** (_NEWTON_MAXITER - it) / (1.0 - rate) * dy_norm > tol_newton):
+                    break
+                for i in range(nv):
+                    ynew[i] += dy[i]
+                    d[i] += dy[i]
+                if dy_norm == 0.0 or (rate > 0.0 and rate / (1.0 - rate) * dy_norm < tol_newton):
+                    converged = True
+                    break
+                dy_norm_old = dy_norm
+            if converged:
+                break
+            if not jac_current:  # refresh the Jacobian at the step's start and retry
+                ok = _rhs(rho, D[0], T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, fe, fp)
+                n_rhs += 1
+                _jac(rho, D[0], T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f[nv - 1],
+                     eos_tmp, fe, fp)
+                jac_current = True
+                lu_valid = False
+                continue
+            break
+        if status != 0:
+            break
+        if not converged:
+            rejected += 1
+            _change_D(D, order, 0.5)
+            h *= 0.5
+            n_equal = 0
+            lu_valid = False
+            continue
+        safety = 0.9 * (2 * _NEWTON_MAXITER + 1) / (2 * _NEWTON_MAXITER + n_iter)
+        _scale(ynew, A, n, heat, rtol, atol, scale)
+        for i in range(nv):
+            err[i] = _ERROR_CONST[order] * d[i]
+        error_norm = _norm(err, scale)
+        if not math.isfinite(error_norm) or error_norm > 1.0:
+            rejected += 1
+            factor = _MIN_FACTOR
+            if math.isfinite(error_norm):
+                factor = max(_MIN_FACTOR, safety * error_norm ** (-1.0 / (order + 1)))
+            _change_D(D, order, factor)
+            h *= factor
+            n_equal = 0
+            lu_valid = False
+            continue
+        # accept
+        t += h
+        accepted += 1
+        n_equal += 1
+        jac_current = False
+        for i in range(nv):
+            D[order + 2, i] = d[i] - D[order + 1, i]
+            D[order + 1, i] = d[i]
+        for k in range(order, -1, -1):
+            for i in range(nv):
+                D[k, i] += D[k + 1, i]
+        if n_equal < order + 1:
+            continue
+        # order and step-size selection from the error estimates of orders k−1, k, k+1
+        em = math.inf
+        ep = math.inf
+        if order > 1:
+            for i in range(nv):
+                err[i] = _ERROR_CONST[order - 1] * D[order, i]
+            em = _norm(err, scale)
+        if order < _MAX_ORDER:
+            for i in range(nv):
+                err[i] = _ERROR_CONST[order + 1] * D[order + 2, i]
+            ep = _norm(err, scale)
+        best, delta = 0.0, 0
+        for dk, e in ((-1, em), (0, error_norm), (1, ep)):
+            fac = math.inf if e == 0.0 else e ** (-1.0 / (order + dk + 1))
+            if fac > best:
+                best, delta = fac, dk
+        order += delta
+        factor = min(_MAX_FACTOR, safety * best)
+        _change_D(D, order, factor)
+        h *= factor
+        n_equal = 0
+        lu_valid = False
+    if status != 0:
+        for k in range(k_out, t_out.shape[0]):
+            for i in range(nv):
+                y_out[k, i] = D[0, i]
+            if not heat:
+                y_out[k, n] = T0
+    stats[0] = status
+    stats[1] = accepted
+    stats[2] = rejected
+    stats[3] = n_rhs
+
+
+@njit(cache=True, parallel=True)
+def integrate_batch_bdf(rho, T, Y, t_out, net, screen, heat, eos_opts, rtol, atol, max_steps):
+    """:func:`integrate_zone_bdf` over N zones in parallel; same outputs as
+    :func:`lawful.burn.integrate.integrate_batch`."""
+    N, n = Y.shape
+    y_out = np.empty((N, t_out.shape[0], n + 1))
+    stats = np.zeros((N, 4), dtype=np.int64)
+    for z in prange(N):
+        integrate_zone_bdf(rho[z], T[z], Y[z], t_out, net, screen, heat, eos_opts, rtol, atol, max_steps, y_out[z],
+                           stats[z])
+    return y_out, stats
