@@ -141,3 +141,20 @@ def test_bad_input_is_rejected_before_work(aprox13, kwargs, match):
     rho, T, X = args.pop("rho"), args.pop("T"), args.pop("X")
     with pytest.raises(ValueError, match=match):
         burn(aprox13, rho, T, X, t_out, **args)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_hard_states_succeed_with_exact_invariants(aprox13, method):
+    """Random compositions at ρ = 1e5…3e9, T = 3e8…9e9 burned for 1 ms (tens of thousands of e-foldings)."""
+    from lawful.burn.eos import StellarEOS
+
+    rng = np.random.default_rng(3)
+    N = 100
+    rho, T = 10 ** rng.uniform(5, 9.5, N), 10 ** rng.uniform(8.5, 9.95, N)
+    X0 = rng.dirichlet(np.ones(13) * 0.2, size=N)
+    r = burn(aprox13, rho, T, X0, [1e-6, 1e-3], method=method, eos=StellarEOS(table=True))
+    assert (r.status == Status.SUCCESS).all()
+    assert np.isfinite(r.X).all() and (r.X >= 0).all()
+    assert np.abs(r.X.sum(axis=-1) - 1).max() < 1e-12
+    ye0 = (X0 / aprox13.A) @ aprox13.Z
+    assert np.abs((r.X / aprox13.A) @ aprox13.Z - ye0[:, None]).max() < 1e-13
