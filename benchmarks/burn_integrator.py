@@ -33,7 +33,7 @@ def _rhs_loop(rho, T, Y, net, reps):
     out = np.empty(n)
     acc = 0.0
     for _ in range(reps):
-        K.network_rates(rho, T, Y, net, True, lam, dlam, work)
+        K.network_rates(rho, T, Y, net, True, lam, dlam, work, False)
         acc += K.ydot(rho, Y, net, lam, out)
     return acc
 

@@ -14,6 +14,9 @@ STATES = [(1e6, 3e9), (1e7, 4.3e9), (1e8, 1.1e9), (2e9, 6.3e8), (1e5, 2.2e8)]
 def _eval(net, rho, T, Y, screen):
     lam, dlam, work = K.workspace(net.packed)
     K.network_rates(rho, T, Y, net.packed, screen, lam, dlam, work)
+    lam_only = np.empty_like(lam)
+    K.network_rates(rho, T, Y, net.packed, screen, lam_only, np.empty_like(lam), work, False)
+    np.testing.assert_array_equal(lam_only, lam)  # the RHS-only path (no derivatives) gives the same rates
     ydot = np.empty(len(net.names))
     enuc = K.ydot(rho, Y, net.packed, lam, ydot)
     jac, dydT = np.empty((len(Y), len(Y))), np.empty(len(Y))

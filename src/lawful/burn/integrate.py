@@ -104,7 +104,7 @@ def _rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_o
     if heat and not (_T_MIN <= T <= _T_MAX):
         return False
     Y = y[:n]
-    network_rates(rho, T, Y, net, screen, lam, dlam, work)
+    network_rates(rho, T, Y, net, screen, lam, dlam, work, False)
     enuc = ydot(rho, Y, net, lam, f[:n])
     if heat:
         abar, zbar = _abar_zbar(Y, net[1])

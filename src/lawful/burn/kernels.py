@@ -35,8 +35,8 @@ def pack(data) -> tuple:
     return (
         np.ascontiguousarray(data.A), np.ascontiguousarray(data.Z), np.ascontiguousarray(data.binding),
         np.ascontiguousarray(data.set_a), data.set_rate, int(data.n_elementary),
-        data.pf_T9, np.ascontiguousarray(data.pf_logpf), np.unique(data.pf_rate), data.pf_rate, data.pf_table,
-        data.pf_sign,
+        data.pf_T9, np.ascontiguousarray(data.pf_logpf), np.union1d(data.pf_rate, data.scr_rate).astype(np.int64),
+        data.pf_rate, data.pf_table, data.pf_sign,
         _screen_constants(data.scr_pairs), data.scr_rate, data.scr_pair,
         np.ascontiguousarray(data.combo), data.prefactor, data.dens_exp, np.ascontiguousarray(data.react),
         np.ascontiguousarray(data.nu),
@@ -50,23 +50,30 @@ def _screen_constants(pairs: np.ndarray) -> np.ndarray:
 
 @njit(cache=True)
 def workspace(net):
-    """Scratch arrays (λ [K], dλ/dT [K], work [4E]) for :func:`network_rates` on network tuple ``net``."""
+    """Scratch arrays (λ [K], dλ/dT [K], work [4E + 2Q]) for :func:`network_rates` on network tuple ``net``."""
     k = net[15].shape[0]
-    return np.empty(k), np.empty(k), np.empty(4 * net[5])
+    return np.empty(k), np.empty(k), np.empty(4 * net[5] + 2 * net[12].shape[0])
 
 
 @njit(cache=True)
-def network_rates(rho, T, Y, net, screen, lam, dlam, work):
-    """Fill ``lam`` [K] with the network rates λ_k and ``dlam`` [K] with dλ_k/dT (1/K).
+def network_rates(rho, T, Y, net, screen, lam, dlam, work, derivs=True):
+    """Fill ``lam`` [K] with the network rates λ_k and, if ``derivs``, ``dlam`` [K] with dλ_k/dT (1/K).
 
-    ``screen``: apply screen5 screening. ``work`` [4E] is scratch for the elementary rates.
+    ``screen``: apply screen5 screening. ``work`` [4E + 2Q] (:func:`workspace`) is scratch. Partition-function
+    and screening factors of a rate are summed in the exponent and applied with one exp per rate.
     """
-    (_A, Z, _binding, set_a, set_rate, n_elem, pf_T9, pf_logpf, pf_rates, pf_rate, pf_table, pf_sign,
+    (_A, Z, _binding, set_a, set_rate, n_elem, pf_T9, pf_logpf, fac_rates, pf_rate, pf_table, pf_sign,
      scr_pairs, scr_rate, scr_pair, combo, _prefactor, _dens_exp, _react, _nu) = net
     e_val = work[:n_elem]
     e_dln = work[n_elem: 2 * n_elem]  # dλ_e/dT9 while accumulating, dλ_e/dT (1/K) at the end
+    g_sum = work[2 * n_elem: 3 * n_elem]  # ln(partition functions × screening) per rate
+    dg_sum = work[3 * n_elem: 4 * n_elem]  # its T9-derivative
     e_val[:] = 0.0
-    e_dln[:] = 0.0
+    if derivs:
+        e_dln[:] = 0.0
+    for e in fac_rates:
+        g_sum[e] = 0.0
+        dg_sum[e] = 0.0
     T9 = T * 1e-9
     T9i = 1.0 / T9
     T913 = np.cbrt(T9)
@@ -80,11 +87,11 @@ def network_rates(rho, T, Y, net, screen, lam, dlam, work):
     dT953 = 5.0 / 3.0 * T953 * T9i
     for s in range(set_a.shape[0]):
         a = set_a[s]
-        ln = a[0] + a[1] * T9i + a[2] * T913i + a[3] * T913 + a[4] * T9 + a[5] * T953 + a[6] * lnT9
-        dln = a[1] * dT9i + a[2] * dT913i + a[3] * dT913 + a[4] + a[5] * dT953 + a[6] * T9i
-        v = math.exp(ln)
+        v = math.exp(a[0] + a[1] * T9i + a[2] * T913i + a[3] * T913 + a[4] * T9 + a[5] * T953 + a[6] * lnT9)
         e_val[set_rate[s]] += v
-        e_dln[set_rate[s]] += v * dln
+        if derivs:
+            e_dln[set_rate[s]] += v * (a[1] * dT9i + a[2] * dT913i + a[3] * dT913 + a[4] + a[5] * dT953
+                                       + a[6] * T9i)
     if pf_rate.shape[0] > 0:
         # one segment search on the shared grid, then every table's log G and slope
         n_grid = pf_T9.shape[0]
@@ -104,35 +111,30 @@ def network_rates(rho, T, Y, net, screen, lam, dlam, work):
             w = (T9 - pf_T9[j]) / (pf_T9[j + 1] - pf_T9[j])
             inside = 1.0
         inv_dx = inside / (pf_T9[j + 1] - pf_T9[j])
-        g_sum = work[2 * n_elem: 3 * n_elem]
-        dg_sum = work[3 * n_elem: 4 * n_elem]
-        for e in pf_rates:
-            g_sum[e] = 0.0
-            dg_sum[e] = 0.0
         for t in range(pf_rate.shape[0]):
             row = pf_logpf[pf_table[t]]
             e = pf_rate[t]
             g_sum[e] += pf_sign[t] * (row[j] + w * (row[j + 1] - row[j]))
             dg_sum[e] += pf_sign[t] * (row[j + 1] - row[j]) * inv_dx
-        for e in pf_rates:
-            f = math.exp(g_sum[e])
-            e_dln[e] = e_dln[e] * f + e_val[e] * f * dg_sum[e]
-            e_val[e] *= f
     if screen and scr_pairs.shape[0] > 0:
         qlam0z, taufac, aa = plasma_state(rho, T, Y, Z)
         n_pairs = scr_pairs.shape[0]
-        h = np.empty(n_pairs)
-        dh = np.empty(n_pairs)
+        h = work[4 * n_elem: 4 * n_elem + n_pairs]
+        dh = work[4 * n_elem + n_pairs: 4 * n_elem + 2 * n_pairs]
         for q in range(n_pairs):
             h[q], dh[q] = screen5(T, qlam0z, taufac, aa, scr_pairs[q])
         for t in range(scr_rate.shape[0]):
-            e = scr_rate[t]
-            f = math.exp(h[scr_pair[t]])
-            dh9 = dh[scr_pair[t]] * 1e9
-            e_dln[e] = e_dln[e] * f + e_val[e] * f * dh9
-            e_val[e] *= f
-    for e in range(n_elem):
-        e_dln[e] *= 1e-9
+            q = scr_pair[t]
+            g_sum[scr_rate[t]] += h[q]
+            dg_sum[scr_rate[t]] += dh[q] * 1e9
+    for e in fac_rates:
+        f = math.exp(g_sum[e])
+        if derivs:
+            e_dln[e] = e_dln[e] * f + e_val[e] * f * dg_sum[e]
+        e_val[e] *= f
+    if derivs:
+        for e in range(n_elem):
+            e_dln[e] *= 1e-9
     for k in range(combo.shape[0]):
         c = combo[k]
         val = 0.0
@@ -153,7 +155,8 @@ def network_rates(rho, T, Y, net, screen, lam, dlam, work):
                 val += ra * rb / den
                 der += (dra * rb + ra * drb) / den - ra * rb * dden / (den * den)
         lam[k] = val
-        dlam[k] = der
+        if derivs:
+            dlam[k] = der
 
 
 @njit(cache=True, inline="always")
@@ -215,6 +218,6 @@ def rhs_batch(rho, T, Y, net, screen):
     enuc = np.empty(N)
     for z in prange(N):
         lam, dlam, work = workspace(net)
-        network_rates(rho[z], T[z], Y[z], net, screen, lam, dlam, work)
+        network_rates(rho[z], T[z], Y[z], net, screen, lam, dlam, work, False)
         enuc[z] = ydot(rho[z], Y[z], net, lam, out[z])
     return out, enuc
