@@ -4,7 +4,10 @@
 inside the functions that need them.
 """
 
+import hashlib
+import os
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 try:
     __version__ = version("lawful")
@@ -12,3 +15,22 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __all__ = ["__version__"]
+
+
+def _numba_cache_dir() -> Path:
+    """A numba cache directory keyed by the hash of every lawful source file.
+
+    numba's ``cache=True`` invalidates a function's cache only when its own file changes, not when a jitted
+    function it calls (in another module) changes; a stale caller then calls the new callee with the old
+    arguments (we saw a heap corruption). One directory per source state makes every cache consistent.
+    """
+    digest = hashlib.sha1()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    from lawful.core.io import cache_dir
+
+    return cache_dir() / "numba" / digest.hexdigest()[:16]
+
+
+if "NUMBA_CACHE_DIR" not in os.environ:  # the user's own setting wins
+    os.environ["NUMBA_CACHE_DIR"] = str(_numba_cache_dir())

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit, prange
 
 from lawful.burn.eos import _pair_gas
-from lawful.core.io import atomic_write_bytes
+from lawful.core.io import atomic_write_bytes, cache_dir
 
 #: Node grid: log10 D (g/cm³) and log10 T (K) ranges and steps.
 LOG_D = (-11.0, 13.5, 0.05)
@@ -36,7 +36,7 @@ _FD_STEP = 1e-4  # relative T step for the mixed third/fourth derivatives
 
 def _axis(spec) -> np.ndarray:
     lo, hi, step = spec
-    n = int(round((hi - lo) / step)) + 1
+    n = round((hi - lo) / step) + 1
     return 10.0 ** (lo + step * np.arange(n))
 
 
@@ -87,8 +87,6 @@ def generate_table() -> np.ndarray:
 
 def load_table() -> tuple[np.ndarray, float, float, float, float]:
     """The cached table and its grid (tab, lo_d, step_d, lo_t, step_t); generated and cached on first use."""
-    from lawful.burn.network import cache_dir
-
     key = hashlib.sha1(f"{LOG_D}{LOG_T}{_FD_STEP}{_TABLE_VERSION}".encode()).hexdigest()[:12]
     path = cache_dir() / "eos" / f"pair_free_energy-{key}.npy"
     if path.exists():

@@ -14,13 +14,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
-import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from lawful.core.io import atomic_write_bytes
+from lawful.core.io import atomic_write_bytes, cache_dir
 
 #: Networks :func:`load_network` knows by name.
 NETWORKS = ("aprox13", "c12")
@@ -223,11 +222,6 @@ def compile_network(name: str) -> NetworkData:
         react=react,
         nu=nu,
     )
-
-
-def cache_dir() -> Path:
-    """Where compiled networks are cached: ``$LAWFUL_CACHE_DIR`` or ``~/.cache/lawful``."""
-    return Path(os.environ.get("LAWFUL_CACHE_DIR", Path.home() / ".cache" / "lawful"))
 
 
 def load_network_data(name: str) -> NetworkData:

@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import Any
 
 
+def cache_dir() -> Path:
+    """Root of lawful's caches (compiled networks, EOS table, numba): ``$LAWFUL_CACHE_DIR`` or ``~/.cache/lawful``."""
+    return Path(os.environ.get("LAWFUL_CACHE_DIR", Path.home() / ".cache" / "lawful"))
+
+
 def _umask_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
