@@ -29,29 +29,38 @@ _ERROR_CONST = _KAPPA * _GAMMA + 1.0 / np.arange(1, _MAX_ORDER + 2)
 
 
 @njit(cache=True)
+def _r_matrix(order, factor, M):
+    """Shampine & Reichelt's R(order, factor) into ``M`` [order+1, order+1]: M[i, j] = Π_{r≤i} (r−1−factor·j)/r."""
+    for j in range(order + 1):
+        M[0, j] = 1.0
+    for i in range(1, order + 1):
+        M[i, 0] = 0.0
+        for j in range(1, order + 1):
+            M[i, j] = M[i - 1, j] * (i - 1 - factor * j) / i
+
+
+@njit(cache=True)
 def _change_D(D, order, factor):
-    """Rescale the differences D[:order+1] for a step-size change by ``factor`` (Shampine & Reichelt, eq. 2.4)."""
-    R = np.zeros((order + 1, order + 1))
-    U = np.zeros((order + 1, order + 1))
-    for M, f in ((R, factor), (U, 1.0)):
-        for j in range(order + 1):
-            M[0, j] = 1.0
-        for i in range(1, order + 1):
-            for j in range(order + 1):
-                if j == 0:
-                    M[i, j] = 0.0
-                else:
-                    M[i, j] = M[i - 1, j] * (i - 1 - f * j) / i
-    RU = R @ U
+    """Rescale the differences D[:order+1] for a step-size change by ``factor`` (Shampine & Reichelt, eq. 2.4):
+    D ← (R U)ᵀ D with R = R(order, factor), U = R(order, 1)."""
+    m = order + 1
+    R = np.empty((m, m))
+    U = np.empty((m, m))
+    _r_matrix(order, factor, R)
+    _r_matrix(order, 1.0, U)
     n = D.shape[1]
-    new = np.zeros((order + 1, n))
-    for i in range(order + 1):
-        for k in range(order + 1):
-            c = RU[k, i]
+    new = np.zeros((m, n))
+    for i in range(m):
+        for k in range(m):
+            c = 0.0  # (R U)[k, i]
+            for q in range(m):
+                c += R[k, q] * U[q, i]
             if c != 0.0:
-                for m in range(n):
-                    new[i, m] += c * D[k, m]
-    D[: order + 1] = new
+                for col in range(n):
+                    new[i, col] += c * D[k, col]
+    for i in range(m):
+        for col in range(n):
+            D[i, col] = new[i, col]
 
 
 @njit(cache=True)
