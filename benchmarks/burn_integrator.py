@@ -21,8 +21,9 @@ from numba import njit
 
 from lawful.burn import kernels as K
 from lawful.burn.eos import StellarEOS, _eos_zone
-from lawful.burn.integrate import _jac, _lu_factor, _lu_solve, burn
+from lawful.burn.integrate import burn
 from lawful.burn.network import Network
+from lawful.burn.zone import _jac, _lu_factor, _lu_solve, _rhs
 
 
 @njit(cache=False)
@@ -87,7 +88,6 @@ def _scipy_zone(net, rho, T0, X0, dt, heat, eos_opts):
     lam, dlam, work = K.workspace(net.packed)
     eos_out, eos_tmp = np.full(14, np.nan), np.empty(14)
     fe, fp = np.empty((3, 3)), np.empty((3, 3))
-    from lawful.burn.integrate import _rhs
 
     def f(_, y):
         out = np.empty(n + 1 if heat else n)

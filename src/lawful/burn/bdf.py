@@ -6,7 +6,7 @@ That reuse is what makes BDF cheaper than a Rosenbrock method here, where each s
 The state is kept as backward differences D [order + 3, n]; a step predicts y = Σ D_k, corrects it by Newton
 on y − c f(y) − ψ = 0 (c = h / α_order), estimates the local error from the correction, and picks the next
 order from the error estimates of orders k − 1, k, k + 1. Same unknowns, error norm, Jacobian and statuses as
-:mod:`lawful.burn.integrate`.
+:mod:`lawful.burn.zone`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from lawful.burn.integrate import _jac, _lu_factor, _lu_solve, _rhs
 from lawful.burn.kernels import workspace
+from lawful.burn.zone import _jac, _lu_factor, _lu_solve, _rhs
 
 _MAX_ORDER = 5
 _NEWTON_MAXITER = 4
@@ -81,9 +81,9 @@ def _scale(y, A, n, heat, rtol, atol, out):
 
 
 @njit(cache=True)
-def integrate_zone_bdf(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, max_steps, y_out, stats):
+def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, max_steps, y_out, stats):
     """Integrate one zone through the increasing times ``t_out`` [M]; same outputs as
-    :func:`lawful.burn.integrate.integrate_zone` (``stats`` = status, accepted, rejected, RHS evaluations)."""
+    :func:`lawful.burn.rodas.integrate_zone` (``stats`` = status, accepted, rejected, RHS evaluations)."""
     n = Y0.shape[0]
     nv = n + 1 if heat else n
     A = net[0]
@@ -287,15 +287,3 @@ def integrate_zone_bdf(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, at
     stats[2] = rejected
     stats[3] = n_rhs
 
-
-@njit(cache=True, parallel=True)
-def integrate_batch_bdf(rho, T, Y, t_out, net, screen, heat, eos_opts, rtol, atol, max_steps):
-    """:func:`integrate_zone_bdf` over N zones in parallel; same outputs as
-    :func:`lawful.burn.integrate.integrate_batch`."""
-    N, n = Y.shape
-    y_out = np.empty((N, t_out.shape[0], n + 1))
-    stats = np.zeros((N, 4), dtype=np.int64)
-    for z in prange(N):
-        integrate_zone_bdf(rho[z], T[z], Y[z], t_out, net, screen, heat, eos_opts, rtol, atol, max_steps, y_out[z],
-                           stats[z])
-    return y_out, stats

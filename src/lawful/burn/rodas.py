@@ -1,0 +1,168 @@
+"""RODAS3 (Sandu et al. 1997): a 4-stage, L-stable, stiffly accurate Rosenbrock method of order 3 with an
+embedded order-2 error estimate, for one zone, in numba (``burn(..., method="rodas3")``).
+
+A one-step method that needs a fresh Jacobian and LU every step; kept beside the default BDF as an independent
+check. Error control on mass fractions X_i = A_i Y_i and on T: err = RMS(ΔX_i / (atol + rtol |X_i|),
+ΔT / (rtol T)), step accepted if err ≤ 1. A non-finite stage rejects the step; a zone that cannot continue keeps
+its last good state and reports why in its status.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from lawful.burn.kernels import workspace
+from lawful.burn.zone import _jac, _lu_factor, _lu_solve, _rhs
+
+# RODAS3 in the KPP form: G = I/(hγ) − J;  G K_i = F(y + Σ A_ij K_j) + Σ (C_ij / h) K_j
+_GAMMA = 0.5
+_A21, _A31, _A32, _A41, _A42, _A43 = 0.0, 2.0, 0.0, 2.0, 0.0, 1.0
+_C21, _C31, _C32, _C41, _C42, _C43 = 4.0, 1.0, -1.0, 1.0, -1.0, -8.0 / 3.0
+_M = (2.0, 0.0, 1.0, 1.0)  # y_new = y + Σ M_i K_i; the error estimate is K_4 itself (E = (0, 0, 0, 1))
+_ORDER_ERR = 3.0
+_FAC_MIN, _FAC_MAX, _FAC_SAFE = 0.2, 6.0, 0.9
+
+
+@njit(cache=True)
+def _error_norm(y0, y1, err, A, n, heat, rtol, atol):
+    s = 0.0
+    for i in range(n):
+        sc = atol + rtol * max(abs(y0[i]), abs(y1[i])) * A[i]
+        s += (err[i] * A[i] / sc) ** 2
+    m = n
+    if heat:
+        s += (err[n] / (rtol * max(abs(y0[n]), abs(y1[n])))) ** 2
+        m += 1
+    return math.sqrt(s / m)
+
+
+@njit(cache=True)
+def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, max_steps, y_out, stats):
+    """Integrate one zone from t = 0 through the increasing times ``t_out`` [M] (s).
+
+    Writes (Y, T) at each output time into ``y_out`` [M, n+1] and
+    ``stats`` [4] = (status, accepted steps, rejected steps, RHS evaluations).
+    """
+    n = Y0.shape[0]
+    nv = n + 1 if heat else n
+    A = net[0]
+    y = np.empty(nv)
+    y[:n] = Y0
+    if heat:
+        y[n] = T0
+    ynew = np.empty(nv)
+    ystage = np.empty(nv)
+    f0 = np.empty(nv)
+    f = np.empty(nv)
+    K = np.empty((4, nv))
+    G = np.empty((nv, nv))
+    jac = np.zeros((nv, nv))
+    piv = np.empty(nv, dtype=np.int64)
+    lam, dlam, work = workspace(net)
+    dydT = np.empty(n)
+    eos_out = np.empty(14)
+    eos_out[11] = np.nan
+    eos_tmp = np.empty(14)
+    fe = np.empty((3, 3))
+    fp = np.empty((3, 3))
+    status = 0
+    accepted = 0
+    rejected = 0
+    n_rhs = 0
+    t = 0.0
+    t_end = t_out[t_out.shape[0] - 1]
+    h = 1e-9 * t_end  # first trial step; the controller grows it by up to 6× per step
+    h_min = 1e-16 * t_end
+    k_out = 0
+    have_f0 = False
+    while k_out < t_out.shape[0]:
+        target = t_out[k_out]
+        if t >= target * (1.0 - 1e-15):
+            y_out[k_out, :nv] = y
+            if not heat:
+                y_out[k_out, n] = T0
+            k_out += 1
+            continue
+        if accepted + rejected >= max_steps:
+            status = 1
+            break
+        h = min(h, target - t)
+        if not have_f0:
+            if not _rhs(rho, y, T0, net, screen, heat, eos_opts, f0, lam, dlam, work, eos_out, fe, fp):
+                status = 4
+                break
+            n_rhs += 1
+            _jac(rho, y, T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f0[nv - 1], eos_tmp,
+                 fe, fp)
+            have_f0 = True
+        # iteration matrix G = I/(hγ) − J
+        for i in range(nv):
+            for j in range(nv):
+                G[i, j] = -jac[i, j]
+            G[i, i] += 1.0 / (h * _GAMMA)
+        ok = _lu_factor(G, piv)
+        finite = ok
+        if ok:
+            # stage 1 (and 2: A21 = 0, so F is not re-evaluated)
+            for i in range(nv):
+                K[0, i] = f0[i]
+            _lu_solve(G, piv, K[0])
+            for i in range(nv):
+                K[1, i] = f0[i] + _C21 / h * K[0, i]
+            _lu_solve(G, piv, K[1])
+            # stage 3
+            for i in range(nv):
+                ystage[i] = y[i] + _A31 * K[0, i] + _A32 * K[1, i]
+            finite = _rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, fe, fp)
+            n_rhs += 1
+            for i in range(nv):
+                K[2, i] = f[i] + (_C31 * K[0, i] + _C32 * K[1, i]) / h
+            _lu_solve(G, piv, K[2])
+            # stage 4
+            for i in range(nv):
+                ystage[i] = y[i] + _A41 * K[0, i] + _A42 * K[1, i] + _A43 * K[2, i]
+            finite = finite and _rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, fe, fp)
+            n_rhs += 1
+            for i in range(nv):
+                K[3, i] = f[i] + (_C41 * K[0, i] + _C42 * K[1, i] + _C43 * K[2, i]) / h
+            _lu_solve(G, piv, K[3])
+            for i in range(nv):
+                ynew[i] = y[i] + _M[0] * K[0, i] + _M[2] * K[2, i] + _M[3] * K[3, i]
+                if not math.isfinite(ynew[i]):
+                    finite = False
+        if finite:
+            err = _error_norm(y, ynew, K[3], A, n, heat, rtol, atol)
+            finite = math.isfinite(err)
+        if not finite:
+            rejected += 1
+            h *= 0.25
+            if h < h_min:
+                status = 3 if not ok else 2
+                break
+            continue
+        fac = min(_FAC_MAX, max(_FAC_MIN, _FAC_SAFE / max(err, 1e-10) ** (1.0 / _ORDER_ERR)))
+        if err <= 1.0:
+            t += h
+            for i in range(nv):
+                y[i] = ynew[i]
+            accepted += 1
+            have_f0 = False
+            h *= fac
+        else:
+            rejected += 1
+            h *= min(fac, 1.0)
+            if h < h_min:
+                status = 2
+                break
+    if status != 0:
+        for k in range(k_out, t_out.shape[0]):
+            y_out[k, :nv] = y
+            if not heat:
+                y_out[k, n] = T0
+    stats[0] = status
+    stats[1] = accepted
+    stats[2] = rejected
+    stats[3] = n_rhs
