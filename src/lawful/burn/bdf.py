@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from lawful.burn.kernels import workspace
-from lawful.burn.zone import _jac, _lu_factor, _lu_solve, _rhs
+from lawful.burn.zone import _jac, _lu_factor, _lu_solve, _rhs, initial_state, record
 
 _MAX_ORDER = 5
 _NEWTON_MAXITER = 4
@@ -97,10 +97,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     lu = np.empty((nv, nv))
     piv = np.empty(nv, dtype=np.int64)
     D = np.zeros((_MAX_ORDER + 3, nv))
-    y = np.empty(nv)
-    y[:n] = Y0
-    if heat:
-        y[n] = T0
+    y = initial_state(Y0, T0, heat)
     ypred = np.empty(nv)
     ynew = np.empty(nv)
     psi = np.empty(nv)
@@ -134,10 +131,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     while status == 0 and k_out < t_out.shape[0]:
         target = t_out[k_out]
         if t >= target * (1.0 - 1e-15):
-            for i in range(nv):
-                y_out[k_out, i] = D[0, i]
-            if not heat:
-                y_out[k_out, n] = T0
+            record(y_out[k_out], D[0], heat, T0)
             k_out += 1
             continue
         if accepted + rejected >= max_steps:
@@ -278,10 +272,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
         lu_valid = False
     if status != 0:
         for k in range(k_out, t_out.shape[0]):
-            for i in range(nv):
-                y_out[k, i] = D[0, i]
-            if not heat:
-                y_out[k, n] = T0
+            record(y_out[k], D[0], heat, T0)
     stats[0] = status
     stats[1] = accepted
     stats[2] = rejected

@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from lawful.burn.kernels import workspace
-from lawful.burn.zone import _jac, _lu_factor, _lu_solve, _rhs
+from lawful.burn.zone import _jac, _lu_factor, _lu_solve, _rhs, initial_state, record
 
 # RODAS3 in the KPP form: G = I/(hγ) − J;  G K_i = F(y + Σ A_ij K_j) + Σ (C_ij / h) K_j
 _GAMMA = 0.5
@@ -49,10 +49,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     n = Y0.shape[0]
     nv = n + 1 if heat else n
     A = net[0]
-    y = np.empty(nv)
-    y[:n] = Y0
-    if heat:
-        y[n] = T0
+    y = initial_state(Y0, T0, heat)
     ynew = np.empty(nv)
     ystage = np.empty(nv)
     f0 = np.empty(nv)
@@ -81,9 +78,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     while k_out < t_out.shape[0]:
         target = t_out[k_out]
         if t >= target * (1.0 - 1e-15):
-            y_out[k_out, :nv] = y
-            if not heat:
-                y_out[k_out, n] = T0
+            record(y_out[k_out], y, heat, T0)
             k_out += 1
             continue
         if accepted + rejected >= max_steps:
@@ -159,9 +154,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
                 break
     if status != 0:
         for k in range(k_out, t_out.shape[0]):
-            y_out[k, :nv] = y
-            if not heat:
-                y_out[k, n] = T0
+            record(y_out[k], y, heat, T0)
     stats[0] = status
     stats[1] = accepted
     stats[2] = rejected

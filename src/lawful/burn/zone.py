@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import math
 
+import numpy as np
 from numba import njit
 
 from lawful.burn.eos import _eos_zone
@@ -145,3 +146,22 @@ def _jac(rho, y, T_fixed, net, screen, heat, eos_opts, jac, lam, dlam, work, eos
         for j in range(n):  # ∂Ā/∂Y_j = −Ā², ∂Z̄/∂Y_j = (Z_j − Z̄) Ā
             jac[n, j] -= g * (dcv_da * (-abar * abar) + dcv_dz * (Z[j] - zbar) * abar)
         jac[n, n] -= g * dcv_dT
+
+
+@njit(cache=True)
+def initial_state(Y0, T0, heat):
+    """The unknowns at t = 0: Y0 [n], plus T0 when ``heat``."""
+    n = Y0.shape[0]
+    y = np.empty(n + 1 if heat else n)
+    y[:n] = Y0
+    if heat:
+        y[n] = T0
+    return y
+
+
+@njit(cache=True)
+def record(row, y, heat, T0):
+    """Write the state ``y`` into an output row [n+1] (Y, T); a fixed T is copied in."""
+    row[: y.shape[0]] = y
+    if not heat:
+        row[row.shape[0] - 1] = T0
