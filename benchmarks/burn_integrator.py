@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from lawful.burn import kernels as K
-from lawful.burn.eos import StellarEOS, _eos_zone
+from lawful.burn.eos import StellarEOS, _eos_zone, eos_scratch
 from lawful.burn.integrate import burn
 from lawful.burn.network import Network
 from lawful.burn.zone import _jac, _lu_factor, _lu_solve, _rhs
@@ -66,10 +66,10 @@ def _lu_loop(a, reps):
 @njit(cache=False)
 def _eos_loop(rho, T, abar, zbar, opts, reps):
     out = np.empty(14)
-    fe, fp = np.empty((3, 3)), np.empty((3, 3))
-    _eos_zone(rho, T, abar, zbar, opts, out, fe, fp, np.nan)
+    scratch = eos_scratch()
+    _eos_zone(rho, T, abar, zbar, opts, out, scratch, np.nan)
     for _ in range(reps):
-        _eos_zone(rho, T * 1.0000001, abar, zbar, opts, out, fe, fp, out[11])
+        _eos_zone(rho, T * 1.0000001, abar, zbar, opts, out, scratch, out[11])
     return out[3]
 
 
@@ -87,11 +87,11 @@ def _scipy_zone(net, rho, T0, X0, dt, heat, eos_opts):
     n = len(net.names)
     lam, dlam, work = K.workspace(net.packed)
     eos_out, eos_tmp = np.full(14, np.nan), np.empty(14)
-    fe, fp = np.empty((3, 3)), np.empty((3, 3))
+    scratch = eos_scratch()
 
     def f(_, y):
         out = np.empty(n + 1 if heat else n)
-        _rhs(rho, y, T0, net.packed, True, heat, eos_opts, out, lam, dlam, work, eos_out, fe, fp)
+        _rhs(rho, y, T0, net.packed, True, heat, eos_opts, out, lam, dlam, work, eos_out, scratch)
         return out
 
     def jac(_, y):
@@ -99,7 +99,7 @@ def _scipy_zone(net, rho, T0, X0, dt, heat, eos_opts):
         J = np.zeros((nv, nv))
         f0 = f(0.0, y)
         _jac(rho, y, T0, net.packed, True, heat, eos_opts, J, lam, dlam, work, eos_out, np.empty(n), f0[nv - 1],
-             eos_tmp, fe, fp)
+             eos_tmp, scratch)
         return J
 
     y0 = np.append(X0 / net.A, T0) if heat else X0 / net.A

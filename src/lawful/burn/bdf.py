@@ -16,6 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
+from lawful.burn.eos import eos_scratch
 from lawful.burn.kernels import workspace
 from lawful.burn.zone import _jac, _lu_factor, _lu_solve, _rhs, initial_state, record
 
@@ -30,7 +31,8 @@ _ERROR_CONST = _KAPPA * _GAMMA + 1.0 / np.arange(1, _MAX_ORDER + 2)
 
 @njit(cache=True)
 def _r_matrix(order, factor, M):
-    """Shampine & Reichelt's R(order, factor) into ``M`` [order+1, order+1]: M[i, j] = Π_{r≤i} (r−1−factor·j)/r."""
+    """Shampine & Reichelt's R(order, factor) into ``M`` [order+1, order+1]:
+    M[i, j] = Π_{r≤i} (r − 1 − factor·j) / r."""
     for j in range(order + 1):
         M[0, j] = 1.0
     for i in range(1, order + 1):
@@ -91,7 +93,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     dydT = np.empty(n)
     eos_out, eos_tmp = np.empty(14), np.empty(14)
     eos_out[11] = np.nan
-    fe, fp = np.empty((3, 3)), np.empty((3, 3))
+    scratch = eos_scratch()
     f = np.empty(nv)
     jac = np.zeros((nv, nv))
     lu = np.empty((nv, nv))
@@ -110,11 +112,11 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     t = 0.0
     k_out = 0
     # initial state, Jacobian and step (Hairer, Nørsett & Wanner's starting-step heuristic)
-    if not _rhs(rho, y, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, fe, fp):
+    if not _rhs(rho, y, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch):
         status = 4
     n_rhs += 1
     if status == 0:
-        _jac(rho, y, T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f[nv - 1], eos_tmp, fe, fp)
+        _jac(rho, y, T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f[nv - 1], eos_tmp, scratch)
     jac_current = True
     _scale(y, A, n, heat, rtol, atol, scale)
     d0 = _norm(y, scale)
@@ -178,7 +180,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             converged = False
             for it in range(_NEWTON_MAXITER):
                 n_iter = it + 1
-                ok = _rhs(rho, ynew, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, fe, fp)
+                ok = _rhs(rho, ynew, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch)
                 n_rhs += 1
                 finite = ok
                 for i in range(nv):
@@ -203,10 +205,10 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             if converged:
                 break
             if not jac_current:  # refresh the Jacobian at the step's start and retry
-                ok = _rhs(rho, D[0], T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, fe, fp)
+                ok = _rhs(rho, D[0], T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch)
                 n_rhs += 1
                 _jac(rho, D[0], T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f[nv - 1],
-                     eos_tmp, fe, fp)
+                     eos_tmp, scratch)
                 jac_current = True
                 lu_valid = False
                 continue

@@ -255,9 +255,10 @@ _SLOT = np.array([[0, 2, 4], [1, 5, 7], [3, 6, 8]])
 
 
 @njit(cache=True)
-def pair_gas_table(D, T, tab, lo_d, step_d, lo_t, step_t, out):
+def pair_gas_table(D, T, tab, lo_d, step_d, lo_t, step_t, out, w):
     """The pair gas at (D, T) from the table, into ``out`` [10] like :func:`lawful.burn.eos._pair_gas`
-    (n₋ and n₊ are not tabulated: NaN). Returns False outside the table."""
+    (n₋ and n₊ are not tabulated: NaN); ``w`` [8, 2, 3] is scratch for the Hermite weights.
+    Returns False outside the table."""
     nd, nt = tab.shape[0], tab.shape[1]
     xd = (math.log10(D) - lo_d) / step_d
     xt = (math.log10(T) - lo_t) / step_t
@@ -269,11 +270,9 @@ def pair_gas_table(D, T, tab, lo_d, step_d, lo_t, step_t, out):
     d1 = 10.0 ** (lo_d + step_d * (i + 1))
     t0 = 10.0 ** (lo_t + step_t * j)
     t1 = 10.0 ** (lo_t + step_t * (j + 1))
-    wd, dwd, ddwd = np.empty((2, 3)), np.empty((2, 3)), np.empty((2, 3))
-    wt, dwt, ddwt = np.empty((2, 3)), np.empty((2, 3)), np.empty((2, 3))
+    wd, dwd, ddwd, wt, dwt, ddwt, wd3, wt3 = w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]
     _weights((D - d0) / (d1 - d0), d1 - d0, wd, dwd, ddwd)
     _weights((T - t0) / (t1 - t0), t1 - t0, wt, dwt, ddwt)
-    wd3, wt3 = np.empty((2, 2)), np.empty((2, 2))
     _cubic_weights((D - d0) / (d1 - d0), d1 - d0, wd3)
     _cubic_weights((T - t0) / (t1 - t0), t1 - t0, wt3)
     f = fd = ft = fdd = fdt = ftt = 0.0
@@ -314,16 +313,23 @@ NO_TABLE = np.zeros((0, 0, 13))
 
 
 @njit(cache=True)
-def _eos_zone(rho, T, abar, zbar, opts, out, fe, fp, eta_guess):
+def eos_scratch():
+    """Per-thread scratch for :func:`_eos_zone`: (Fermi integrals e⁻ [3, 3], e⁺ [3, 3], pair gas [10],
+    Hermite weights [8, 2, 3])."""
+    return np.empty((3, 3)), np.empty((3, 3)), np.empty(10), np.empty((8, 2, 3))
+
+
+@njit(cache=True)
+def _eos_zone(rho, T, abar, zbar, opts, out, scratch, eta_guess):
     """Full EOS for one zone into ``out`` [len(EOS_FIELDS)]; ``eta_guess`` starts the η solve (NaN: none).
 
     ``opts``: see :meth:`StellarEOS.options`. With a table the pair gas is interpolated (direct quadrature
     outside the table's range).
     """
     coulomb, positrons, tab, lo_d, step_d, lo_t, step_t = opts
-    pair = np.empty(10)
+    fe, fp, pair, w = scratch
     ye = zbar / abar
-    if tab.shape[0] == 0 or not pair_gas_table(rho * ye, T, tab, lo_d, step_d, lo_t, step_t, pair):
+    if tab.shape[0] == 0 or not pair_gas_table(rho * ye, T, tab, lo_d, step_d, lo_t, step_t, pair, w):
         _pair_gas(rho * ye, T, positrons, eta_guess, fe, fp, pair)
     _add_ions_radiation(rho, T, abar, zbar, ye, coulomb, pair, out)
 
@@ -403,10 +409,11 @@ def eos_kernel(rho, T, abar, zbar, opts):
     """EOS for N zones (all inputs [N]); returns [N, len(EOS_FIELDS)]."""
     n = rho.shape[0]
     out = np.empty((n, _NF))
-    for i in prange(n):
-        fe = np.empty((3, 3))
-        fp = np.empty((3, 3))
-        _eos_zone(rho[i], T[i], abar[i], zbar[i], opts, out[i], fe, fp, np.nan)
+    block = 256  # zones per scratch allocation
+    for b in prange((n + block - 1) // block):
+        scratch = eos_scratch()
+        for i in range(b * block, min(n, (b + 1) * block)):
+            _eos_zone(rho[i], T[i], abar[i], zbar[i], opts, out[i], scratch, np.nan)
     return out
 
 
@@ -420,14 +427,13 @@ def temperature_from_energy(rho, e, abar, zbar, T_guess, opts, rtol):
     T_out = np.empty(n)
     ok = np.zeros(n, dtype=np.bool_)
     for i in prange(n):
-        fe = np.empty((3, 3))
-        fp = np.empty((3, 3))
+        scratch = eos_scratch()
         res = np.empty(_NF)
         lo, hi = 1e4, 1e11
         T = min(max(T_guess[i], lo), hi)
         res[11] = np.nan
         for _ in range(100):
-            _eos_zone(rho[i], T, abar[i], zbar[i], opts, res, fe, fp, res[11])
+            _eos_zone(rho[i], T, abar[i], zbar[i], opts, res, scratch, res[11])
             f = res[1] - e[i]
             if f > 0.0:
                 hi = T

@@ -14,6 +14,7 @@ import math
 import numpy as np
 from numba import njit
 
+from lawful.burn.eos import eos_scratch
 from lawful.burn.kernels import workspace
 from lawful.burn.zone import _jac, _lu_factor, _lu_solve, _rhs, initial_state, record
 
@@ -63,8 +64,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     eos_out = np.empty(14)
     eos_out[11] = np.nan
     eos_tmp = np.empty(14)
-    fe = np.empty((3, 3))
-    fp = np.empty((3, 3))
+    scratch = eos_scratch()
     status = 0
     accepted = 0
     rejected = 0
@@ -86,12 +86,12 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             break
         h = min(h, target - t)
         if not have_f0:
-            if not _rhs(rho, y, T0, net, screen, heat, eos_opts, f0, lam, dlam, work, eos_out, fe, fp):
+            if not _rhs(rho, y, T0, net, screen, heat, eos_opts, f0, lam, dlam, work, eos_out, scratch):
                 status = 4
                 break
             n_rhs += 1
             _jac(rho, y, T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f0[nv - 1], eos_tmp,
-                 fe, fp)
+                 scratch)
             have_f0 = True
         # iteration matrix G = I/(hγ) − J
         for i in range(nv):
@@ -111,7 +111,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             # stage 3
             for i in range(nv):
                 ystage[i] = y[i] + _A31 * K[0, i] + _A32 * K[1, i]
-            finite = _rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, fe, fp)
+            finite = _rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch)
             n_rhs += 1
             for i in range(nv):
                 K[2, i] = f[i] + (_C31 * K[0, i] + _C32 * K[1, i]) / h
@@ -119,7 +119,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             # stage 4
             for i in range(nv):
                 ystage[i] = y[i] + _A41 * K[0, i] + _A42 * K[1, i] + _A43 * K[2, i]
-            finite = finite and _rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, fe, fp)
+            finite = finite and _rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch)
             n_rhs += 1
             for i in range(nv):
                 K[3, i] = f[i] + (_C41 * K[0, i] + _C42 * K[1, i] + _C43 * K[2, i]) / h

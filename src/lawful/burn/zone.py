@@ -84,7 +84,7 @@ def _lu_solve(a, piv, b):
 
 
 @njit(cache=True)
-def _rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, fe, fp):
+def _rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch):
     """F(y) into ``f``; y = Y (fixed T) or (Y, T). Returns False if the EOS cannot be evaluated."""
     n = net[0].shape[0]
     T = y[n] if heat else T_fixed
@@ -95,7 +95,7 @@ def _rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_o
     enuc = ydot(rho, Y, net, lam, f[:n])
     if heat:
         abar, zbar = _abar_zbar(Y, net[1])
-        _eos_zone(rho, T, abar, zbar, eos_opts, eos_out, fe, fp, eos_out[11])
+        _eos_zone(rho, T, abar, zbar, eos_opts, eos_out, scratch, eos_out[11])
         f[n] = enuc / eos_out[3]
     return True
 
@@ -111,7 +111,7 @@ def _abar_zbar(Y, Z):
 
 
 @njit(cache=True)
-def _jac(rho, y, T_fixed, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, dTdt, eos_tmp, fe, fp):
+def _jac(rho, y, T_fixed, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, dTdt, eos_tmp, scratch):
     """Analytic network Jacobian into ``jac``; in self-heating mode also the T row and column.
 
     The T row of dT/dt = ε̇/c_v needs ∂c_v/∂T and ∂c_v/∂Y (through Ā and Z̄); those come from one-sided
@@ -129,11 +129,11 @@ def _jac(rho, y, T_fixed, net, screen, heat, eos_opts, jac, lam, dlam, work, eos
         c = N_A * MEV_TO_ERG / cv
         abar, zbar = _abar_zbar(Y, Z)
         d = 1e-7
-        _eos_zone(rho, T * (1.0 + d), abar, zbar, eos_opts, eos_tmp, fe, fp, eos_out[11])
+        _eos_zone(rho, T * (1.0 + d), abar, zbar, eos_opts, eos_tmp, scratch, eos_out[11])
         dcv_dT = (eos_tmp[3] - cv) / (d * T)
-        _eos_zone(rho, T, abar * (1.0 + d), zbar, eos_opts, eos_tmp, fe, fp, eos_out[11])
+        _eos_zone(rho, T, abar * (1.0 + d), zbar, eos_opts, eos_tmp, scratch, eos_out[11])
         dcv_da = (eos_tmp[3] - cv) / (d * abar)
-        _eos_zone(rho, T, abar, zbar * (1.0 + d), eos_opts, eos_tmp, fe, fp, eos_out[11])
+        _eos_zone(rho, T, abar, zbar * (1.0 + d), eos_opts, eos_tmp, scratch, eos_out[11])
         dcv_dz = (eos_tmp[3] - cv) / (d * zbar)
         g = dTdt / cv  # ε̇ / c_v²
         for i in range(n):
