@@ -1,0 +1,34 @@
+"""Config schema shared by every hydro problem (each problem module subclasses it with its own keys). CGS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import pydantic
+
+from lawful.core.config import Config
+
+
+class HydroRunConfig(Config):
+    """Solver, burner, output and checkpoint settings of a ``lawful hydro run``."""
+
+    n: int = pydantic.Field(256, ge=8, le=1 << 16, description="zones along x (2D problems scale y with it)")
+    tmax: float = pydantic.Field(0.2, gt=0.0, description="end time (s)")
+    cfl: float = pydantic.Field(0.8, gt=0.0, lt=1.0, description="Courant number, in (0, 1)")
+    limiter: Literal["minmod", "mc", "vanleer"] = pydantic.Field("mc", description="slope limiter")
+    riemann: Literal["hllc", "exact"] = pydantic.Field("hllc", description="Riemann solver (exact: gamma-law only)")
+    burner: Literal["implicit", "surrogate", "none"] = pydantic.Field("none", description="nuclear burning")
+    burn_T_min: float = pydantic.Field(0.0, ge=0.0, description="zones below this T (K) do not burn")
+    burn_in_shocks: bool = pydantic.Field(True, description="burn inside shocks (off: Castro-style detector)")
+    burn_rtol: float = pydantic.Field(1e-6, gt=0.0, lt=1.0, description="implicit burner relative tolerance")
+    init_shrink: float = pydantic.Field(1.0, gt=0.0, le=1.0, description="first step = init_shrink x CFL step")
+    dt_growth: float = pydantic.Field(1.1, ge=1.0, description="max ratio of consecutive time steps")
+    n_snapshots: int = pydantic.Field(4, ge=1, le=10000, description="snapshots after t = 0 (equally spaced)")
+    checkpoint_seconds: float = pydantic.Field(60.0, gt=0.0, description="wall time between checkpoints")
+    max_steps: int = pydantic.Field(1_000_000, ge=1, description="stop after this many steps")
+    out: Path = pydantic.Field(Path("runs/hydro"), description="output directory (resumed if it holds this run)")
+
+    #: keys that may change when a run is resumed
+    RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset({"tmax", "out", "checkpoint_seconds", "max_steps",
+                                                             "n_snapshots"})

@@ -1,0 +1,243 @@
+"""Running a hydro problem: the time loop, snapshots, checkpoints and resume, failure handling.
+
+Files in the output directory: ``config.toml`` (resolved config), ``snap_NNNN.h5`` (snapshots at equally spaced
+times, t = 0 included), ``checkpoint.h5`` (the newest complete state, written atomically every
+``checkpoint_seconds``, at every snapshot, on Ctrl-C and at the end; a rerun with the same config resumes from
+it) and, when a run fails, ``last_good.h5`` (the state before the failing step).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from lawful.core.config import to_toml_dict, to_toml_text
+from lawful.core.io import atomic_h5, atomic_write_bytes, provenance, write_provenance
+from lawful.core.progress import progress
+from lawful.hydro import kernels as K
+from lawful.hydro.config import HydroRunConfig
+from lawful.hydro.coupling import BurnStep, ImplicitBurner, Strang
+from lawful.hydro.solver import Euler, HydroFailure, HydroState
+
+CHECKPOINT = "checkpoint.h5"
+LAST_GOOD = "last_good.h5"
+
+
+@dataclasses.dataclass
+class Setup:
+    """What a problem's ``setup`` returns: the solver, the initial state, the step (the solver itself or a
+    :class:`Strang` of it with a burn step), the burn step if any, and the network's species names."""
+
+    solver: Euler
+    state: HydroState
+    step: Callable[[HydroState, float], HydroState]
+    burn: BurnStep | None = None
+    species: tuple[str, ...] = ()
+    record: Callable[[HydroState], dict[str, float]] | None = None
+
+
+@dataclasses.dataclass
+class RunResult:
+    setup: Setup
+    history: dict[str, list[float]]
+    seconds: float
+    steps: int
+    complete: bool
+    out: Path
+
+    @property
+    def zone_updates_per_second(self) -> float:
+        m = self.setup.solver.mesh
+        return self.steps * m.nx * m.ny / self.seconds if self.seconds > 0 else float("nan")
+
+
+def hydro_only(cfg: HydroRunConfig, problem: str) -> None:
+    """Reject a burner for a problem without nuclear species."""
+    if cfg.burner != "none":
+        raise ValueError(f"problem {problem!r} is pure hydrodynamics (gamma-law gas); burner = {cfg.burner!r} "
+                         "needs a problem with a network (detonation, kh)")
+
+
+def with_burning(cfg: HydroRunConfig, solver: Euler, network, eos) -> tuple[Callable, BurnStep | None]:
+    """The step a config asks for: the bare solver (burner none) or ``Strang(solver, BurnStep(...))``."""
+    if cfg.burner == "none":
+        return solver, None
+    if cfg.burner == "surrogate":
+        raise ValueError("burner = 'surrogate': no trained burn surrogate ships yet (it arrives with the "
+                         "surrogate issue); use burner implicit or none")
+    burn = BurnStep(solver, ImplicitBurner(network, eos, rtol=cfg.burn_rtol), T_min=cfg.burn_T_min,
+                    burn_in_shocks=cfg.burn_in_shocks)
+    return Strang(solver, burn), burn
+
+
+# -- files ------------------------------------------------------------------------------------------------
+def write_snapshot(path: Path, setup: Setup, cfg_toml: str, problem: str,
+                   extra: Callable | None = None) -> None:
+    """Atomically write the state (primitive fields on active cells, the padded U and T for restarts);
+    ``extra(h5file)`` may add more inside the same atomic write."""
+    solver, state = setup.solver, setup.state
+    m = solver.mesh
+    q = solver.primitives(state)
+    act = m.active
+    with atomic_h5(path) as f:
+        write_provenance(f, provenance(cfg_toml, None))
+        f.attrs.update({"problem": problem, "t": state.t, "step": state.step, "ndim": m.ndim,
+                        "species": list(setup.species), "units": "CGS"})
+        f["x"], f["y"] = m.x, m.y
+        for name, k in (("rho", K.QR), ("u", K.QU), ("v", K.QV), ("p", K.QP)):
+            f[name] = q[k][act]
+        f["e"] = q[K.QRE][act] / q[K.QR][act]
+        f["T"] = state.T[act]
+        if setup.species:
+            f["X"] = q[K.QX:][(slice(None), *act)]
+        f["U_padded"], f["T_padded"] = state.U, state.T
+        if extra is not None:
+            extra(f)
+
+
+def _check_same_run(cfg: HydroRunConfig, stored_toml: str, out: Path) -> None:
+    stored, now = tomllib.loads(stored_toml), to_toml_dict(cfg)
+    diffs = [f"{k}: {stored.get(k)!r} there, {now.get(k)!r} here" for k in sorted(set(stored) | set(now))
+             if k not in cfg.RESUMABLE_CHANGES and stored.get(k) != now.get(k)]
+    if diffs:
+        raise ValueError(f"output directory {str(out)!r} holds a different run ({'; '.join(diffs)}); "
+                         "choose another --out, or remove that directory to start afresh")
+
+
+def _restore(cfg: HydroRunConfig, setup: Setup, out: Path) -> tuple[dict, dict]:
+    """Resume from ``out/checkpoint.h5`` when it holds this run; returns (history, driver scalars)."""
+    import h5py
+
+    path = out / CHECKPOINT
+    if not path.exists():
+        if (out / "config.toml").exists():
+            _check_same_run(cfg, (out / "config.toml").read_text(), out)
+        return {}, {}
+    with h5py.File(path, "r") as f:
+        _check_same_run(cfg, f.attrs["config"], out)
+        setup.state.U[...] = f["U_padded"][...]
+        setup.state.T[...] = f["T_padded"][...]
+        setup.state.t, setup.state.step = float(f.attrs["t"]), int(f.attrs["step"])
+        history = {k: list(f["history"][k][...]) for k in f["history"]}
+        driver = {k: float(v) for k, v in f["driver"].attrs.items()}
+    setup.state.touch()
+    if setup.burn is not None:
+        setup.burn.zone_steps = int(driver.get("burn_zone_steps", 0))
+        setup.burn.integrator_steps = int(driver.get("burn_integrator_steps", 0))
+        setup.burn.energy = driver.get("burn_energy", 0.0)
+    return history, driver
+
+
+def _write_checkpoint(out: Path, setup: Setup, cfg_toml: str, problem: str, history: dict, driver: dict) -> None:
+    path = out / CHECKPOINT
+
+    def extra_groups(f):
+        g = f.create_group("history")
+        for k, v in history.items():
+            g[k] = np.asarray(v, dtype=np.float64)
+        d = f.create_group("driver")
+        d.attrs.update(driver)
+
+    write_snapshot(path, setup, cfg_toml, problem, extra_groups)
+
+
+# -- the time loop -----------------------------------------------------------------------------------------
+def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
+        on_step: Callable[[HydroState], None] | None = None) -> RunResult:
+    """Run (or resume) ``problem`` with ``cfg`` to ``cfg.tmax``; see the module docstring for the files.
+
+    Raises :class:`HydroFailure` (message: zone, time, state; ``last_good.h5`` written) when the state turns
+    unphysical. ``on_step`` is called after every step (tests use it to interrupt a run).
+    """
+    from lawful.hydro import problems
+
+    mod = problems.get(problem)
+    setup = mod.setup(cfg)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    history, driver = _restore(cfg, setup, out)
+    cfg_toml = to_toml_text(cfg)
+    atomic_write_bytes(out / "config.toml", cfg_toml.encode())
+    solver, state, step = setup.solver, setup.state, setup.step
+    snap_times = cfg.tmax * np.arange(cfg.n_snapshots + 1) / cfg.n_snapshots
+    next_snap = int(np.searchsorted(snap_times, state.t * (1 + 1e-12), side="right"))
+    if state.step == 0:
+        write_snapshot(out / "snap_0000.h5", setup, cfg_toml, problem)
+    dt_prev = driver.get("dt_prev", 0.0)
+    seconds = driver.get("seconds", 0.0)
+    steps_here = 0
+
+    def save_checkpoint():
+        nonlocal_driver = {"dt_prev": dt_prev, "seconds": seconds + time.perf_counter() - start}
+        if setup.burn is not None:
+            nonlocal_driver.update(burn_zone_steps=setup.burn.zone_steps, burn_energy=setup.burn.energy,
+                                   burn_integrator_steps=setup.burn.integrator_steps)
+        _write_checkpoint(out, setup, cfg_toml, problem, history, nonlocal_driver)
+
+    start = time.perf_counter()
+    last_ckpt = start
+    try:
+        with progress(show_progress) as prog:
+            task = prog.add_task(f"{problem} n={cfg.n}", total=cfg.tmax, completed=state.t)
+            while state.t < cfg.tmax * (1 - 1e-12) and steps_here < cfg.max_steps:
+                dt = solver.timestep(state)
+                dt = min(dt, cfg.dt_growth * dt_prev) if dt_prev > 0 else cfg.init_shrink * dt
+                dt = min(dt, snap_times[next_snap] - state.t)
+                good = state.copy()
+                try:
+                    step(state, dt)
+                    state.t += dt
+                    state.step += 1
+                    solver.check(state)
+                except HydroFailure as exc:
+                    setup.state = good
+                    write_snapshot(out / LAST_GOOD, setup, cfg_toml, problem)
+                    raise HydroFailure(f"{exc}\nlast good state (t = {good.t:.6g} s) written to "
+                                       f"{out / LAST_GOOD}") from None
+                dt_prev, steps_here = dt, steps_here + 1
+                if setup.record is not None:
+                    for key, value in {"t": state.t, **setup.record(state)}.items():
+                        history.setdefault(key, []).append(value)
+                if on_step is not None:
+                    on_step(state)
+                if state.t >= snap_times[next_snap] * (1 - 1e-12):
+                    write_snapshot(out / f"snap_{next_snap:04d}.h5", setup, cfg_toml, problem)
+                    next_snap = min(next_snap + 1, cfg.n_snapshots)
+                    save_checkpoint()
+                    last_ckpt = time.perf_counter()
+                elif time.perf_counter() - last_ckpt > cfg.checkpoint_seconds:
+                    save_checkpoint()
+                    last_ckpt = time.perf_counter()
+                prog.update(task, completed=state.t)
+    except KeyboardInterrupt:
+        save_checkpoint()
+        raise
+    save_checkpoint()
+    seconds += time.perf_counter() - start
+    complete = bool(state.t >= cfg.tmax * (1 - 1e-12))
+    return RunResult(setup, history, seconds, steps_here, complete, out)
+
+
+def summary(cfg: HydroRunConfig, problem: str, result: RunResult) -> dict:
+    """Measured figures of the problem plus wall time, zone updates per second and the burn/hydro split."""
+    from lawful.hydro import problems
+
+    setup = result.setup
+    out = problems.get(problem).measure(cfg, result)
+    m = setup.solver.mesh
+    out.update({"problem": problem, "n": [m.nx, m.ny] if m.ndim == 2 else m.nx, "t": setup.state.t,
+                "steps": setup.state.step, "complete": result.complete, "seconds": result.seconds,
+                "zone_updates_per_second": result.zone_updates_per_second, "out": str(result.out)})
+    if isinstance(setup.step, Strang):
+        s = setup.step.seconds
+        total = s["full"] + s["half"]
+        out.update({"burn_fraction_of_time": s["half"] / total if total else 0.0,
+                    "burn_zone_steps": setup.burn.zone_steps,
+                    "burn_integrator_steps_per_zone": setup.burn.integrator_steps / max(setup.burn.zone_steps, 1),
+                    "nuclear_energy_released": setup.burn.energy})
+    return out
