@@ -18,8 +18,11 @@ interpolation lives in :func:`lawful.burn.eos.pair_gas_table`; ``StellarEOS(tabl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+
+from pathlib import Path
 
 import numpy as np
 from numba import njit, prange
@@ -88,7 +91,12 @@ def generate_table() -> np.ndarray:
 def load_table() -> tuple[np.ndarray, float, float, float, float]:
     """The cached table and its grid (tab, lo_d, step_d, lo_t, step_t); generated and cached on first use."""
     key = hashlib.sha1(f"{LOG_D}{LOG_T}{_FD_STEP}{_TABLE_VERSION}".encode()).hexdigest()[:12]
-    path = cache_dir() / "eos" / f"pair_free_energy-{key}.npy"
+    return _load_or_generate(cache_dir() / "eos" / f"pair_free_energy-{key}.npy")
+
+
+@functools.lru_cache(maxsize=2)
+def _load_or_generate(path: Path) -> tuple[np.ndarray, float, float, float, float]:
+    """Read (or generate and store) the table once per process; later calls share the array."""
     if path.exists():
         tab = np.load(path)
     else:

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import typer
 
-from lawful.cli import burn, lattice
+from lawful.cli import burn, hydro, lattice
 from lawful.cli.common import console, guarded
 
 app = typer.Typer(help="lawful: AI-accelerated physical simulation in which a learned model never gets the last "
                        "word.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(lattice.app, name="lattice")
 app.add_typer(burn.app, name="burn")
+app.add_typer(hydro.app, name="hydro")
 
 #: The lecture's L = 6 critical point in D = 3 (reference values from the lattice foundation issue).
 DEMO_REFERENCE = {"chi": (32.8, 0.2), "binder": (1.60, 0.01)}

@@ -11,7 +11,14 @@ import typer
 from rich.table import Table
 
 from lawful.burn.config import BurnBatchConfig, BurnCellConfig
-from lawful.cli.common import CONFIG_OPT, SET_OPT, console, guarded, resolve_config, with_config_flags
+from lawful.cli.common import (
+    CONFIG_OPT,
+    SET_OPT,
+    console,
+    guarded,
+    resolve_config,
+    with_config_flags,
+)
 
 app = typer.Typer(help="Nuclear burning: pynucastro networks, stellar EOS, batched implicit integrator (CGS).",
                   no_args_is_help=True)

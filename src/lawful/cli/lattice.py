@@ -10,8 +10,17 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lawful.cli.common import (CONFIG_OPT, SET_OPT, console, err_console, fail, fmt, guarded, resolve_config,
-                               with_config_flags)
+from lawful.cli.common import (
+    CONFIG_OPT,
+    SET_OPT,
+    console,
+    err_console,
+    fail,
+    fmt,
+    guarded,
+    resolve_config,
+    with_config_flags,
+)
 from lawful.core.config import ConfigError
 from lawful.lattice.config import Phi4RunConfig
 

@@ -185,11 +185,11 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
         with progress(show_progress) as prog:
             task = prog.add_task(f"{problem} n={cfg.n}", total=cfg.tmax, completed=state.t)
             while state.t < cfg.tmax * (1 - 1e-12) and steps_here < cfg.max_steps:
-                dt = solver.timestep(state)
-                dt = min(dt, cfg.dt_growth * dt_prev) if dt_prev > 0 else cfg.init_shrink * dt
-                dt = min(dt, snap_times[next_snap] - state.t)
                 good = state.copy()
                 try:
+                    dt = solver.timestep(state)
+                    dt = min(dt, cfg.dt_growth * dt_prev) if dt_prev > 0 else cfg.init_shrink * dt
+                    dt = min(dt, snap_times[next_snap] - state.t)
                     step(state, dt)
                     state.t += dt
                     state.step += 1

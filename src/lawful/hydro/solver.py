@@ -160,14 +160,18 @@ class Euler:
         return state.U[(slice(None), *m.active)].sum(axis=(1, 2)) * m.cell_volume
 
     def check(self, state: HydroState) -> None:
-        """Raise :class:`HydroFailure` at the first active zone with ρ ≤ 0 or a non-finite conserved value."""
+        """Raise :class:`HydroFailure` at the first active zone with ρ ≤ 0, ρe ≤ 0 or a non-finite value."""
         act = state.U[(slice(None), *self.mesh.active)]
-        bad = ~(act[K.UR] > 0) | ~np.isfinite(act).all(axis=0)
-        if bad.any():
-            j, i = np.argwhere(bad)[0]
-            g = self.mesh.ng
-            flat = np.ravel_multi_index((j + (g if self.mesh.ndim == 2 else 0), i + g), self.mesh.padded_shape)
-            raise HydroFailure(self._describe(state, flat, "negative density or NaN"))
+        rho = act[K.UR]
+        with np.errstate(all="ignore"):
+            rho_e = act[K.UE] - 0.5 * (act[K.UMX] ** 2 + act[K.UMY] ** 2) / rho
+        for bad, what in ((~(rho > 0) | ~np.isfinite(act).all(axis=0), "negative density or NaN"),
+                          (~(rho_e > 0), "negative internal energy")):
+            if bad.any():
+                j, i = np.argwhere(bad)[0]
+                g = self.mesh.ng
+                flat = np.ravel_multi_index((j + (g if self.mesh.ndim == 2 else 0), i + g), self.mesh.padded_shape)
+                raise HydroFailure(self._describe(state, flat, what))
 
     def _describe(self, state: HydroState, flat_index: int, what: str) -> str:
         """Human description of a padded-array zone: indices, position, time and conserved state."""

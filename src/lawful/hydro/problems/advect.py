@@ -3,6 +3,8 @@ a smooth problem whose exact solution is the initial profile, for measuring the 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pydantic
 
@@ -10,6 +12,7 @@ from lawful.hydro.config import HydroRunConfig
 
 
 class Config(HydroRunConfig):
+    out: Path = pydantic.Field(Path("runs/advect"), description="output directory (resumed if it holds this run)")
     n: int = pydantic.Field(128, ge=8, le=1 << 16, description="zones")
     tmax: float = pydantic.Field(1.0, gt=0.0, description="end time (one crossing at u = 1)")
     gamma: float = pydantic.Field(1.4, gt=1.0, description="adiabatic index")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pydantic
 
@@ -9,6 +11,7 @@ from lawful.hydro.config import HydroRunConfig
 
 
 class Config(HydroRunConfig):
+    out: Path = pydantic.Field(Path("runs/sod"), description="output directory (resumed if it holds this run)")
     gamma: float = pydantic.Field(1.4, gt=1.0, description="adiabatic index")
     rho_l: float = pydantic.Field(1.0, gt=0.0, description="left density")
     u_l: float = pydantic.Field(0.0, description="left velocity")

@@ -1,0 +1,86 @@
+"""``lawful hydro …``: finite-volume hydrodynamics problems (sod, advect, detonation, kh) and their plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from lawful.cli.common import (
+    CONFIG_OPT,
+    SET_OPT,
+    console,
+    fail,
+    guarded,
+    resolve_config,
+)
+
+app = typer.Typer(help="Compressible hydrodynamics coupled to nuclear burning (CGS).", no_args_is_help=True)
+
+
+@app.command("run")
+@guarded
+def run_cmd(problem: str = typer.Argument(..., help="sod | advect | detonation | kh"),
+            config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+            burner: str = typer.Option(None, "--burner", help="implicit | surrogate | none"),
+            n: int = typer.Option(None, "--n", help="zones along x"),
+            out: Path = typer.Option(None, "--out", help="output directory [default: runs/<problem>]"),
+            json_out: bool = typer.Option(False, "--json", help="print the summary as one JSON object"),
+            plot: bool = typer.Option(False, "--plot", help="render the snapshots to PNG afterwards")) -> None:
+    """Run a problem to tmax (resuming OUT/checkpoint.h5 when it holds the same run); print what it measured."""
+    from lawful.hydro import problems
+    from lawful.hydro.run import run, summary
+    from lawful.hydro.solver import HydroFailure
+
+    mod = problems.get(problem)
+    flags = {k: v for k, v in (("burner", burner), ("n", n), ("out", out)) if v is not None}
+    cfg = resolve_config(mod.Config, config, flags, set_)
+    try:
+        result = run(cfg, problem)
+    except HydroFailure as exc:
+        fail(f"run stopped: {exc}", code=1)
+    s = summary(cfg, problem, result)
+    if plot:
+        from lawful.hydro.plots import plot_run
+
+        s["plots"] = [str(p) for p in plot_run(cfg.out)]
+    if json_out:
+        print(json.dumps(s))
+        return
+    table = Table(title=f"{problem}: {cfg.n} zones, t = {s['t']:.4g} s, {s['steps']} steps")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    for key, value in s.items():
+        if key in ("problem", "out", "plots"):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, float):
+            value = f"{value:.6g}"
+        table.add_row(key, str(value))
+    console.print(table)
+    console.print(f"snapshots and checkpoint: {cfg.out}" + (f"; {len(s['plots'])} plots" if plot else ""),
+                  highlight=False)
+
+
+@app.command("plot")
+@guarded
+def plot_cmd(directory: Path = typer.Argument(..., help="a run directory with snap_*.h5")) -> None:
+    """Render every snapshot of a run to PNG beside it."""
+    from lawful.hydro.plots import plot_run
+
+    paths = plot_run(directory)
+    console.print(f"{len(paths)} plots: {paths[0]} … {paths[-1]}" if len(paths) > 1 else f"plot: {paths[0]}",
+                  highlight=False)
+
+
+@app.command("config")
+@guarded
+def config_cmd(problem: str = typer.Argument(..., help="sod | advect | detonation | kh")) -> None:
+    """Print a problem's default TOML (every key it accepts), ready to copy and edit."""
+    from lawful.core.config import to_toml_text
+    from lawful.hydro import problems
+
+    print(to_toml_text(problems.get(problem).Config()), end="")

@@ -1,0 +1,78 @@
+"""Pictures of hydro snapshots: 1D profiles (ρ, u, p, T and mass fractions) or 2D images (ρ and, with species,
+the mass fraction that changed most), one PNG per snapshot beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def _read(path: Path) -> dict:
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        d = {k: f[k][...] for k in ("x", "y", "rho", "u", "v", "p", "T", "e") if k in f}
+        if "X" in f:
+            d["X"] = f["X"][...]
+        d.update({k: f.attrs[k] for k in ("t", "problem", "ndim")})
+        d["species"] = [str(s) for s in f.attrs["species"]]
+    return d
+
+
+def plot_snapshot(path: Path, out: Path | None = None) -> Path:
+    """Render one snapshot file to PNG (default: same name with .png); returns the PNG path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = _read(Path(path))
+    out = Path(out) if out else Path(path).with_suffix(".png")
+    title = f"{d['problem']}  t = {d['t']:.4g} s"
+    if d["ndim"] == 1:
+        panels = [("rho", "ρ (g/cm³)"), ("u", "u (cm/s)"), ("p", "p (erg/cm³)")]
+        has_T = bool(np.any(d["T"] > 0))
+        panels += [("T", "T (K)")] if has_T else [("e", "e (erg/g)")]
+        n = len(panels) + (1 if d["species"] else 0)
+        fig, axes = plt.subplots(n, 1, figsize=(7, 2.1 * n), sharex=True)
+        for ax, (key, label) in zip(axes, panels):
+            ax.plot(d["x"], d[key][0], lw=1.2)
+            ax.set_ylabel(label)
+        if d["species"]:
+            ax = axes[-1]
+            for k, name in enumerate(d["species"]):
+                if d["X"][k].max() > 1e-3:
+                    ax.semilogy(d["x"], np.maximum(d["X"][k][0], 1e-6), label=name, color=plt.cm.tab20(k % 20))
+            ax.set_ylim(1e-4, 1.5)
+            ax.set_ylabel("X")
+            ax.legend(ncol=5, fontsize=7)
+        axes[-1].set_xlabel("x (cm)")
+        axes[0].set_title(title)
+    else:
+        fields = [("rho", d["rho"], "ρ (g/cm³)")]
+        if d["species"]:
+            change = np.ptp(d["X"], axis=(1, 2))
+            k = int(np.argmax(change))
+            fields.append((d["species"][k], d["X"][k], f"X({d['species'][k]})"))
+            fields.append(("T", d["T"], "T (K)"))
+        fig, axes = plt.subplots(1, len(fields), figsize=(4.6 * len(fields), 4.2))
+        extent = (d["x"][0], d["x"][-1], d["y"][0], d["y"][-1])
+        for ax, (_, arr, label) in zip(np.atleast_1d(axes), fields):
+            im = ax.imshow(arr, origin="lower", extent=extent, cmap="viridis", aspect="equal")
+            fig.colorbar(im, ax=ax, shrink=0.8, label=label)
+            ax.set_xlabel("x (cm)")
+        np.atleast_1d(axes)[0].set_ylabel("y (cm)")
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
+def plot_run(directory: Path) -> list[Path]:
+    """Render every ``snap_*.h5`` of a run directory; FileNotFoundError when there are none."""
+    snaps = sorted(Path(directory).glob("snap_*.h5"))
+    if not snaps:
+        raise FileNotFoundError(f"no snapshots (snap_*.h5) in {str(directory)!r}; run `lawful hydro run` first")
+    return [plot_snapshot(s) for s in snaps]
