@@ -87,7 +87,7 @@ def measure(cfg: Config, run) -> dict:
     if keep.sum() >= 4:
         tt, xx = t[keep], x[keep]
         A = np.vstack([tt, np.ones_like(tt)]).T
-        coef, res, *_ = np.linalg.lstsq(A, xx, rcond=None)
+        coef = np.linalg.lstsq(A, xx, rcond=None)[0]
         resid = xx - A @ coef
         cov = np.linalg.inv(A.T @ A) * (resid @ resid) / max(len(tt) - 2, 1)
         half = len(tt) // 2
