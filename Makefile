@@ -25,6 +25,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/lattice_hmc.py
 	$(PY) benchmarks/burn_integrator.py
 	$(PY) benchmarks/eos.py
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) benchmarks/hydro.py
 
 clean:
 	rm -rf $(VENV) runs benchmarks/_build

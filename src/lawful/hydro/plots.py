@@ -51,10 +51,10 @@ def plot_snapshot(path: Path, out: Path | None = None) -> Path:
         axes[0].set_title(title)
     else:
         fields = [("rho", d["rho"], "ρ (g/cm³)")]
-        if d["species"]:
+        if d["species"]:  # the (at most three) mass fractions that vary most across the grid, then T
             change = np.ptp(d["X"], axis=(1, 2))
-            k = int(np.argmax(change))
-            fields.append((d["species"][k], d["X"][k], f"X({d['species'][k]})"))
+            for k in [k for k in np.argsort(change)[::-1][:3] if change[k] > 1e-3]:
+                fields.append((d["species"][k], d["X"][k], f"X({d['species'][k]})"))
             fields.append(("T", d["T"], "T (K)"))
         fig, axes = plt.subplots(1, len(fields), figsize=(4.6 * len(fields), 4.2))
         extent = (d["x"][0], d["x"][-1], d["y"][0], d["y"][-1])
