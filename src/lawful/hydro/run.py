@@ -76,16 +76,15 @@ def with_burning(cfg: HydroRunConfig, solver: Euler, network, eos) -> tuple[Call
 
 
 # -- files ------------------------------------------------------------------------------------------------
-def write_snapshot(path: Path, setup: Setup, cfg_toml: str, problem: str,
-                   extra: Callable | None = None) -> None:
-    """Atomically write the state (primitive fields on active cells, the padded U and T for restarts);
-    ``extra(h5file)`` may add more inside the same atomic write."""
+def write_snapshot(path: Path, setup: Setup, prov: dict, problem: str, extra: Callable | None = None) -> None:
+    """Atomically write the state (primitive fields on active cells, the padded U and T for restarts) with the
+    run's provenance attributes ``prov``; ``extra(h5file)`` may add more inside the same atomic write."""
     solver, state = setup.solver, setup.state
     m = solver.mesh
     q = solver.primitives(state)
     act = m.active
     with atomic_h5(path) as f:
-        write_provenance(f, provenance(cfg_toml, None))
+        write_provenance(f, prov)
         f.attrs.update({"problem": problem, "t": state.t, "step": state.step, "ndim": m.ndim,
                         "species": list(setup.species), "units": "CGS"})
         f["x"], f["y"] = m.x, m.y
@@ -133,7 +132,7 @@ def _restore(cfg: HydroRunConfig, setup: Setup, out: Path) -> tuple[dict, dict]:
     return history, driver
 
 
-def _write_checkpoint(out: Path, setup: Setup, cfg_toml: str, problem: str, history: dict, driver: dict) -> None:
+def _write_checkpoint(out: Path, setup: Setup, prov: dict, problem: str, history: dict, driver: dict) -> None:
     path = out / CHECKPOINT
 
     def extra_groups(f):
@@ -143,7 +142,7 @@ def _write_checkpoint(out: Path, setup: Setup, cfg_toml: str, problem: str, hist
         d = f.create_group("driver")
         d.attrs.update(driver)
 
-    write_snapshot(path, setup, cfg_toml, problem, extra_groups)
+    write_snapshot(path, setup, prov, problem, extra_groups)
 
 
 # -- the time loop -----------------------------------------------------------------------------------------
@@ -163,11 +162,12 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
     history, driver = _restore(cfg, setup, out)
     cfg_toml = to_toml_text(cfg)
     atomic_write_bytes(out / "config.toml", cfg_toml.encode())
+    prov = provenance(cfg_toml, None)  # once per run: it asks git for the source state
     solver, state, step = setup.solver, setup.state, setup.step
     snap_times = cfg.tmax * np.arange(cfg.n_snapshots + 1) / cfg.n_snapshots
     next_snap = int(np.searchsorted(snap_times, state.t * (1 + 1e-12), side="right"))
     if state.step == 0:
-        write_snapshot(out / "snap_0000.h5", setup, cfg_toml, problem)
+        write_snapshot(out / "snap_0000.h5", setup, prov, problem)
     dt_prev = driver.get("dt_prev", 0.0)
     seconds = driver.get("seconds", 0.0)
     steps_here = 0
@@ -177,7 +177,7 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
         if setup.burn is not None:
             nonlocal_driver.update(burn_zone_steps=setup.burn.zone_steps, burn_energy=setup.burn.energy,
                                    burn_integrator_steps=setup.burn.integrator_steps)
-        _write_checkpoint(out, setup, cfg_toml, problem, history, nonlocal_driver)
+        _write_checkpoint(out, setup, prov, problem, history, nonlocal_driver)
 
     start = time.perf_counter()
     last_ckpt = start
@@ -196,7 +196,7 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
                     solver.check(state)
                 except HydroFailure as exc:
                     setup.state = good
-                    write_snapshot(out / LAST_GOOD, setup, cfg_toml, problem)
+                    write_snapshot(out / LAST_GOOD, setup, prov, problem)
                     raise HydroFailure(f"{exc}\nlast good state (t = {good.t:.6g} s) written to "
                                        f"{out / LAST_GOOD}") from None
                 dt_prev, steps_here = dt, steps_here + 1
@@ -206,7 +206,7 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
                 if on_step is not None:
                     on_step(state)
                 if state.t >= snap_times[next_snap] * (1 - 1e-12):
-                    write_snapshot(out / f"snap_{next_snap:04d}.h5", setup, cfg_toml, problem)
+                    write_snapshot(out / f"snap_{next_snap:04d}.h5", setup, prov, problem)
                     next_snap = min(next_snap + 1, cfg.n_snapshots)
                     save_checkpoint()
                     last_ckpt = time.perf_counter()
