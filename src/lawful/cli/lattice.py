@@ -23,6 +23,7 @@ from lawful.cli.common import (
 )
 from lawful.core.config import ConfigError
 from lawful.lattice.config import Phi4RunConfig
+from lawful.lattice.train_config import SampleConfig, TrainConfig
 
 app = typer.Typer(help="Lattice φ⁴ theory: Metropolis, heat-bath (Ising limit) and HMC with Γ-method errors.",
                   no_args_is_help=True)
@@ -189,3 +190,65 @@ def scan_cmd(kappas: str = typer.Option(..., "--kappas", help="comma-separated �
         table.add_row(f"{r['kappa']:g}", fmt(*r["chi"]), fmt(*r["abs_m"]), fmt(*r["binder"]),
                       fmt(*r["tau_int"]["m2"]), f"{r['acceptance']:.3f}", r["out"])
     console.print(table)
+
+
+@app.command("train")
+@guarded
+@with_config_flags(TrainConfig)
+def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+              json_out: bool = typer.Option(False, "--json", help="print the training summary as one JSON object"),
+              flags: dict | None = None) -> None:
+    """Train a flow (reverse KL) or diffusion model (score matching on HMC fields); checkpoints and resumes."""
+    from lawful.lattice.train import train
+
+    cfg = resolve_config(TrainConfig, config, flags or {}, set_)
+    try:
+        s = train(cfg)
+    except KeyboardInterrupt:
+        err_console.print(f"\ninterrupted: checkpoint kept in {cfg.out}; rerun the same command to resume")
+        raise typer.Exit(130) from None
+    result = {"sampler": cfg.sampler, "steps": s.step, "new_steps": s.new_steps, "seconds": s.seconds,
+              "train_seconds": s.total_seconds, "loss": s.loss, "ess_batch": s.ess_batch,
+              "model": str(cfg.out / "model.pt")}
+    if json_out:
+        print(json.dumps(result))
+        return
+    table = Table(title=f"{cfg.sampler} for φ⁴ D={cfg.dim} L={cfg.size} κ={cfg.kappa} λ={cfg.lam}",
+                  title_justify="left")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_row("optimizer steps", f"{s.step}" + (f" (resumed at {s.resumed_from})" if s.resumed_from else ""))
+    table.add_row("training time (all runs)", f"{s.total_seconds:.1f} s")
+    table.add_row("final loss", f"{s.loss:.4f}")
+    if math.isfinite(s.ess_batch):
+        table.add_row("ESS/N (last 50 batches)", f"{s.ess_batch:.3f}")
+    console.print(table)
+    console.print(f"model: {result['model']}\nnext:  lawful lattice sample --model {cfg.out} --n 20000",
+                  highlight=False)
+
+
+@app.command("sample")
+@guarded
+@with_config_flags(SampleConfig)
+def sample_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+               json_out: bool = typer.Option(False, "--json", help="print the analysis as one JSON object"),
+               plots: bool = typer.Option(True, "--plots/--no-plots", help="write history/autocorrelation PNGs"),
+               flags: dict | None = None) -> None:
+    """Independence Metropolis–Hastings with a trained model's proposals (exact), then the Γ-method analysis."""
+    from lawful.lattice.analysis import analyze
+    from lawful.lattice.sample import default_out, sample
+
+    cfg = resolve_config(SampleConfig, config, flags or {}, set_)
+    out = default_out(cfg)
+    try:
+        s = sample(cfg)
+    except KeyboardInterrupt:
+        err_console.print(f"\ninterrupted: checkpoint kept in {out}; rerun the same command to resume")
+        raise typer.Exit(130) from None
+    an = analyze(out)
+    if not json_out:
+        what = f"resumed at step {s.resumed_from}, " if s.resumed_from else ""
+        console.print(f"MH: {what}{s.n_new} proposals × {cfg.n_chains} chain(s) in {s.seconds:.1f} s "
+                      f"({s.proposals_per_second * cfg.n_chains:.0f} proposals/s), acceptance {s.acceptance:.3f}, "
+                      f"ESS/N {an.ess_per_sample:.3f}, invalid proposals {s.n_invalid}", highlight=False)
+    report(an, json_out, plots)

@@ -108,3 +108,15 @@ def to_toml_text(cfg: pydantic.BaseModel) -> str:
 def write_toml(cfg: pydantic.BaseModel, path: str | Path) -> None:
     """Write the resolved config atomically as TOML."""
     atomic_write_bytes(Path(path), to_toml_text(cfg).encode())
+
+
+def check_same_run(cfg: pydantic.BaseModel, stored_toml: str, where: str | Path) -> None:
+    """Raise ``ValueError`` if the run stored in ``where`` (its config ``stored_toml``) differs from ``cfg`` in a
+    key outside ``type(cfg).RESUMABLE_CHANGES`` (the keys a resumed run may change, e.g. its length)."""
+    stored, now = tomllib.loads(stored_toml), to_toml_dict(cfg)
+    allowed = getattr(type(cfg), "RESUMABLE_CHANGES", frozenset())
+    diffs = [f"{k}: {stored.get(k)!r} there, {now.get(k)!r} here" for k in sorted(set(stored) | set(now))
+             if k not in allowed and stored.get(k) != now.get(k)]
+    if diffs:
+        raise ValueError(f"output directory {str(where)!r} holds a different run ({'; '.join(diffs)}); "
+                         "choose another --out, or remove that directory to start afresh")

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from lawful.core.config import to_toml_dict, to_toml_text
+from lawful.core.config import check_same_run, to_toml_text
 from lawful.core.io import atomic_h5, atomic_write_bytes, provenance, write_provenance
 from lawful.core.progress import progress
 from lawful.hydro import kernels as K
@@ -99,15 +98,6 @@ def write_snapshot(path: Path, setup: Setup, prov: dict, problem: str, extra: Ca
             extra(f)
 
 
-def _check_same_run(cfg: HydroRunConfig, stored_toml: str, out: Path) -> None:
-    stored, now = tomllib.loads(stored_toml), to_toml_dict(cfg)
-    diffs = [f"{k}: {stored.get(k)!r} there, {now.get(k)!r} here" for k in sorted(set(stored) | set(now))
-             if k not in cfg.RESUMABLE_CHANGES and stored.get(k) != now.get(k)]
-    if diffs:
-        raise ValueError(f"output directory {str(out)!r} holds a different run ({'; '.join(diffs)}); "
-                         "choose another --out, or remove that directory to start afresh")
-
-
 def _restore(cfg: HydroRunConfig, setup: Setup, out: Path) -> tuple[dict, dict]:
     """Resume from ``out/checkpoint.h5`` when it holds this run; returns (history, driver scalars)."""
     import h5py
@@ -115,10 +105,10 @@ def _restore(cfg: HydroRunConfig, setup: Setup, out: Path) -> tuple[dict, dict]:
     path = out / CHECKPOINT
     if not path.exists():
         if (out / "config.toml").exists():
-            _check_same_run(cfg, (out / "config.toml").read_text(), out)
+            check_same_run(cfg, (out / "config.toml").read_text(), out)
         return {}, {}
     with h5py.File(path, "r") as f:
-        _check_same_run(cfg, f.attrs["config"], out)
+        check_same_run(cfg, f.attrs["config"], out)
         setup.state.U[...] = f["U_padded"][...]
         setup.state.T[...] = f["T_padded"][...]
         setup.state.t, setup.state.step = float(f.attrs["t"]), int(f.attrs["step"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,17 @@ class Phi4:
     def force(self, phi: np.ndarray) -> np.ndarray:
         """F = −∂S/∂φ, shape ``(C, V)``."""
         return kernels.force(phi, self.lattice.fwd, self.lattice.bwd, self.kappa, self.lam)
+
+    def action_torch(self, phi: Any) -> Any:
+        """S for a batch of torch fields ``(B, L, …, L)`` -> ``(B,)``, differentiable (used to train samplers)."""
+        import torch
+
+        if math.isinf(self.lam):
+            raise ValueError("the Ising limit (lam=inf) has no differentiable action")
+        hop = sum(phi * torch.roll(phi, -1, dims=mu + 1) for mu in range(self.lattice.dim))
+        sq = phi * phi
+        dens = -2.0 * self.kappa * hop + sq + self.lam * (sq - 1.0) ** 2
+        return dens.flatten(1).sum(1)
 
     def measure(self, phi: np.ndarray) -> np.ndarray:
         """Observables of :data:`lawful.lattice.kernels.OBSERVABLES` per chain, shape ``(C, 6)``.

@@ -53,6 +53,8 @@ class Analysis:
     warnings: list[str] = field(default_factory=list)
     rho: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict, repr=False)
     series: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # full (C, n_done) histories
+    ess_per_sample: float | None = None  # MH chains of a learned sampler: Kish ESS/N of the proposals' weights
+    n_invalid: int | None = None  # MH chains: proposals with NaN/Inf log-weight (all rejected)
 
     @property
     def n_used(self) -> int:
@@ -77,7 +79,10 @@ class Analysis:
             "therm_cut": self.therm_cut,
             "volume": self.volume,
             "warnings": self.warnings,
+            "ess_per_sample": self.ess_per_sample,
         }
+        if self.n_invalid is not None:
+            out["n_invalid"] = self.n_invalid
         return out
 
 
@@ -110,7 +115,7 @@ def auto_therm_cut(series: dict[str, np.ndarray]) -> int:
     half = n // 2
     taus = [tau_int(series[k][:, half:]) for k in ("S", "m2")]
     tau = max((t for t in taus if math.isfinite(t)), default=0.5)
-    return min(int(math.ceil(20 * tau)), half)
+    return min(math.ceil(20 * tau), half)
 
 
 def analyze(run_dir: str | Path, therm: int | str | None = None) -> Analysis:
@@ -165,8 +170,17 @@ def analyze(run_dir: str | Path, therm: int | str | None = None) -> Analysis:
     if stuck:
         msgs.append(f"chain(s) {stuck} accept far less often than the others ({per_chain[stuck].round(3).tolist()} "
                     f"vs up to {np.max(per_chain):.3f}): stuck chains bias the estimates; check step sizes")
+    ess = n_invalid = None
+    if "log_weight" in ens.extra:  # an independence-MH chain of a learned sampler (lawful.lattice.sample)
+        from lawful.lattice.mh import ess_per_sample
+
+        ess = ess_per_sample(ens.extra["log_weight"][:, cut:])
+        n_invalid = int(ens.extra_attrs.get("n_invalid", 0))
+        if not bool(ens.extra_attrs.get("exact", True)):
+            msgs.append("the proposals' log-density used a stochastic trace estimate (divergence=hutchinson): "
+                        "the MH correction is not exact and the estimates may be biased")
     if not ens.complete:
         msgs.append(f"run is incomplete ({n} updates per chain so far); rerun the same command to resume it")
     return Analysis(run_dir=run_dir, volume=vol, n_chains=ens.n_chains, n_done=n, therm_cut=cut,
                     estimates=estimates, acceptance=float(np.mean(d["acceptance"])), warnings=msgs, rho=rho,
-                    series=s)
+                    series=s, ess_per_sample=ess, n_invalid=n_invalid)

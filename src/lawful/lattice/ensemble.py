@@ -5,7 +5,9 @@ Layout of ``<out>/ensemble.h5`` (rewritten atomically at every checkpoint, so it
 * root attributes: provenance (``lawful_version``, ``git_hash``, ``config`` as TOML, ``seed``, ``created``),
   ``n_done`` (updates per chain so far, thermalization included), ``n_therm``, ``volume``, ``complete``;
 * ``measurements/<name>``: float64 ``(C, n_done)`` for ``m, abs_m, m2, m4, W, S, acceptance, dH``;
-* ``state/phi``: ``(C, V)`` field after ``n_done`` updates; ``state`` attribute ``rng``: the C generator states.
+* ``state/phi``: ``(C, V)`` field after ``n_done`` updates; ``state`` attribute ``rng``: the C generator states;
+* ``extra/<name>`` (optional): sampler-specific series, e.g. ``log_weight`` ``(C, n_done)`` of an independence
+  Metropolis–Hastings chain (:mod:`lawful.lattice.mh`), and ``extra`` attributes such as ``n_invalid``.
 
 Configurations (``save_every > 0``) go to ``<out>/configs/chunk_<first>.h5`` files (``phi``: ``(n, C, V)``,
 ``index``: update numbers), each written atomically before the checkpoint that covers it.
@@ -13,7 +15,7 @@ Configurations (``save_every > 0``) go to ``<out>/configs/chunk_<first>.h5`` fil
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +41,8 @@ class Ensemble:
     phi: np.ndarray
     rng_states: list[str]
     complete: bool = False
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+    extra_attrs: dict[str, float | int | str] = field(default_factory=dict)
 
     @property
     def n_done(self) -> int:
@@ -63,6 +67,12 @@ def write(path: Path, ens: Ensemble) -> None:
         st = fh.create_group("state")
         st.create_dataset("phi", data=ens.phi)
         st.attrs["rng"] = np.array(ens.rng_states, dtype=object)
+        if ens.extra or ens.extra_attrs:
+            ex = fh.create_group("extra")
+            for name, values in ens.extra.items():
+                ex.create_dataset(name, data=values)
+            for name, value in ens.extra_attrs.items():
+                ex.attrs[name] = value
 
 
 def read(path: Path) -> Ensemble:
@@ -75,6 +85,9 @@ def read(path: Path) -> Ensemble:
     with h5py.File(path, "r") as fh:
         series = {name: fh["measurements"][name][...] for name in SERIES}
         rng = [s.decode() if isinstance(s, bytes) else str(s) for s in fh["state"].attrs["rng"]]
+        ex = fh.get("extra")
+        extra = {name: ex[name][...] for name in ex} if ex is not None else {}
+        extra_attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in ex.attrs.items()} if ex else {}
         return Ensemble(
             config_toml=str(fh.attrs["config"]),
             seed=int(fh.attrs["seed"]),
@@ -84,6 +97,8 @@ def read(path: Path) -> Ensemble:
             phi=fh["state"]["phi"][...],
             rng_states=rng,
             complete=bool(fh.attrs["complete"]),
+            extra=extra,
+            extra_attrs=extra_attrs,
         )
 
 

@@ -9,14 +9,13 @@ A resumed run continues every chain's random stream exactly, so it is bitwise id
 from __future__ import annotations
 
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from lawful.core.config import to_toml_dict, to_toml_text
+from lawful.core.config import check_same_run, to_toml_text
 from lawful.core.io import atomic_write_bytes
 from lawful.core.progress import progress
 from lawful.core.rng import generator_state, generators, restore_generator
@@ -44,16 +43,6 @@ class RunSummary:
         return self.n_new / self.seconds if self.seconds > 0 else float("nan")
 
 
-def _check_same_run(cfg: Phi4RunConfig, stored_toml: str, where: Path) -> None:
-    stored = tomllib.loads(stored_toml)
-    now = to_toml_dict(cfg)
-    diffs = [f"{k}: {stored.get(k)!r} there, {now.get(k)!r} here" for k in sorted(set(stored) | set(now))
-             if k not in Phi4RunConfig.RESUMABLE_CHANGES and stored.get(k) != now.get(k)]
-    if diffs:
-        raise ValueError(f"output directory {str(where)!r} holds a different run ({'; '.join(diffs)}); "
-                         "choose another --out, or remove that directory to start afresh")
-
-
 def build(cfg: Phi4RunConfig):
     """The action and sampler a config describes (raises ``ValueError`` on bad values, before any work)."""
     action = Phi4(Lattice(cfg.dim, cfg.size), cfg.kappa, cfg.lam)
@@ -67,13 +56,13 @@ def _restore_or_start(cfg: Phi4RunConfig, action: Phi4, out: Path):
     path = out / ensemble.ENSEMBLE_FILE
     if path.exists():
         old = ensemble.read(path)
-        _check_same_run(cfg, old.config_toml, out)
+        check_same_run(cfg, old.config_toml, out)
         n_done = old.n_done  # asked for fewer updates than already done: all of them are kept
         gens = [restore_generator(s) for s in old.rng_states]
         phi, old_series = old.phi.copy(), old.series
     else:
         if (out / ensemble.CONFIG_FILE).exists():
-            _check_same_run(cfg, (out / ensemble.CONFIG_FILE).read_text(), out)
+            check_same_run(cfg, (out / ensemble.CONFIG_FILE).read_text(), out)
         n_done, old_series = 0, {}
         gens = generators(cfg.seed, cfg.n_chains)
         phi = initial_configuration(action, cfg.n_chains, gens, cfg.start)

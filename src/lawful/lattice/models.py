@@ -1,0 +1,100 @@
+"""Trained lattice samplers on disk: ``<dir>/model.pt`` holds the weights, the network's hyperparameters and the
+action it was trained for, so ``lawful lattice sample`` can refuse a model that does not fit the lattice asked for.
+
+``model.pt`` is a ``torch.save`` dict: ``kind`` (``flow`` | ``diffusion``), ``hparams``, ``state_dict``,
+``action`` (``{"name": "phi4", "dim", "size", "kappa", "lam"}``), ``extra`` (e.g. the diffusion noise range),
+``train`` (steps, seconds, final loss), ``lawful_version`` and ``config`` (the training config as TOML).
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from pathlib import Path
+from typing import Any
+
+from lawful.core.io import atomic_write_bytes
+from lawful.lattice.actions import Phi4
+from lawful.lattice.geometry import Lattice
+
+MODEL_FILE = "model.pt"
+ACTION_KEYS = ("dim", "size", "kappa", "lam")
+
+
+def action_record(action: Phi4) -> dict[str, Any]:
+    """The description of ``action`` stored with a model."""
+    return {"name": "phi4", "dim": action.lattice.dim, "size": action.lattice.size, "kappa": float(action.kappa),
+            "lam": float(action.lam)}
+
+
+def build_model(kind: str, hparams: dict[str, Any], extra: dict[str, Any] | None = None) -> Any:
+    """A fresh network of ``kind`` with ``hparams`` (weights untrained)."""
+    if kind == "flow":
+        from lawful.lattice.flow import RealNVPFlow
+
+        return RealNVPFlow(**{**hparams, "hidden": tuple(hparams["hidden"])})
+    if kind == "diffusion":
+        from lawful.lattice.diffusion import ScoreModel
+
+        return ScoreModel(**{**hparams, "hidden": tuple(hparams["hidden"])}, **(extra or {}))
+    raise ValueError(f"unknown sampler kind {kind!r}; expected 'flow' or 'diffusion'")
+
+
+def save_model(path_dir: Path, model: Any, action: Phi4, *, config_toml: str, train: dict[str, Any]) -> Path:
+    """Write ``<path_dir>/model.pt`` atomically; returns its path."""
+    import torch
+
+    from lawful import __version__
+
+    record = {
+        "kind": model.kind,
+        "hparams": model.hparams,
+        "extra": getattr(model, "extra", {}),
+        "state_dict": model.state_dict(),
+        "action": action_record(action),
+        "train": train,
+        "lawful_version": __version__,
+        "config": config_toml,
+    }
+    buf = io.BytesIO()
+    torch.save(record, buf)
+    path = Path(path_dir) / MODEL_FILE
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def load_model(path_dir: str | Path, expect: dict[str, Any] | None = None) -> tuple[Any, Phi4, dict[str, Any]]:
+    """Load ``(model, action, record)`` from a model directory (or a ``model.pt`` path).
+
+    ``expect`` may give any of ``dim``, ``size``, ``kappa``, ``lam``; a model trained for other values is refused
+    with a ``ValueError`` that names the mismatch (a flow trained at one size does not sample another exactly
+    enough to be useful, and a model of another action would be silently wrong without the MH weights).
+    """
+    import torch
+
+    path = Path(path_dir)
+    if path.is_dir():
+        path = path / MODEL_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"no trained model at {str(path)!r}; train one with 'lawful lattice train --out DIR'")
+    try:
+        record = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError) as exc:  # corrupt or foreign file
+        raise ValueError(f"{str(path)!r} is not a lawful lattice model ({exc})") from None
+    missing = [k for k in ("kind", "hparams", "state_dict", "action") if k not in record]
+    if missing:
+        raise ValueError(f"{str(path)!r} is not a lawful lattice model (missing {missing})")
+    act = record["action"]
+    if act.get("name") != "phi4":
+        raise ValueError(f"model at {str(path)!r} was trained for action {act.get('name')!r}; only 'phi4' is known")
+    for key, want in (expect or {}).items():
+        if key not in ACTION_KEYS:
+            raise ValueError(f"unknown expectation {key!r}; expected one of {ACTION_KEYS}")
+        if want is not None and float(want) != float(act[key]):
+            raise ValueError(f"model at {str(path)!r} was trained for {key}={act[key]!r}, but {key}={want!r} was "
+                             "asked for; train a model for this lattice/action (lawful lattice train)")
+    model = build_model(record["kind"], record["hparams"], record.get("extra"))
+    model.load_state_dict(record["state_dict"])
+    model.eval()
+    action = Phi4(Lattice(int(act["dim"]), int(act["size"])), float(act["kappa"]), float(act["lam"]))
+    return model, action, record

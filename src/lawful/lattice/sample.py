@@ -1,0 +1,189 @@
+"""``lawful lattice sample``: an independence Metropolis–Hastings chain fed by a trained model, written as an
+ensemble that ``lawful lattice analyze`` reads like an HMC run.
+
+Proposals are made in batches of ``batch_size`` in float64 (so log q is as exact as S); batch k of chain c is
+drawn from its own stream ``SeedSequence([seed, c, k])``, which makes a resumed or extended chain bitwise equal to
+an uninterrupted one wherever it was stopped. Besides the usual series, the ensemble stores every proposal's
+log-weight (``extra/log_weight``, for ESS/N), the chains' current log-weights, the count of invalid (NaN/Inf)
+proposals, and whether the log-density was exact (a Hutchinson trace makes it inexact; the analysis warns).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lawful.core.config import check_same_run, to_toml_text
+from lawful.core.io import atomic_write_bytes
+from lawful.core.progress import progress
+from lawful.lattice import ensemble
+from lawful.lattice.actions import Phi4
+from lawful.lattice.mh import log_weights, mh_batch
+
+
+@dataclass
+class SampleSummary:
+    """What a call to :func:`sample` did."""
+
+    out: Path
+    n_done: int
+    n_new: int
+    resumed_from: int
+    seconds: float
+    acceptance: float
+    n_invalid: int
+    complete: bool
+
+    @property
+    def proposals_per_second(self) -> float:
+        return self.n_new / self.seconds if self.seconds > 0 else float("nan")
+
+
+class Proposer:
+    """Batched proposals of a trained model: ``(phi (n, V) float64, log_q (n,) float64)``."""
+
+    def __init__(self, model: Any, ode_steps: int = 24, divergence: str = "exact") -> None:
+        self.model = model.double()
+        self.ode_steps = ode_steps
+        self.divergence = divergence
+
+    @property
+    def exact(self) -> bool:
+        return self.model.kind == "flow" or self.divergence == "exact"
+
+    def __call__(self, n: int, generator: Any) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        with torch.no_grad():
+            if self.model.kind == "flow":
+                phi, logq = self.model.sample(n, generator)
+            else:
+                phi, logq = self.model.sample_ode(n, generator, self.ode_steps, self.divergence)
+        return phi.reshape(n, -1).numpy().astype(np.float64), logq.numpy().astype(np.float64)
+
+
+def _batch_streams(seed: int, chain: int, batch: int) -> tuple[Any, np.random.Generator]:
+    """The torch generator (proposals) and numpy generator (accept/reject) of one batch of one chain."""
+    import torch
+
+    ss = np.random.SeedSequence([seed, chain, batch])
+    g = torch.Generator()
+    g.manual_seed(int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)))
+    return g, np.random.Generator(np.random.PCG64(ss.spawn(1)[0]))
+
+
+def default_out(cfg: Any) -> Path:
+    return Path(cfg.out) if cfg.out is not None else Path(cfg.model) / "chain"
+
+
+def sample(cfg: Any, *, show_progress: bool | None = None,
+           on_batch: Callable[[int], None] | None = None) -> SampleSummary:
+    """Run (or resume) ``cfg.n_chains`` independence-MH chains; see the module docstring.
+
+    ``cfg`` is a :class:`~lawful.lattice.train_config.SampleConfig`; ``on_batch(n_done)`` is called after each
+    batch (tests use it to interrupt a run).
+    """
+    from lawful.lattice.models import load_model
+
+    expect = {"dim": cfg.dim, "size": cfg.size, "kappa": cfg.kappa, "lam": cfg.lam}
+    model, action, record = load_model(cfg.model, expect)
+    ode_steps = cfg.ode_steps or int(record.get("train", {}).get("ode_steps", 24))
+    propose = Proposer(model, ode_steps, cfg.divergence)
+    out = default_out(cfg)
+    toml_text = to_toml_text(cfg)
+    n_total, n_chains, vol = cfg.n_total, cfg.n_chains, action.lattice.volume
+    series = {k: np.full((n_chains, n_total), np.nan) for k in ensemble.SERIES}
+    log_w_all = np.full((n_chains, n_total), np.nan)
+    phi = np.zeros((n_chains, vol))
+    current_obs = np.full((n_chains, 6), np.nan)
+    current_lw = np.full(n_chains, -np.inf)
+    n_invalid = 0
+    n_start = 0
+    path = out / ensemble.ENSEMBLE_FILE
+    if path.is_file():
+        old = ensemble.read(path)
+        check_same_run(cfg, old.config_toml, out)
+        n_start = min(old.n_done, n_total)
+        for k in ensemble.SERIES:
+            series[k][:, :n_start] = old.series[k][:, :n_start]
+        log_w_all[:, :n_start] = old.extra["log_weight"][:, :n_start]
+        phi = old.phi.copy()
+        current_lw = old.extra["current_log_weight"].copy()
+        current_obs = np.stack([series[k][:, n_start - 1] for k in ensemble.SERIES[:6]], axis=1)
+        n_invalid = int(old.extra_attrs.get("n_invalid", 0))
+    elif (out / ensemble.CONFIG_FILE).is_file():
+        check_same_run(cfg, (out / ensemble.CONFIG_FILE).read_text(), out)
+    atomic_write_bytes(out / ensemble.CONFIG_FILE, toml_text.encode())
+
+    def checkpoint(n_done: int) -> None:
+        ens = ensemble.Ensemble(
+            config_toml=toml_text, seed=cfg.seed, n_therm=cfg.n_therm, volume=vol,
+            series={k: v[:, :n_done] for k, v in series.items()}, phi=phi,
+            rng_states=[json.dumps({"seed": cfg.seed, "chain": c, "next_step": n_done}) for c in range(n_chains)],
+            complete=n_done >= n_total,
+            extra={"log_weight": log_w_all[:, :n_done], "current_log_weight": current_lw},
+            extra_attrs={"sampler": f"mh-{model.kind}", "n_invalid": n_invalid, "exact": propose.exact,
+                         "model": str(Path(cfg.model).resolve())},
+        )
+        ensemble.write(path, ens)
+
+    t0 = t_ckpt = time.perf_counter()
+    i = n_start
+    try:
+        with progress(show_progress) as prog:
+            task = prog.add_task(f"MH {model.kind} L={action.lattice.size}", total=n_total, completed=i, info="")
+            while i < n_total:
+                k, lo = divmod(i, cfg.batch_size)
+                hi = min(cfg.batch_size, lo + n_total - i)
+                for c in range(n_chains):
+                    gen_t, gen_u = _batch_streams(cfg.seed, c, k)
+                    props, logq = propose(cfg.batch_size, gen_t)
+                    meas = action.measure(props)
+                    lw = log_weights(meas[:, 5], logq)
+                    log_u = np.log(gen_u.random(cfg.batch_size))  # whole batch: streams do not depend on lo
+                    res = mh_batch(lw[lo:hi], log_u[lo:hi], current_lw[c])
+                    _record_chain(res, c, i, props[lo:hi], meas[lo:hi], lw[lo:hi], series, log_w_all, phi,
+                                  current_obs, current_lw)
+                    n_invalid += res.n_invalid
+                i += hi - lo
+                if on_batch is not None:
+                    on_batch(i)
+                now = time.perf_counter()
+                if now - t_ckpt > cfg.checkpoint_seconds:
+                    checkpoint(i)
+                    t_ckpt = now
+                acc = float(np.nanmean(series["acceptance"][:, n_start:i]))
+                prog.update(task, completed=i, info=f"acc {acc:.3f}")
+    except KeyboardInterrupt:
+        checkpoint(i)
+        raise
+    checkpoint(i)
+    seconds = time.perf_counter() - t0
+    acc = float(np.mean(series["acceptance"][:, n_start:i])) if i > n_start else float("nan")
+    return SampleSummary(out=out, n_done=i, n_new=i - n_start, resumed_from=n_start, seconds=seconds,
+                         acceptance=acc, n_invalid=n_invalid, complete=i >= n_total)
+
+
+def _record_chain(res: Any, c: int, i: int, props: np.ndarray, meas: np.ndarray, lw: np.ndarray,
+                  series: dict[str, np.ndarray], log_w_all: np.ndarray, phi: np.ndarray,
+                  current_obs: np.ndarray, current_lw: np.ndarray) -> None:
+    """Write one batch's MH record (proposals ``props`` ``(n, V)``, their observables ``meas`` ``(n, 6)`` and
+    log-weights ``lw``) into chain ``c``'s series from step ``i`` on, and move the chain's current state."""
+    n = len(lw)
+    src = res.src
+    obs = np.where((src >= 0)[:, None], meas[np.maximum(src, 0)], current_obs[c][None, :])
+    for col, name in enumerate(ensemble.SERIES[:6]):
+        series[name][c, i:i + n] = obs[:, col]
+    series["acceptance"][c, i:i + n] = res.accepted
+    series["dH"][c, i:i + n] = res.dH
+    log_w_all[c, i:i + n] = lw
+    if src[-1] >= 0:
+        phi[c] = props[src[-1]]
+        current_obs[c] = meas[src[-1]]
+    current_lw[c] = res.log_w_after

@@ -1,0 +1,232 @@
+"""Train a lattice sampler (``lawful lattice train``), checkpointing atomically and resuming.
+
+* **flow**: reverse Kullback–Leibler divergence KL(q‖p) = E_q[log q + S] + log Z on the flow's own samples
+  (no training data), optionally after ``warm_start_steps`` of forward KL (−E_p[log q]) on HMC fields.
+* **diffusion**: denoising score matching on an HMC ensemble generated here by our HMC
+  (``n_data`` fields), augmented on the fly by the action's symmetries (φ → −φ, lattice translations).
+
+Training stops at ``train_steps`` or ``train_seconds``, whichever comes first. ``<out>/checkpoint.pt`` (model,
+optimizer, schedule, step, elapsed time, random state, loss history) is rewritten atomically every
+``checkpoint_seconds`` and on Ctrl-C; rerunning the same command resumes from it (a larger ``train_steps`` or
+``train_seconds`` extends the training). The result is ``<out>/model.pt`` (:mod:`lawful.lattice.models`).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lawful.core.config import check_same_run, to_toml_text
+from lawful.core.io import atomic_write_bytes
+from lawful.core.progress import progress
+from lawful.lattice.actions import Phi4
+from lawful.lattice.geometry import Lattice
+from lawful.lattice.mh import ess_per_sample
+from lawful.lattice.train_config import TrainConfig
+
+CHECKPOINT_FILE = "checkpoint.pt"
+DATA_FILE = "train_data.h5"
+
+
+@dataclass
+class TrainSummary:
+    """What a call to :func:`train` did."""
+
+    out: Path
+    step: int
+    new_steps: int
+    resumed_from: int
+    seconds: float           # wall time of this call
+    total_seconds: float     # training wall time over all calls (the cost to amortize)
+    loss: float
+    ess_batch: float         # flow: Kish ESS/N of the last training batches (NaN for diffusion)
+
+
+def hmc_fields(action: Phi4, n: int, seed: int, n_chains: int = 64, n_therm: int = 200,
+               spacing: int = 2) -> np.ndarray:
+    """``n`` fields ``(n, V)`` from HMC (Omelyan, τ = 1, 10 steps), every ``spacing`` trajectories of
+    ``n_chains`` chains after ``n_therm`` thermalization trajectories."""
+    from lawful.core.rng import generators
+    from lawful.lattice.mcmc import HMC, initial_configuration
+
+    gens = generators(seed, n_chains)
+    phi = initial_configuration(action, n_chains, gens, "hot")
+    hmc = HMC(action, n_steps=10, traj_length=1.0)
+    for _ in range(n_therm):
+        hmc.step(phi, gens)
+    out = []
+    while len(out) * n_chains < n:
+        for _ in range(spacing):
+            hmc.step(phi, gens)
+        out.append(phi.copy())
+    return np.concatenate(out)[:n]
+
+
+def _augment(phi: Any, generator: Any) -> Any:
+    """Random sign flip per field and one random lattice translation per batch (symmetries of S)."""
+    import torch
+
+    b, dims = phi.shape[0], phi.ndim - 1
+    sign = torch.randint(0, 2, (b,), generator=generator, dtype=phi.dtype) * 2 - 1
+    shifts = [int(s) for s in torch.randint(0, phi.shape[1], (dims,), generator=generator)]
+    return torch.roll(phi * sign.reshape(-1, *([1] * dims)), shifts, dims=tuple(range(1, dims + 1)))
+
+
+def build_action(cfg: TrainConfig) -> Phi4:
+    return Phi4(Lattice(cfg.dim, cfg.size), cfg.kappa, cfg.lam)
+
+
+def build_network(cfg: TrainConfig, data: np.ndarray | None = None) -> Any:
+    """An untrained network for ``cfg`` (the diffusion model's σ_data is the data's standard deviation)."""
+    if cfg.sampler == "flow":
+        from lawful.lattice.flow import RealNVPFlow
+
+        return RealNVPFlow(cfg.dim, cfg.size, cfg.n_layers, tuple(cfg.hidden), cfg.kernel)
+    from lawful.lattice.diffusion import ScoreModel
+
+    sigma_data = float(np.std(data)) if data is not None else 1.0
+    return ScoreModel(cfg.dim, cfg.size, tuple(cfg.hidden), cfg.kernel, sigma_max=cfg.sigma_max,
+                      sigma_data=sigma_data)
+
+
+def _training_data(cfg: TrainConfig, action: Phi4, out: Path) -> np.ndarray | None:
+    """HMC fields ``(n_data, V)`` when the sampler needs them, generated once and kept in ``out/train_data.h5``."""
+    import h5py
+
+    from lawful.core.io import atomic_h5
+
+    if cfg.sampler == "flow" and cfg.warm_start_steps == 0:
+        return None
+    path = out / DATA_FILE
+    if path.is_file():
+        with h5py.File(path, "r") as fh:
+            return fh["phi"][...]
+    data = hmc_fields(action, cfg.n_data, cfg.seed + 1)
+    with atomic_h5(path) as fh:
+        fh.create_dataset("phi", data=data)
+        fh.attrs["what"] = "HMC fields (Omelyan, tau=1, 10 steps), every 2nd trajectory of 64 chains"
+    return data
+
+
+def _loss_fn(cfg: TrainConfig, model: Any, action: Phi4, data: np.ndarray | None,
+             gen: Any) -> Callable[[int], tuple[Any, float]]:
+    """``step -> (loss tensor, batch ESS/N or NaN)`` for this sampler."""
+    import torch
+
+    shape = (cfg.size,) * cfg.dim
+    fields = torch.as_tensor(data, dtype=torch.float32).reshape(-1, *shape) if data is not None else None
+
+    def batch() -> Any:
+        idx = torch.randint(0, fields.shape[0], (cfg.batch_size,), generator=gen)
+        return _augment(fields[idx], gen)
+
+    if cfg.sampler == "diffusion":
+        from lawful.lattice.diffusion import dsm_loss
+
+        return lambda step: (dsm_loss(model, batch(), gen), float("nan"))
+
+    def flow_loss(step: int) -> tuple[Any, float]:
+        if step < cfg.warm_start_steps:
+            return -model.log_prob(batch()).mean(), float("nan")
+        phi, logq = model.sample(cfg.batch_size, gen)
+        s = action.action_torch(phi)
+        loss = (logq + s).mean()
+        return loss, ess_per_sample((-s - logq).detach().numpy())
+
+    return flow_loss
+
+
+def train(cfg: TrainConfig, *, show_progress: bool | None = None,
+          on_step: Callable[[int], None] | None = None) -> TrainSummary:
+    """Train (or resume training) the sampler ``cfg`` describes; see the module docstring."""
+    import torch
+
+    from lawful.core.rng import torch_generators
+    from lawful.lattice.models import save_model
+
+    action = build_action(cfg)
+    if cfg.sampler == "flow" and cfg.dim > 3:
+        raise ValueError(f"flows support D <= 3, got dim={cfg.dim}")
+    out = Path(cfg.out)
+    ckpt_path = out / CHECKPOINT_FILE
+    toml_text = to_toml_text(cfg)
+    ckpt = None
+    if ckpt_path.is_file():
+        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        check_same_run(cfg, ckpt["config"], out)
+    elif (out / "config.toml").is_file():
+        check_same_run(cfg, (out / "config.toml").read_text(), out)
+    atomic_write_bytes(out / "config.toml", toml_text.encode())
+    data = _training_data(cfg, action, out)
+    torch.manual_seed(cfg.seed)  # weight initialization only; sampling uses the explicit generator below
+    model = build_network(cfg, data)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda k: 0.5 * (1 + np.cos(np.pi * min(k, cfg.train_steps) / max(cfg.train_steps, 1))))
+    gen = torch_generators(cfg.seed, 1)[0]
+    step, elapsed, history = 0, 0.0, []
+    if ckpt is not None:
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        sched.load_state_dict(ckpt["schedule"])
+        gen.set_state(ckpt["generator"])
+        step, elapsed, history = ckpt["step"], ckpt["seconds"], ckpt["history"]
+    start_step = step
+    loss_fn = _loss_fn(cfg, model, action, data, gen)
+
+    def checkpoint() -> None:
+        buf = io.BytesIO()
+        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "schedule": sched.state_dict(),
+                    "generator": gen.get_state(), "step": step, "seconds": elapsed, "history": history,
+                    "config": toml_text}, buf)
+        atomic_write_bytes(ckpt_path, buf.getvalue())
+
+    t0 = time.perf_counter()
+    t_last = t_ckpt = t0
+    model.train()
+    try:
+        with progress(show_progress) as prog:
+            task = prog.add_task(f"train {cfg.sampler} L={cfg.size} D={cfg.dim}", total=cfg.train_steps,
+                                 completed=step, info="")
+            while step < cfg.train_steps and elapsed < cfg.train_seconds:
+                loss, ess = loss_fn(step)
+                opt.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+                opt.step()
+                sched.step()
+                step += 1
+                now = time.perf_counter()
+                elapsed += now - t_last
+                t_last = now
+                history.append((step, loss.item(), ess))
+                if on_step is not None:
+                    on_step(step)
+                if now - t_ckpt > cfg.checkpoint_seconds:
+                    checkpoint()
+                    t_ckpt = now
+                if step % 10 == 0 or step == cfg.train_steps:
+                    recent = np.array([h[2] for h in history[-50:]])
+                    info = f"loss {loss.item():.4g}" + (f"  ESS/N {np.nanmean(recent):.3f}"
+                                                       if np.isfinite(recent).any() else "")
+                    prog.update(task, completed=step, info=info)
+    except KeyboardInterrupt:
+        checkpoint()
+        raise
+    checkpoint()
+    recent = np.array([h[2] for h in history[-50:]]) if history else np.array([np.nan])
+    final_loss = history[-1][1] if history else float("nan")
+    summary = TrainSummary(out=out, step=step, new_steps=step - start_step, resumed_from=start_step,
+                           seconds=time.perf_counter() - t0, total_seconds=elapsed, loss=final_loss,
+                           ess_batch=float(np.nanmean(recent)) if np.isfinite(recent).any() else float("nan"))
+    model.eval()
+    save_model(out, model, action, config_toml=toml_text,
+               train={"steps": step, "seconds": elapsed, "loss": final_loss, "ess_batch": summary.ess_batch,
+                      "ode_steps": cfg.ode_steps})
+    return summary

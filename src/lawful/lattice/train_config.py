@@ -1,0 +1,111 @@
+"""Config schemas of ``lawful lattice train`` (learn a sampler) and ``lawful lattice sample`` (run the MH guard)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import pydantic
+
+from lawful.core.config import Config
+
+
+class TrainConfig(Config):
+    """Training of a normalizing flow (reverse KL) or a diffusion model (denoising score matching) for φ⁴."""
+
+    sampler: Literal["flow", "diffusion"] = pydantic.Field("flow", description="flow|diffusion")
+    dim: int = pydantic.Field(2, ge=1, le=3, description="lattice dimension D (1..3)")
+    size: int = pydantic.Field(8, ge=2, description="linear size L (even)")
+    kappa: float = pydantic.Field(0.25, description="hopping parameter κ")
+    lam: float = pydantic.Field(0.5, ge=0.0, description="quartic coupling λ (finite)")
+    train_steps: int = pydantic.Field(4000, ge=0, description="optimizer steps (the run stops at either budget)")
+    train_seconds: float = pydantic.Field(1800.0, gt=0.0, description="wall-time budget in seconds")
+    batch_size: int = pydantic.Field(128, ge=2, description="samples (flow) or training fields (diffusion) per step")
+    lr: float = pydantic.Field(2e-3, gt=0.0, description="Adam learning rate (cosine decay over train_steps)")
+    n_layers: int = pydantic.Field(8, ge=2, description="flow: affine coupling layers (even)")
+    hidden: list[int] = pydantic.Field([32, 32], description="hidden channels of each convolutional net")
+    kernel: int = pydantic.Field(3, ge=1, description="convolution kernel size (odd)")
+    warm_start_steps: int = pydantic.Field(0, ge=0, description="flow: forward-KL steps on HMC fields first")
+    n_data: int = pydantic.Field(20000, ge=64, description="HMC fields for diffusion training / flow warm start")
+    ode_steps: int = pydantic.Field(24, ge=2, description="diffusion: Heun steps of the probability-flow ODE")
+    sigma_max: float = pydantic.Field(20.0, gt=0.0, description="diffusion: largest noise level")
+    seed: int = pydantic.Field(1, ge=0, description="root seed (weights, samples, HMC data)")
+    checkpoint_seconds: float = pydantic.Field(60.0, gt=0.0, description="wall time between checkpoints")
+    out: Path = pydantic.Field(Path("runs/flow8"), description="output directory (resumed if it holds this run)")
+
+    @pydantic.field_validator("kappa", "lam", "lr", "train_seconds", "sigma_max")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError(f"must be a finite number, got {value}")
+        return value
+
+    @pydantic.field_validator("size")
+    @classmethod
+    def _even(cls, value: int) -> int:
+        if value % 2:
+            raise ValueError(f"checkerboard models need an even lattice size, got {value}")
+        return value
+
+    @pydantic.field_validator("kernel")
+    @classmethod
+    def _odd(cls, value: int) -> int:
+        if value % 2 == 0:
+            raise ValueError(f"kernel size must be odd, got {value}")
+        return value
+
+    @pydantic.field_validator("n_layers")
+    @classmethod
+    def _even_layers(cls, value: int) -> int:
+        if value % 2:
+            raise ValueError(f"n_layers must be even (both checkerboard parities are updated), got {value}")
+        return value
+
+    @pydantic.field_validator("hidden", mode="before")
+    @classmethod
+    def _hidden_text(cls, value: object) -> object:
+        """Accept ``--hidden 32,32`` from the command line."""
+        if isinstance(value, str):
+            try:
+                return [int(v) for v in value.split(",") if v.strip()]
+            except ValueError:
+                raise ValueError(f"hidden must be comma-separated integers like 32,32, got {value!r}") from None
+        return value
+
+    @pydantic.field_validator("hidden")
+    @classmethod
+    def _hidden(cls, value: list[int]) -> list[int]:
+        if not value or any(h < 1 for h in value):
+            raise ValueError(f"hidden must be a non-empty list of positive channel counts, got {value}")
+        return value
+
+    #: keys that may change when training is resumed (extend it, move it, checkpoint cadence)
+    RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset(
+        {"train_steps", "train_seconds", "out", "checkpoint_seconds"})
+
+
+class SampleConfig(Config):
+    """An independence Metropolis–Hastings chain fed by a trained model's proposals."""
+
+    model: Path = pydantic.Field(Path("runs/flow8"), description="directory of a trained model (model.pt)")
+    n: int = pydantic.Field(20000, ge=1, description="MH steps (proposals) per chain after thermalization")
+    n_therm: int = pydantic.Field(100, ge=0, description="MH steps before the thermalization cut")
+    n_chains: int = pydantic.Field(1, ge=1, le=64, description="independent MH chains")
+    batch_size: int = pydantic.Field(1024, ge=1, description="proposals generated per batch")
+    ode_steps: int | None = pydantic.Field(None, ge=2, description="diffusion: ODE steps (default: trained value)")
+    divergence: Literal["exact", "hutchinson"] = pydantic.Field(
+        "exact", description="diffusion: exact divergence, or a stochastic trace (inexact, flagged)")
+    dim: int | None = pydantic.Field(None, description="expected lattice dimension (error if the model differs)")
+    size: int | None = pydantic.Field(None, description="expected lattice size (error if the model differs)")
+    kappa: float | None = pydantic.Field(None, description="expected κ (error if the model differs)")
+    lam: float | None = pydantic.Field(None, description="expected λ (error if the model differs)")
+    seed: int = pydantic.Field(1, ge=0, description="root seed of proposals and accept/reject")
+    checkpoint_seconds: float = pydantic.Field(30.0, gt=0.0, description="wall time between checkpoints")
+    out: Path | None = pydantic.Field(None, description="output directory [default: MODEL/chain]")
+
+    @property
+    def n_total(self) -> int:
+        return self.n + self.n_therm
+
+    RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset({"n", "out", "checkpoint_seconds"})
