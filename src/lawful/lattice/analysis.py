@@ -102,6 +102,11 @@ def _estimate(obs: Any) -> Estimate:
     return Estimate(float(obs.value), float(obs.dvalue), float(tau), float(dtau))
 
 
+def gamma_estimate(series: np.ndarray) -> Estimate:
+    """Γ-method mean, error and τ_int of a ``(C, N)`` series treated as C replicas of one ensemble."""
+    return _estimate(_obs(np.atleast_2d(series)))
+
+
 def tau_int(series: np.ndarray) -> float:
     """Γ-method τ_int of a ``(C, N)`` series treated as C replicas (NaN if it has no fluctuations)."""
     if np.ptp(series) == 0:

@@ -34,10 +34,11 @@ def _accept_pass(log_w, log_u, cur_lw):
     cur = -1
     for i in range(n):
         lw = log_w[i]
-        if not np.isfinite(lw):
+        if not np.isfinite(lw) or cur_lw == -np.inf:
             dH[i] = np.nan
         else:
             dH[i] = cur_lw - lw
+        if np.isfinite(lw):
             if cur_lw == -np.inf or log_u[i] < lw - cur_lw:
                 cur = i
                 cur_lw = lw

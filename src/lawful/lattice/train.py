@@ -14,6 +14,7 @@ optimizer, schedule, step, elapsed time, random state, loss history) is rewritte
 from __future__ import annotations
 
 import io
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -168,7 +169,7 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
     model = build_network(cfg, data)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda k: 0.5 * (1 + np.cos(np.pi * min(k, cfg.train_steps) / max(cfg.train_steps, 1))))
+        opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k, cfg.train_steps) / max(cfg.train_steps, 1))))
     gen = torch_generators(cfg.seed, 1)[0]
     step, elapsed, history = 0, 0.0, []
     if ckpt is not None:

@@ -1,0 +1,104 @@
+"""Learned samplers end to end: training checkpoints and resumes exactly, the MH chain resumes bitwise, a model
+for another lattice is refused, and trained flow and diffusion models pass check_sampler on the free field."""
+
+import numpy as np
+import pytest
+import torch
+
+from lawful.lattice import ensemble
+from lawful.lattice.analysis import analyze
+from lawful.lattice.models import load_model
+from lawful.lattice.sample import Proposer, sample
+from lawful.lattice.train import train
+from lawful.lattice.train_config import SampleConfig, TrainConfig
+from lawful.testing import check_sampler, gaussian_free_field
+
+FLOW = dict(sampler="flow", dim=2, size=4, kappa=0.15, lam=0.0, train_steps=40, batch_size=32, n_layers=4,
+            hidden=[8], seed=3)
+
+
+def _stop_at(n):
+    def hook(i):
+        if i == n:
+            raise KeyboardInterrupt
+    return hook
+
+
+def test_interrupted_training_resumes_to_the_same_model(tmp_path):
+    train(TrainConfig(out=tmp_path / "a", **FLOW), show_progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        train(TrainConfig(out=tmp_path / "b", **FLOW), show_progress=False, on_step=_stop_at(17))
+    s = train(TrainConfig(out=tmp_path / "b", **FLOW), show_progress=False)
+    assert s.resumed_from == 17 and s.step == 40
+    a, _, _ = load_model(tmp_path / "a")
+    b, _, _ = load_model(tmp_path / "b")
+    for (name, pa), (_, pb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(pa, pb), name
+
+
+def test_training_refuses_a_different_run_in_the_same_directory(tmp_path):
+    train(TrainConfig(out=tmp_path, **{**FLOW, "train_steps": 2}), show_progress=False)
+    with pytest.raises(ValueError, match="different run"):
+        train(TrainConfig(out=tmp_path, **{**FLOW, "train_steps": 2, "kappa": 0.1}), show_progress=False)
+
+
+@pytest.fixture(scope="module")
+def flow_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("flow")
+    train(TrainConfig(out=out, **{**FLOW, "train_steps": 300, "batch_size": 64, "lr": 5e-3}), show_progress=False)
+    return out
+
+
+def test_trained_flow_is_exact_behind_the_guard_and_biased_without(flow_dir):
+    model, action, _ = load_model(flow_dir)
+    gff, exact = gaussian_free_field(2, 4, 0.15)
+    assert action == gff
+    check = check_sampler(Proposer(model), action, exact, n=40000, k=4.0, seed=1)
+    print(check.table())
+    assert check.passed, check.table()
+    assert check.acceptance > 0.5, check.table()
+
+
+def test_mh_chain_resumes_bitwise_and_is_read_by_analyze(flow_dir, tmp_path):
+    base = dict(model=flow_dir, n=900, n_therm=50, batch_size=256, n_chains=2, seed=2)
+    sample(SampleConfig(out=tmp_path / "a", **base), show_progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        sample(SampleConfig(out=tmp_path / "b", **base), show_progress=False, on_batch=_stop_at(512))
+    s = sample(SampleConfig(out=tmp_path / "b", **base), show_progress=False)
+    assert s.resumed_from == 512 and s.complete
+    a = ensemble.read(tmp_path / "a" / ensemble.ENSEMBLE_FILE)
+    b = ensemble.read(tmp_path / "b" / ensemble.ENSEMBLE_FILE)
+    for name in ensemble.SERIES:
+        np.testing.assert_array_equal(a.series[name], b.series[name])
+    np.testing.assert_array_equal(a.extra["log_weight"], b.extra["log_weight"])
+    an = analyze(tmp_path / "a").to_json()
+    assert 0 < an["ess_per_sample"] <= 1 and an["n_invalid"] == 0
+    assert an["n_used"] == 2 * 900
+    # extending the chain continues the same streams
+    sample(SampleConfig(out=tmp_path / "b", **{**base, "n": 1200}), show_progress=False)
+    c = ensemble.read(tmp_path / "b" / ensemble.ENSEMBLE_FILE)
+    np.testing.assert_array_equal(c.series["m"][:, :950], a.series["m"])
+
+
+def test_model_for_another_lattice_or_action_is_refused(flow_dir, tmp_path):
+    for key, value in (("size", 6), ("dim", 3), ("kappa", 0.2), ("lam", 0.5)):
+        with pytest.raises(ValueError, match=f"trained for {key}="):
+            sample(SampleConfig(model=flow_dir, out=tmp_path / key, n=10, **{key: value}), show_progress=False)
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "model.pt").write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="not a lawful lattice model"):
+        load_model(tmp_path / "junk")
+    with pytest.raises(FileNotFoundError, match="no trained model"):
+        load_model(tmp_path / "nothing")
+
+
+def test_trained_diffusion_model_is_exact_behind_the_guard(tmp_path):
+    cfg = TrainConfig(out=tmp_path, sampler="diffusion", dim=2, size=4, kappa=0.15, lam=0.0, train_steps=300,
+                      batch_size=128, hidden=[16], n_data=4096, lr=3e-3, sigma_max=10.0, ode_steps=16, seed=2)
+    train(cfg, show_progress=False)
+    model, action, record = load_model(tmp_path)
+    _, exact = gaussian_free_field(2, 4, 0.15)
+    check = check_sampler(Proposer(model, ode_steps=16), action, exact, n=6000, batch_size=1000, k=4.0, seed=3)
+    print(check.table())
+    assert check.passed, check.table()
+    assert check.acceptance > 0.3, check.table()
