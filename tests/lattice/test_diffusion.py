@@ -37,7 +37,7 @@ def test_ode_log_density_converges_to_the_discrete_map_density_at_second_order()
     for n_steps in (16, 32):
         _, logq = m.integrate_ode(x_top, n_steps)
         jac = torch.autograd.functional.jacobian(
-            lambda xx: m.integrate_ode(xx.reshape(1, 4, 4), n_steps)[0].reshape(-1), x_top[0].reshape(-1))
+            lambda xx, n_steps=n_steps: m.integrate_ode(xx.reshape(1, 4, 4), n_steps)[0].reshape(-1), x_top[0].reshape(-1))
         exact = prior.log_prob(x_top[0]).sum().item() - torch.linalg.slogdet(jac)[1].item()
         gaps.append(abs(logq[0].item() - exact))
     assert gaps[1] < 0.1

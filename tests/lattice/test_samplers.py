@@ -96,7 +96,7 @@ def test_trained_diffusion_model_is_exact_behind_the_guard(tmp_path):
     cfg = TrainConfig(out=tmp_path, sampler="diffusion", dim=2, size=4, kappa=0.15, lam=0.0, train_steps=300,
                       batch_size=128, hidden=[16], n_data=4096, lr=3e-3, sigma_max=10.0, ode_steps=16, seed=2)
     train(cfg, show_progress=False)
-    model, action, record = load_model(tmp_path)
+    model, action, _ = load_model(tmp_path)
     _, exact = gaussian_free_field(2, 4, 0.15)
     check = check_sampler(Proposer(model, ode_steps=16), action, exact, n=6000, batch_size=1000, k=4.0, seed=3)
     print(check.table())

@@ -38,11 +38,10 @@ def _accept_pass(log_w, log_u, cur_lw):
             dH[i] = np.nan
         else:
             dH[i] = cur_lw - lw
-        if np.isfinite(lw):
-            if cur_lw == -np.inf or log_u[i] < lw - cur_lw:
-                cur = i
-                cur_lw = lw
-                accepted[i] = 1.0
+        if np.isfinite(lw) and (cur_lw == -np.inf or log_u[i] < lw - cur_lw):
+            cur = i
+            cur_lw = lw
+            accepted[i] = 1.0
         src[i] = cur
     return src, accepted, dH, cur_lw
 

@@ -96,6 +96,8 @@ class SampleConfig(Config):
     ode_steps: int | None = pydantic.Field(None, ge=2, description="diffusion: ODE steps (default: trained value)")
     divergence: Literal["exact", "hutchinson"] = pydantic.Field(
         "exact", description="diffusion: exact divergence, or a stochastic trace (inexact, flagged)")
+    precision: Literal["float32", "float64"] = pydantic.Field(
+        "float32", description="arithmetic of the proposals (S is always float64)")
     dim: int | None = pydantic.Field(None, description="expected lattice dimension (error if the model differs)")
     size: int | None = pydantic.Field(None, description="expected lattice size (error if the model differs)")
     kappa: float | None = pydantic.Field(None, description="expected κ (error if the model differs)")

@@ -66,8 +66,9 @@ class SamplerCheck:
         return any(abs(self.pull("uncorrected", name)) > self.k for name in self.exact)
 
     def table(self) -> str:
-        lines = [f"{'observable':10s} {'exact':>10s} {'MH-corrected':>22s} {'pull':>6s} "
-                 f"{'uncorrected':>22s} {'pull':>7s}"]
+        header = (f"{'observable':10s} {'exact':>10s} {'MH-corrected':>22s} {'pull':>6s} "
+                  f"{'uncorrected':>22s} {'pull':>7s}")
+        lines = [header]
         for name, ex in self.exact.items():
             c, u = self.corrected[name], self.uncorrected[name]
             lines.append(f"{name:10s} {ex:10.5f} {c[0]:12.5f} ± {c[1]:7.5f} {self.pull('corrected', name):+6.1f} "

@@ -1,0 +1,159 @@
+"""Learned samplers behind the MH guard vs tuned HMC for 2D φ⁴ (λ = 0.5): one table, one run.
+
+For each lattice point (L, κ) it trains (or resumes/reuses, in ``--models``) a real-NVP flow and a diffusion
+model, runs their independence-MH chains, tunes HMC over trajectory length and step count (the cheapest cost per
+independent sample wins) and runs it, all in this process, and prints:
+
+* acceptance, ESS/N (Kish, from the proposals' weights), τ_int(m²) and τ_int(|m|) (Γ-method, in MH steps or
+  HMC trajectories), χ = ⟨m²⟩/V and ⟨|m|⟩/V with errors and their pull against HMC;
+* cost per effectively independent sample, 2 τ_int(m²) × (cost of one step), in wall time and in force-evaluation
+  equivalents (one φ⁴ force evaluation on one field, timed in this run), without and with the training time
+  amortized over 10⁴ independent samples.
+
+Usage::
+
+    python benchmarks/lattice_samplers.py                       # L=8, κ=0.25 (the flow tutorial point)
+    python benchmarks/lattice_samplers.py --points 8:0.25,8:0.28848 --flow-steps 8000 --diffusion-steps 3000
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lawful.lattice.actions import Phi4
+from lawful.lattice.analysis import analyze
+from lawful.lattice.config import Phi4RunConfig
+from lawful.lattice.geometry import Lattice
+from lawful.lattice.run import run
+from lawful.lattice.sample import sample
+from lawful.lattice.train import train
+from lawful.lattice.train_config import SampleConfig, TrainConfig
+
+LAM = 0.5
+AMORTIZE = 1e4
+HMC_GRID = ((0.5, 4), (1.0, 6), (1.0, 10), (2.0, 12))  # (trajectory length, Omelyan steps)
+
+
+def force_seconds(action: Phi4, reps: int = 200) -> float:
+    """Wall time of one force evaluation on one field (batch of 64, median of ``reps``)."""
+    phi = np.random.default_rng(0).normal(size=(64, action.lattice.volume))
+    action.force(phi)
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        action.force(phi)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)) / 64
+
+
+def hmc_row(size: int, kappa: float, out: Path, n_traj: int, t_force: float) -> dict:
+    """Tune HMC on short runs, then run the cheapest setting for ``n_traj`` trajectories × 16 chains."""
+    best = None
+    for traj_length, n_steps in HMC_GRID:
+        cfg = Phi4RunConfig(dim=2, size=size, kappa=kappa, lam=LAM, n_traj=1500, n_therm=200, n_chains=16,
+                            n_steps=n_steps, traj_length=traj_length, seed=7,
+                            out=out / f"tune_{traj_length}_{n_steps}")
+        run(cfg, show_progress=False)
+        tau = analyze(cfg.out).estimates["m2"].tau_int
+        forces = cfg.n_steps * 2 + 1  # Omelyan 2MN: two forces per step (+ the first)
+        cost = forces * 2 * tau
+        if best is None or cost < best[0]:
+            best = (cost, traj_length, n_steps)
+    _, traj_length, n_steps = best
+    cfg = Phi4RunConfig(dim=2, size=size, kappa=kappa, lam=LAM, n_traj=n_traj // 16, n_therm=200, n_chains=16,
+                        n_steps=n_steps, traj_length=traj_length, seed=8, out=out / "hmc")
+    s = run(cfg, show_progress=False)
+    an = analyze(cfg.out)
+    wall_per_traj = s.seconds / (s.n_new * cfg.n_chains)
+    return _row(f"HMC τ={traj_length:g}, {n_steps} steps", an, wall_per_traj, 0.0, t_force)
+
+
+def learned_row(kind: str, size: int, kappa: float, models: Path, steps: int, seconds: float, n: int,
+                t_force: float) -> dict:
+    out = models / f"{kind}_L{size}_k{kappa:g}"
+    extra = {"warm_start_steps": 300} if kind == "flow" else {"batch_size": 256, "ode_steps": 24}
+    cfg = TrainConfig(sampler=kind, dim=2, size=size, kappa=kappa, lam=LAM, train_steps=steps,
+                      train_seconds=seconds, seed=1, out=out, **extra)
+    ts = train(cfg, show_progress=True)
+    scfg = SampleConfig(model=out, n=n, n_therm=100, batch_size=1024 if kind == "flow" else 256, seed=3,
+                        out=out / f"chain_{n}")
+    s = sample(scfg, show_progress=True)
+    an = analyze(scfg.out)
+    wall = s.seconds / s.n_new if s.n_new else float("nan")  # a reused chain has no timing
+    return _row(f"{kind} ({ts.step} steps)", an, wall, ts.total_seconds, t_force)
+
+
+def _row(name: str, an, wall_per_step: float, train_seconds: float, t_force: float) -> dict:
+    e = an.estimates
+    tau = e["m2"].tau_int
+    wall = 2 * tau * wall_per_step
+    return {"sampler": name, "acc": an.acceptance, "ess": an.ess_per_sample, "tau_m2": (tau, e["m2"].tau_int_error),
+            "tau_absm": (e["abs_m"].tau_int, e["abs_m"].tau_int_error), "chi": e["chi"].pair(),
+            "absm": e["abs_m_density"].pair(), "wall": wall, "force_eq": wall / t_force,
+            "wall_amortized": wall + train_seconds / AMORTIZE,
+            "force_eq_amortized": (wall + train_seconds / AMORTIZE) / t_force, "train_s": train_seconds}
+
+
+def _fmt(v: float, e: float) -> str:
+    from lawful.cli.common import fmt
+
+    return fmt(v, e)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--points", default="8:0.25", help="comma-separated L:kappa points (lambda = 0.5, D = 2)")
+    ap.add_argument("--models", type=Path, default=Path("runs/bench_samplers"), help="trained models (reused)")
+    ap.add_argument("--flow-steps", type=int, default=8000)
+    ap.add_argument("--diffusion-steps", type=int, default=3000)
+    ap.add_argument("--train-seconds", type=float, default=1800.0, help="per model")
+    ap.add_argument("--n-flow", type=int, default=20000)
+    ap.add_argument("--n-diffusion", type=int, default=4000)
+    ap.add_argument("--n-hmc", type=int, default=32000, help="HMC trajectories in total (16 chains)")
+    ap.add_argument("--skip-diffusion", action="store_true")
+    args = ap.parse_args()
+    rows = []
+    for point in args.points.split(","):
+        size_text, kappa_text = point.split(":")
+        size, kappa = int(size_text), float(kappa_text)
+        action = Phi4(Lattice(2, size), kappa, LAM)
+        t_force = force_seconds(action)
+        base = args.models / f"hmc_L{size}_k{kappa:g}"
+        point_rows = [hmc_row(size, kappa, base, args.n_hmc, t_force)]
+        point_rows.append(learned_row("flow", size, kappa, args.models, args.flow_steps, args.train_seconds,
+                                      args.n_flow, t_force))
+        if not args.skip_diffusion:
+            point_rows.append(learned_row("diffusion", size, kappa, args.models, args.diffusion_steps,
+                                          args.train_seconds, args.n_diffusion, t_force))
+        ref = point_rows[0]
+        for r in point_rows:
+            r.update(L=size, kappa=kappa, t_force=t_force)
+            r["pull_chi"] = (r["chi"][0] - ref["chi"][0]) / math.hypot(r["chi"][1], ref["chi"][1])
+            r["pull_absm"] = (r["absm"][0] - ref["absm"][0]) / math.hypot(r["absm"][1], ref["absm"][1])
+        rows += point_rows
+    print(f"\nφ⁴ D=2 λ={LAM}; costs per independent sample = 2 τ_int(m²) × cost per step; force unit = one "
+          "force evaluation on one field; '+train' amortizes the training time over 1e4 independent samples\n")
+    head = ("| L | κ | sampler | acc | ESS/N | τ_int(m²) | τ_int(|m|) | χ | pull | ⟨|m|⟩/V | pull | wall/indep (ms) "
+            "| force-eq/indep | +train wall (ms) | +train force-eq |")
+    print(head)
+    print("|" + "---|" * (head.count("|") - 1))
+    for r in rows:
+        ess = "" if r["ess"] is None else f"{r['ess']:.3f}"
+        print(f"| {r['L']} | {r['kappa']:g} | {r['sampler']} | {r['acc']:.3f} | {ess} | {_fmt(*r['tau_m2'])} | "
+              f"{_fmt(*r['tau_absm'])} | {_fmt(*r['chi'])} | {r['pull_chi']:+.1f} | {_fmt(*r['absm'])} | "
+              f"{r['pull_absm']:+.1f} | {1e3 * r['wall']:.3f} | {r['force_eq']:.0f} | "
+              f"{1e3 * r['wall_amortized']:.3f} | {r['force_eq_amortized']:.0f} |")
+    for r in rows:
+        if r["kappa"] == 0.25 and r["L"] == 8:
+            print(f"reference (arXiv:2101.08176): 0.25·χ = 0.75(1); {r['sampler']}: "
+                  f"{_fmt(0.25 * r['chi'][0], 0.25 * r['chi'][1])}")
+    print(f"one force evaluation on one field: {1e6 * rows[0]['t_force']:.2f} µs")
+
+
+if __name__ == "__main__":
+    main()
