@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -52,7 +53,9 @@ def force_seconds(action: Phi4, reps: int = 200) -> float:
 
 
 def hmc_row(size: int, kappa: float, out: Path, n_traj: int, t_force: float) -> dict:
-    """Tune HMC on short runs, then run the cheapest setting for ``n_traj`` trajectories × 16 chains."""
+    """Tune HMC on short runs, then run the cheapest setting for ``n_traj`` trajectories × 16 chains (always
+    afresh, so its timing comes from this run)."""
+    shutil.rmtree(out, ignore_errors=True)
     best = None
     for traj_length, n_steps in HMC_GRID:
         cfg = Phi4RunConfig(dim=2, size=size, kappa=kappa, lam=LAM, n_traj=1500, n_therm=200, n_chains=16,
@@ -138,7 +141,7 @@ def main() -> None:
         rows += point_rows
     print(f"\nφ⁴ D=2 λ={LAM}; costs per independent sample = 2 τ_int(m²) × cost per step; force unit = one "
           "force evaluation on one field; '+train' amortizes the training time over 1e4 independent samples\n")
-    head = ("| L | κ | sampler | acc | ESS/N | τ_int(m²) | τ_int(|m|) | χ | pull | ⟨|m|⟩/V | pull | wall/indep (ms) "
+    head = ("| L | κ | sampler | acc | ESS/N | τ_int(m²) | τ_int(abs m) | χ | pull | ⟨abs m⟩/V | pull | wall/indep (ms) "
             "| force-eq/indep | +train wall (ms) | +train force-eq |")
     print(head)
     print("|" + "---|" * (head.count("|") - 1))

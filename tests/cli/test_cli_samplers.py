@@ -18,11 +18,12 @@ def test_train_sample_analyze(tmp_path):
     out = tmp_path / "flow4"
     res = invoke("lattice", "train", "--sampler", "flow", "--dim", 2, "--size", 4, "--kappa", 0.25, "--lam", 0.5,
                  "--out", out, "--train-steps", 30, "--train-seconds", 600, "--seed", 1, "--hidden", "8",
-                 "--n-layers", 4)
+                 "--n-layers", 4, "--warm-start-steps", 10, "--n-data", 256)
     assert res.exit_code == 0, res.output
     assert "optimizer steps" in res.output and (out / "model.pt").is_file()
     res = invoke("lattice", "train", "--sampler", "flow", "--dim", 2, "--size", 4, "--kappa", 0.25, "--lam", 0.5,
-                 "--out", out, "--train-steps", 40, "--seed", 1, "--hidden", "8", "--n-layers", 4, "--json")
+                 "--out", out, "--train-steps", 40, "--seed", 1, "--hidden", "8", "--n-layers", 4, "--json",
+                 "--warm-start-steps", 10, "--n-data", 256)
     assert res.exit_code == 0, res.output
     summary = json.loads(res.output)
     assert summary["steps"] == 40 and summary["new_steps"] == 10  # resumed and extended
@@ -48,7 +49,7 @@ def test_bad_input_is_refused(tmp_path):
         assert message in res.output, res.output
     out = tmp_path / "m"
     assert invoke("lattice", "train", "--size", 4, "--train-steps", 2, "--hidden", "4", "--n-layers", 2,
-                  "--out", out).exit_code == 0
+                  "--warm-start-steps", 0, "--out", out).exit_code == 0
     res = invoke("lattice", "sample", "--model", out, "--size", 8, "--n", 10)
     assert res.exit_code == 2 and "trained for size=4" in res.output, res.output
     assert not (out / "chain").exists()
