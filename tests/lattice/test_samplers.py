@@ -102,3 +102,29 @@ def test_trained_diffusion_model_is_exact_behind_the_guard(tmp_path):
     print(check.table())
     assert check.passed, check.table()
     assert check.acceptance > 0.3, check.table()
+
+
+def test_nan_proposals_are_rejected_and_counted_and_a_broken_model_is_refused(flow_dir, tmp_path):
+    model, action, record = load_model(flow_dir)
+    with torch.no_grad():
+        model.layers[0].net[0].bias[0] = float("nan")  # every proposal's s, t and log q become NaN
+    broken = tmp_path / "broken"
+    from lawful.lattice.models import save_model
+
+    save_model(broken, model, action, config_toml=record["config"], train=record["train"])
+    with pytest.raises(ValueError, match="no valid proposal"):
+        sample(SampleConfig(model=broken, n=100, n_therm=0, batch_size=64), show_progress=False)
+
+    class HalfBroken:  # every other proposal's log-weight is NaN
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __call__(self, n, gen):
+            phi, logq = self.inner(n, gen)
+            logq[::2] = np.nan
+            return phi, logq
+    good, _, _ = load_model(flow_dir)
+    _, exact = gaussian_free_field(2, 4, 0.15)
+    check = check_sampler(HalfBroken(Proposer(good)), action, exact, n=20000, k=4.0, seed=4)
+    assert check.passed, check.table()
+    assert check.acceptance < 0.5  # the NaN half is never accepted

@@ -158,6 +158,10 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
                     _record_chain(res, c, i, props[lo:hi], meas[lo:hi], lw[lo:hi], series, log_w_all, phi,
                                   current_obs, current_lw)
                     n_invalid += res.n_invalid
+                    if current_lw[c] == -np.inf:
+                        raise ValueError(f"the model at {str(cfg.model)!r} produced no valid proposal in "
+                                         f"{hi - lo} tries (every log-weight NaN or infinite); it is broken or "
+                                         "was trained for another action")
                 i += hi - lo
                 if on_batch is not None:
                     on_batch(i)
