@@ -77,9 +77,11 @@ def hmc_row(size: int, kappa: float, out: Path, n_traj: int, t_force: float) -> 
 
 
 def learned_row(kind: str, size: int, kappa: float, models: Path, steps: int, seconds: float, n: int,
-                t_force: float) -> dict:
-    out = models / f"{kind}_L{size}_k{kappa:g}"
+                t_force: float, init_from: Path | None = None) -> dict:
+    out = models / f"{kind}_L{size}_k{kappa:g}" if init_from is None else models / f"{kind}_L{size}_k{kappa:g}_tl"
     extra = {"warm_start_steps": 300} if kind == "flow" else {"batch_size": 256, "ode_steps": 24}
+    if init_from is not None:
+        extra = {"warm_start_steps": 0, "init_from": init_from}
     cfg = TrainConfig(sampler=kind, dim=2, size=size, kappa=kappa, lam=LAM, train_steps=steps,
                       train_seconds=seconds, seed=1, out=out, **extra)
     ts = train(cfg, show_progress=True)
@@ -88,7 +90,8 @@ def learned_row(kind: str, size: int, kappa: float, models: Path, steps: int, se
     s = sample(scfg, show_progress=True)
     an = analyze(scfg.out)
     wall = s.seconds / s.n_new if s.n_new else float("nan")  # a reused chain has no timing
-    return _row(f"{kind} ({ts.step} steps)", an, wall, ts.total_seconds, t_force)
+    name = f"{kind} ({ts.step} steps{', from ' + init_from.name if init_from else ''})"
+    return _row(name, an, wall, ts.total_seconds, t_force)
 
 
 def _row(name: str, an, wall_per_step: float, train_seconds: float, t_force: float) -> dict:
@@ -119,6 +122,8 @@ def main() -> None:
     ap.add_argument("--n-diffusion", type=int, default=4000)
     ap.add_argument("--n-hmc", type=int, default=32000, help="HMC trajectories in total (16 chains)")
     ap.add_argument("--skip-diffusion", action="store_true")
+    ap.add_argument("--flow-init", type=Path, default=None,
+                    help="start the flow from this trained model (e.g. a smaller L: transfer learning)")
     args = ap.parse_args()
     rows = []
     for point in args.points.split(","):
@@ -129,7 +134,7 @@ def main() -> None:
         base = args.models / f"hmc_L{size}_k{kappa:g}"
         point_rows = [hmc_row(size, kappa, base, args.n_hmc, t_force)]
         point_rows.append(learned_row("flow", size, kappa, args.models, args.flow_steps, args.train_seconds,
-                                      args.n_flow, t_force))
+                                      args.n_flow, t_force, args.flow_init))
         if not args.skip_diffusion:
             point_rows.append(learned_row("diffusion", size, kappa, args.models, args.diffusion_steps,
                                           args.train_seconds, args.n_diffusion, t_force))

@@ -128,3 +128,15 @@ def test_nan_proposals_are_rejected_and_counted_and_a_broken_model_is_refused(fl
     check = check_sampler(HalfBroken(Proposer(good)), action, exact, n=20000, k=4.0, seed=4)
     assert check.passed, check.table()
     assert check.acceptance < 0.5  # the NaN half is never accepted
+
+
+def test_init_from_transfers_weights_to_a_larger_lattice(flow_dir, tmp_path):
+    cfg = TrainConfig(out=tmp_path, **{**FLOW, "size": 6, "train_steps": 0, "init_from": flow_dir})
+    train(cfg, show_progress=False)
+    small, _, _ = load_model(flow_dir)
+    big, _, _ = load_model(tmp_path)
+    for (name, p), (_, q) in zip(small.named_parameters(), big.named_parameters()):
+        assert torch.equal(p, q), name
+    with pytest.raises(ValueError, match="only the lattice size may differ"):
+        train(TrainConfig(out=tmp_path / "x", **{**FLOW, "hidden": [4], "init_from": flow_dir}),
+              show_progress=False)

@@ -115,6 +115,21 @@ def _training_data(cfg: TrainConfig, action: Phi4, out: Path) -> np.ndarray | No
     return data
 
 
+def _transfer_weights(model: Any, cfg: TrainConfig) -> None:
+    """Load the weights of the model in ``cfg.init_from`` into ``model`` (e.g. trained on a smaller lattice:
+    the convolutions are translation-equivariant, so the same weights define a flow on any L)."""
+    from lawful.lattice.models import load_model
+
+    source, _, record = load_model(cfg.init_from)
+    ours = {k: v for k, v in model.hparams.items() if k != "size"}
+    theirs = {k: v for k, v in record["hparams"].items() if k != "size"}
+    if record["kind"] != cfg.sampler or ours != theirs:
+        raise ValueError(f"init_from {str(cfg.init_from)!r} holds a {record['kind']} with {theirs}; this run "
+                         f"trains a {cfg.sampler} with {ours} (only the lattice size may differ)")
+    weights = {k: v for k, v in source.state_dict().items() if k in dict(model.named_parameters())}
+    model.load_state_dict(weights, strict=False)
+
+
 def _loss_fn(cfg: TrainConfig, model: Any, action: Phi4, data: np.ndarray | None,
              gen: Any) -> Callable[[int], tuple[Any, float]]:
     """``step -> (loss tensor, batch ESS/N or NaN)`` for this sampler."""
@@ -170,6 +185,8 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k, cfg.train_steps) / max(cfg.train_steps, 1))))
+    if cfg.init_from is not None and ckpt is None:
+        _transfer_weights(model, cfg)
     gen = torch_generators(cfg.seed, 1)[0]
     step, elapsed, history = 0, 0.0, []
     if ckpt is not None:

@@ -30,6 +30,8 @@ class TrainConfig(Config):
     n_data: int = pydantic.Field(20000, ge=64, description="HMC fields for diffusion training / flow warm start")
     ode_steps: int = pydantic.Field(24, ge=2, description="diffusion: Heun steps of the probability-flow ODE")
     sigma_max: float = pydantic.Field(20.0, gt=0.0, description="diffusion: largest noise level")
+    init_from: Path | None = pydantic.Field(
+        None, description="start from a trained model's weights (same sampler and network; any L: transfer)")
     seed: int = pydantic.Field(1, ge=0, description="root seed (weights, samples, HMC data)")
     checkpoint_seconds: float = pydantic.Field(60.0, gt=0.0, description="wall time between checkpoints")
     out: Path = pydantic.Field(Path("runs/flow8"), description="output directory (resumed if it holds this run)")
