@@ -167,8 +167,6 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
     from lawful.lattice.models import save_model
 
     action = build_action(cfg)
-    if cfg.sampler == "flow" and cfg.dim > 3:
-        raise ValueError(f"flows support D <= 3, got dim={cfg.dim}")
     out = Path(cfg.out)
     ckpt_path = out / CHECKPOINT_FILE
     toml_text = to_toml_text(cfg)
