@@ -86,7 +86,7 @@ def learned_row(kind: str, size: int, kappa: float, models: Path, steps: int, se
                       train_seconds=seconds, seed=1, out=out, **extra)
     ts = train(cfg, show_progress=True)
     scfg = SampleConfig(model=out, n=n, n_therm=100, batch_size=1024 if kind == "flow" else 256, seed=3,
-                        out=out / f"chain_{n}")
+                        out=out / f"chain_{n}_step{ts.step}")
     s = sample(scfg, show_progress=True)
     an = analyze(scfg.out)
     wall = s.seconds / s.n_new if s.n_new else float("nan")  # a reused chain has no timing

@@ -1,6 +1,8 @@
 """Learned samplers end to end: training checkpoints and resumes exactly, the MH chain resumes bitwise, a model
 for another lattice is refused, and trained flow and diffusion models pass check_sampler on the free field."""
 
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -78,6 +80,14 @@ def test_mh_chain_resumes_bitwise_and_is_read_by_analyze(flow_dir, tmp_path):
     sample(SampleConfig(out=tmp_path / "b", **{**base, "n": 1200}), show_progress=False)
     c = ensemble.read(tmp_path / "b" / ensemble.ENSEMBLE_FILE)
     np.testing.assert_array_equal(c.series["m"][:, :950], a.series["m"])
+    # a model trained further is a different proposal: its chain is not continued
+    shutil.copytree(flow_dir, tmp_path / "model2")
+    other = {**base, "model": tmp_path / "model2", "n": 300}
+    sample(SampleConfig(out=tmp_path / "c", **other), show_progress=False)
+    train(TrainConfig(out=tmp_path / "model2", **{**FLOW, "train_steps": 302, "batch_size": 64, "lr": 5e-3}),
+          show_progress=False)
+    with pytest.raises(ValueError, match="has changed since the chain"):
+        sample(SampleConfig(out=tmp_path / "c", **{**other, "n": 400}), show_progress=False)
 
 
 def test_model_for_another_lattice_or_action_is_refused(flow_dir, tmp_path):

@@ -85,6 +85,17 @@ def _batch_streams(seed: int, chain: int, batch: int) -> tuple[Any, np.random.Ge
     return g, np.random.Generator(np.random.PCG64(ss.spawn(1)[0]))
 
 
+def model_digest(model_dir: str | Path) -> str:
+    """SHA-256 of the model file: a chain is only resumed with the very model that started it."""
+    import hashlib
+
+    from lawful.lattice.models import MODEL_FILE
+
+    path = Path(model_dir)
+    path = path / MODEL_FILE if path.is_dir() else path
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def default_out(cfg: Any) -> Path:
     return Path(cfg.out) if cfg.out is not None else Path(cfg.model) / "chain"
 
@@ -100,6 +111,7 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
 
     expect = {"dim": cfg.dim, "size": cfg.size, "kappa": cfg.kappa, "lam": cfg.lam}
     model, action, record = load_model(cfg.model, expect)
+    model_sha = model_digest(cfg.model)
     ode_steps = cfg.ode_steps or int(record.get("train", {}).get("ode_steps", 24))
     propose = Proposer(model, ode_steps, cfg.divergence, cfg.precision)
     out = default_out(cfg)
@@ -116,6 +128,9 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     if path.is_file():
         old = ensemble.read(path)
         check_same_run(cfg, old.config_toml, out)
+        if old.extra_attrs.get("model_sha256") != model_sha:
+            raise ValueError(f"the model in {str(cfg.model)!r} has changed since the chain in {str(out)!r} was "
+                             "started (e.g. it was trained further); sample into a new --out")
         n_start = min(old.n_done, n_total)
         for k in ensemble.SERIES:
             series[k][:, :n_start] = old.series[k][:, :n_start]
@@ -136,7 +151,7 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
             complete=n_done >= n_total,
             extra={"log_weight": log_w_all[:, :n_done], "current_log_weight": current_lw},
             extra_attrs={"sampler": f"mh-{model.kind}", "n_invalid": n_invalid, "exact": propose.exact,
-                         "model": str(Path(cfg.model).resolve())},
+                         "model": str(Path(cfg.model).resolve()), "model_sha256": model_sha},
         )
         ensemble.write(path, ens)
 
