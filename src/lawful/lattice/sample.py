@@ -116,7 +116,11 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     propose = Proposer(model, ode_steps, cfg.divergence, cfg.precision)
     out = default_out(cfg)
     toml_text = to_toml_text(cfg)
-    n_total, n_chains, vol = cfg.n_total, cfg.n_chains, action.lattice.volume
+    path = out / ensemble.ENSEMBLE_FILE
+    old = ensemble.read(path) if path.is_file() else None
+    # asking for fewer steps than a chain already has keeps all of them (as lattice runs do)
+    n_total = max(cfg.n_total, old.n_done) if old is not None else cfg.n_total
+    n_chains, vol = cfg.n_chains, action.lattice.volume
     series = {k: np.full((n_chains, n_total), np.nan) for k in ensemble.SERIES}
     log_w_all = np.full((n_chains, n_total), np.nan)
     phi = np.zeros((n_chains, vol))
@@ -124,14 +128,12 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     current_lw = np.full(n_chains, -np.inf)
     n_invalid = 0
     n_start = 0
-    path = out / ensemble.ENSEMBLE_FILE
-    if path.is_file():
-        old = ensemble.read(path)
+    if old is not None:
         check_same_run(cfg, old.config_toml, out)
         if old.extra_attrs.get("model_sha256") != model_sha:
             raise ValueError(f"the model in {str(cfg.model)!r} has changed since the chain in {str(out)!r} was "
                              "started (e.g. it was trained further); sample into a new --out")
-        n_start = min(old.n_done, n_total)
+        n_start = old.n_done
         for k in ensemble.SERIES:
             series[k][:, :n_start] = old.series[k][:, :n_start]
         log_w_all[:, :n_start] = old.extra["log_weight"][:, :n_start]
