@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Literal
 
 import pydantic
 
-from lawful.core.config import Config
+from lawful.core.config import Config, FiniteFloat
 
 
 def parse_composition(text: str) -> dict[str, float]:
@@ -45,19 +44,12 @@ class BurnSettings(Config):
 class BurnCellConfig(BurnSettings):
     """One zone burned at constant density (``lawful burn cell``)."""
 
-    rho: float = pydantic.Field(1e6, gt=0.0, description="density (g/cm^3)")
-    T: float = pydantic.Field(3e9, gt=0.0, description="initial temperature (K)")
+    rho: FiniteFloat = pydantic.Field(1e6, gt=0.0, description="density (g/cm^3)")
+    T: FiniteFloat = pydantic.Field(3e9, gt=0.0, description="initial temperature (K)")
     X: str = pydantic.Field("he4=1", description="initial mass fractions, e.g. he4=1 or c12=0.5,o16=0.5")
-    tmax: float = pydantic.Field(1e-2, gt=0.0, description="burn time (s)")
+    tmax: FiniteFloat = pydantic.Field(1e-2, gt=0.0, description="burn time (s)")
     n_out: int = pydantic.Field(100, ge=1, description="log-spaced output times for the curves")
     out: Path = pydantic.Field(Path("runs/burn_cell"), description="directory for the plot and history")
-
-    @pydantic.field_validator("rho", "T", "tmax")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError(f"must be a finite number, got {value}")
-        return value
 
     @pydantic.field_validator("X")
     @classmethod

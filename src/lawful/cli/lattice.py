@@ -249,6 +249,6 @@ def sample_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     if not json_out:
         what = f"resumed at step {s.resumed_from}, " if s.resumed_from else ""
         console.print(f"MH: {what}{s.n_new} proposals × {cfg.n_chains} chain(s) in {s.seconds:.1f} s "
-                      f"({s.proposals_per_second * cfg.n_chains:.0f} proposals/s), acceptance {s.acceptance:.3f}, "
+                      f"({s.updates_per_second * cfg.n_chains:.0f} proposals/s), acceptance {s.acceptance:.3f}, "
                       f"ESS/N {an.ess_per_sample:.3f}, invalid proposals {s.n_invalid}", highlight=False)
     report(an, json_out, plots)

@@ -6,9 +6,10 @@ Unknown keys are rejected with the list of valid ones; the resolved config is wr
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import pydantic
 import tomli_w
@@ -22,6 +23,16 @@ class Config(pydantic.BaseModel):
     """Base class of every lawful config: unknown keys are an error, assignments are validated."""
 
     model_config = pydantic.ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def _check_finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {value}")
+    return value
+
+
+#: a float config field that refuses nan and ±inf ("must be a finite number, got inf")
+FiniteFloat = Annotated[float, pydantic.AfterValidator(_check_finite)]
 
 
 class ConfigError(ValueError):

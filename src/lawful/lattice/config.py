@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 
 import pydantic
 
-from lawful.core.config import Config
+from lawful.core.config import Config, FiniteFloat
 
 
 class Phi4RunConfig(Config):
@@ -16,28 +16,21 @@ class Phi4RunConfig(Config):
 
     dim: int = pydantic.Field(3, ge=1, le=4, description="space-time dimension D (1..4)")
     size: int = pydantic.Field(6, ge=2, description="linear size L; V = L^D sites")
-    kappa: float = pydantic.Field(0.185825, description="hopping parameter κ")
+    kappa: FiniteFloat = pydantic.Field(0.185825, description="hopping parameter κ")
     lam: float = pydantic.Field(1.1689, ge=0.0, description="quartic coupling λ (inf: Ising limit, heatbath)")
     sampler: Literal["hmc", "metropolis", "heatbath"] = pydantic.Field("hmc", description="hmc|metropolis|heatbath")
     n_traj: int = pydantic.Field(5000, ge=1, description="measured updates (HMC trajectories or sweeps) per chain")
     n_therm: int = pydantic.Field(500, ge=0, description="updates before the thermalization cut (recorded too)")
     n_steps: int = pydantic.Field(10, ge=1, description="HMC: MD steps per trajectory")
-    traj_length: float = pydantic.Field(1.0, gt=0.0, description="HMC: trajectory length τ")
+    traj_length: FiniteFloat = pydantic.Field(1.0, gt=0.0, description="HMC: trajectory length τ")
     integrator: Literal["leapfrog", "omelyan"] = pydantic.Field("omelyan", description="HMC: leapfrog|omelyan (2MN)")
-    delta: float = pydantic.Field(1.0, gt=0.0, description="Metropolis: proposal half-width δ")
+    delta: FiniteFloat = pydantic.Field(1.0, gt=0.0, description="Metropolis: proposal half-width δ")
     start: Literal["hot", "cold"] = pydantic.Field("hot", description="initial field: hot (random) or cold (φ=1)")
     seed: int = pydantic.Field(1, ge=0, description="root seed; chain c uses the c-th spawned stream")
     n_chains: int = pydantic.Field(1, ge=1, le=4096, description="independent chains, batched in one kernel")
     save_every: int = pydantic.Field(0, ge=0, description="store configurations every k updates (0: never)")
-    checkpoint_seconds: float = pydantic.Field(30.0, gt=0.0, description="wall time between checkpoints")
+    checkpoint_seconds: FiniteFloat = pydantic.Field(30.0, gt=0.0, description="wall time between checkpoints")
     out: Path = pydantic.Field(Path("runs/phi4"), description="output directory (resumed if it holds this run)")
-
-    @pydantic.field_validator("kappa", "traj_length", "delta", "checkpoint_seconds")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError(f"must be a finite number, got {value}")
-        return value
 
     @pydantic.model_validator(mode="after")
     def _sampler_needs(self) -> Phi4RunConfig:

@@ -27,24 +27,14 @@ from lawful.core.io import atomic_write_bytes
 from lawful.core.progress import progress
 from lawful.lattice import ensemble
 from lawful.lattice.mh import log_weights, mh_batch
+from lawful.lattice.run import RunSummary
 
 
 @dataclass
-class SampleSummary:
-    """What a call to :func:`sample` did."""
+class SampleSummary(RunSummary):
+    """What a call to :func:`sample` did (updates are MH steps, one proposal each)."""
 
-    out: Path
-    n_done: int
-    n_new: int
-    resumed_from: int
-    seconds: float
-    acceptance: float
-    n_invalid: int
-    complete: bool
-
-    @property
-    def proposals_per_second(self) -> float:
-        return self.n_new / self.seconds if self.seconds > 0 else float("nan")
+    n_invalid: int = 0
 
 
 class Proposer:
@@ -195,7 +185,7 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     seconds = time.perf_counter() - t0
     acc = float(np.mean(series["acceptance"][:, n_start:i])) if i > n_start else float("nan")
     return SampleSummary(out=out, n_done=i, n_new=i - n_start, resumed_from=n_start, seconds=seconds,
-                         acceptance=acc, n_invalid=n_invalid, complete=i >= n_total)
+                         acceptance=acc, complete=i >= n_total, n_invalid=n_invalid)
 
 
 def _record_chain(res: Any, c: int, i: int, props: np.ndarray, meas: np.ndarray, lw: np.ndarray,

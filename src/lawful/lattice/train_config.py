@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import ClassVar, Literal
 
 import pydantic
 
-from lawful.core.config import Config
+from lawful.core.config import Config, FiniteFloat
+
+_PARITY = {  # field: (must be odd, what is wrong otherwise)
+    "size": (0, "checkerboard models need an even lattice size"),
+    "n_layers": (0, "n_layers must be even (both checkerboard parities are updated)"),
+    "kernel": (1, "kernel size must be odd"),
+}
 
 
 class TrainConfig(Config):
@@ -17,51 +22,32 @@ class TrainConfig(Config):
     sampler: Literal["flow", "diffusion"] = pydantic.Field("flow", description="flow|diffusion")
     dim: int = pydantic.Field(2, ge=1, le=3, description="lattice dimension D (1..3)")
     size: int = pydantic.Field(8, ge=2, description="linear size L (even)")
-    kappa: float = pydantic.Field(0.25, description="hopping parameter κ")
-    lam: float = pydantic.Field(0.5, ge=0.0, description="quartic coupling λ (finite)")
+    kappa: FiniteFloat = pydantic.Field(0.25, description="hopping parameter κ")
+    lam: FiniteFloat = pydantic.Field(0.5, ge=0.0, description="quartic coupling λ (finite)")
     train_steps: int = pydantic.Field(8000, ge=0, description="optimizer steps (the run stops at either budget)")
-    train_seconds: float = pydantic.Field(1800.0, gt=0.0, description="wall-time budget in seconds")
+    train_seconds: FiniteFloat = pydantic.Field(1800.0, gt=0.0, description="wall-time budget in seconds")
     batch_size: int = pydantic.Field(128, ge=2, description="samples (flow) or training fields (diffusion) per step")
-    lr: float = pydantic.Field(2e-3, gt=0.0, description="Adam learning rate (cosine decay over train_steps)")
+    lr: FiniteFloat = pydantic.Field(2e-3, gt=0.0, description="Adam learning rate (cosine decay over train_steps)")
     n_layers: int = pydantic.Field(8, ge=2, description="flow: affine coupling layers (even)")
     hidden: list[int] = pydantic.Field([32, 32], description="hidden channels of each convolutional net")
     kernel: int = pydantic.Field(3, ge=1, description="convolution kernel size (odd)")
     warm_start_steps: int = pydantic.Field(300, ge=0, description="flow: forward-KL steps on HMC fields first")
     n_data: int = pydantic.Field(20000, ge=64, description="HMC fields for diffusion training / flow warm start")
     ode_steps: int = pydantic.Field(24, ge=2, description="diffusion: Heun steps of the probability-flow ODE")
-    sigma_max: float = pydantic.Field(20.0, gt=0.0, description="diffusion: largest noise level")
+    sigma_max: FiniteFloat = pydantic.Field(20.0, gt=0.0, description="diffusion: largest noise level")
     init_from: Path | None = pydantic.Field(
         None, description="start from a trained model's weights (same sampler and network; any L: transfer)")
     seed: int = pydantic.Field(1, ge=0, description="root seed (weights, samples, HMC data)")
     checkpoint_seconds: float = pydantic.Field(60.0, gt=0.0, description="wall time between checkpoints")
     out: Path = pydantic.Field(Path("runs/flow8"), description="output directory (resumed if it holds this run)")
 
-    @pydantic.field_validator("kappa", "lam", "lr", "train_seconds", "sigma_max")
+    @pydantic.field_validator("size", "n_layers", "kernel")
     @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError(f"must be a finite number, got {value}")
-        return value
-
-    @pydantic.field_validator("size")
-    @classmethod
-    def _even(cls, value: int) -> int:
-        if value % 2:
-            raise ValueError(f"checkerboard models need an even lattice size, got {value}")
-        return value
-
-    @pydantic.field_validator("kernel")
-    @classmethod
-    def _odd(cls, value: int) -> int:
-        if value % 2 == 0:
-            raise ValueError(f"kernel size must be odd, got {value}")
-        return value
-
-    @pydantic.field_validator("n_layers")
-    @classmethod
-    def _even_layers(cls, value: int) -> int:
-        if value % 2:
-            raise ValueError(f"n_layers must be even (both checkerboard parities are updated), got {value}")
+    def _parity(cls, value: int, info: pydantic.ValidationInfo) -> int:
+        """Checkerboards need an even L and an even number of couplings; kernels are centred on a site."""
+        must_be_odd, message = _PARITY[info.field_name]
+        if value % 2 != must_be_odd:
+            raise ValueError(f"{message}, got {value}")
         return value
 
     @pydantic.field_validator("hidden", mode="before")
