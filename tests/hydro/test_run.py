@@ -115,7 +115,7 @@ def test_cli_run_json_and_plot(tmp_path):
     (["hydro", "run", "sod", "--set", "cfl=1.0"], "cfl"),
     (["hydro", "run", "blast"], "unknown problem 'blast'"),
     (["hydro", "run", "sod", "--burner", "implicit"], "pure hydrodynamics"),
-    (["hydro", "run", "detonation", "--burner", "surrogate"], "no trained burn surrogate"),
+    (["hydro", "run", "detonation", "--burner", "surrogate", "--model", "/nonexistent"], "no surrogate model"),
     (["hydro", "run", "sod", "--set", "p_r=-0.1"], "p_r"),
     (["hydro", "run", "kh", "--set", "fuel=c12=0.7"], "sum"),
 ])

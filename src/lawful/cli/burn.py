@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from lawful.burn.config import BurnBatchConfig, BurnCellConfig
+from lawful.burn.surrogate.config import GenerateConfig, SurrogateTrainConfig
 from lawful.cli.common import (
     CONFIG_OPT,
     SET_OPT,
@@ -20,10 +21,8 @@ from lawful.cli.common import (
     with_config_flags,
 )
 
-app = typer.Typer(help="Nuclear burning: pynucastro networks, stellar EOS, batched implicit integrator (CGS).",
-                  no_args_is_help=True)
-
-
+app = typer.Typer(help="Nuclear burning: pynucastro networks, stellar EOS, batched implicit integrator, neural "
+                       "surrogate (CGS).", no_args_is_help=True)
 
 @app.command("cell")
 @guarded
@@ -102,3 +101,78 @@ def batch_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     console.print(f"{summary['zones']} zones burned for {cfg.dt:g} s in {seconds:.2f} s "
                   f"({summary['zones_per_second']:.0f} zones/s, {summary['steps_mean']:.1f} steps/zone); "
                   f"status {counts}\nout: {cfg.out}", highlight=False)
+
+
+surrogate_app = typer.Typer(help="Neural burn surrogate behind a guard: generate data, train, evaluate, export.",
+                            no_args_is_help=True)
+app.add_typer(surrogate_app, name="surrogate")
+
+
+@surrogate_app.command("generate")
+@guarded
+@with_config_flags(GenerateConfig)
+def surrogate_generate_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+                           scheduler: str = typer.Option("serial", "--scheduler",
+                                                         help="'serial', 'local' (Dask) or a scheduler address"),
+                           workers: int = typer.Option(None, "--workers", help="Dask worker processes"),
+                           flags: dict | None = None) -> None:
+    """Burn random one-zone trajectories and record detonation zone-steps; write OUT/data.h5 (resumable)."""
+    from lawful.burn.surrogate.data import generate, load
+
+    cfg = resolve_config(GenerateConfig, config, flags or {}, set_)
+    start = time.perf_counter()
+    path = generate(cfg, scheduler, workers)
+    d = load(path)
+    hydro = int((d["group"] >= 10**9).sum())
+    console.print(f"{len(d['rho'])} samples ({len(d['rho']) - hydro} from trajectories, {hydro} from hydro "
+                  f"zone-steps; {int(d['held_out'].sum())} held out) in {time.perf_counter() - start:.1f} s\n"
+                  f"data: {path}", highlight=False)
+
+
+@surrogate_app.command("train")
+@guarded
+@with_config_flags(SurrogateTrainConfig)
+def surrogate_train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT, flags: dict | None = None) -> None:
+    """Fit the surrogate to a generated data set; checkpoints OUT/checkpoint.pt, resumes, writes OUT/model.pt."""
+    from lawful.burn.surrogate.train import train
+
+    cfg = resolve_config(SurrogateTrainConfig, config, flags or {}, set_)
+    out = train(cfg)
+    console.print(f"model: {out / 'model.pt'}\nevaluate: lawful burn surrogate evaluate --model {out} "
+                  f"--data {cfg.data}", highlight=False)
+
+
+@surrogate_app.command("evaluate")
+@guarded
+def surrogate_evaluate_cmd(
+        data: Path = typer.Option(..., "--data", help="directory written by `lawful burn surrogate generate`"),
+        model: Path = typer.Option(None, "--model", help="model directory [default: the shipped one]"),
+        json_out: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+    """Errors against the implicit integrator, guard statistics and speed-up on the held-out samples."""
+    from lawful.burn.surrogate import store
+    from lawful.burn.surrogate.data import load
+    from lawful.burn.surrogate.evaluate import evaluate
+
+    model = model or store.shipped_dir(load(data)["network"])
+    s = evaluate(model, data)
+    if json_out:
+        print(json.dumps(s))
+        return
+    table = Table(title=f"{s['network']} surrogate on {s['held_out']} held-out steps")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    for key, value in s.items():
+        if key not in ("network", "held_out"):
+            table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+    console.print(table)
+
+
+@surrogate_app.command("export")
+@guarded
+def surrogate_export_cmd(model: Path = typer.Option(..., "--model", help="model directory"),
+                         out: Path = typer.Option(None, "--out", help="file [default: MODEL/surrogate.ts]")) -> None:
+    """Write the float64 step as TorchScript for compiled hydro codes (inputs ρ, T, X, Δt, Ẋ)."""
+    from lawful.burn.surrogate import store
+
+    path = store.export_torchscript(store.load(model), out)
+    console.print(f"TorchScript: {path}", highlight=False)

@@ -25,6 +25,8 @@ app = typer.Typer(help="Compressible hydrodynamics coupled to nuclear burning (C
 def run_cmd(problem: str = typer.Argument(..., help="sod | advect | detonation | kh"),
             config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
             burner: str = typer.Option(None, "--burner", help="implicit | surrogate | none"),
+            model: Path = typer.Option(None, "--model", help="burn surrogate directory (with --burner surrogate) "
+                                                             "[default: the one shipped for the network]"),
             n: int = typer.Option(None, "--n", help="zones along x"),
             out: Path = typer.Option(None, "--out", help="output directory [default: runs/<problem>]"),
             json_out: bool = typer.Option(False, "--json", help="print the summary as one JSON object"),
@@ -35,7 +37,8 @@ def run_cmd(problem: str = typer.Argument(..., help="sod | advect | detonation |
     from lawful.hydro.solver import HydroFailure
 
     mod = problems.get(problem)
-    flags = {k: v for k, v in (("burner", burner), ("n", n), ("out", out)) if v is not None}
+    flags = {k: v for k, v in (("burner", burner), ("n", n), ("out", out),
+                               ("burn_model", str(model) if model else None)) if v is not None}
     cfg = resolve_config(mod.Config, config, flags, set_)
     try:
         result = run(cfg, problem)

@@ -19,6 +19,8 @@ class HydroRunConfig(Config):
     limiter: Literal["minmod", "mc", "vanleer"] = pydantic.Field("mc", description="slope limiter")
     riemann: Literal["hllc", "exact"] = pydantic.Field("hllc", description="Riemann solver (exact: gamma-law only)")
     burner: Literal["implicit", "surrogate", "none"] = pydantic.Field("none", description="nuclear burning")
+    burn_model: str = pydantic.Field("", description="surrogate model directory (empty: the one shipped for the "
+                                                     "network)")
     burn_T_min: float = pydantic.Field(0.0, ge=0.0, description="zones below this T (K) do not burn")
     burn_in_shocks: bool = pydantic.Field(True, description="burn inside shocks (off: Castro-style detector)")
     burn_rtol: float = pydantic.Field(1e-6, gt=0.0, lt=1.0, description="implicit burner relative tolerance")

@@ -66,11 +66,13 @@ def with_burning(cfg: HydroRunConfig, solver: Euler, network, eos) -> tuple[Call
     """The step a config asks for: the bare solver (burner none) or ``Strang(solver, BurnStep(...))``."""
     if cfg.burner == "none":
         return solver, None
+    burner = ImplicitBurner(network, eos, rtol=cfg.burn_rtol)
     if cfg.burner == "surrogate":
-        raise ValueError("burner = 'surrogate': no trained burn surrogate ships yet (it arrives with the "
-                         "surrogate issue); use burner implicit or none")
-    burn = BurnStep(solver, ImplicitBurner(network, eos, rtol=cfg.burn_rtol), T_min=cfg.burn_T_min,
-                    burn_in_shocks=cfg.burn_in_shocks)
+        from lawful.burn.surrogate import store
+        from lawful.burn.surrogate.guard import SurrogateBurner
+
+        burner = SurrogateBurner(store.load(cfg.burn_model or None, network), network, eos, fallback=burner)
+    burn = BurnStep(solver, burner, T_min=cfg.burn_T_min, burn_in_shocks=cfg.burn_in_shocks)
     return Strang(solver, burn), burn
 
 
@@ -119,6 +121,9 @@ def _restore(cfg: HydroRunConfig, setup: Setup, out: Path) -> tuple[dict, dict]:
         setup.burn.zone_steps = int(driver.get("burn_zone_steps", 0))
         setup.burn.integrator_steps = int(driver.get("burn_integrator_steps", 0))
         setup.burn.energy = driver.get("burn_energy", 0.0)
+        if hasattr(setup.burn.burner, "surrogate_steps"):
+            setup.burn.burner.zone_steps = int(driver.get("burn_zone_steps", 0))
+            setup.burn.burner.surrogate_steps = int(driver.get("burn_surrogate_steps", 0))
     return history, driver
 
 
@@ -137,16 +142,20 @@ def _write_checkpoint(out: Path, setup: Setup, prov: dict, problem: str, history
 
 # -- the time loop -----------------------------------------------------------------------------------------
 def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
-        on_step: Callable[[HydroState], None] | None = None) -> RunResult:
+        on_step: Callable[[HydroState], None] | None = None,
+        on_setup: Callable[[Setup], None] | None = None) -> RunResult:
     """Run (or resume) ``problem`` with ``cfg`` to ``cfg.tmax``; see the module docstring for the files.
 
     Raises :class:`HydroFailure` (message: zone, time, state; ``last_good.h5`` written) when the state turns
-    unphysical. ``on_step`` is called after every step (tests use it to interrupt a run).
+    unphysical. ``on_step`` is called after every step (tests use it to interrupt a run); ``on_setup`` once
+    with the :class:`Setup` before the loop (e.g. to wrap the burner and record its zone-steps).
     """
     from lawful.hydro import problems
 
     mod = problems.get(problem)
     setup = mod.setup(cfg)
+    if on_setup is not None:
+        on_setup(setup)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     history, driver = _restore(cfg, setup, out)
@@ -167,6 +176,8 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
         if setup.burn is not None:
             nonlocal_driver.update(burn_zone_steps=setup.burn.zone_steps, burn_energy=setup.burn.energy,
                                    burn_integrator_steps=setup.burn.integrator_steps)
+            if hasattr(setup.burn.burner, "surrogate_steps"):
+                nonlocal_driver["burn_surrogate_steps"] = setup.burn.burner.surrogate_steps
         _write_checkpoint(out, setup, prov, problem, history, nonlocal_driver)
 
     start = time.perf_counter()
@@ -230,4 +241,7 @@ def summary(cfg: HydroRunConfig, problem: str, result: RunResult) -> dict:
                     "burn_zone_steps": setup.burn.zone_steps,
                     "burn_integrator_steps_per_zone": setup.burn.integrator_steps / max(setup.burn.zone_steps, 1),
                     "nuclear_energy_released": setup.burn.energy})
+        burner = setup.burn.burner
+        if hasattr(burner, "surrogate_steps"):
+            out.update({"surrogate_fraction": burner.surrogate_fraction, "surrogate_failed": dict(burner.failed)})
     return out

@@ -1,0 +1,156 @@
+"""The guard around the burn surrogate, and :class:`SurrogateBurner`, a drop-in burner for hydro.
+
+Every surrogate step is checked; a zone that fails any check is burned by the implicit integrator instead:
+
+* **inputs**: finite, and inside the box of log ρ, log T, log Δt that the training data covered;
+* **ash**: the end temperature (from the EOS) at most ``T_ash_max`` (6.5e9 K: near NSE the network itself is the
+  wrong model, and the surrogate is not trained there);
+* **positivity**: the clip that keeps X ≥ 0 removed at most ``clip`` of mass;
+* **implicit residual**: the proposed end state must nearly solve the backward-Euler equation of the step,
+  one RHS evaluation and no Jacobian: ``max_i |ΔX_i − Δt Ẋ_i(end)| / (max_i |ΔX_i| + Δt max_i |Ẋ_i(end)| + 1e-9)``
+  ≤ ``residual``. The threshold is the 99th percentile of the reference end states' own residuals, so the check
+  accepts what the implicit integrator would produce and refuses states off the slow manifold (a stiff system
+  turns a small error there into a large residual).
+
+The end temperature comes from energy conservation through the EOS: e(ρ, T_new, X_new) = e(ρ, T, X) + ε.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+#: names of the checks, in the order counted
+CHECKS = ("input", "domain", "positivity", "temperature", "ash", "residual")
+
+
+def residual_ratio(network, rho, T_new, X, X_new, dt) -> np.ndarray:
+    """Scaled backward-Euler residual [N] of end states (ρ [N], T_new [N], X [N, n] → X_new [N, n], Δt [N])."""
+    f, _ = network.rhs(rho, T_new, X_new)
+    dX = X_new - X
+    r = np.abs(dX - dt[:, None] * f).max(axis=1)
+    return r / (np.abs(dX).max(axis=1) + dt * np.abs(f).max(axis=1) + 1e-9)
+
+
+@dataclasses.dataclass
+class Proposal:
+    """The surrogate's guarded proposal for N zones: X_new [N, n], enuc [N] (erg/g), T_new [N] (K), ``accept``
+    [N] bool and ``failed`` [N] (index into :data:`CHECKS` of the first failed check, −1 when accepted)."""
+
+    X: np.ndarray
+    enuc: np.ndarray
+    T: np.ndarray
+    accept: np.ndarray
+    failed: np.ndarray
+
+
+def propose(loaded, network, eos_opts, rho, T, X, dt) -> Proposal:
+    """Run the surrogate on N zones (ρ, T, Δt [N]; X [N, n]) and check every proposal (see module docstring)."""
+    import torch
+
+    from lawful.burn.eos import EOS_FIELDS, eos_kernel, temperature_from_energy
+    from lawful.burn.surrogate.train import rates
+
+    N = rho.shape[0]
+    failed = np.full(N, -1)
+
+    def fail(mask, check):
+        failed[(failed < 0) & mask] = CHECKS.index(check)
+
+    fail(~(np.isfinite(rho) & np.isfinite(T) & np.isfinite(dt) & np.isfinite(X).all(axis=1)
+           & (rho > 0) & (T > 0) & (dt > 0)), "input")
+    dom = loaded.domain
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logs = {"log_rho": np.log10(rho), "log_T": np.log10(T), "log_dt": np.log10(dt)}
+    inside = np.ones(N, dtype=bool)
+    for key, (lo, hi) in dom.items():
+        inside &= (logs[key] >= lo) & (logs[key] <= hi)
+    fail(~inside, "domain")
+    X_new, enuc, T_new = X.copy(), np.zeros(N), T.copy()
+    live = np.flatnonzero(failed < 0)
+    if live.size:
+        r, t, x, h = rho[live], T[live], X[live], dt[live]
+        xdot = rates(network, r, t, x)
+        with torch.inference_mode():
+            out = loaded.step(*(torch.as_tensor(a) for a in (r, t, x, h, xdot)))
+        xn, en, clipped = (o.numpy() for o in out[:3])
+        bad = ~(np.isfinite(xn).all(axis=1) & np.isfinite(en))
+        fail(np.isin(np.arange(N), live[bad]), "input")
+        fail(np.isin(np.arange(N), live[clipped > loaded.guard["clip"]]), "positivity")
+        xn = np.where(bad[:, None], x, xn)
+        en = np.where(bad, 0.0, en)
+        abar_o, zbar_o = _abar_zbar(network, x)
+        abar_n, zbar_n = _abar_zbar(network, xn)
+        e_old = eos_kernel(r, t, abar_o, zbar_o, eos_opts)[:, EOS_FIELDS.index("e")]
+        tn, conv = temperature_from_energy(r, e_old + en, abar_n, zbar_n, t.copy(), eos_opts, 1e-10)
+        fail(np.isin(np.arange(N), live[~conv]), "temperature")
+        fail(np.isin(np.arange(N), live[tn > loaded.guard["T_ash_max"]]), "ash")
+        tn = np.where(conv, tn, t)
+        res = residual_ratio(network, r, tn, x, xn, h)
+        fail(np.isin(np.arange(N), live[~(res <= loaded.guard["residual"])]), "residual")
+        X_new[live], enuc[live], T_new[live] = xn, en, tn
+    accept = failed < 0
+    return Proposal(X_new, enuc, T_new, accept, failed)
+
+
+def _abar_zbar(network, X):
+    y = X / network.A
+    abar = 1.0 / y.sum(axis=1)
+    return abar, abar * (y * network.Z).sum(axis=1)
+
+
+class SurrogateBurner:
+    """A burner for :class:`lawful.hydro.coupling.BurnStep`: the surrogate where the guard accepts, the implicit
+    integrator (``fallback``, an :class:`~lawful.hydro.coupling.ImplicitBurner`) elsewhere.
+
+    Counters: ``zone_steps``, ``surrogate_steps`` and ``failed`` (counts per check, :data:`CHECKS`).
+    """
+
+    name = "surrogate"
+
+    def __init__(self, loaded, network, eos, fallback):
+        if loaded.network != network.name:
+            raise ValueError(f"surrogate for {loaded.network} cannot burn network {network.name}")
+        ratio = network.Z / network.A
+        if not np.allclose(ratio, ratio[0]):
+            raise ValueError(f"network {network.name} has nuclei with different Z/A; the surrogate's mass "
+                             "projection conserves charge only when every Z/A is equal")
+        self.loaded, self.network, self.fallback = loaded, network, fallback
+        self.eos_opts = eos.options()
+        self.zone_steps = 0
+        self.surrogate_steps = 0
+        self.failed = dict.fromkeys(CHECKS, 0)
+
+    @property
+    def surrogate_fraction(self) -> float:
+        return self.surrogate_steps / self.zone_steps if self.zone_steps else float("nan")
+
+    def __call__(self, rho, T, X, dt):
+        """Burn zones (ρ [N] g/cm³, T [N] K, X [N, n]) for ``dt`` s (a scalar or [N]); returns a BurnOutcome."""
+        from lawful.hydro.coupling import BurnOutcome
+
+        rho, T = np.asarray(rho, dtype=np.float64), np.asarray(T, dtype=np.float64)
+        dts = np.broadcast_to(np.asarray(dt, dtype=np.float64), rho.shape)
+        p = propose(self.loaded, self.network, self.eos_opts, rho, T, X, dts)
+        N = rho.shape[0]
+        ok, steps, msg = np.ones(N, dtype=bool), np.zeros(N, dtype=np.int64), ["SURROGATE"] * N
+        self.zone_steps += N
+        self.surrogate_steps += int(p.accept.sum())
+        for k, name in enumerate(CHECKS):
+            self.failed[name] += int((p.failed == k).sum())
+        rest = np.flatnonzero(~p.accept)
+        for h in np.unique(dts[rest]):  # one implicit call per distinct Δt (hydro: a single one)
+            z = rest[dts[rest] == h]
+            finite = np.isfinite(rho[z]) & np.isfinite(T[z]) & np.isfinite(X[z]).all(axis=1)
+            for i in z[~finite]:  # nothing can burn these: the caller sees ok = False, never a NaN state
+                p.X[i], p.enuc[i], p.T[i], ok[i], msg[i] = X[i], 0.0, T[i], False, "NON_FINITE_INPUT"
+            z = z[finite]
+            if z.size == 0:
+                continue
+            out = self.fallback(rho[z], T[z], X[z], float(h))
+            p.X[z], p.enuc[z], p.T[z] = out.X, out.enuc, out.T
+            ok[z], steps[z] = out.ok, out.steps
+            for i, m in zip(z, out.message):
+                msg[i] = m
+        return BurnOutcome(p.X, p.enuc, p.T, ok, steps, msg)

@@ -1,0 +1,121 @@
+"""The burn surrogate: a small MLP whose output is mapped onto the simplex with exact bookkeeping.
+
+One step of a constant-density self-heating burn, for N zones (all float64 at inference):
+
+    inputs   ρ [N] (g/cm³), T [N] (K), X [N, n] mass fractions, Δt [N] (s), Ẋ [N, n] (1/s, dX/dt at the start,
+             one RHS evaluation: it tells the net where the flow goes)
+    features log ρ, log T, log Δt, X, log(X + 1e-12), asinh(Δt Ẋ / δ), standardized with the training set's
+             mean and spread
+    net      u = MLP(f) + W f    (a linear path beside the MLP, so the near-linear regime is easy)
+    change   ΔX = δ sinh(10 u)   (δ = 1e-10: relative precision for changes from 1e-10 to 1)
+    bookkeeping, by construction whatever the weights are:
+      mass   ΔX ← ΔX − |ΔX| ΣΔX / Σ|ΔX|: Σ ΔX = 0 with each species corrected in proportion to its own change;
+             for networks whose nuclei all have Z/A = 1/2 (aprox13, c12) this conserves charge as well
+      sign   X_new = max(X + ΔX, 0), renormalized to Σ X_new = 1 (the mass removed by the clip is reported; the
+             guard refuses a step that needed more than a small clip)
+      energy ε = N_A MeV Σ B_i (X_new − X)_i / A_i from binding energies B_i: released energy is never predicted.
+
+The temperature follows from the EOS (the guard inverts e(ρ, T, X_new) = e(ρ, T, X) + ε).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: scale of the composition change: ΔX = DELTA sinh(10 u)
+DELTA = 1e-10
+#: |u| bound (|ΔX| ≤ δ sinh(10 U_MAX) ≈ 530, far above any physical change, and no float32 overflow)
+U_MAX = 3.0
+#: floor inside log(X + floor)
+X_FLOOR = 1e-12
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def build_step(n: int, hidden: list[int]):
+    """An untrained :class:`SurrogateStep` for ``n`` species (built lazily so ``import lawful`` stays light)."""
+    torch = _torch()
+    nn = torch.nn
+
+    class SurrogateStep(nn.Module):
+        """forward(rho [N], T [N], X [N, n], dt [N], xdot [N, n]) → (X_new [N, n], enuc [N] erg/g,
+        clipped [N] mass removed by the positivity clip, dX [N, n] the conserving change before the clip)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            n_feat = 3 + 3 * n
+            layers: list = []
+            width = n_feat
+            for h in hidden:
+                layers += [nn.Linear(width, h), nn.SiLU()]
+                width = h
+            layers.append(nn.Linear(width, n))
+            self.mlp = nn.Sequential(*layers)
+            self.linear = nn.Linear(n_feat, n, bias=False)
+            with torch.no_grad():
+                self.mlp[-1].weight.mul_(0.1)
+                self.linear.weight.zero_()
+            self.register_buffer("mean", torch.zeros(n_feat))
+            self.register_buffer("scale", torch.ones(n_feat))
+            self.register_buffer("A", torch.ones(n, dtype=torch.float64))
+            self.register_buffer("binding", torch.zeros(n, dtype=torch.float64))
+
+        def features(self, rho, T, X, dt, xdot):
+            f = torch.cat([torch.log10(rho)[:, None], torch.log10(T)[:, None], torch.log10(dt)[:, None], X,
+                           torch.log10(X + X_FLOOR), torch.asinh(dt[:, None] * xdot / DELTA)], dim=1)
+            return (f - self.mean.to(f.dtype)) / self.scale.to(f.dtype)
+
+        def raw(self, f):
+            """u [N, n] from standardized features (in the parameters' dtype), limited to |ΔX| < δ sinh(30)."""
+            f = f.to(self.linear.weight.dtype)
+            return torch.clamp(self.mlp(f) + self.linear(f), -U_MAX, U_MAX)
+
+        def forward(self, rho, T, X, dt, xdot):
+            """The conserving step; see the module docstring."""
+            return self.compose(X, self.raw(self.features(rho, T, X, dt, xdot)).to(X.dtype))
+
+        def compose(self, X, u):
+            """(X_new, enuc, clipped, ΔX) from the net's output u [N, n]: the by-construction bookkeeping."""
+            dX = DELTA * torch.sinh(10.0 * u)
+            mag = dX.abs()
+            dX = dX - mag * dX.sum(dim=1, keepdim=True) / (mag.sum(dim=1, keepdim=True) + 1e-300)
+            X_new = X + dX
+            clipped = torch.clamp(-X_new, min=0.0).sum(dim=1)
+            X_new = torch.clamp(X_new, min=0.0)
+            X_new = X_new / X_new.sum(dim=1, keepdim=True)
+            enuc = ((X_new - X) / self.A * self.binding).sum(dim=1) * (6.02214076e23 * 1.6021766339999998e-06)
+            return X_new, enuc, clipped, dX
+
+    return SurrogateStep()
+
+
+def target_u(dX: np.ndarray) -> np.ndarray:
+    """The net's target for a composition change: u = asinh(ΔX / δ) / 10 (inverse of the output map)."""
+    return np.arcsinh(dX / DELTA) / 10.0
+
+
+def feature_stats(step, rho, T, X, dt, xdot) -> None:
+    """Set the feature standardization buffers of ``step`` from training arrays (numpy, float64)."""
+    torch = _torch()
+    with torch.no_grad():
+        step.mean.zero_()
+        step.scale.fill_(1.0)
+        f = step.features(*(torch.as_tensor(a, dtype=torch.float64) for a in (rho, T, X, dt, xdot)))
+        step.mean.copy_(f.mean(0))
+        step.scale.copy_(torch.clamp(f.std(0), min=1e-6))
+
+
+def domain_of(rho, T, dt) -> dict[str, list[float]]:
+    """The box of log10 ρ, log10 T and log10 Δt the training data cover (the guard's domain check)."""
+    return {name: [float(np.log10(a).min()), float(np.log10(a).max())]
+            for name, a in (("log_rho", rho), ("log_T", T), ("log_dt", dt))}
+
+
+def count_parameters(step) -> int:
+    return sum(math.prod(p.shape) for p in step.parameters())

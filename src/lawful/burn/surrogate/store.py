@@ -1,0 +1,122 @@
+"""Trained burn surrogates on disk, and the ones that ship with lawful.
+
+``<dir>/model.pt`` is a ``torch.save`` dict: ``format``, ``network`` (name), ``names``, ``hidden``,
+``state_dict`` (weights and the feature standardization ``mean``/``scale``), ``domain`` (log10 ρ, T, Δt box of
+the training data), ``guard`` (thresholds), ``train`` (steps, loss, held-out errors), ``config`` (TOML) and
+``lawful_version``. ``<dir>/surrogate.ts`` is the TorchScript export (float64) for compiled codes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import pickle
+from pathlib import Path
+from typing import Any
+
+from lawful.core.io import atomic_write_bytes
+
+MODEL_FILE = "model.pt"
+EXPORT_FILE = "surrogate.ts"
+FORMAT = "lawful-burn-surrogate-1"
+_NEEDED = ("format", "network", "names", "hidden", "state_dict", "domain", "guard")
+
+
+@dataclasses.dataclass
+class LoadedSurrogate:
+    """A surrogate ready to run: the float64 ``step`` module (eval mode) and its record."""
+
+    step: Any
+    network: str
+    names: tuple[str, ...]
+    domain: dict[str, list[float]]
+    guard: dict[str, float]
+    record: dict[str, Any]
+    path: Path
+
+
+def shipped_dir(network: str) -> Path:
+    """Directory of the surrogate that ships with lawful for ``network`` (``aprox13`` or ``c12``)."""
+    return Path(__file__).with_name("models") / network
+
+
+def save(path_dir: Path, step, network, *, domain: dict, guard: dict, train: dict, config_toml: str) -> Path:
+    """Write ``<path_dir>/model.pt`` atomically (weights as float32 halves the size; loaded as float64)."""
+    import torch
+
+    from lawful import __version__
+
+    record = {"format": FORMAT, "network": network.name, "names": list(network.names),
+              "hidden": [m.out_features for m in step.mlp if isinstance(m, torch.nn.Linear)][:-1],
+              "state_dict": {k: v.detach().clone() for k, v in step.state_dict().items()},
+              "domain": domain, "guard": guard, "train": train, "config": config_toml,
+              "lawful_version": __version__}
+    buf = io.BytesIO()
+    torch.save(record, buf)
+    path = Path(path_dir) / MODEL_FILE
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def load(path: str | Path | None, network=None) -> LoadedSurrogate:
+    """Load the surrogate in ``path`` (a directory or ``model.pt``; ``None``: the one shipped for ``network``).
+    With a ``network``, a model trained for another one is refused.
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a file that is not a surrogate, that
+    misses the normalization data, or that was trained for another network.
+    """
+    import torch
+
+    from lawful.burn.surrogate.model import build_step
+
+    if not path and network is None:
+        raise ValueError("name a model directory or a network whose shipped surrogate to load")
+    path = Path(path) if path else shipped_dir(network.name)
+    file = path / MODEL_FILE if path.is_dir() else path
+    if not file.exists():
+        raise FileNotFoundError(f"no surrogate model at {file}")
+    try:
+        record = torch.load(file, map_location="cpu", weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, EOFError, ValueError) as exc:
+        raise ValueError(f"{file} is not a lawful burn surrogate ({type(exc).__name__}: {exc})") from None
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise ValueError(f"{file} is not a lawful burn surrogate (format {FORMAT!r} expected)")
+    missing = [k for k in _NEEDED if k not in record]
+    if missing:
+        raise ValueError(f"{file} misses {', '.join(missing)}")
+    if network is not None and (record["network"] != network.name
+                                or tuple(record["names"]) != tuple(network.names)):
+        raise ValueError(f"{file} was trained for network {record['network']} ({', '.join(record['names'])}); "
+                         f"this run uses {network.name} ({', '.join(network.names)})")
+    state = record["state_dict"]
+    if "mean" not in state or "scale" not in state:
+        raise ValueError(f"{file} misses the feature normalization data (mean, scale)")
+    step = build_step(len(record["names"]), list(record["hidden"]))
+    try:
+        step.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ValueError(f"{file}: weights do not fit the stored layer sizes ({exc})") from None
+    step = step.double().eval()
+    return LoadedSurrogate(step, record["network"], tuple(record["names"]), record["domain"], record["guard"],
+                           record, file.parent)
+
+
+def export_torchscript(loaded: LoadedSurrogate, path: Path | None = None) -> Path:
+    """Trace the float64 step to TorchScript (``surrogate.ts``) for compiled hydro codes; returns its path.
+
+    The traced module takes (ρ [N], T [N], X [N, n], Δt [N], Ẋ [N, n]) float64 and returns
+    (X_new [N, n], ε [N] erg/g, clipped mass [N], ΔX [N, n]).
+    """
+    import torch
+
+    n = len(loaded.names)
+    example = (torch.full((4,), 1e7, dtype=torch.float64), torch.full((4,), 3e9, dtype=torch.float64),
+               torch.full((4, n), 1.0 / n, dtype=torch.float64), torch.full((4,), 1e-5, dtype=torch.float64),
+               torch.zeros((4, n), dtype=torch.float64))
+    with torch.no_grad():
+        traced = torch.jit.trace(loaded.step, example, check_trace=False)
+    buf = io.BytesIO()
+    torch.jit.save(traced, buf)
+    path = Path(path) if path else loaded.path / EXPORT_FILE
+    atomic_write_bytes(path, buf.getvalue())
+    return path

@@ -1,0 +1,148 @@
+"""The burn surrogate: bookkeeping by construction, guard, fallback, storage, export, shipped models, rollout."""
+
+import numpy as np
+import pytest
+import torch
+
+from lawful.burn.eos import StellarEOS
+from lawful.burn.integrate import burn
+from lawful.burn.kernels import MEV_TO_ERG, N_A
+from lawful.burn.surrogate import store
+from lawful.burn.surrogate.guard import CHECKS, SurrogateBurner, propose, residual_ratio
+from lawful.burn.surrogate.model import build_step, domain_of, feature_stats
+from lawful.burn.surrogate.train import rates
+from lawful.hydro.coupling import ImplicitBurner
+
+EOS = StellarEOS(table=True)
+
+
+def _random_zones(net, n, rng, T=(1e9, 5e9)):
+    rho = np.exp(rng.uniform(np.log(3e6), np.log(5e7), n))
+    T = np.exp(rng.uniform(np.log(T[0]), np.log(T[1]), n))
+    X = rng.dirichlet(np.full(len(net.names), 0.3), n)
+    dt = np.exp(rng.uniform(np.log(1e-7), np.log(1e-4), n))
+    return rho, T, X, dt
+
+
+def _wild_step(net, seed):
+    """A step with random, deliberately large weights: bookkeeping must hold whatever the weights are."""
+    torch.manual_seed(seed)
+    step = build_step(len(net.names), [32, 32])
+    with torch.no_grad():
+        for p in step.parameters():
+            p.normal_(0.0, 1.0)
+        step.A.copy_(torch.as_tensor(net.A))
+        step.binding.copy_(torch.as_tensor(net.binding))
+    return step.double().eval()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bookkeeping_holds_for_any_weights(aprox13, seed):
+    rng = np.random.default_rng(seed)
+    rho, T, X, dt = _random_zones(aprox13, 500, rng)
+    X[: 100, :5] = 0.0  # zero abundances are legal input
+    X /= X.sum(axis=1, keepdims=True)
+    step = _wild_step(aprox13, seed)
+    with torch.no_grad():
+        X_new, enuc, clipped, dX = (o.numpy() for o in step(*(torch.as_tensor(a) for a in
+                                                              (rho, T, X, dt, rates(aprox13, rho, T, X)))))
+    assert np.abs(X_new.sum(axis=1) - 1).max() <= 1e-12
+    assert X_new.min() >= 0.0
+    assert np.abs(dX.sum(axis=1)).max() <= 1e-12 * np.abs(dX).sum(axis=1).max()  # the projection conserves mass
+    Y_old, Y_new = X / aprox13.A, X_new / aprox13.A
+    charge = ((Y_new - Y_old) * aprox13.Z).sum(axis=1)
+    assert np.abs(charge).max() <= 1e-12
+    expected = ((Y_new - Y_old) * aprox13.binding).sum(axis=1) * N_A * MEV_TO_ERG  # independent of the module
+    np.testing.assert_allclose(enuc, expected, rtol=1e-10, atol=1e-6 * np.abs(expected).max())
+    assert clipped.max() > 0  # wild weights do push some species below zero: the clip was exercised
+
+
+def _tiny_model(net, tmp_path, rng):
+    step = _wild_step(net, 0).float()
+    rho, T, X, dt = _random_zones(net, 200, rng)
+    feature_stats(step, rho, T, X, dt, rates(net, rho, T, X))
+    store.save(tmp_path, step, net, domain=domain_of(rho, T, dt), guard={"residual": 0.5, "clip": 1e-6,
+                                                                         "T_ash_max": 6.5e9},
+               train={}, config_toml="")
+    return tmp_path
+
+
+def test_store_roundtrip_and_refusals(aprox13, c12net, tmp_path):
+    rng = np.random.default_rng(1)
+    path = _tiny_model(aprox13, tmp_path / "m", rng)
+    loaded = store.load(path, aprox13)
+    assert loaded.network == "aprox13" and loaded.step.mean.dtype == torch.float64
+    with pytest.raises(ValueError, match="trained for network aprox13"):
+        store.load(path, c12net)
+    record = torch.load(path / "model.pt", weights_only=True)
+    del record["state_dict"]["mean"]
+    torch.save(record, tmp_path / "nonorm.pt")
+    with pytest.raises(ValueError, match="normalization"):
+        store.load(tmp_path / "nonorm.pt", aprox13)
+    (tmp_path / "junk.pt").write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="not a lawful burn surrogate"):
+        store.load(tmp_path / "junk.pt", aprox13)
+    with pytest.raises(FileNotFoundError, match="no surrogate model"):
+        store.load(tmp_path / "absent", aprox13)
+
+
+def test_torchscript_export_gives_the_same_outputs(aprox13, tmp_path):
+    rng = np.random.default_rng(2)
+    loaded = store.load(_tiny_model(aprox13, tmp_path / "m", rng), aprox13)
+    path = store.export_torchscript(loaded)
+    ts = torch.jit.load(str(path))
+    rho, T, X, dt = _random_zones(aprox13, 300, rng)  # another batch size than the trace example
+    args = [torch.as_tensor(a) for a in (rho, T, X, dt, rates(aprox13, rho, T, X))]
+    with torch.no_grad():
+        for a, b in zip(loaded.step(*args), ts(*args)):
+            assert torch.equal(a, b)
+
+
+def test_guard_sends_bad_zones_to_the_implicit_integrator(aprox13, tmp_path):
+    rng = np.random.default_rng(3)
+    loaded = store.load(_tiny_model(aprox13, tmp_path / "m", rng), aprox13)
+    rho, T, X, _ = _random_zones(aprox13, 6, rng, T=(2e9, 3e9))
+    dt = np.full(6, 1e-6)
+    rho[0] = np.nan  # non-finite input
+    T[1] = 9e9  # outside the training box
+    dt[2] = 1.0  # outside the training box
+    p = propose(loaded, aprox13, EOS.options(), rho, T, X, dt)
+    assert p.failed[0] == CHECKS.index("input") and p.failed[1] == CHECKS.index("domain")
+    assert p.failed[2] == CHECKS.index("domain") and np.isfinite(p.X).all()
+    implicit = ImplicitBurner(aprox13, EOS)
+    burner = SurrogateBurner(loaded, aprox13, EOS, implicit)
+    rho[0] = 1e7
+    out = burner(rho[:2], T[:2], X[:2], 1e-6)
+    ref = implicit(rho[:2], T[:2], X[:2], 1e-6)
+    assert out.ok.all() and np.array_equal(out.X, ref.X) and np.array_equal(out.enuc, ref.enuc)
+    X[3, 0] = np.nan
+    out = burner(rho[3:], T[3:], X[3:], 1e-6)
+    assert not out.ok[0] and out.message[0] == "NON_FINITE_INPUT" and out.ok[1:].all()
+    assert np.isfinite(out.X[1:]).all() and burner.zone_steps == 5
+
+
+def test_residual_accepts_the_reference_and_refuses_a_state_off_the_manifold(aprox13):
+    """In hot ash the network is stiff: moving 1e-3 of mass between two nuclei blows the residual up."""
+    rho, T, dt = np.array([1.2e7]), np.array([4.3e9]), np.array([2e-5])
+    X0 = aprox13.composition({"c12": 0.5, "o16": 0.5})
+    ash = burn(aprox13, rho, T, X0, [3e-3], rtol=1e-8, atol=1e-12, eos=EOS)
+    Xa, Ta = ash.X[:, -1], ash.T[:, -1]
+    end = burn(aprox13, rho, Ta, Xa, [dt[0]], rtol=1e-8, atol=1e-12, eos=EOS)
+    good = residual_ratio(aprox13, rho, end.T[:, -1], Xa, end.X[:, -1], dt)
+    off = end.X[:, -1].copy()
+    si, s = aprox13.names.index("si28"), aprox13.names.index("s32")
+    off[0, si] += 1e-3
+    off[0, s] -= 1e-3
+    bad = residual_ratio(aprox13, rho, end.T[:, -1], Xa, off, dt)
+    assert good[0] < 0.05 < 0.9 < bad[0]
+
+
+def test_surrogate_refuses_networks_without_uniform_charge_to_mass(aprox13, tmp_path):
+    rng = np.random.default_rng(4)
+    loaded = store.load(_tiny_model(aprox13, tmp_path / "m", rng), aprox13)
+
+    class Odd:
+        name, A, Z = "aprox13", np.array([1.0, 4.0]), np.array([1.0, 2.0])
+
+    with pytest.raises(ValueError, match="Z/A"):
+        SurrogateBurner(loaded, Odd(), EOS, None)

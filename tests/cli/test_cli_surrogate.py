@@ -1,0 +1,78 @@
+"""``lawful burn surrogate generate|train|evaluate|export`` and ``lawful hydro run detonation --burner surrogate``
+end to end on tiny settings (c12 network)."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from lawful.cli.app import app
+
+runner = CliRunner()
+TINY = ["--network", "c12", "--n-trajectories", "4", "--trajectories-per-task", "2", "--pairs-per-trajectory", "8",
+        "--set", "hydro_runs=['16:1e7']", "--held-out", "0.3"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("surrogate")
+    r = runner.invoke(app, ["burn", "surrogate", "generate", *TINY, "--out", str(root / "data")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["burn", "surrogate", "train", "--data", str(root / "data"), "--steps", "40",
+                            "--set", "hidden=[16]", "--out", str(root / "model")])
+    assert r.exit_code == 0, r.output
+    return root
+
+
+def test_generate_writes_both_sources_and_resumes(tiny):
+    import h5py
+
+    with h5py.File(tiny / "data" / "data.h5") as f:
+        group, held = f["group"][()], f["held_out"][()]
+        assert f.attrs["network"] == "c12" and f["X"].shape[1] == 3
+        assert abs(f["X_new"][()].sum(axis=1) - 1).max() < 1e-10
+    assert (group < 10**9).any() and (group >= 10**9).any() and held.any() and (~held).any()
+    parts = sorted((tiny / "data" / "parts").iterdir())
+    stamps = [p.stat().st_mtime_ns for p in parts]
+    r = runner.invoke(app, ["burn", "surrogate", "generate", *TINY, "--out", str(tiny / "data")])
+    assert r.exit_code == 0, r.output
+    assert [p.stat().st_mtime_ns for p in parts] == stamps  # every part was reused, none recomputed
+    r = runner.invoke(app, ["burn", "surrogate", "generate", *TINY, "--rho-max", "9e7", "--out", str(tiny / "data")])
+    assert r.exit_code == 2 and "rho_max" in r.output
+
+
+def test_evaluate_json_and_export(tiny):
+    r = runner.invoke(app, ["burn", "surrogate", "evaluate", "--model", str(tiny / "model"),
+                            "--data", str(tiny / "data"), "--json"])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output)
+    assert {"median_rel_err", "p99_rel_err", "max_sum_residual", "surrogate_fraction", "speedup"} <= set(s)
+    assert s["max_sum_residual"] <= 1e-12 and s["min_X"] >= 0.0 and 0.0 <= s["surrogate_fraction"] <= 1.0
+    r = runner.invoke(app, ["burn", "surrogate", "export", "--model", str(tiny / "model")])
+    assert r.exit_code == 0 and (tiny / "model" / "surrogate.ts").exists()
+
+
+def test_train_resumes_from_its_checkpoint(tiny):
+    import torch
+
+    r = runner.invoke(app, ["burn", "surrogate", "train", "--data", str(tiny / "data"), "--steps", "60",
+                            "--set", "hidden=[16]", "--out", str(tiny / "model")])
+    assert r.exit_code == 0, r.output
+    record = torch.load(tiny / "model" / "model.pt", weights_only=True)
+    assert record["train"]["steps"] == 60 and len(record["train"]["history"]) == 0  # 40 + 20, logged every 100
+    r = runner.invoke(app, ["burn", "surrogate", "train", "--data", str(tiny / "data"), "--steps", "60",
+                            "--set", "hidden=[32]", "--out", str(tiny / "model")])
+    assert r.exit_code == 2 and "hidden" in r.output
+
+
+def test_hydro_detonation_with_the_surrogate_burner(tiny, tmp_path):
+    args = ["hydro", "run", "detonation", "--burner", "surrogate", "--model", str(tiny / "model"), "--n", "32",
+            "--set", "network=c12", "--set", "tmax=2e-3", "--json"]
+    r = runner.invoke(app, args + ["--out", str(tmp_path / "det")])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output)
+    assert 0.0 <= s["surrogate_fraction"] <= 1.0 and s["burn_zone_steps"] > 0
+    assert np.isfinite(s["nuclear_energy_released"]) and s["nuclear_energy_released"] > 0
+    r = runner.invoke(app, args[:-1] + ["--set", "network=aprox13", "--out", str(tmp_path / "wrong")])
+    assert r.exit_code == 2 and "trained for network c12" in r.output
