@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test test-slow bench clean
+.PHONY: demo test test-slow bench surrogates clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,17 @@ bench: $(STAMP)
 	$(PY) benchmarks/eos.py
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) benchmarks/hydro.py
+	$(PY) benchmarks/burn_surrogate.py --network c12
+	$(PY) benchmarks/burn_surrogate.py --network aprox13
+
+# Rebuild the burn surrogates that ship in src/lawful/burn/surrogate/models (about 10 minutes on 2 cores).
+surrogates: $(STAMP)
+	for net in c12 aprox13; do \
+	  $(VENV)/bin/lawful burn surrogate generate --network $$net --out runs/surrogate/data_$$net && \
+	  $(VENV)/bin/lawful burn surrogate train --data runs/surrogate/data_$$net --out runs/surrogate/model_$$net && \
+	  mkdir -p src/lawful/burn/surrogate/models/$$net && \
+	  cp runs/surrogate/model_$$net/model.pt src/lawful/burn/surrogate/models/$$net/ || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) runs benchmarks/_build

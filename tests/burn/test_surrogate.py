@@ -10,7 +10,7 @@ from lawful.burn.kernels import MEV_TO_ERG, N_A
 from lawful.burn.surrogate import store
 from lawful.burn.surrogate.guard import CHECKS, SurrogateBurner, propose, residual_ratio
 from lawful.burn.surrogate.model import build_step, domain_of, feature_stats
-from lawful.burn.surrogate.train import rates
+from lawful.burn.surrogate.predictor import Prediction, predict
 from lawful.hydro.coupling import ImplicitBurner
 
 EOS = StellarEOS(table=True)
@@ -45,7 +45,7 @@ def test_bookkeeping_holds_for_any_weights(aprox13, seed):
     step = _wild_step(aprox13, seed)
     with torch.no_grad():
         X_new, enuc, clipped, dX = (o.numpy() for o in step(*(torch.as_tensor(a) for a in
-                                                              (rho, T, X, dt, rates(aprox13, rho, T, X)))))
+                                                              (rho, T, X, dt, predict(aprox13, EOS.options(), rho, T, X, dt)[0]))))
     assert np.abs(X_new.sum(axis=1) - 1).max() <= 1e-12
     assert X_new.min() >= 0.0
     assert np.abs(dX.sum(axis=1)).max() <= 1e-12 * np.abs(dX).sum(axis=1).max()  # the projection conserves mass
@@ -60,7 +60,7 @@ def test_bookkeeping_holds_for_any_weights(aprox13, seed):
 def _tiny_model(net, tmp_path, rng):
     step = _wild_step(net, 0).float()
     rho, T, X, dt = _random_zones(net, 200, rng)
-    feature_stats(step, rho, T, X, dt, rates(net, rho, T, X))
+    feature_stats(step, rho, T, X, dt, predict(net, EOS.options(), rho, T, X, dt)[0])
     store.save(tmp_path, step, net, domain=domain_of(rho, T, dt), guard={"residual": 0.5, "clip": 1e-6,
                                                                          "T_ash_max": 6.5e9},
                train={}, config_toml="")
@@ -92,7 +92,7 @@ def test_torchscript_export_gives_the_same_outputs(aprox13, tmp_path):
     path = store.export_torchscript(loaded)
     ts = torch.jit.load(str(path))
     rho, T, X, dt = _random_zones(aprox13, 300, rng)  # another batch size than the trace example
-    args = [torch.as_tensor(a) for a in (rho, T, X, dt, rates(aprox13, rho, T, X))]
+    args = [torch.as_tensor(a) for a in (rho, T, X, dt, predict(aprox13, EOS.options(), rho, T, X, dt)[0])]
     with torch.no_grad():
         for a, b in zip(loaded.step(*args), ts(*args)):
             assert torch.equal(a, b)
@@ -122,19 +122,33 @@ def test_guard_sends_bad_zones_to_the_implicit_integrator(aprox13, tmp_path):
 
 
 def test_residual_accepts_the_reference_and_refuses_a_state_off_the_manifold(aprox13):
-    """In hot ash the network is stiff: moving 1e-3 of mass between two nuclei blows the residual up."""
+    """In hot ash the network is stiff: the Newton correction of the reference end state is a small part of the
+    step, while moving 1e-3 of mass from si28 to s32 needs a correction ten times the step."""
     rho, T, dt = np.array([1.2e7]), np.array([4.3e9]), np.array([2e-5])
     X0 = aprox13.composition({"c12": 0.5, "o16": 0.5})
     ash = burn(aprox13, rho, T, X0, [3e-3], rtol=1e-8, atol=1e-12, eos=EOS)
     Xa, Ta = ash.X[:, -1], ash.T[:, -1]
     end = burn(aprox13, rho, Ta, Xa, [dt[0]], rtol=1e-8, atol=1e-12, eos=EOS)
-    good = residual_ratio(aprox13, rho, end.T[:, -1], Xa, end.X[:, -1], dt)
+    pred = Prediction(aprox13, EOS.options(), rho, Ta, Xa, dt)
+    good = residual_ratio(pred, end.T[:, -1], end.X[:, -1])
     off = end.X[:, -1].copy()
-    si, s = aprox13.names.index("si28"), aprox13.names.index("s32")
-    off[0, si] += 1e-3
-    off[0, s] -= 1e-3
-    bad = residual_ratio(aprox13, rho, end.T[:, -1], Xa, off, dt)
-    assert good[0] < 0.05 < 0.9 < bad[0]
+    off[0, aprox13.names.index("si28")] += 1e-3
+    off[0, aprox13.names.index("s32")] -= 1e-3
+    bad = residual_ratio(pred, end.T[:, -1], off)
+    assert good[0] < 0.1 and bad[0] > 10.0
+
+
+def test_predictor_conserves_mass_and_tends_to_the_rate(aprox13):
+    """The linearly implicit Euler step: Σ ΔX = 0, and ΔX/Δt → dX/dt (the network RHS) as Δt → 0, first order."""
+    rng = np.random.default_rng(5)
+    rho, T, X, _ = _random_zones(aprox13, 50, rng, T=(2e9, 4e9))
+    rate, _ = aprox13.rhs(rho, T, X)
+    errs = []
+    for h in (1e-12, 1e-13):
+        dX, dT, ok = predict(aprox13, EOS.options(), rho, T, X, np.full(50, h))
+        assert ok.all() and np.abs(dX.sum(axis=1)).max() <= 1e-13 * np.abs(dX).max()
+        errs.append(np.abs(dX / h - rate).max() / np.abs(rate).max())
+    assert errs[1] < 0.2 * errs[0] and errs[1] < 1e-3
 
 
 def test_surrogate_refuses_networks_without_uniform_charge_to_mass(aprox13, tmp_path):

@@ -171,7 +171,7 @@ def surrogate_evaluate_cmd(
 @guarded
 def surrogate_export_cmd(model: Path = typer.Option(..., "--model", help="model directory"),
                          out: Path = typer.Option(None, "--out", help="file [default: MODEL/surrogate.ts]")) -> None:
-    """Write the float64 step as TorchScript for compiled hydro codes (inputs ρ, T, X, Δt, Ẋ)."""
+    """Write the float64 step as TorchScript for compiled hydro codes (inputs ρ, T, X, Δt, predictor ΔX)."""
     from lawful.burn.surrogate import store
 
     path = store.export_torchscript(store.load(model), out)

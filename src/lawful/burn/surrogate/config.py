@@ -15,7 +15,7 @@ class GenerateConfig(Config):
     zone-steps of detonation runs."""
 
     network: Literal["aprox13", "c12"] = pydantic.Field("aprox13", description="reaction network: aprox13|c12")
-    n_trajectories: int = pydantic.Field(512, ge=1, description="one-zone burns from random initial states")
+    n_trajectories: int = pydantic.Field(1024, ge=1, description="one-zone burns from random initial states")
     trajectories_per_task: int = pydantic.Field(32, ge=1, description="trajectories per executor task")
     pairs_per_trajectory: int = pydantic.Field(48, ge=1, description="(state, dt, end state) pairs per trajectory")
     rho_min: FiniteFloat = pydantic.Field(2e6, gt=0.0, description="lowest initial density (g/cm^3)")
@@ -28,7 +28,7 @@ class GenerateConfig(Config):
     dt_min: FiniteFloat = pydantic.Field(1e-7, gt=0.0, description="shortest burn step (s)")
     dt_max: FiniteFloat = pydantic.Field(1e-4, gt=0.0, description="longest burn step (s)")
     T_max: FiniteFloat = pydantic.Field(6.5e9, gt=0.0, description="states hotter than this (K) are left out")
-    hydro_runs: list[str] = pydantic.Field(["128:1e7", "256:5e6", "256:2e7"],
+    hydro_runs: list[str] = pydantic.Field(["128:1e7", "256:5e6", "256:2e7", "512:1e7"],
                                            description="detonation runs recorded, as 'zones:density'")
     hydro_stride: int = pydantic.Field(2, ge=1, description="keep every k-th recorded hydro zone-step")
     rtol: FiniteFloat = pydantic.Field(1e-8, gt=0.0, lt=1.0, description="integrator relative tolerance")
@@ -61,7 +61,7 @@ class SurrogateTrainConfig(Config):
 
     data: Path = pydantic.Field(Path("runs/surrogate/data"), description="directory written by generate")
     hidden: list[int] = pydantic.Field([256, 256, 256], description="hidden layer widths")
-    steps: int = pydantic.Field(20000, ge=1, description="optimizer steps")
+    steps: int = pydantic.Field(30000, ge=1, description="optimizer steps")
     seconds: FiniteFloat = pydantic.Field(1800.0, gt=0.0, description="wall-time budget (s)")
     batch_size: int = pydantic.Field(512, ge=8, description="samples per step")
     lr: FiniteFloat = pydantic.Field(1e-3, gt=0.0, description="peak learning rate (cosine decay)")

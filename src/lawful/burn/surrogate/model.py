@@ -1,12 +1,14 @@
-"""The burn surrogate: a small MLP whose output is mapped onto the simplex with exact bookkeeping.
+"""The burn surrogate: a physics predictor, a learned correction, and exact bookkeeping by construction.
 
 One step of a constant-density self-heating burn, for N zones (all float64 at inference):
 
-    inputs   ρ [N] (g/cm³), T [N] (K), X [N, n] mass fractions, Δt [N] (s), Ẋ [N, n] (1/s, dX/dt at the start,
-             one RHS evaluation: it tells the net where the flow goes)
-    features log ρ, log T, log Δt, X, log(X + 1e-12), asinh(Δt Ẋ / δ), standardized with the training set's
-             mean and spread
-    net      u = MLP(f) + W f    (a linear path beside the MLP, so the near-linear regime is easy)
+    inputs   ρ [N] (g/cm³), T [N] (K), X [N, n] mass fractions, Δt [N] (s), and ΔX_p [N, n], the change that one
+             linearly implicit Euler step predicts (:mod:`lawful.burn.surrogate.predictor`: one RHS, one
+             Jacobian, one LU; L-stable, so it lands near the quasi-equilibrium of the stiff flows)
+    features log ρ, log T, log Δt, X, log(X + 1e-12), asinh(ΔX_p / δ), standardized with the training set's mean
+             and spread
+    net      u = asinh(ΔX_p / δ) / 10 + MLP(f) + W f   (the correction to the predictor in asinh space, with a
+             linear path beside the MLP)
     change   ΔX = δ sinh(10 u)   (δ = 1e-10: relative precision for changes from 1e-10 to 1)
     bookkeeping, by construction whatever the weights are:
       mass   ΔX ← ΔX − |ΔX| ΣΔX / Σ|ΔX|: Σ ΔX = 0 with each species corrected in proportion to its own change;
@@ -15,7 +17,7 @@ One step of a constant-density self-heating burn, for N zones (all float64 at in
              guard refuses a step that needed more than a small clip)
       energy ε = N_A MeV Σ B_i (X_new − X)_i / A_i from binding energies B_i: released energy is never predicted.
 
-The temperature follows from the EOS (the guard inverts e(ρ, T, X_new) = e(ρ, T, X) + ε).
+The temperature follows from the EOS (the guard inverts e(ρ, T_new, X_new) = e(ρ, T, X) + ε).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def build_step(n: int, hidden: list[int]):
     nn = torch.nn
 
     class SurrogateStep(nn.Module):
-        """forward(rho [N], T [N], X [N, n], dt [N], xdot [N, n]) → (X_new [N, n], enuc [N] erg/g,
+        """forward(rho [N], T [N], X [N, n], dt [N], dX_p [N, n]) → (X_new [N, n], enuc [N] erg/g,
         clipped [N] mass removed by the positivity clip, dX [N, n] the conserving change before the clip)."""
 
         def __init__(self) -> None:
@@ -66,19 +68,20 @@ def build_step(n: int, hidden: list[int]):
             self.register_buffer("A", torch.ones(n, dtype=torch.float64))
             self.register_buffer("binding", torch.zeros(n, dtype=torch.float64))
 
-        def features(self, rho, T, X, dt, xdot):
+        def features(self, rho, T, X, dt, dX_p):
             f = torch.cat([torch.log10(rho)[:, None], torch.log10(T)[:, None], torch.log10(dt)[:, None], X,
-                           torch.log10(X + X_FLOOR), torch.asinh(dt[:, None] * xdot / DELTA)], dim=1)
+                           torch.log10(X + X_FLOOR), torch.asinh(dX_p / DELTA)], dim=1)
             return (f - self.mean.to(f.dtype)) / self.scale.to(f.dtype)
 
-        def raw(self, f):
-            """u [N, n] from standardized features (in the parameters' dtype), limited to |ΔX| < δ sinh(30)."""
-            f = f.to(self.linear.weight.dtype)
-            return torch.clamp(self.mlp(f) + self.linear(f), -U_MAX, U_MAX)
+        def raw(self, rho, T, X, dt, dX_p):
+            """u [N, n] in the parameters' dtype, limited to |ΔX| < δ sinh(30)."""
+            f = self.features(rho, T, X, dt, dX_p).to(self.linear.weight.dtype)
+            base = (torch.asinh(dX_p / DELTA) / 10.0).to(f.dtype)
+            return torch.clamp(base + self.mlp(f) + self.linear(f), -U_MAX, U_MAX)
 
-        def forward(self, rho, T, X, dt, xdot):
+        def forward(self, rho, T, X, dt, dX_p):
             """The conserving step; see the module docstring."""
-            return self.compose(X, self.raw(self.features(rho, T, X, dt, xdot)).to(X.dtype))
+            return self.compose(X, self.raw(rho, T, X, dt, dX_p).to(X.dtype))
 
         def compose(self, X, u):
             """(X_new, enuc, clipped, ΔX) from the net's output u [N, n]: the by-construction bookkeeping."""
@@ -100,13 +103,13 @@ def target_u(dX: np.ndarray) -> np.ndarray:
     return np.arcsinh(dX / DELTA) / 10.0
 
 
-def feature_stats(step, rho, T, X, dt, xdot) -> None:
+def feature_stats(step, rho, T, X, dt, dX_p) -> None:
     """Set the feature standardization buffers of ``step`` from training arrays (numpy, float64)."""
     torch = _torch()
     with torch.no_grad():
         step.mean.zero_()
         step.scale.fill_(1.0)
-        f = step.features(*(torch.as_tensor(a, dtype=torch.float64) for a in (rho, T, X, dt, xdot)))
+        f = step.features(*(torch.as_tensor(a, dtype=torch.float64) for a in (rho, T, X, dt, dX_p)))
         step.mean.copy_(f.mean(0))
         step.scale.copy_(torch.clamp(f.std(0), min=1e-6))
 

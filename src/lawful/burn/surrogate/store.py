@@ -104,7 +104,9 @@ def load(path: str | Path | None, network=None) -> LoadedSurrogate:
 def export_torchscript(loaded: LoadedSurrogate, path: Path | None = None) -> Path:
     """Trace the float64 step to TorchScript (``surrogate.ts``) for compiled hydro codes; returns its path.
 
-    The traced module takes (ρ [N], T [N], X [N, n], Δt [N], Ẋ [N, n]) float64 and returns
+    The traced module takes (ρ [N], T [N], X [N, n], Δt [N], ΔX_p [N, n]) float64, ΔX_p being the change of one
+    linearly implicit Euler step (:mod:`lawful.burn.surrogate.predictor`; the host code computes it with its
+    own network), and returns
     (X_new [N, n], ε [N] erg/g, clipped mass [N], ΔX [N, n]).
     """
     import torch

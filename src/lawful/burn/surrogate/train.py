@@ -24,28 +24,22 @@ ENERGY_FLOOR = 1e10
 GUARD_QUANTILE = 0.99
 
 
-def rates(network, rho, T, X) -> np.ndarray:
-    """dX/dt [N, n] (1/s) at the start of each step: the surrogate's flow feature (one RHS evaluation)."""
-    xdot, _ = network.rhs(rho, T, X)
-    return xdot
-
-
-def _tensors(d: dict, xdot: np.ndarray, idx: np.ndarray, dtype):
+def _tensors(d: dict, dX_p: np.ndarray, idx: np.ndarray, dtype):
     import torch
 
     from lawful.burn.surrogate.model import target_u
 
     pick = {k: d[k][idx] for k in ("rho", "T", "X", "dt", "enuc")}
     return {"inputs": tuple(torch.as_tensor(a, dtype=dtype) for a in
-                            (pick["rho"], pick["T"], pick["X"], pick["dt"], xdot[idx])),
+                            (pick["rho"], pick["T"], pick["X"], pick["dt"], dX_p[idx])),
             "u": torch.as_tensor(target_u(d["X_new"][idx] - d["X"][idx]), dtype=dtype),
             "enuc": torch.as_tensor(pick["enuc"], dtype=dtype)}
 
 
 def loss_terms(step, batch):
     """(species loss, energy loss), both means over the batch."""
-    rho, T, X, dt, xdot = batch["inputs"]
-    u = step.raw(step.features(rho, T, X, dt, xdot))
+    rho, T, X, dt, dX_p = batch["inputs"]
+    u = step.raw(rho, T, X, dt, dX_p)
     species = (u - batch["u"]).abs().mean()
     dX = step.compose(X, u)[3]
     enuc = (dX / step.A.to(dX.dtype) * step.binding.to(dX.dtype)).sum(1) * (6.02214076e23 * 1.6021766339999998e-06)
@@ -53,12 +47,24 @@ def loss_terms(step, batch):
     return species, energy
 
 
+def predictions(network, d: dict) -> np.ndarray:
+    """The predictor's ΔX [N, n] for every sample of a data set (zones where it failed get 0)."""
+    from lawful.burn.eos import StellarEOS
+    from lawful.burn.surrogate.predictor import predict
+
+    return predict(network, StellarEOS(table=True).options(), d["rho"], d["T"], d["X"], d["dt"])[0]
+
+
 def guard_threshold(network, d: dict, idx: np.ndarray) -> float:
     """The residual threshold: the :data:`GUARD_QUANTILE` quantile of the reference end states' own residual."""
+    from lawful.burn.eos import StellarEOS
     from lawful.burn.surrogate.guard import residual_ratio
+    from lawful.burn.surrogate.predictor import Prediction
 
-    r = residual_ratio(network, d["rho"][idx], d["T_new"][idx], d["X"][idx], d["X_new"][idx], d["dt"][idx])
-    return float(np.quantile(r, GUARD_QUANTILE))
+    pred = Prediction(network, StellarEOS(table=True).options(), d["rho"][idx], d["T"][idx], d["X"][idx],
+                      d["dt"][idx])
+    r = residual_ratio(pred, d["T_new"][idx], d["X_new"][idx])
+    return float(np.quantile(r[np.isfinite(r)], GUARD_QUANTILE))
 
 
 def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Path:
@@ -86,15 +92,15 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
     train_idx = np.flatnonzero(~d["held_out"])
     if train_idx.size == 0:
         raise ValueError(f"{cfg.data} holds no training samples (all held out)")
-    xdot = rates(net, d["rho"], d["T"], d["X"])
+    dX_p = predictions(net, d)
     torch.manual_seed(cfg.seed)
     step = build_step(len(net.names), cfg.hidden)
     feature_stats(step, d["rho"][train_idx], d["T"][train_idx], d["X"][train_idx], d["dt"][train_idx],
-                  xdot[train_idx])
+                  dX_p[train_idx])
     with torch.no_grad():
         step.A.copy_(torch.as_tensor(net.A))
         step.binding.copy_(torch.as_tensor(net.binding))
-    batches = _tensors(d, xdot, train_idx, torch.float32)
+    batches = _tensors(d, dX_p, train_idx, torch.float32)
     opt = torch.optim.Adam(step.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k / cfg.steps, 1.0))))
     gen = torch_generators(cfg.seed, 1)[0]

@@ -1,0 +1,136 @@
+"""Burn surrogate vs the implicit integrator, side by side in one process.
+
+1. accuracy on held-out states (``lawful.burn.surrogate.evaluate``): errors against the tight-tolerance reference,
+   guard statistics, max |ΣX − 1|;
+2. cost per zone-step on the held-out hydro zone-steps (one call per hydro step): implicit BDF (rtol 1e-6, what
+   ``lawful hydro run`` uses), the guarded surrogate (guard and fallback included), the surrogate alone, and
+   scipy's BDF on a subset (same RHS and analytic Jacobian, one zone at a time);
+3. the coupled detonation (``lawful hydro run detonation``) with each burner: front speed, share of burning
+   zone-steps the surrogate took, burn time per zone-step.
+
+    python benchmarks/burn_surrogate.py [--network aprox13] [--data runs/surrogate/data_aprox13] [--model DIR]
+                                        [--n 256] [--repeats 3] [--scipy-zones 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def _best(fn, repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def cost_table(d, loaded, net, repeats: int, scipy_zones: int) -> list[tuple[str, float]]:
+    from burn_integrator import _scipy_zone
+
+    from lawful.burn.eos import StellarEOS
+    from lawful.burn.surrogate.guard import SurrogateBurner, propose
+    from lawful.hydro.coupling import ImplicitBurner
+
+    eos = StellarEOS(table=True)
+    implicit = ImplicitBurner(net, eos, rtol=1e-6)
+    guarded = SurrogateBurner(loaded, net, eos, implicit)
+    hydro = np.flatnonzero(d["held_out"] & (d["group"] >= 10**9))
+    groups = [hydro[d["dt"][hydro] == h] for h in np.unique(d["dt"][hydro])]
+    opts = eos.options()
+
+    def run(fn):
+        return lambda: [fn(d["rho"][g], d["T"][g], d["X"][g], float(d["dt"][g[0]])) for g in groups]
+
+    def alone(rho, T, X, dt):
+        return propose(loaded, net, opts, rho, T, X, np.full(len(rho), dt))
+
+    n = hydro.size
+    rows = [("implicit BDF (ours, rtol 1e-6)", _best(run(implicit), repeats) / n),
+            ("surrogate + guard + fallback", _best(run(guarded), repeats) / n),
+            ("surrogate + guard, no fallback", _best(run(alone), repeats) / n)]
+    pick = hydro[:: max(1, n // scipy_zones)][:scipy_zones]
+    t = time.perf_counter()
+    for z in pick:
+        _scipy_zone(net, d["rho"][z], d["T"][z], d["X"][z], d["dt"][z], True, opts)
+    rows.append(("scipy BDF (same RHS + Jacobian)", (time.perf_counter() - t) / len(pick)))
+    return rows
+
+
+def detonation(n: int, network: str, model: str | None) -> dict[str, dict]:
+    from lawful.hydro.problems import detonation as det
+    from lawful.hydro.run import run, summary
+
+    out = {}
+    for burner in ("implicit", "surrogate"):
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = det.Config(n=n, network=network, burner=burner, burn_model=model or "", out=Path(tmp))
+            res = run(cfg, "detonation", show_progress=False)
+            s = summary(cfg, "detonation", res)
+            strang = res.setup.step.seconds
+            s["burn_us_per_zone_step"] = 1e6 * strang["half"] / s["burn_zone_steps"]
+            out[burner] = s
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--network", default="aprox13", choices=("aprox13", "c12"))
+    ap.add_argument("--data", default=None, help="generated data [default: runs/surrogate/data_<network>]")
+    ap.add_argument("--model", default=None, help="model directory [default: the shipped one]")
+    ap.add_argument("--n", type=int, default=256, help="detonation zones")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--scipy-zones", type=int, default=20)
+    args = ap.parse_args()
+
+    from lawful.burn.network import Network
+    from lawful.burn.surrogate import data as sdata
+    from lawful.burn.surrogate import store
+    from lawful.burn.surrogate.evaluate import evaluate
+
+    net = Network(args.network)
+    data_dir = args.data or f"runs/surrogate/data_{args.network}"
+    if not Path(data_dir, sdata.DATA_FILE).exists():
+        sys.exit(f"no data at {data_dir}: run `lawful burn surrogate generate --network {args.network} "
+                 f"--out {data_dir}` first")
+    loaded = store.load(args.model, net)
+    acc = evaluate(loaded.path, data_dir)
+    print(f"## accuracy on {acc['held_out']} held-out steps ({args.network}, model {loaded.path})\n")
+    print("| quantity | guarded result | surrogate alone (accepted zones) |\n|---|---|---|")
+    for key in ("median_rel_err_species", "median_rel_err_energy", "p99_rel_err_species", "p99_rel_err_energy"):
+        print(f"| {key} | {acc[key]:.3g} | {acc['accepted_' + key]:.3g} |")
+    print(f"\nmax |ΣX−1| = {acc['max_sum_residual']:.1e}, min X = {acc['min_X']:.1e}, surrogate fraction "
+          f"{acc['surrogate_fraction']:.3f}, refusals {json.dumps(acc['failed'])}\n")
+
+    d = sdata.load(data_dir)
+    rows = cost_table(d, loaded, net, args.repeats, args.scipy_zones)
+    base = rows[0][1]
+    print("## cost per zone-step, held-out hydro zone-steps\n\n| burner | µs per zone-step | vs implicit |\n|---|---|---|")
+    for name, sec in rows:
+        print(f"| {name} | {1e6 * sec:.1f} | {base / sec:.2f}× |")
+
+    det = detonation(args.n, args.network, args.model)
+    imp, sur = det["implicit"], det["surrogate"]
+    print(f"\n## coupled detonation, n = {args.n}, {args.network}\n\n| quantity | implicit | surrogate | ratio |\n"
+          "|---|---|---|---|")
+    for key in ("front_speed", "nuclear_energy_released", "burn_us_per_zone_step", "seconds"):
+        print(f"| {key} | {imp[key]:.6g} | {sur[key]:.6g} | {sur[key] / imp[key]:.4f} |")
+    print(f"\nfront speed difference {abs(sur['front_speed'] / imp['front_speed'] - 1):.2%} "
+          f"(fit errors {imp['front_speed_err'] / imp['front_speed']:.2%}, "
+          f"{sur['front_speed_err'] / sur['front_speed']:.2%}); surrogate took {sur['surrogate_fraction']:.1%} of "
+          f"{sur['burn_zone_steps']} burning zone-steps; refusals {json.dumps(sur['surrogate_failed'])}")
+
+
+if __name__ == "__main__":
+    main()
