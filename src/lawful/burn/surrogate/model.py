@@ -74,14 +74,15 @@ def build_step(n: int, hidden: list[int]):
             return (f - self.mean.to(f.dtype)) / self.scale.to(f.dtype)
 
         def raw(self, rho, T, X, dt, dX_p):
-            """u [N, n] in the parameters' dtype, limited to |ΔX| < δ sinh(30)."""
+            """u [N, n] in the inputs' dtype: the predictor's asinh(ΔX_p/δ)/10 plus the net's correction (computed
+            in the parameters' dtype), limited to |ΔX| < δ sinh(30)."""
             f = self.features(rho, T, X, dt, dX_p).to(self.linear.weight.dtype)
-            base = (torch.asinh(dX_p / DELTA) / 10.0).to(f.dtype)
-            return torch.clamp(base + self.mlp(f) + self.linear(f), -U_MAX, U_MAX)
+            base = torch.asinh(dX_p / DELTA) / 10.0
+            return torch.clamp(base + (self.mlp(f) + self.linear(f)).to(base.dtype), -U_MAX, U_MAX)
 
         def forward(self, rho, T, X, dt, dX_p):
             """The conserving step; see the module docstring."""
-            return self.compose(X, self.raw(rho, T, X, dt, dX_p).to(X.dtype))
+            return self.compose(X, self.raw(rho, T, X, dt, dX_p))
 
         def compose(self, X, u):
             """(X_new, enuc, clipped, ΔX) from the net's output u [N, n]: the by-construction bookkeeping."""

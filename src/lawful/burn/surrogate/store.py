@@ -24,7 +24,7 @@ _NEEDED = ("format", "network", "names", "hidden", "state_dict", "domain", "guar
 
 @dataclasses.dataclass
 class LoadedSurrogate:
-    """A surrogate ready to run: the float64 ``step`` module (eval mode) and its record."""
+    """A surrogate ready to run: the ``step`` module (eval mode, :func:`half_precision_net`) and its record."""
 
     step: Any
     network: str
@@ -96,13 +96,22 @@ def load(path: str | Path | None, network=None) -> LoadedSurrogate:
         step.load_state_dict(state)
     except RuntimeError as exc:
         raise ValueError(f"{file}: weights do not fit the stored layer sizes ({exc})") from None
-    step = step.double().eval()
+    step = half_precision_net(step)
     return LoadedSurrogate(step, record["network"], tuple(record["names"]), record["domain"], record["guard"],
                            record, file.parent)
 
 
+def half_precision_net(step):
+    """Inference layout: the MLP in float32 (half the cost; its output needs ~1e-4 precision, not 1e-16), the
+    standardization, the composition map and the binding energies in float64 (exact bookkeeping)."""
+    step = step.float().eval()
+    for name in ("mean", "scale", "A", "binding"):
+        setattr(step, name, getattr(step, name).double())
+    return step
+
+
 def export_torchscript(loaded: LoadedSurrogate, path: Path | None = None) -> Path:
-    """Trace the float64 step to TorchScript (``surrogate.ts``) for compiled hydro codes; returns its path.
+    """Trace the step to TorchScript (``surrogate.ts``) for compiled hydro codes; returns its path.
 
     The traced module takes (ρ [N], T [N], X [N, n], Δt [N], ΔX_p [N, n]) float64, ΔX_p being the change of one
     linearly implicit Euler step (:mod:`lawful.burn.surrogate.predictor`; the host code computes it with its

@@ -21,7 +21,7 @@ CHECKPOINT = "checkpoint.pt"
 #: floor of the energy-release relative error (erg/g): a step that releases less is judged in absolute terms
 ENERGY_FLOOR = 1e10
 #: the guard's residual threshold is this quantile of the reference steps' own residuals (training set)
-GUARD_QUANTILE = 0.99
+GUARD_QUANTILE = 0.95
 
 
 def _tensors(d: dict, dX_p: np.ndarray, idx: np.ndarray, dtype):
