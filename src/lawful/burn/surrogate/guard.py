@@ -3,7 +3,7 @@
 Every surrogate step is checked; a zone that fails any check is burned by the implicit integrator instead:
 
 * **inputs**: finite, and inside the box of log ρ, log T, log Δt that the training data covered;
-* **predictor**: the linearly implicit Euler step that the net corrects could be evaluated (finite RHS, LU);
+* **predictor**: the ROS2 step that the net corrects could be evaluated (finite RHS, LU, |ΔX| ≤ 1, T > 0);
 * **ash**: the end temperature (from the EOS) at most ``T_ash_max`` (6.5e9 K: near NSE the network itself is the
   wrong model, and the surrogate is not trained there);
 * **positivity**: the clip that keeps X ≥ 0 removed at most ``clip`` of mass;

@@ -3,7 +3,7 @@
 One step of a constant-density self-heating burn, for N zones (all float64 at inference):
 
     inputs   ρ [N] (g/cm³), T [N] (K), X [N, n] mass fractions, Δt [N] (s), and ΔX_p [N, n], the change that one
-             linearly implicit Euler step predicts (:mod:`lawful.burn.surrogate.predictor`: one RHS, one
+             ROS2 step predicts (:mod:`lawful.burn.surrogate.predictor`: two RHS, one
              Jacobian, one LU; L-stable, so it lands near the quasi-equilibrium of the stiff flows)
     features log ρ, log T, log Δt, X, log(X + 1e-12), asinh(ΔX_p / δ), standardized with the training set's mean
              and spread

@@ -114,7 +114,7 @@ def export_torchscript(loaded: LoadedSurrogate, path: Path | None = None) -> Pat
     """Trace the step to TorchScript (``surrogate.ts``) for compiled hydro codes; returns its path.
 
     The traced module takes (ρ [N], T [N], X [N, n], Δt [N], ΔX_p [N, n]) float64, ΔX_p being the change of one
-    linearly implicit Euler step (:mod:`lawful.burn.surrogate.predictor`; the host code computes it with its
+    ROS2 step (:mod:`lawful.burn.surrogate.predictor`; the host code computes it with its
     own network), and returns
     (X_new [N, n], ε [N] erg/g, clipped mass [N], ΔX [N, n]).
     """

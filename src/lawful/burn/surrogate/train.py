@@ -47,12 +47,14 @@ def loss_terms(step, batch):
     return species, energy
 
 
-def predictions(network, d: dict) -> np.ndarray:
-    """The predictor's ΔX [N, n] for every sample of a data set (zones where it failed get 0)."""
+def predictions(network, d: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The predictor's ΔX [N, n] and ok [N] for every sample of a data set (the guard sends zones where it fails
+    to the implicit integrator, so training leaves them out)."""
     from lawful.burn.eos import StellarEOS
     from lawful.burn.surrogate.predictor import predict
 
-    return predict(network, StellarEOS(table=True).options(), d["rho"], d["T"], d["X"], d["dt"])[0]
+    dX, _, ok = predict(network, StellarEOS(table=True).options(), d["rho"], d["T"], d["X"], d["dt"])
+    return dX, ok
 
 
 def guard_threshold(network, d: dict, idx: np.ndarray) -> float:
@@ -64,7 +66,7 @@ def guard_threshold(network, d: dict, idx: np.ndarray) -> float:
     pred = Prediction(network, StellarEOS(table=True).options(), d["rho"][idx], d["T"][idx], d["X"][idx],
                       d["dt"][idx])
     r = residual_ratio(pred, d["T_new"][idx], d["X_new"][idx])
-    return float(np.quantile(r[np.isfinite(r)], GUARD_QUANTILE))
+    return float(np.quantile(r[np.isfinite(r) & pred.ok], GUARD_QUANTILE))
 
 
 def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Path:
@@ -89,10 +91,10 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
         check_same_run(cfg, (out / "config.toml").read_text(), out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out / "config.toml", cfg_toml.encode())
-    train_idx = np.flatnonzero(~d["held_out"])
+    dX_p, ok_p = predictions(net, d)
+    train_idx = np.flatnonzero(~d["held_out"] & ok_p)
     if train_idx.size == 0:
         raise ValueError(f"{cfg.data} holds no training samples (all held out)")
-    dX_p = predictions(net, d)
     torch.manual_seed(cfg.seed)
     step = build_step(len(net.names), cfg.hidden)
     feature_stats(step, d["rho"][train_idx], d["T"][train_idx], d["X"][train_idx], d["dt"][train_idx],
