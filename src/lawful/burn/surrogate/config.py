@@ -60,10 +60,10 @@ class SurrogateTrainConfig(Config):
     """Fit a surrogate to a generated data set."""
 
     data: Path = pydantic.Field(Path("runs/surrogate/data"), description="directory written by generate")
-    hidden: list[int] = pydantic.Field([256, 256, 256], description="hidden layer widths")
-    steps: int = pydantic.Field(30000, ge=1, description="optimizer steps")
+    hidden: list[int] = pydantic.Field([384, 384, 384], description="hidden layer widths")
+    steps: int = pydantic.Field(40000, ge=1, description="optimizer steps")
     seconds: FiniteFloat = pydantic.Field(1800.0, gt=0.0, description="wall-time budget (s)")
-    batch_size: int = pydantic.Field(512, ge=8, description="samples per step")
+    batch_size: int = pydantic.Field(1024, ge=8, description="samples per step")
     lr: FiniteFloat = pydantic.Field(1e-3, gt=0.0, description="peak learning rate (cosine decay)")
     energy_weight: FiniteFloat = pydantic.Field(0.1, ge=0.0, description="weight of the energy-release loss")
     seed: int = pydantic.Field(0, ge=0, description="root seed")
