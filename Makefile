@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/burn_surrogate.py --network c12
 	$(PY) benchmarks/burn_surrogate.py --network aprox13
 
-# Rebuild the burn surrogates that ship in src/lawful/burn/surrogate/models (about 10 minutes on 2 cores).
+# Rebuild the burn surrogates that ship in src/lawful/burn/surrogate/models (about 23 minutes on 2 cores).
 surrogates: $(STAMP)
 	for net in c12 aprox13; do \
 	  $(VENV)/bin/lawful burn surrogate generate --network $$net --out runs/surrogate/data_$$net && \
