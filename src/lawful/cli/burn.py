@@ -15,9 +15,12 @@ from lawful.burn.surrogate.config import GenerateConfig, SurrogateTrainConfig
 from lawful.cli.common import (
     CONFIG_OPT,
     SET_OPT,
+    WORKERS_OPT,
     console,
     guarded,
+    print_summary,
     resolve_config,
+    scheduler_option,
     with_config_flags,
 )
 
@@ -79,9 +82,7 @@ def _plot(result, out: Path) -> Path:
 @guarded
 @with_config_flags(BurnBatchConfig)
 def batch_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
-              scheduler: str = typer.Option("serial", "--scheduler",
-                                            help="'serial', 'local' (Dask LocalCluster) or a scheduler address"),
-              workers: int = typer.Option(None, "--workers", help="LocalCluster worker processes [default: cores]"),
+              scheduler: str = scheduler_option("serial"), workers: int = WORKERS_OPT,
               json_out: bool = typer.Option(False, "--json", help="print a JSON summary"),
               flags: dict | None = None) -> None:
     """Burn every (ρ, T, X) state of an HDF5 file for --dt seconds; write the end states to --out."""
@@ -112,9 +113,7 @@ app.add_typer(surrogate_app, name="surrogate")
 @guarded
 @with_config_flags(GenerateConfig)
 def surrogate_generate_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
-                           scheduler: str = typer.Option("serial", "--scheduler",
-                                                         help="'serial', 'local' (Dask) or a scheduler address"),
-                           workers: int = typer.Option(None, "--workers", help="Dask worker processes"),
+                           scheduler: str = scheduler_option("serial"), workers: int = WORKERS_OPT,
                            flags: dict | None = None) -> None:
     """Burn random one-zone trajectories and record detonation zone-steps; write OUT/data.h5 (resumable)."""
     from lawful.burn.surrogate.data import generate, load
@@ -149,22 +148,13 @@ def surrogate_evaluate_cmd(
         model: Path = typer.Option(None, "--model", help="model directory [default: the shipped one]"),
         json_out: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
     """Errors against the implicit integrator, guard statistics and speed-up on the held-out samples."""
-    from lawful.burn.surrogate import store
-    from lawful.burn.surrogate.data import load
     from lawful.burn.surrogate.evaluate import evaluate
 
-    model = model or store.shipped_dir(load(data)["network"])
     s = evaluate(model, data)
     if json_out:
         print(json.dumps(s))
         return
-    table = Table(title=f"{s['network']} surrogate on {s['held_out']} held-out steps")
-    table.add_column("quantity")
-    table.add_column("value", justify="right")
-    for key, value in s.items():
-        if key not in ("network", "held_out"):
-            table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
-    console.print(table)
+    print_summary(f"{s['network']} surrogate on {s['held_out']} held-out steps", s, skip=("network", "held_out"))
 
 
 @surrogate_app.command("export")

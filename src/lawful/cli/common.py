@@ -24,6 +24,33 @@ err_console = Console(stderr=True, soft_wrap=True)
 CONFIG_OPT = typer.Option(None, "--config", help="TOML file with config keys (flags override it)")
 SET_OPT = typer.Option(None, "--set", help="override any config key: --set key=value (repeatable)")
 
+#: the --workers option of commands that fan out through the executor
+WORKERS_OPT = typer.Option(None, "--workers", help="LocalCluster worker processes [default: cores]")
+
+
+def scheduler_option(default: str) -> Any:
+    """The --scheduler option of commands that fan out through the executor."""
+    return typer.Option(default, "--scheduler", help="'serial', 'local' (Dask LocalCluster) or a scheduler address")
+
+
+def print_summary(title: str, summary: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
+    """Print a command's measured quantities as a two-column table (dict values on one line, floats to 6 digits)."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    for key, value in summary.items():
+        if key in skip:
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, float):
+            value = f"{value:.6g}"
+        table.add_row(key, str(value))
+    console.print(table)
+
+
 #: python types a schema field may have, mapped to what the command line parses before pydantic validates
 _FLAG_TYPES = {int: int, float: float, Path: str}
 

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from lawful.cli.common import (
     CONFIG_OPT,
@@ -14,6 +13,7 @@ from lawful.cli.common import (
     console,
     fail,
     guarded,
+    print_summary,
     resolve_config,
 )
 
@@ -52,18 +52,8 @@ def run_cmd(problem: str = typer.Argument(..., help="sod | advect | detonation |
     if json_out:
         print(json.dumps(s))
         return
-    table = Table(title=f"{problem}: {cfg.n} zones, t = {s['t']:.4g} s, {s['steps']} steps")
-    table.add_column("quantity")
-    table.add_column("value", justify="right")
-    for key, value in s.items():
-        if key in ("problem", "out", "plots"):
-            continue
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items())
-        elif isinstance(value, float):
-            value = f"{value:.6g}"
-        table.add_row(key, str(value))
-    console.print(table)
+    print_summary(f"{problem}: {cfg.n} zones, t = {s['t']:.4g} s, {s['steps']} steps", s,
+                  skip=("problem", "out", "plots"))
     console.print(f"snapshots and checkpoint: {cfg.out}" + (f"; {len(s['plots'])} plots" if plot else ""),
                   highlight=False)
 

@@ -13,12 +13,14 @@ from rich.table import Table
 from lawful.cli.common import (
     CONFIG_OPT,
     SET_OPT,
+    WORKERS_OPT,
     console,
     err_console,
     fail,
     fmt,
     guarded,
     resolve_config,
+    scheduler_option,
     with_config_flags,
 )
 from lawful.core.config import ConfigError
@@ -162,9 +164,7 @@ def _scan_point(cfg: Any) -> dict[str, Any]:
 @with_config_flags(Phi4RunConfig,
                    fixed={"kappa": None})
 def scan_cmd(kappas: str = typer.Option(..., "--kappas", help="comma-separated κ values, e.g. 0.17,0.18,0.19"),
-             scheduler: str = typer.Option("local", "--scheduler",
-                                           help="'serial', 'local' (Dask LocalCluster) or a scheduler address"),
-             workers: int = typer.Option(None, "--workers", help="LocalCluster worker processes [default: cores]"),
+             scheduler: str = scheduler_option("local"), workers: int = WORKERS_OPT,
              config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
              json_out: bool = typer.Option(False, "--json", help="print one JSON list"),
              flags: dict | None = None) -> None:

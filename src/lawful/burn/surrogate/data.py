@@ -105,6 +105,7 @@ def _hydro_part(task: _HydroTask) -> dict[str, np.ndarray]:
     """Run one detonation with the implicit burner at the data tolerance and return its zone-steps."""
     import tempfile
 
+    from lawful.burn.network import Network
     from lawful.hydro.problems import detonation
     from lawful.hydro.run import run
 
@@ -125,8 +126,6 @@ def _hydro_part(task: _HydroTask) -> dict[str, np.ndarray]:
     parts = {k: np.concatenate([c[k] for c in calls]) for k in calls[0]}
     block = np.concatenate([np.full(len(c["rho"]), b // 10) for b, c in enumerate(calls)])
     keep = parts.pop("ok") & (parts["T"] <= cfg.T_max) & (rng.random(len(block)) < 1.0 / cfg.hydro_stride)
-    from lawful.burn.network import Network
-
     net = Network(cfg.network)
     out = {k: v[keep] for k, v in parts.items()}
     out["enuc"] = energy_release(net, out["X"], out["X_new"])
@@ -162,7 +161,12 @@ def generate(cfg: GenerateConfig, scheduler: str | None = None, n_workers: int |
     from lawful.burn.network import Network
     from lawful.core.config import check_same_run, to_toml_text
     from lawful.core.executor import run_tasks
-    from lawful.core.io import atomic_h5, atomic_write_bytes, provenance, write_provenance
+    from lawful.core.io import (
+        atomic_h5,
+        atomic_write_bytes,
+        provenance,
+        write_provenance,
+    )
 
     out = Path(cfg.out)
     cfg_toml = to_toml_text(cfg)
@@ -170,19 +174,19 @@ def generate(cfg: GenerateConfig, scheduler: str | None = None, n_workers: int |
         check_same_run(cfg, (out / "config.toml").read_text(), out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out / "config.toml", cfg_toml.encode())
-    Network(cfg.network)  # builds the network cache once, before workers race for it
+    net = Network(cfg.network)  # builds the network cache once, before workers race for it
     todo = [t for t in tasks(cfg) if not _part_path(t).exists()]
     run_tasks(_run_part, todo, scheduler, n_workers)
     parts = [np.load(_part_path(t)) for t in tasks(cfg)]
     data = {k: np.concatenate([p[k] for p in parts]) for k in FIELDS}
     groups = np.unique(data["group"])
     rng = np.random.default_rng([cfg.seed, 2])
-    held = rng.choice(groups, size=int(round(cfg.held_out * len(groups))), replace=False)
+    held = rng.choice(groups, size=round(cfg.held_out * len(groups)), replace=False)
     with atomic_h5(out / DATA_FILE) as f:
         for k, v in data.items():
             f.create_dataset(k, data=v, compression="gzip" if v.ndim > 1 else None)
         f["held_out"] = np.isin(data["group"], held)
-        f.attrs["names"] = list(Network(cfg.network).names)
+        f.attrs["names"] = list(net.names)
         f.attrs["network"] = cfg.network
         write_provenance(f, provenance(cfg_toml, cfg.seed))
     return out / DATA_FILE

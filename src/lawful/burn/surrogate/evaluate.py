@@ -42,7 +42,8 @@ def _quantiles(err: dict[str, np.ndarray], prefix: str = "") -> dict[str, float]
 
 
 def evaluate(model_dir, data_dir, *, rtol: float = 1e-6) -> dict:
-    """Metrics of the surrogate in ``model_dir`` on the held-out samples of ``data_dir`` (see module docstring)."""
+    """Metrics of the surrogate in ``model_dir`` (``None``: the one shipped for the data's network) on the
+    held-out samples of ``data_dir`` (see module docstring)."""
     from lawful.burn.eos import StellarEOS
     from lawful.burn.network import Network
     from lawful.burn.surrogate import data as sdata
