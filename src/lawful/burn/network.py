@@ -276,6 +276,12 @@ class Network:
         check_mass_fractions(out, tol)
         return out
 
+    def abar_zbar(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean mass number Ā and charge Z̄ from mass fractions X [..., n] (nuclei last); arrays of shape [...]."""
+        y = X / self.A
+        abar = 1.0 / y.sum(axis=-1)
+        return abar, abar * (y * self.Z).sum(axis=-1)
+
     def rhs(self, rho, T, X) -> tuple[np.ndarray, np.ndarray]:
         """dX/dt [N, n] (1/s) and ε̇ [N] (erg/g/s) at (ρ [N], T [N], X [N, n])."""
         from lawful.burn.kernels import rhs_batch

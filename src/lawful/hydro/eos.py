@@ -55,11 +55,7 @@ class StellarGas:
 
     def abar_zbar(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean mass number and charge from mass fractions X [n, ...] (species first)."""
-        A = self.network.A.reshape((-1,) + (1,) * (X.ndim - 1))
-        Z = self.network.Z.reshape(A.shape)
-        ye_over = (X / A).sum(axis=0)
-        abar = 1.0 / ye_over
-        return abar, abar * (X * Z / A).sum(axis=0)
+        return self.network.abar_zbar(np.moveaxis(X, 0, -1))
 
     def thermo(self, rho, T, X) -> dict[str, np.ndarray]:
         """EOS fields (:data:`lawful.burn.eos.EOS_FIELDS`) at ρ, T with X [n, ...]; arrays come back flat."""

@@ -60,8 +60,12 @@ def propose(loaded, network, eos_opts, rho, T, X, dt) -> Proposal:
     N = rho.shape[0]
     failed = np.full(N, -1)
 
-    def fail(mask, check):
+    def fail(mask, check):  # mask over all zones
         failed[(failed < 0) & mask] = CHECKS.index(check)
+
+    def fail_live(mask, check):  # mask over the zones that reached the surrogate
+        z = live[mask]
+        failed[z[failed[z] < 0]] = CHECKS.index(check)
 
     fail(~(np.isfinite(rho) & np.isfinite(T) & np.isfinite(dt) & np.isfinite(X).all(axis=1)
            & (rho > 0) & (T > 0) & (dt > 0)), "input")
@@ -77,33 +81,27 @@ def propose(loaded, network, eos_opts, rho, T, X, dt) -> Proposal:
     if live.size:
         r, t, x, h = rho[live], T[live], X[live], dt[live]
         pred = Prediction(network, eos_opts, r, t, x, h)
-        fail(np.isin(np.arange(N), live[~pred.ok]), "predictor")
+        fail_live(~pred.ok, "predictor")
         with torch.inference_mode():
             out = loaded.step(*(torch.as_tensor(a) for a in (r, t, x, h, pred.dX)))
         xn, en, clipped = (o.numpy() for o in out[:3])
         bad = ~(np.isfinite(xn).all(axis=1) & np.isfinite(en))
-        fail(np.isin(np.arange(N), live[bad]), "input")
-        fail(np.isin(np.arange(N), live[clipped > loaded.guard["clip"]]), "positivity")
+        fail_live(bad, "input")
+        fail_live(clipped > loaded.guard["clip"], "positivity")
         xn = np.where(bad[:, None], x, xn)
         en = np.where(bad, 0.0, en)
-        abar_o, zbar_o = _abar_zbar(network, x)
-        abar_n, zbar_n = _abar_zbar(network, xn)
+        abar_o, zbar_o = network.abar_zbar(x)
+        abar_n, zbar_n = network.abar_zbar(xn)
         e_old = eos_kernel(r, t, abar_o, zbar_o, eos_opts)[:, EOS_FIELDS.index("e")]
         tn, conv = temperature_from_energy(r, e_old + en, abar_n, zbar_n, t.copy(), eos_opts, 1e-10)
-        fail(np.isin(np.arange(N), live[~conv]), "temperature")
-        fail(np.isin(np.arange(N), live[tn > loaded.guard["T_ash_max"]]), "ash")
+        fail_live(~conv, "temperature")
+        fail_live(tn > loaded.guard["T_ash_max"], "ash")
         tn = np.where(conv, tn, t)
         res = residual_ratio(pred, tn, xn)
-        fail(np.isin(np.arange(N), live[~(res <= loaded.guard["residual"])]), "residual")
+        fail_live(~(res <= loaded.guard["residual"]), "residual")
         X_new[live], enuc[live], T_new[live] = xn, en, tn
     accept = failed < 0
     return Proposal(X_new, enuc, T_new, accept, failed)
-
-
-def _abar_zbar(network, X):
-    y = X / network.A
-    abar = 1.0 / y.sum(axis=1)
-    return abar, abar * (y * network.Z).sum(axis=1)
 
 
 class SurrogateBurner:
