@@ -35,6 +35,26 @@ def _check_finite(value: float) -> float:
 FiniteFloat = Annotated[float, pydantic.AfterValidator(_check_finite)]
 
 
+def _widths_from_text(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return [int(v) for v in value.split(",") if v.strip()]
+        except ValueError:
+            raise ValueError(f"must be comma-separated integers like 32,32, got {value!r}") from None
+    return value
+
+
+def _check_widths(value: list[int]) -> list[int]:
+    if not value or any(w < 1 for w in value):
+        raise ValueError(f"must be a non-empty list of positive layer widths, got {value}")
+    return value
+
+
+#: hidden layer widths of a network: a non-empty list of positive integers, also given as "32,32" on the
+#: command line
+LayerWidths = Annotated[list[int], pydantic.BeforeValidator(_widths_from_text), pydantic.AfterValidator(_check_widths)]
+
+
 class ConfigError(ValueError):
     """A config key or value is wrong; the message names it and what was expected."""
 

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 import pydantic
 
-from lawful.core.config import Config, FiniteFloat
+from lawful.core.config import Config, FiniteFloat, LayerWidths
 
 _PARITY = {  # field: (must be odd, what is wrong otherwise)
     "size": (0, "checkerboard models need an even lattice size"),
@@ -29,7 +29,7 @@ class TrainConfig(Config):
     batch_size: int = pydantic.Field(128, ge=2, description="samples (flow) or training fields (diffusion) per step")
     lr: FiniteFloat = pydantic.Field(2e-3, gt=0.0, description="Adam learning rate (cosine decay over train_steps)")
     n_layers: int = pydantic.Field(8, ge=2, description="flow: affine coupling layers (even)")
-    hidden: list[int] = pydantic.Field([32, 32], description="hidden channels of each convolutional net")
+    hidden: LayerWidths = pydantic.Field([32, 32], description="hidden channels of each convolutional net")
     kernel: int = pydantic.Field(3, ge=1, description="convolution kernel size (odd)")
     warm_start_steps: int = pydantic.Field(300, ge=0, description="flow: forward-KL steps on HMC fields first")
     n_data: int = pydantic.Field(20000, ge=64, description="HMC fields for diffusion training / flow warm start")
@@ -48,24 +48,6 @@ class TrainConfig(Config):
         must_be_odd, message = _PARITY[info.field_name]
         if value % 2 != must_be_odd:
             raise ValueError(f"{message}, got {value}")
-        return value
-
-    @pydantic.field_validator("hidden", mode="before")
-    @classmethod
-    def _hidden_text(cls, value: object) -> object:
-        """Accept ``--hidden 32,32`` from the command line."""
-        if isinstance(value, str):
-            try:
-                return [int(v) for v in value.split(",") if v.strip()]
-            except ValueError:
-                raise ValueError(f"hidden must be comma-separated integers like 32,32, got {value!r}") from None
-        return value
-
-    @pydantic.field_validator("hidden")
-    @classmethod
-    def _hidden(cls, value: list[int]) -> list[int]:
-        if not value or any(h < 1 for h in value):
-            raise ValueError(f"hidden must be a non-empty list of positive channel counts, got {value}")
         return value
 
     #: keys that may change when training is resumed (extend it, move it, checkpoint cadence)

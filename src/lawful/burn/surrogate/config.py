@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 import pydantic
 
-from lawful.core.config import Config, FiniteFloat
+from lawful.core.config import Config, FiniteFloat, LayerWidths
 
 
 class GenerateConfig(Config):
@@ -60,7 +60,7 @@ class SurrogateTrainConfig(Config):
     """Fit a surrogate to a generated data set."""
 
     data: Path = pydantic.Field(Path("runs/surrogate/data"), description="directory written by generate")
-    hidden: list[int] = pydantic.Field([384, 384, 384], description="hidden layer widths")
+    hidden: LayerWidths = pydantic.Field([384, 384, 384], description="hidden layer widths")
     steps: int = pydantic.Field(40000, ge=1, description="optimizer steps")
     seconds: FiniteFloat = pydantic.Field(1800.0, gt=0.0, description="wall-time budget (s)")
     batch_size: int = pydantic.Field(1024, ge=8, description="samples per step")
@@ -71,10 +71,3 @@ class SurrogateTrainConfig(Config):
     out: Path = pydantic.Field(Path("runs/surrogate/model"), description="model directory (resumed)")
 
     RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset({"steps", "seconds", "checkpoint_seconds", "out"})
-
-    @pydantic.field_validator("hidden")
-    @classmethod
-    def _hidden(cls, value: list[int]) -> list[int]:
-        if not value or any(w < 1 for w in value):
-            raise ValueError(f"hidden = {value} must list at least one positive width")
-        return value
