@@ -40,14 +40,15 @@ def cost_table(d, loaded, net, repeats: int, scipy_zones: int) -> list[tuple[str
     from burn_integrator import _scipy_zone
 
     from lawful.burn.eos import StellarEOS
+    from lawful.burn.surrogate.evaluate import hydro_calls
     from lawful.burn.surrogate.guard import SurrogateBurner, propose
     from lawful.hydro.coupling import ImplicitBurner
 
     eos = StellarEOS(table=True)
     implicit = ImplicitBurner(net, eos, rtol=1e-6)
     guarded = SurrogateBurner(loaded, net, eos, implicit)
-    hydro = np.flatnonzero(d["held_out"] & (d["group"] >= 10**9))
-    groups = [hydro[d["dt"][hydro] == h] for h in np.unique(d["dt"][hydro])]
+    groups = hydro_calls(d, np.flatnonzero(d["held_out"]))
+    hydro = np.sort(np.concatenate(groups))
     opts = eos.options()
 
     def run(fn):

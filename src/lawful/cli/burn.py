@@ -116,14 +116,14 @@ def surrogate_generate_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
                            scheduler: str = scheduler_option("serial"), workers: int = WORKERS_OPT,
                            flags: dict | None = None) -> None:
     """Burn random one-zone trajectories and record detonation zone-steps; write OUT/data.h5 (resumable)."""
-    from lawful.burn.surrogate.data import generate, load
+    from lawful.burn.surrogate.data import from_hydro, generate, load
 
     cfg = resolve_config(GenerateConfig, config, flags or {}, set_)
     start = time.perf_counter()
     path = generate(cfg, scheduler, workers)
-    d = load(path)
-    hydro = int((d["group"] >= 10**9).sum())
-    console.print(f"{len(d['rho'])} samples ({len(d['rho']) - hydro} from trajectories, {hydro} from hydro "
+    d = load(path, fields=("group", "held_out"))
+    hydro = int(from_hydro(d["group"]).sum())
+    console.print(f"{len(d['group'])} samples ({len(d['group']) - hydro} from trajectories, {hydro} from hydro "
                   f"zone-steps; {int(d['held_out'].sum())} held out) in {time.perf_counter() - start:.1f} s\n"
                   f"data: {path}", highlight=False)
 

@@ -26,6 +26,13 @@ from lawful.burn.surrogate.config import GenerateConfig
 
 FIELDS = ("rho", "T", "X", "dt", "X_new", "T_new", "enuc", "group")
 DATA_FILE = "data.h5"
+#: group ids of hydro zone-steps start here (hydro run k: HYDRO_GROUP·(k+1) + block); trajectories lie below
+HYDRO_GROUP = 10**9
+
+
+def from_hydro(group: np.ndarray) -> np.ndarray:
+    """True where a sample's ``group`` id marks a recorded hydro zone-step (not a one-zone trajectory)."""
+    return np.asarray(group) >= HYDRO_GROUP
 
 
 def energy_release(network, X_old: np.ndarray, X_new: np.ndarray) -> np.ndarray:
@@ -129,7 +136,7 @@ def _hydro_part(task: _HydroTask) -> dict[str, np.ndarray]:
     net = Network(cfg.network)
     out = {k: v[keep] for k, v in parts.items()}
     out["enuc"] = energy_release(net, out["X"], out["X_new"])
-    out["group"] = (10**9 * (task.index + 1) + block[keep]).astype(np.int64)
+    out["group"] = (HYDRO_GROUP * (task.index + 1) + block[keep]).astype(np.int64)
     return out
 
 
@@ -147,8 +154,10 @@ def _run_part(task) -> str:
 
 def tasks(cfg: GenerateConfig) -> list:
     """Every task of a generate run, in a fixed order (trajectory tasks, then hydro runs)."""
+    from lawful.core.rng import spawn_seeds
+
     n_tasks = -(-cfg.n_trajectories // cfg.trajectories_per_task)
-    seeds = np.random.SeedSequence(cfg.seed).spawn(n_tasks)
+    seeds = spawn_seeds(cfg.seed, n_tasks)
     out: list = [_TrajectoryTask(cfg, k, s) for k, s in enumerate(seeds)]
     for k, item in enumerate(cfg.hydro_runs):
         n, _, rho = item.partition(":")
@@ -197,8 +206,9 @@ def _part_path(task) -> Path:
     return Path(task.cfg.out) / "parts" / f"{kind}_{task.index:05d}.npz"
 
 
-def load(path: Path, network=None) -> dict[str, np.ndarray]:
-    """Read ``data.h5`` (or a directory holding it); checks the network when one is given."""
+def load(path: Path, network=None, fields: tuple[str, ...] = (*FIELDS, "held_out")) -> dict[str, np.ndarray]:
+    """Read ``fields`` of ``data.h5`` (or a directory holding it) plus ``network``; checks the network when one
+    is given."""
     import h5py
 
     path = Path(path)
@@ -209,6 +219,6 @@ def load(path: Path, network=None) -> dict[str, np.ndarray]:
     with h5py.File(path, "r") as f:
         if network is not None and f.attrs["network"] != network.name:
             raise ValueError(f"{path} holds {f.attrs['network']} data; expected {network.name}")
-        out = {k: f[k][()] for k in (*FIELDS, "held_out")}
+        out = {k: f[k][()] for k in fields}
         out["network"] = str(f.attrs["network"])
     return out

@@ -48,7 +48,7 @@ def evaluate(model_dir, data_dir, *, rtol: float = 1e-6) -> dict:
     from lawful.burn.network import Network
     from lawful.burn.surrogate import data as sdata
     from lawful.burn.surrogate import store
-    from lawful.burn.surrogate.guard import CHECKS, SurrogateBurner, propose
+    from lawful.burn.surrogate.guard import CHECKS, SurrogateBurner
     from lawful.hydro.coupling import ImplicitBurner
 
     d = sdata.load(data_dir)
@@ -62,8 +62,8 @@ def evaluate(model_dir, data_dir, *, rtol: float = 1e-6) -> dict:
     burner = SurrogateBurner(loaded, net, eos, implicit)
     rho, T, X, dt = (d[k][idx] for k in ("rho", "T", "X", "dt"))
     X_ref, e_ref = d["X_new"][idx], d["enuc"][idx]
-    raw = propose(loaded, net, burner.eos_opts, rho, T, X, dt)
     guarded = burner(rho, T, X, dt)
+    raw = burner.last  # the accepted rows hold the surrogate's results; the rest came from the fallback
     out = {"held_out": int(idx.size), "network": net.name}
     out.update(_quantiles(errors(guarded.X, guarded.enuc, X_ref, e_ref)))
     acc = raw.accept
@@ -76,12 +76,19 @@ def evaluate(model_dir, data_dir, *, rtol: float = 1e-6) -> dict:
     return out
 
 
+def hydro_calls(d: dict, idx: np.ndarray) -> list[np.ndarray]:
+    """The hydro zone-steps among samples ``idx``, grouped as hydro burned them: one group per distinct Δt."""
+    from lawful.burn.surrogate.data import from_hydro
+
+    hydro = idx[from_hydro(d["group"][idx])]
+    return [hydro[d["dt"][hydro] == h] for h in np.unique(d["dt"][hydro])]
+
+
 def _speed(d, idx, implicit, burner) -> dict:
     """Implicit vs guarded wall time on the held-out hydro zone-steps, one call per distinct Δt."""
-    hydro = idx[d["group"][idx] >= 10**9]
-    if hydro.size == 0:
+    groups = hydro_calls(d, idx)
+    if not groups:
         return {"speedup": float("nan")}
-    groups = [hydro[d["dt"][hydro] == h] for h in np.unique(d["dt"][hydro])]
     seconds = {}
     for name, fn in (("implicit", implicit), ("surrogate", burner)):
         fn(d["rho"][groups[0]], d["T"][groups[0]], d["X"][groups[0]], float(d["dt"][groups[0][0]]))  # warm-up
@@ -89,7 +96,7 @@ def _speed(d, idx, implicit, burner) -> dict:
         for g in groups:
             fn(d["rho"][g], d["T"][g], d["X"][g], float(d["dt"][g[0]]))
         seconds[name] = time.perf_counter() - start
-    n = hydro.size
+    n = sum(g.size for g in groups)
     return {"speedup": seconds["implicit"] / seconds["surrogate"],
             "implicit_us_per_zone_step": 1e6 * seconds["implicit"] / n,
             "surrogate_us_per_zone_step": 1e6 * seconds["surrogate"] / n, "speed_zone_steps": int(n)}

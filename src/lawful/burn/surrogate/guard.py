@@ -108,7 +108,8 @@ class SurrogateBurner:
     """A burner for :class:`lawful.hydro.coupling.BurnStep`: the surrogate where the guard accepts, the implicit
     integrator (``fallback``, an :class:`~lawful.hydro.coupling.ImplicitBurner`) elsewhere.
 
-    Counters: ``zone_steps``, ``surrogate_steps`` and ``failed`` (counts per check, :data:`CHECKS`).
+    Counters: ``zone_steps``, ``surrogate_steps`` and ``failed`` (counts per check, :data:`CHECKS`); ``last`` is
+    the :class:`Proposal` of the latest call (its accepted rows are the surrogate's own results).
     """
 
     name = "surrogate"
@@ -125,6 +126,7 @@ class SurrogateBurner:
         self.zone_steps = 0
         self.surrogate_steps = 0
         self.failed = dict.fromkeys(CHECKS, 0)
+        self.last: Proposal | None = None
 
     @property
     def surrogate_fraction(self) -> float:
@@ -136,7 +138,7 @@ class SurrogateBurner:
 
         rho, T = np.asarray(rho, dtype=np.float64), np.asarray(T, dtype=np.float64)
         dts = np.broadcast_to(np.asarray(dt, dtype=np.float64), rho.shape)
-        p = propose(self.loaded, self.network, self.eos_opts, rho, T, X, dts)
+        p = self.last = propose(self.loaded, self.network, self.eos_opts, rho, T, X, dts)
         N = rho.shape[0]
         ok, steps, msg = np.ones(N, dtype=bool), np.zeros(N, dtype=np.int64), ["SURROGATE"] * N
         self.zone_steps += N

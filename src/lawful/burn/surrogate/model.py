@@ -26,6 +26,8 @@ import math
 
 import numpy as np
 
+from lawful.burn.kernels import MEV_TO_ERG, N_A
+
 #: scale of the composition change: ΔX = DELTA sinh(10 u)
 DELTA = 1e-10
 #: |u| bound (|ΔX| ≤ δ sinh(10 U_MAX) ≈ 530, far above any physical change, and no float32 overflow)
@@ -93,8 +95,11 @@ def build_step(n: int, hidden: list[int]):
             clipped = torch.clamp(-X_new, min=0.0).sum(dim=1)
             X_new = torch.clamp(X_new, min=0.0)
             X_new = X_new / X_new.sum(dim=1, keepdim=True)
-            enuc = ((X_new - X) / self.A * self.binding).sum(dim=1) * (6.02214076e23 * 1.6021766339999998e-06)
-            return X_new, enuc, clipped, dX
+            return X_new, self.energy(X_new - X), clipped, dX
+
+        def energy(self, dX):
+            """Specific energy released (erg/g) [N] by composition changes dX [N, n]: N_A MeV Σ B_i ΔX_i / A_i."""
+            return (dX / self.A.to(dX.dtype) * self.binding.to(dX.dtype)).sum(dim=1) * (N_A * MEV_TO_ERG)
 
     return SurrogateStep()
 

@@ -25,13 +25,14 @@ GUARD_QUANTILE = 0.95
 
 
 def _tensors(d: dict, dX_p: np.ndarray, idx: np.ndarray, dtype):
+    """Training tensors of the samples ``idx``; ``dX_p`` [len(idx), n] is the predictor's change for them."""
     import torch
 
     from lawful.burn.surrogate.model import target_u
 
     pick = {k: d[k][idx] for k in ("rho", "T", "X", "dt", "enuc")}
     return {"inputs": tuple(torch.as_tensor(a, dtype=dtype) for a in
-                            (pick["rho"], pick["T"], pick["X"], pick["dt"], dX_p[idx])),
+                            (pick["rho"], pick["T"], pick["X"], pick["dt"], dX_p)),
             "u": torch.as_tensor(target_u(d["X_new"][idx] - d["X"][idx]), dtype=dtype),
             "enuc": torch.as_tensor(pick["enuc"], dtype=dtype)}
 
@@ -41,31 +42,17 @@ def loss_terms(step, batch):
     rho, T, X, dt, dX_p = batch["inputs"]
     u = step.raw(rho, T, X, dt, dX_p)
     species = (u - batch["u"]).abs().mean()
-    dX = step.compose(X, u)[3]
-    enuc = (dX / step.A.to(dX.dtype) * step.binding.to(dX.dtype)).sum(1) * (6.02214076e23 * 1.6021766339999998e-06)
+    enuc = step.energy(step.compose(X, u)[3])
     energy = ((enuc - batch["enuc"]).abs() / (batch["enuc"].abs() + ENERGY_FLOOR)).mean()
     return species, energy
 
 
-def predictions(network, d: dict) -> tuple[np.ndarray, np.ndarray]:
-    """The predictor's ΔX [N, n] and ok [N] for every sample of a data set (the guard sends zones where it fails
-    to the implicit integrator, so training leaves them out)."""
-    from lawful.burn.eos import StellarEOS
-    from lawful.burn.surrogate.predictor import predict
-
-    dX, _, ok = predict(network, StellarEOS(table=True).options(), d["rho"], d["T"], d["X"], d["dt"])
-    return dX, ok
-
-
-def guard_threshold(network, d: dict, idx: np.ndarray) -> float:
-    """The residual threshold: the :data:`GUARD_QUANTILE` quantile of the reference end states' own residual."""
-    from lawful.burn.eos import StellarEOS
+def guard_threshold(pred, T_new: np.ndarray, X_new: np.ndarray) -> float:
+    """The residual threshold: the :data:`GUARD_QUANTILE` quantile of the reference end states' own residual,
+    for the zones of ``pred`` (a :class:`~lawful.burn.surrogate.predictor.Prediction`) where the predictor ran."""
     from lawful.burn.surrogate.guard import residual_ratio
-    from lawful.burn.surrogate.predictor import Prediction
 
-    pred = Prediction(network, StellarEOS(table=True).options(), d["rho"][idx], d["T"][idx], d["X"][idx],
-                      d["dt"][idx])
-    r = residual_ratio(pred, d["T_new"][idx], d["X_new"][idx])
+    r = residual_ratio(pred, T_new, X_new)
     return float(np.quantile(r[np.isfinite(r) & pred.ok], GUARD_QUANTILE))
 
 
@@ -73,10 +60,12 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
     """Train (or resume) and write ``out/model.pt``; returns the model directory."""
     import torch
 
+    from lawful.burn.eos import StellarEOS
     from lawful.burn.network import Network
     from lawful.burn.surrogate import data as sdata
     from lawful.burn.surrogate import store
     from lawful.burn.surrogate.model import build_step, domain_of, feature_stats
+    from lawful.burn.surrogate.predictor import Prediction
     from lawful.core.config import check_same_run, to_toml_text
     from lawful.core.io import atomic_write_bytes
     from lawful.core.progress import progress
@@ -91,14 +80,19 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
         check_same_run(cfg, (out / "config.toml").read_text(), out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out / "config.toml", cfg_toml.encode())
-    dX_p, ok_p = predictions(net, d)
-    train_idx = np.flatnonzero(~d["held_out"] & ok_p)
+    train_idx = np.flatnonzero(~d["held_out"])
     if train_idx.size == 0:
         raise ValueError(f"{cfg.data} holds no training samples (all held out)")
+    # one predictor pass: its ΔX feeds the net, its LU calibrates the guard; zones it cannot take are left out
+    pred = Prediction(net, StellarEOS(table=True).options(), d["rho"][train_idx], d["T"][train_idx],
+                      d["X"][train_idx], d["dt"][train_idx])
+    guard = {"residual": guard_threshold(pred, d["T_new"][train_idx], d["X_new"][train_idx]), "clip": 1e-6,
+             "T_ash_max": 6.5e9}
+    dX_p, train_idx = pred.dX[pred.ok], train_idx[pred.ok]
+    del pred  # its LU factors are (n+1)² floats per sample
     torch.manual_seed(cfg.seed)
     step = build_step(len(net.names), cfg.hidden)
-    feature_stats(step, d["rho"][train_idx], d["T"][train_idx], d["X"][train_idx], d["dt"][train_idx],
-                  dX_p[train_idx])
+    feature_stats(step, d["rho"][train_idx], d["T"][train_idx], d["X"][train_idx], d["dt"][train_idx], dX_p)
     with torch.no_grad():
         step.A.copy_(torch.as_tensor(net.A))
         step.binding.copy_(torch.as_tensor(net.binding))
@@ -151,7 +145,6 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
         raise
     checkpoint()
     seconds += time.perf_counter() - start
-    guard = {"residual": guard_threshold(net, d, train_idx), "clip": 1e-6, "T_ash_max": 6.5e9}
     domain = domain_of(d["rho"][train_idx], d["T"][train_idx], d["dt"][train_idx])
     store.save(out, step, net, domain=domain, guard=guard, config_toml=cfg_toml,
                train={"steps": done, "seconds": seconds, "samples": int(n), "history": history,
