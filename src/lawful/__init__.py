@@ -6,6 +6,7 @@ inside the functions that need them.
 
 import hashlib
 import os
+import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -34,3 +35,5 @@ def _numba_cache_dir() -> Path:
 
 if "NUMBA_CACHE_DIR" not in os.environ:  # the user's own setting wins
     os.environ["NUMBA_CACHE_DIR"] = str(_numba_cache_dir())
+    if "numba" in sys.modules:  # numba read its settings when it was imported before us: tell it too
+        sys.modules["numba"].config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]

@@ -23,6 +23,8 @@ from lawful.burn.zone import _jac, _lu_factor, _lu_solve, _rhs, initial_state, r
 _MAX_ORDER = 5
 _NEWTON_MAXITER = 4
 _MIN_FACTOR, _MAX_FACTOR = 0.2, 10.0
+_CRATE_DOWN = 0.3  # how fast the remembered convergence rate may fall per measurement (CVODE's CRDOWN)
+_CRATE_MAX_USES = 10  # steps a remembered rate may serve before it is measured again
 _KAPPA = np.array([0.0, -0.1850, -1.0 / 9.0, -0.0823, -0.0415, 0.0])
 _GAMMA = np.concatenate((np.zeros(1), np.cumsum(1.0 / np.arange(1, _MAX_ORDER + 1))))
 _ALPHA = (1.0 - _KAPPA) * _GAMMA
@@ -88,7 +90,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     :func:`lawful.burn.rodas.integrate_zone` (``stats`` = status, accepted, rejected, RHS evaluations)."""
     n = Y0.shape[0]
     nv = n + 1 if heat else n
-    A = net[0]
+    A = net.A
     lam, dlam, work = workspace(net)
     dydT = np.empty(n)
     eos_out, eos_tmp = np.empty(14), np.empty(14)
@@ -107,8 +109,10 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     dy = np.empty(nv)
     scale = np.empty(nv)
     err = np.empty(nv)
-    tol_newton = max(10.0 * 2.220446049250313e-16 / rtol, min(0.03, math.sqrt(rtol)))
+    tol_newton = max(10.0 * 2.220446049250313e-16 / rtol, 0.03)
     status, accepted, rejected, n_rhs = 0, 0, 0, 0
+    crate = -1.0  # remembered Newton convergence rate (CVODE's crate); −1 while none is trusted
+    crate_uses = 0  # steps accepted on crate alone since it was last measured
     t = 0.0
     k_out = 0
     # initial state, Jacobian and step (Hairer, Nørsett & Wanner's starting-step heuristic)
@@ -198,8 +202,15 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
                 for i in range(nv):
                     ynew[i] += dy[i]
                     d[i] += dy[i]
+                if rate > 0.0:
+                    crate = max(_CRATE_DOWN * crate, rate)
+                    crate_uses = 0
+                elif 0.0 < crate < 1.0 and crate_uses < _CRATE_MAX_USES:  # first iteration: the remembered rate
+                    rate = crate
                 if dy_norm == 0.0 or (rate > 0.0 and rate / (1.0 - rate) * dy_norm < tol_newton):
                     converged = True
+                    if it == 0:
+                        crate_uses += 1
                     break
                 dy_norm_old = dy_norm
             if converged:
@@ -229,6 +240,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
         error_norm = _norm(err, scale)
         if not math.isfinite(error_norm) or error_norm > 1.0:
             rejected += 1
+            crate = -1.0  # measure the convergence rate afresh
             factor = _MIN_FACTOR
             if math.isfinite(error_norm):
                 factor = max(_MIN_FACTOR, safety * error_norm ** (-1.0 / (order + 1)))

@@ -49,7 +49,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     """
     n = Y0.shape[0]
     nv = n + 1 if heat else n
-    A = net[0]
+    A = net.A
     y = initial_state(Y0, T0, heat)
     ynew = np.empty(nv)
     ystage = np.empty(nv)

@@ -86,7 +86,7 @@ def _lu_solve(a, piv, b):
 @njit(cache=True)
 def _rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch):
     """F(y) into ``f``; y = Y (fixed T) or (Y, T). Returns False if the EOS cannot be evaluated."""
-    n = net[0].shape[0]
+    n = net.A.shape[0]
     T = y[n] if heat else T_fixed
     if heat and not (_T_MIN <= T <= _T_MAX):
         return False
@@ -94,7 +94,7 @@ def _rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_o
     network_rates(rho, T, Y, net, screen, lam, dlam, work, False)
     enuc = ydot(rho, Y, net, lam, f[:n])
     if heat:
-        abar, zbar = _abar_zbar(Y, net[1])
+        abar, zbar = _abar_zbar(Y, net.Z)
         _eos_zone(rho, T, abar, zbar, eos_opts, eos_out, scratch, eos_out[11])
         f[n] = enuc / eos_out[3]
     return True
@@ -118,13 +118,13 @@ def _jac(rho, y, T_fixed, net, screen, heat, eos_opts, jac, lam, dlam, work, eos
     differences of the EOS (relative step 1e-7), so the iteration matrix is exact to ~1e-7 and RODAS3 keeps
     its order. ``eos_out`` holds the EOS at y (from the last RHS call), ``dTdt`` = ε̇/c_v there.
     """
-    n = net[0].shape[0]
+    n = net.A.shape[0]
     T = y[n] if heat else T_fixed
     Y = y[:n]
     network_rates(rho, T, Y, net, screen, lam, dlam, work)
     jacobian(rho, Y, net, lam, dlam, jac[:n, :n], dydT)
     if heat:
-        binding, Z = net[2], net[1]
+        binding, Z = net.binding, net.Z
         cv = eos_out[3]
         c = N_A * MEV_TO_ERG / cv
         abar, zbar = _abar_zbar(Y, Z)

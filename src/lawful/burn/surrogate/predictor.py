@@ -82,7 +82,7 @@ def ros2_step(rho, T, Y, dt, net, screen, eos_opts):
                 k2[i] = h * (1.5 * k1[i] + 0.5 * k2[i])
                 good &= np.isfinite(k2[i])
             for i in range(n):  # a mass fraction cannot change by more than 1 (an intermediate stage went wild)
-                good &= abs(k2[i]) * net[0][i] <= 1.0
+                good &= abs(k2[i]) * net.A[i] <= 1.0
             good &= y[n] + k2[n] > 0.0
             if good:
                 dY[z] = k2[:n]
