@@ -1,12 +1,12 @@
-"""Burn cost per zone-step: lawful's batched RODAS3 vs scipy BDF (analytic Jacobian), and a compiled limit.
+"""Burn cost per zone-step: lawful's batched BDF and RODAS3 vs scipy BDF (analytic Jacobian), and a compiled limit.
 
 Workload (issue 4): 10⁴ aprox13 zones at ρ = 1e7 g/cm³, T = 3e9…6e9 K, 50/50 C/O, Δt = 1e-7, 1e-6, 1e-5 s
 (a third of the zones each), rtol 1e-6 / atol 1e-8 (Microphysics VODE defaults), screening on. scipy runs a random subsample of the same
 states (it costs tens of ms per zone). Modes: fixed T, and self-heating through the EOS (direct quadrature, and the interpolated table).
 
-Compiled limit: per step RODAS3 needs 1 Jacobian, 2 new RHS, 1 LU and 4 triangular solves (and in self-heating
-mode 2 EOS calls in the RHS + 3 in the Jacobian); BDF's lower bound is its RHS evaluations alone (it reuses
-Jacobians and LUs). We time those kernels in a tight numba loop and multiply by what each zone actually used. Run: python benchmarks/burn_integrator.py [--zones N]
+Compiled limit: the integrators count their RHS evaluations, Jacobians and LU factorizations per zone; we time
+each kernel (and the EOS call each RHS and, three times, each self-heating Jacobian makes, and a triangular
+solve) in a tight numba loop and multiply by what each zone actually used. Run: python benchmarks/burn_integrator.py [--zones N]
 """
 
 from __future__ import annotations
@@ -52,12 +52,22 @@ def _jac_loop(rho, T, Y, net, reps):
 
 @njit(cache=False)
 def _lu_loop(a, reps):
+    """``reps`` LU factorizations of a copy of ``a``."""
     piv = np.empty(a.shape[0], dtype=np.int64)
-    b = np.ones(a.shape[0])
     g = np.empty_like(a)
     for _ in range(reps):
         g[:, :] = a
         _lu_factor(g, piv)
+    return g[0, 0]
+
+
+@njit(cache=False)
+def _solve_loop(a, reps):
+    """``reps`` forward/back substitutions with the factors of ``a``."""
+    piv = np.empty(a.shape[0], dtype=np.int64)
+    g = a.copy()
+    _lu_factor(g, piv)
+    b = np.ones(a.shape[0])
     for _ in range(reps):
         _lu_solve(g, piv, b)
     return b[0]
@@ -132,14 +142,15 @@ def main() -> None:
         "eos_table": _per_call(_eos_loop, 1e7, 4e9, abar, abar * (net.Z @ Y), StellarEOS(table=True).options()),
     }
     a = np.eye(14) * 1e7 + rng.normal(size=(14, 14))
-    lu_and_solve = _per_call(_lu_loop, a)  # factor + solve, per rep
+    costs["lu"] = _per_call(_lu_loop, a)
+    costs["solve"] = _per_call(_solve_loop, a)
     print(f"kernel costs per call (one core): rates+dY/dt {costs['rhs'] * 1e6:.2f} µs, rates+Jacobian "
-          f"{costs['jac'] * 1e6:.2f} µs, LU+solve (14×14) {lu_and_solve * 1e6:.2f} µs, EOS (warm η) "
-          f"{costs['eos'] * 1e6:.2f} µs, EOS table {costs['eos_table'] * 1e6:.2f} µs")
+          f"{costs['jac'] * 1e6:.2f} µs, LU (14×14) {costs['lu'] * 1e6:.2f} µs, solve {costs['solve'] * 1e6:.2f} µs, "
+          f"EOS (warm η) {costs['eos'] * 1e6:.2f} µs, EOS table {costs['eos_table'] * 1e6:.2f} µs")
     print()
-    print("| mode | method | Δt (s) | zones | steps/zone | lawful µs/zone-step (1 core) | compiled limit µs "
-          "| lawful/limit | scipy BDF ms/zone-step | speed-up vs scipy |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| mode | method | Δt (s) | zones | steps/zone | RHS, Jacobians, LUs per step | lawful µs/zone-step (1 core) "
+          "| compiled limit µs | lawful/limit | scipy BDF ms/zone-step | speed-up vs scipy |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     import numba
 
     modes = (("fixed T", False, StellarEOS()), ("self-heating, direct EOS", True, StellarEOS()),
@@ -156,11 +167,12 @@ def main() -> None:
             assert r.ok, np.unique(r.status, return_counts=True)
             steps = (r.steps + r.rejected).mean()
             eos_cost = costs["eos_table" if eos.table else "eos"] if heat else 0.0
-            if method == "rodas3":  # per step: 2 new RHS, 1 Jacobian, 1 LU, 4 solves (+ 2 + 3 EOS calls)
-                per_step = 2 * costs["rhs"] + costs["jac"] + lu_and_solve + 3 * (lu_and_solve * 0.3) + 5 * eos_cost
-                limit = per_step * steps
-            else:  # lower bound: the RHS evaluations alone (Jacobians and LUs are rare)
-                limit = r.n_rhs.mean() * (costs["rhs"] + eos_cost)
+            # every kernel call the integrator counted, at its tight-loop cost; a Jacobian in self-heating mode
+            # adds 3 EOS calls (∂c_v/∂T, ∂c_v/∂Ā, ∂c_v/∂Z̄); BDF solves once per Newton iteration (≈ per RHS),
+            # RODAS3 4 times per step
+            solves = r.n_rhs.mean() if method == "bdf" else 4 * steps
+            limit = (r.n_rhs.mean() * (costs["rhs"] + eos_cost) + r.n_jac.mean() * (costs["jac"] + 3 * eos_cost)
+                     + r.n_lu.mean() * costs["lu"] + solves * costs["solve"])
             sub = rng.choice(idx, size=min(args.scipy_zones, len(idx)), replace=False)
             with warnings.catch_warnings():  # compile scipy's numba callbacks outside the timing
                 warnings.simplefilter("ignore")
@@ -172,7 +184,8 @@ def main() -> None:
                     sol = _scipy_zone(net, rho[z], T[z], X0, dt, heat, opts)
                     assert sol.success
             scipy = (time.perf_counter() - t) / len(sub)
-            print(f"| {mode} | {method} | {dt:.0e} | {len(idx)} | {steps:.1f} | "
+            per_step = " / ".join(f"{c.mean() / steps:.2f}" for c in (r.n_rhs, r.n_jac, r.n_lu))
+            print(f"| {mode} | {method} | {dt:.0e} | {len(idx)} | {steps:.1f} | {per_step} | "
                   f"{ours * 1e6:.1f} | {limit * 1e6:.1f} | {ours / limit:.2f} | {scipy * 1e3:.2f} | "
                   f"{scipy / ours:.2f}× |")
 

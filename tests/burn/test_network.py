@@ -75,13 +75,13 @@ def test_screen5_value_and_derivative(pair, rho, T):
     Z = np.array([2.0, 6.0, 8.0])
     Y = np.array([0.1, 0.03, 0.02])
     z1, a1, z2, a2 = pair
-    c = pair_constants(z1, a1, z2, a2)
-    h, dh = screen5(T, *plasma_state(rho, T, Y, Z), c)
+    c = pair_constants(z1, a1, z2, a2)[None, :]
+    h, dh = screen5(T, *plasma_state(rho, T, Y, Z), c, 0)
     ref = pyna_screen5(PlasmaState(T, rho, Y, Z), ScreenFactors(z1, a1, z2, a2))
     assert h == pytest.approx(ref, rel=1e-12, abs=1e-14)
     eps = 1e-6 * T
-    hp = screen5(T + eps, *plasma_state(rho, T + eps, Y, Z), c)[0]
-    hm = screen5(T - eps, *plasma_state(rho, T - eps, Y, Z), c)[0]
+    hp = screen5(T + eps, *plasma_state(rho, T + eps, Y, Z), c, 0)[0]
+    hm = screen5(T - eps, *plasma_state(rho, T - eps, Y, Z), c, 0)[0]
     assert dh == pytest.approx((hp - hm) / (2 * eps), rel=1e-5, abs=1e-12 / T)
 
 

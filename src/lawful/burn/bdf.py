@@ -87,7 +87,8 @@ def _scale(y, A, n, heat, rtol, atol, out):
 @njit(cache=True)
 def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, max_steps, y_out, stats):
     """Integrate one zone through the increasing times ``t_out`` [M]; same outputs as
-    :func:`lawful.burn.rodas.integrate_zone` (``stats`` = status, accepted, rejected, RHS evaluations)."""
+    :func:`lawful.burn.rodas.integrate_zone` (``stats`` [6] = status, accepted, rejected, RHS evaluations, Jacobians,
+    LU factorizations)."""
     n = Y0.shape[0]
     nv = n + 1 if heat else n
     A = net.A
@@ -109,8 +110,8 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     dy = np.empty(nv)
     scale = np.empty(nv)
     err = np.empty(nv)
-    tol_newton = max(10.0 * 2.220446049250313e-16 / rtol, 0.03)
-    status, accepted, rejected, n_rhs = 0, 0, 0, 0
+    tol_newton = max(10.0 * 2.220446049250313e-16 / rtol, 0.1)
+    status, accepted, rejected, n_rhs, n_jac, n_lu = 0, 0, 0, 0, 0, 0
     crate = -1.0  # remembered Newton convergence rate (CVODE's crate); −1 while none is trusted
     crate_uses = 0  # steps accepted on crate alone since it was last measured
     t = 0.0
@@ -121,6 +122,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     n_rhs += 1
     if status == 0:
         _jac(rho, y, T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f[nv - 1], eos_tmp, scratch)
+        n_jac += 1
     jac_current = True
     _scale(y, A, n, heat, rtol, atol, scale)
     d0 = _norm(y, scale)
@@ -172,6 +174,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
                     for j in range(nv):
                         lu[i, j] = -c * jac[i, j]
                     lu[i, i] += 1.0
+                n_lu += 1
                 if not _lu_factor(lu, piv):
                     status = 3
                     break
@@ -220,6 +223,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
                 n_rhs += 1
                 _jac(rho, D[0], T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f[nv - 1],
                      eos_tmp, scratch)
+                n_jac += 1
                 jac_current = True
                 lu_valid = False
                 continue
@@ -291,4 +295,6 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     stats[1] = accepted
     stats[2] = rejected
     stats[3] = n_rhs
+    stats[4] = n_jac
+    stats[5] = n_lu
 

@@ -27,11 +27,11 @@ METHODS = {"bdf": 0, "rodas3": 1}
 @njit(cache=True, parallel=True)
 def integrate_batch(method, rho, T, Y, t_out, net, screen, heat, eos_opts, rtol, atol, max_steps):
     """Integrate N zones (ρ [N], T [N], Y [N, n]) to the times ``t_out`` [M] with method code ``method``
-    (:data:`METHODS`). Returns ``(y_out [N, M, n+1], stats [N, 4])``; stats = (status, accepted steps,
-    rejected steps, RHS evaluations)."""
+    (:data:`METHODS`). Returns ``(y_out [N, M, n+1], stats [N, 6])``; stats = (status, accepted steps,
+    rejected steps, RHS evaluations, Jacobians, LU factorizations)."""
     N, n = Y.shape
     y_out = np.empty((N, t_out.shape[0], n + 1))
-    stats = np.zeros((N, 4), dtype=np.int64)
+    stats = np.zeros((N, 6), dtype=np.int64)
     for z in prange(N):
         if method == 0:
             bdf.integrate_zone(rho[z], T[z], Y[z], t_out, net, screen, heat, eos_opts, rtol, atol, max_steps,
@@ -64,7 +64,8 @@ class BurnResult:
 
     ``t`` [M] (s); ``X`` [N, M, n] mass fractions; ``T`` [N, M] (K); ``enuc`` [N, M] specific energy released
     since t = 0 (erg/g, from binding energies); ``status`` [N] (:class:`Status` values); ``steps``,
-    ``rejected``, ``n_rhs`` [N] counters.
+    ``rejected``, ``n_rhs``, ``n_jac``, ``n_lu`` [N] counters (steps, rejected steps, RHS evaluations, Jacobians,
+    LU factorizations).
     """
 
     names: tuple[str, ...]
@@ -76,6 +77,8 @@ class BurnResult:
     steps: np.ndarray
     rejected: np.ndarray
     n_rhs: np.ndarray
+    n_jac: np.ndarray
+    n_lu: np.ndarray
 
     @property
     def ok(self) -> bool:
@@ -118,4 +121,5 @@ def burn(network, rho, T, X, t_out, *, self_heating: bool = True, rtol: float = 
     return BurnResult(
         names=network.names, t=t_out, X=Y * network.A, T=y_out[:, :, n], enuc=dB * N_A * MEV_TO_ERG,
         status=stats[:, 0].copy(), steps=stats[:, 1].copy(), rejected=stats[:, 2].copy(), n_rhs=stats[:, 3].copy(),
+        n_jac=stats[:, 4].copy(), n_lu=stats[:, 5].copy(),
     )

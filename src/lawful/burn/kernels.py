@@ -128,7 +128,7 @@ def network_rates(rho, T, Y, net, screen, lam, dlam, work, derivs=True):
         h = work[4 * n_elem: 4 * n_elem + n_pairs]
         dh = work[4 * n_elem + n_pairs: 4 * n_elem + 2 * n_pairs]
         for q in range(n_pairs):
-            h[q], dh[q] = screen5(T, qlam0z, taufac, aa, net.scr_pairs[q])
+            h[q], dh[q] = screen5(T, qlam0z, taufac, aa, net.scr_pairs, q)
         for t in range(net.scr_rate.shape[0]):
             q = net.scr_pair[t]
             g_sum[net.scr_rate[t]] += h[q]

@@ -45,7 +45,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     """Integrate one zone from t = 0 through the increasing times ``t_out`` [M] (s).
 
     Writes (Y, T) at each output time into ``y_out`` [M, n+1] and
-    ``stats`` [4] = (status, accepted steps, rejected steps, RHS evaluations).
+    ``stats`` [6] = (status, accepted steps, rejected steps, RHS evaluations, Jacobians, LU factorizations).
     """
     n = Y0.shape[0]
     nv = n + 1 if heat else n
@@ -159,3 +159,5 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     stats[1] = accepted
     stats[2] = rejected
     stats[3] = n_rhs
+    stats[4] = accepted + rejected  # one Jacobian and one LU per attempted step
+    stats[5] = accepted + rejected
