@@ -1,4 +1,4 @@
-"""The batched RODAS3 integrator against exact solutions, scipy and the Microphysics burn_cell case."""
+"""The batched BDF and RODAS3 integrators against exact solutions, scipy and the Microphysics burn_cell case."""
 
 import warnings
 
@@ -81,6 +81,41 @@ def test_aprox13_matches_scipy_radau(aprox13, heat, case, method):
     np.testing.assert_allclose(r.X[0, -1][major], X_ref[major], rtol=2e-5)
     assert np.abs(r.X[0, -1] - X_ref).max() < 5e-7
     assert r.T[0, -1] == pytest.approx(T_ref, rel=1e-7)
+
+
+@pytest.mark.parametrize("heat", [False, True])
+def test_default_tolerances_give_the_asked_accuracy(aprox13, heat):
+    """The benchmark's detonation states at the default rtol 1e-6 / atol 1e-8, against scipy Radau (rtol 1e-10).
+
+    Guards the BDF's Newton shortcuts (a step may converge after one iteration on the remembered rate; the
+    iteration stops at 0.1 of the local error): the global error must stay at the order of the tolerance."""
+    X0 = aprox13.composition({"c12": 0.5, "o16": 0.5})
+    T = np.array([3.2e9, 4.5e9, 5.8e9])
+    r = burn(aprox13, 1e7, T, X0, [1e-6], self_heating=heat)
+    assert r.ok
+    for z in range(T.size):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            X_ref, T_ref = _scipy_reference(aprox13, 1e7, T[z], X0, 1e-6, heat)
+        assert np.abs(r.X[z, -1] - X_ref).max() < 1e-5  # 10 × rtol on mass fractions
+        assert r.T[z, -1] == pytest.approx(T_ref, rel=1e-5)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_counters_add_up(aprox13, method):
+    """RHS, Jacobian and LU counts: RODAS3 takes one Jacobian (with its RHS) per accepted step and one LU and two
+    more RHS per attempted step; BDF needs at least one RHS per step and reuses Jacobians and LUs across steps."""
+    r = burn(aprox13, 1e7, np.array([3.5e9, 5e9]), aprox13.composition({"c12": 0.5, "o16": 0.5}), [1e-6],
+             method=method)
+    attempted = r.steps + r.rejected
+    if method == "rodas3":
+        assert (r.n_jac >= r.steps).all() and (r.n_jac <= attempted).all()
+        np.testing.assert_array_equal(r.n_lu, attempted)
+        np.testing.assert_array_equal(r.n_rhs, 2 * attempted + r.n_jac)
+    else:
+        assert (r.n_rhs >= attempted).all()
+        assert ((1 <= r.n_jac) & (r.n_jac < attempted / 10)).all()
+        assert ((1 <= r.n_lu) & (r.n_lu < attempted)).all()
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -97,7 +97,7 @@ def screen5(T, qlam0z, taufac, aa, const, q):
     h12 = h12w
     dh12 = dh12w
     if gamef > gamefx:
-        gamp14 = gamp**0.25
+        gamp14 = math.sqrt(math.sqrt(gamp))
         dgamp14 = 0.25 * gamp14 / gamp * dgamp
         cc = 0.896434 * gamp * zhat - 3.44740 * gamp14 * zhat2 - 0.5551 * (math.log(gamp) + lzav) - 2.996
         dcc = 0.896434 * dgamp * zhat - 3.44740 * dgamp14 * zhat2 - 0.5551 * dgamp / gamp
