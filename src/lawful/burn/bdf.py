@@ -1,7 +1,12 @@
 """Variable-order BDF (orders 1–5, the NDF variant of Shampine & Reichelt 1997, as in scipy's ``BDF``) for one
 zone, in numba, with Jacobian and LU reuse: the Jacobian is recomputed only when the simplified Newton
-iteration fails to converge, and the iteration matrix I − cJ is refactorized only when h or the order changes.
-That reuse is what makes BDF cheaper than a Rosenbrock method here, where each step needs a fresh Jacobian.
+iteration fails to converge or converged slowly (rate > 0.05) on the last step (about one step in 30 here), and
+the iteration matrix I − cJ is refactorized only when h or the order changes. That reuse is what makes BDF
+cheaper than a Rosenbrock method here, where each step needs a fresh Jacobian.
+
+Newton follows CVODE rather than scipy: it stops when the estimated remaining error is below 0.1 of the local
+error tolerance, and a step may converge after one iteration, judged with the rate remembered from earlier steps
+(re-measured after 10 such steps and after a rejected step).
 
 The state is kept as backward differences D [order + 3, n]; a step predicts y = Σ D_k, corrects it by Newton
 on y − c f(y) − ψ = 0 (c = h / α_order), estimates the local error from the correction, and picks the next
@@ -25,6 +30,7 @@ _NEWTON_MAXITER = 4
 _MIN_FACTOR, _MAX_FACTOR = 0.2, 10.0
 _CRATE_DOWN = 0.3  # how fast the remembered convergence rate may fall per measurement (CVODE's CRDOWN)
 _CRATE_MAX_USES = 10  # steps a remembered rate may serve before it is measured again
+_RATE_STALE = 0.05  # a step whose Newton rate exceeded this refreshes the Jacobian before the next
 _KAPPA = np.array([0.0, -0.1850, -1.0 / 9.0, -0.0823, -0.0415, 0.0])
 _GAMMA = np.concatenate((np.zeros(1), np.cumsum(1.0 / np.arange(1, _MAX_ORDER + 1))))
 _ALPHA = (1.0 - _KAPPA) * _GAMMA
@@ -114,6 +120,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     status, accepted, rejected, n_rhs, n_jac, n_lu = 0, 0, 0, 0, 0, 0
     crate = -1.0  # remembered Newton convergence rate (CVODE's crate); −1 while none is trusted
     crate_uses = 0  # steps accepted on crate alone since it was last measured
+    jac_stale = False
     t = 0.0
     k_out = 0
     # initial state, Jacobian and step (Hairer, Nørsett & Wanner's starting-step heuristic)
@@ -166,6 +173,16 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             psi[i] = p / _ALPHA[order]
         c = h / _ALPHA[order]
         _scale(ypred, A, n, heat, rtol, atol, scale)
+        if jac_stale and not jac_current:  # the last step converged slowly: a fresh Jacobian at the step's start
+            ok = _rhs(rho, D[0], T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch)
+            n_rhs += 1
+            _jac(rho, D[0], T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f[nv - 1],
+                 eos_tmp, scratch)
+            n_jac += 1
+            jac_current = True
+            lu_valid = False
+            crate = -1.0
+        jac_stale = False
         converged = False
         n_iter = 0
         while True:
@@ -208,6 +225,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
                 if rate > 0.0:
                     crate = max(_CRATE_DOWN * crate, rate)
                     crate_uses = 0
+                    jac_stale = rate > _RATE_STALE
                 elif 0.0 < crate < 1.0 and crate_uses < _CRATE_MAX_USES:  # first iteration: the remembered rate
                     rate = crate
                 if dy_norm == 0.0 or (rate > 0.0 and rate / (1.0 - rate) * dy_norm < tol_newton):
