@@ -193,3 +193,17 @@ def test_hard_states_succeed_with_exact_invariants(aprox13, method):
     assert np.abs(r.X.sum(axis=-1) - 1).max() < 1e-12
     ye0 = (X0 / aprox13.A) @ aprox13.Z
     assert np.abs((r.X / aprox13.A) @ aprox13.Z - ye0[:, None]).max() < 1e-13
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_overflowing_rates_are_reported_not_integrated(aprox13, method):
+    """Far below the temperatures REACLIB's fits cover, strong screening overflows the rates. The kernels must
+    not raise (a zero denominator once did) and the integrators must report it, not return a silent result
+    (this state once came back as SUCCESS with T = 1e-312 K)."""
+    X0 = aprox13.composition({"he4": 0.2, "c12": 0.3, "o16": 0.3, "si28": 0.2})
+    dX, _ = aprox13.rhs(np.array([1e6, 5e7]), np.array([1e5, 1e4]), X0)  # does not raise
+    assert not np.isfinite(dX).all()
+    r = burn(aprox13, 1e6, 1e5, X0, [1e-3], method=method)
+    assert r.status[0] == Status.RATES_FAILED
+    np.testing.assert_array_equal(r.X[0, -1], X0)
+    assert r.T[0, -1] == 1e5

@@ -23,7 +23,7 @@ from numba import njit
 
 from lawful.burn.eos import eos_scratch
 from lawful.burn.kernels import workspace
-from lawful.burn.zone import _jac, _lu_factor, _lu_solve, _rhs, initial_state, record
+from lawful.burn.zone import _finite, _jac, _lu_factor, _lu_solve, _rhs, initial_state, record
 
 _MAX_ORDER = 5
 _NEWTON_MAXITER = 4
@@ -126,6 +126,8 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     # initial state, Jacobian and step (Hairer, Nørsett & Wanner's starting-step heuristic)
     if not _rhs(rho, y, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch):
         status = 4
+    elif not _finite(f):
+        status = 5
     n_rhs += 1
     if status == 0:
         _jac(rho, y, T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f[nv - 1], eos_tmp, scratch)

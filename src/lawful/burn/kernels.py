@@ -172,8 +172,10 @@ def network_rates(rho, T, Y, net, screen, lam, dlam, work, derivs=True):
             ra, rb = e_val[combo[k, 1]], e_val[combo[k, 2]]
             dra, drb = e_dln[combo[k, 1]], e_dln[combo[k, 2]]
             if den > 0.0:
-                val += ra * rb / den
-                der += (dra * rb + ra * drb) / den - ra * rb * dden / (den * den)
+                q = ra * rb / den
+                val += q
+                if derivs:  # (no den²: it underflows to 0 where den ~ 1e-170, at low T)
+                    der += (dra * rb + ra * drb - q * dden) / den
         lam[k] = val
         if derivs:
             dlam[k] = der

@@ -30,6 +30,8 @@ class Status(enum.IntEnum):
     STEP_TOO_SMALL = 2  #: the step size fell below 1e-16 × t_end (e.g. repeated non-finite stages)
     SINGULAR = 3  #: the iteration matrix could not be factorized
     EOS_FAILED = 4  #: the temperature left the EOS range in self-heating mode
+    RATES_FAILED = 5  #: dY/dt is not finite at a step's start (rates overflow: e.g. strong screening far below the
+    #: temperatures REACLIB's fits cover)
 
 
 #: temperatures the EOS accepts in self-heating mode (K)
@@ -97,6 +99,15 @@ def _rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_o
         abar, zbar = _abar_zbar(Y, net.Z)
         _eos_zone(rho, T, abar, zbar, eos_opts, eos_out, scratch, eos_out[11])
         f[n] = enuc / eos_out[3]
+    return True
+
+
+@njit(cache=True)
+def _finite(f):
+    """True if every entry of ``f`` is finite."""
+    for i in range(f.shape[0]):
+        if not math.isfinite(f[i]):
+            return False
     return True
 
 

@@ -92,10 +92,11 @@ def ros2_step(rho, T, Y, dt, net, screen, eos_opts):
 
 
 @njit(cache=True, parallel=True)
-def newton_update(rho, T_old, Y_old, T_new, Y_new, dt, lu, pivots, net, screen, eos_opts):
+def newton_update(rho, T_old, Y_old, T_new, Y_new, dt, lu, pivots, factored, net, screen, eos_opts):
     """Simplified-Newton correction δ = G⁻¹ r (G = I − γΔtJ₀, the predictor's matrix) of proposed end states, r = y_new − y_old − Δt F(y_new)
     (the backward-Euler residual, one RHS per zone), with the LU factors of :func:`ros2_step`.
 
+    ``factored`` [N]: where the predictor's LU exists (elsewhere ok is False and nothing is solved).
     Returns ``(dY [N, n], ok [N])``: the Y part of δ, and False where F(y_new) could not be evaluated.
     """
     N, n = Y_new.shape
@@ -108,6 +109,8 @@ def newton_update(rho, T_old, Y_old, T_new, Y_new, dt, lu, pivots, net, screen, 
         eos_out = np.empty(14)
         scratch = eos_scratch()
         for z in range(b * _BLOCK, min(N, (b + 1) * _BLOCK)):
+            if not factored[z]:
+                continue
             y = initial_state(Y_new[z], T_new[z], True)
             eos_out[11] = np.nan
             if not _rhs(rho[z], y, T_new[z], net, screen, True, eos_opts, f, lam, dlam, work, eos_out, scratch):
@@ -143,7 +146,7 @@ class Prediction:
         """Simplified-Newton correction δX [N, n] of end states (T_new [N], X_new [N, n]) and ok [N]."""
         dY, ok = newton_update(self.rho, self.T, self.Y, np.ascontiguousarray(T_new, dtype=np.float64),
                                np.ascontiguousarray(X_new / self.network.A), self.dt, self._lu, self._piv,
-                               self.network.packed, self.network.screen, self.eos_opts)
+                               self.ok, self.network.packed, self.network.screen, self.eos_opts)
         return dY * self.network.A, ok
 
 
