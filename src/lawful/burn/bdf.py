@@ -23,7 +23,7 @@ from numba import njit
 
 from lawful.burn.eos import eos_scratch
 from lawful.burn.kernels import workspace
-from lawful.burn.zone import _finite, _jac, _lu_factor, _lu_solve, _rhs, initial_state, record
+from lawful.burn.zone import _finite, _lu_factor, _lu_solve, _rhs, _rhs_jac, initial_state, record
 
 _MAX_ORDER = 5
 _NEWTON_MAXITER = 4
@@ -124,14 +124,12 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     t = 0.0
     k_out = 0
     # initial state, Jacobian and step (Hairer, Nørsett & Wanner's starting-step heuristic)
-    if not _rhs(rho, y, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch):
+    if not _rhs_jac(rho, y, T0, net, screen, heat, eos_opts, f, jac, lam, dlam, work, eos_out, dydT, eos_tmp, scratch):
         status = 4
     elif not _finite(f):
         status = 5
     n_rhs += 1
-    if status == 0:
-        _jac(rho, y, T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f[nv - 1], eos_tmp, scratch)
-        n_jac += 1
+    n_jac += 1
     jac_current = True
     _scale(y, A, n, heat, rtol, atol, scale)
     d0 = _norm(y, scale)
@@ -176,10 +174,8 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
         c = h / _ALPHA[order]
         _scale(ypred, A, n, heat, rtol, atol, scale)
         if jac_stale and not jac_current:  # the last step converged slowly: a fresh Jacobian at the step's start
-            ok = _rhs(rho, D[0], T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch)
+            _rhs_jac(rho, D[0], T0, net, screen, heat, eos_opts, f, jac, lam, dlam, work, eos_out, dydT, eos_tmp, scratch)
             n_rhs += 1
-            _jac(rho, D[0], T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f[nv - 1],
-                 eos_tmp, scratch)
             n_jac += 1
             jac_current = True
             lu_valid = False
@@ -239,10 +235,9 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             if converged:
                 break
             if not jac_current:  # refresh the Jacobian at the step's start and retry
-                ok = _rhs(rho, D[0], T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch)
+                _rhs_jac(rho, D[0], T0, net, screen, heat, eos_opts, f, jac, lam, dlam, work, eos_out, dydT, eos_tmp,
+                         scratch)
                 n_rhs += 1
-                _jac(rho, D[0], T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f[nv - 1],
-                     eos_tmp, scratch)
                 n_jac += 1
                 jac_current = True
                 lu_valid = False

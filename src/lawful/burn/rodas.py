@@ -16,7 +16,7 @@ from numba import njit
 
 from lawful.burn.eos import eos_scratch
 from lawful.burn.kernels import workspace
-from lawful.burn.zone import _finite, _jac, _lu_factor, _lu_solve, _rhs, initial_state, record
+from lawful.burn.zone import _finite, _lu_factor, _lu_solve, _rhs, _rhs_jac, initial_state, record
 
 # RODAS3 in the KPP form: G = I/(hγ) − J;  G K_i = F(y + Σ A_ij K_j) + Σ (C_ij / h) K_j
 _GAMMA = 0.5
@@ -87,16 +87,15 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             break
         h = min(h, target - t)
         if not have_f0:
-            if not _rhs(rho, y, T0, net, screen, heat, eos_opts, f0, lam, dlam, work, eos_out, scratch):
+            if not _rhs_jac(rho, y, T0, net, screen, heat, eos_opts, f0, jac, lam, dlam, work, eos_out, dydT, eos_tmp,
+                            scratch):
                 status = 4
                 break
             n_rhs += 1
+            n_jac += 1
             if not _finite(f0):
                 status = 5
                 break
-            _jac(rho, y, T0, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, f0[nv - 1], eos_tmp,
-                 scratch)
-            n_jac += 1
             have_f0 = True
         # iteration matrix G = I/(hγ) − J
         for i in range(nv):

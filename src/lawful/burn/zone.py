@@ -86,14 +86,16 @@ def _lu_solve(a, piv, b):
 
 
 @njit(cache=True)
-def _rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch):
-    """F(y) into ``f``; y = Y (fixed T) or (Y, T). Returns False if the EOS cannot be evaluated."""
+def _rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch, derivs=False):
+    """F(y) into ``f``; y = Y (fixed T) or (Y, T). Returns False if the EOS cannot be evaluated.
+
+    ``derivs``: also leave dλ/dT in ``dlam``, for a Jacobian at the same y (:func:`_rhs_jac`)."""
     n = net.A.shape[0]
     T = y[n] if heat else T_fixed
     if heat and not (_T_MIN <= T <= _T_MAX):
         return False
     Y = y[:n]
-    network_rates(rho, T, Y, net, screen, lam, dlam, work, False)
+    network_rates(rho, T, Y, net, screen, lam, dlam, work, derivs)
     enuc = ydot(rho, Y, net, lam, f[:n])
     if heat:
         abar, zbar = _abar_zbar(Y, net.Z)
@@ -122,19 +124,22 @@ def _abar_zbar(Y, Z):
 
 
 @njit(cache=True)
-def _jac(rho, y, T_fixed, net, screen, heat, eos_opts, jac, lam, dlam, work, eos_out, dydT, dTdt, eos_tmp, scratch):
-    """Analytic network Jacobian into ``jac``; in self-heating mode also the T row and column.
+def _rhs_jac(rho, y, T_fixed, net, screen, heat, eos_opts, f, jac, lam, dlam, work, eos_out, dydT, eos_tmp, scratch):
+    """F(y) into ``f`` and the analytic Jacobian into ``jac`` (in self-heating mode with the T row and column),
+    from one evaluation of the rates and their T-derivatives. Returns False if the EOS cannot be evaluated.
 
     The T row of dT/dt = ε̇/c_v needs ∂c_v/∂T and ∂c_v/∂Y (through Ā and Z̄); those come from one-sided
     differences of the EOS (relative step 1e-7), so the iteration matrix is exact to ~1e-7 and RODAS3 keeps
-    its order. ``eos_out`` holds the EOS at y (from the last RHS call), ``dTdt`` = ε̇/c_v there.
+    its order.
     """
+    if not _rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch, True):
+        return False
     n = net.A.shape[0]
     T = y[n] if heat else T_fixed
     Y = y[:n]
-    network_rates(rho, T, Y, net, screen, lam, dlam, work)
     jacobian(rho, Y, net, lam, dlam, jac[:n, :n], dydT)
     if heat:
+        dTdt = f[n]
         binding, Z = net.binding, net.Z
         cv = eos_out[3]
         c = N_A * MEV_TO_ERG / cv
@@ -157,6 +162,7 @@ def _jac(rho, y, T_fixed, net, screen, heat, eos_opts, jac, lam, dlam, work, eos
         for j in range(n):  # ∂Ā/∂Y_j = −Ā², ∂Z̄/∂Y_j = (Z_j − Z̄) Ā
             jac[n, j] -= g * (dcv_da * (-abar * abar) + dcv_dz * (Z[j] - zbar) * abar)
         jac[n, n] -= g * dcv_dT
+    return True
 
 
 @njit(cache=True)

@@ -22,7 +22,7 @@ from numba import njit, prange
 
 from lawful.burn.eos import eos_scratch
 from lawful.burn.kernels import workspace
-from lawful.burn.zone import _jac, _lu_factor, _lu_solve, _rhs, initial_state
+from lawful.burn.zone import _lu_factor, _lu_solve, _rhs, _rhs_jac, initial_state
 
 #: zones per scratch allocation inside the kernel
 _BLOCK = 64
@@ -59,10 +59,9 @@ def ros2_step(rho, T, Y, dt, net, screen, eos_opts):
             G, piv = lu[z], pivots[z]
             h = dt[z]
             eos_out[11] = np.nan
-            if not _rhs(rho[z], y, T[z], net, screen, True, eos_opts, k1, lam, dlam, work, eos_out, scratch):
+            if not _rhs_jac(rho[z], y, T[z], net, screen, True, eos_opts, k1, G, lam, dlam, work, eos_out, dydT,
+                            eos_tmp, scratch):
                 continue
-            _jac(rho[z], y, T[z], net, screen, True, eos_opts, G, lam, dlam, work, eos_out, dydT, k1[n],
-                 eos_tmp, scratch)
             for i in range(nv):
                 for j in range(nv):
                     G[i, j] = -_GAMMA * h * G[i, j]
