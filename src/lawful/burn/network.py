@@ -244,7 +244,7 @@ class Network:
 
     Attributes: ``name``, ``names`` (nucleus names, pynucastro spelling, e.g. ``"he4"``), ``A``, ``Z``,
     ``binding`` (total binding energy per nucleus, MeV), ``data`` (:class:`NetworkData`), ``packed``
-    (the tuple the kernels take). ``screen`` switches screen5 electron screening.
+    (the :class:`~lawful.burn.kernels.PackedNetwork` the kernels take). ``screen`` switches screen5 electron screening.
     """
 
     def __init__(self, name: str = "aprox13", screen: bool = True):
