@@ -174,7 +174,8 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
         c = h / _ALPHA[order]
         _scale(ypred, A, n, heat, rtol, atol, scale)
         if jac_stale and not jac_current:  # the last step converged slowly: a fresh Jacobian at the step's start
-            _rhs_jac(rho, D[0], T0, net, screen, heat, eos_opts, f, jac, lam, dlam, work, eos_out, dydT, eos_tmp, scratch)
+            _rhs_jac(rho, D[0], T0, net, screen, heat, eos_opts, f, jac, lam, dlam, work, eos_out, dydT, eos_tmp,
+                     scratch)
             n_rhs += 1
             n_jac += 1
             jac_current = True
