@@ -173,7 +173,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             psi[i] = p / _ALPHA[order]
         c = h / _ALPHA[order]
         _scale(ypred, A, n, heat, rtol, atol, scale)
-        if jac_stale and not jac_current:  # the last step converged slowly: a fresh Jacobian at the step's start
+        if jac_stale and not jac_current:  # Newton failed, or converged slowly last step: a fresh Jacobian
             _rhs_jac(rho, D[0], T0, net, screen, heat, eos_opts, f, jac, lam, dlam, work, eos_out, dydT, eos_tmp,
                      scratch)
             n_rhs += 1
@@ -182,70 +182,54 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             lu_valid = False
             crate = -1.0
         jac_stale = False
-        converged = False
         n_iter = 0
-        while True:
-            if not lu_valid:
-                for i in range(nv):
-                    for j in range(nv):
-                        lu[i, j] = -c * jac[i, j]
-                    lu[i, i] += 1.0
-                n_lu += 1
-                if not _lu_factor(lu, piv):
-                    status = 3
-                    break
-                lu_valid = True
-            # simplified Newton on y − c f(y) − ψ = 0
+        if not lu_valid:
             for i in range(nv):
-                ynew[i] = ypred[i]
-                d[i] = 0.0
-            dy_norm_old = -1.0
-            converged = False
-            for it in range(_NEWTON_MAXITER):
-                n_iter = it + 1
-                ok = _rhs(rho, ynew, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch)
-                n_rhs += 1
-                finite = ok
-                for i in range(nv):
-                    if not math.isfinite(f[i]):
-                        finite = False
-                if not finite:
-                    break
-                for i in range(nv):
-                    dy[i] = c * f[i] - psi[i] - d[i]
-                _lu_solve(lu, piv, dy)
-                dy_norm = _norm(dy, scale)
-                rate = dy_norm / dy_norm_old if dy_norm_old > 0.0 else -1.0
-                if rate >= 1.0 or (rate > 0.0 and rate ** (_NEWTON_MAXITER - it) / (1.0 - rate) * dy_norm > tol_newton):
-                    break
-                for i in range(nv):
-                    ynew[i] += dy[i]
-                    d[i] += dy[i]
-                if rate > 0.0:
-                    crate = max(_CRATE_DOWN * crate, rate)
-                    crate_uses = 0
-                    jac_stale = rate > _RATE_STALE
-                elif 0.0 < crate < 1.0 and crate_uses < _CRATE_MAX_USES:  # first iteration: the remembered rate
-                    rate = crate
-                if dy_norm == 0.0 or (rate > 0.0 and rate / (1.0 - rate) * dy_norm < tol_newton):
-                    converged = True
-                    if it == 0:
-                        crate_uses += 1
-                    break
-                dy_norm_old = dy_norm
-            if converged:
+                for j in range(nv):
+                    lu[i, j] = -c * jac[i, j]
+                lu[i, i] += 1.0
+            n_lu += 1
+            if not _lu_factor(lu, piv):
+                status = 3
                 break
-            if not jac_current:  # refresh the Jacobian at the step's start and retry
-                _rhs_jac(rho, D[0], T0, net, screen, heat, eos_opts, f, jac, lam, dlam, work, eos_out, dydT, eos_tmp,
-                         scratch)
-                n_rhs += 1
-                n_jac += 1
-                jac_current = True
-                lu_valid = False
-                continue
-            break
-        if status != 0:
-            break
+            lu_valid = True
+        # simplified Newton on y − c f(y) − ψ = 0
+        for i in range(nv):
+            ynew[i] = ypred[i]
+            d[i] = 0.0
+        dy_norm_old = -1.0
+        converged = False
+        for it in range(_NEWTON_MAXITER):
+            n_iter = it + 1
+            ok = _rhs(rho, ynew, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch)
+            n_rhs += 1
+            if not (ok and _finite(f)):
+                break
+            for i in range(nv):
+                dy[i] = c * f[i] - psi[i] - d[i]
+            _lu_solve(lu, piv, dy)
+            dy_norm = _norm(dy, scale)
+            rate = dy_norm / dy_norm_old if dy_norm_old > 0.0 else -1.0
+            if rate >= 1.0 or (rate > 0.0 and rate ** (_NEWTON_MAXITER - it) / (1.0 - rate) * dy_norm > tol_newton):
+                break
+            for i in range(nv):
+                ynew[i] += dy[i]
+                d[i] += dy[i]
+            if rate > 0.0:
+                crate = max(_CRATE_DOWN * crate, rate)
+                crate_uses = 0
+                jac_stale = rate > _RATE_STALE
+            elif 0.0 < crate < 1.0 and crate_uses < _CRATE_MAX_USES:  # first iteration: the remembered rate
+                rate = crate
+            if dy_norm == 0.0 or (rate > 0.0 and rate / (1.0 - rate) * dy_norm < tol_newton):
+                converged = True
+                if it == 0:
+                    crate_uses += 1
+                break
+            dy_norm_old = dy_norm
+        if not converged and not jac_current:  # retry the step with a Jacobian refreshed at its start
+            jac_stale = True
+            continue
         if not converged:
             rejected += 1
             _change_D(D, order, 0.5)
