@@ -22,7 +22,7 @@ from numba import njit, prange
 
 from lawful.burn.eos import eos_scratch
 from lawful.burn.kernels import workspace
-from lawful.burn.zone import _lu_factor, _lu_solve, _rhs, _rhs_jac, initial_state
+from lawful.burn.zone import _finite, _lu_factor, _lu_solve, _rhs, _rhs_jac, initial_state
 
 #: zones per scratch allocation inside the kernel
 _BLOCK = 64
@@ -118,10 +118,7 @@ def newton_update(rho, T_old, Y_old, T_new, Y_new, dt, lu, pivots, factored, net
                 f[i] = Y_new[z, i] - Y_old[z, i] - dt[z] * f[i]
             f[n] = T_new[z] - T_old[z] - dt[z] * f[n]
             _lu_solve(lu[z], pivots[z], f)
-            good = True
-            for i in range(nv):
-                good &= np.isfinite(f[i])
-            if good:
+            if _finite(f):
                 out[z] = f[:n]
                 ok[z] = True
     return out, ok
