@@ -19,7 +19,7 @@ from lawful.burn.kernels import workspace
 from lawful.burn.zone import _finite, _lu_factor, _lu_solve, _rhs, _rhs_jac, initial_state, record
 
 # RODAS3 in the KPP form: G = I/(hγ) − J;  G K_i = F(y + Σ A_ij K_j) + Σ (C_ij / h) K_j
-_GAMMA = 0.5
+GAMMA = 0.5
 _A21, _A31, _A32, _A41, _A42, _A43 = 0.0, 2.0, 0.0, 2.0, 0.0, 1.0
 _C21, _C31, _C32, _C41, _C42, _C43 = 4.0, 1.0, -1.0, 1.0, -1.0, -8.0 / 3.0
 _M = (2.0, 0.0, 1.0, 1.0)  # y_new = y + Σ M_i K_i; the error estimate is K_4 itself (E = (0, 0, 0, 1))
@@ -41,6 +41,57 @@ def _error_norm(y0, y1, err, A, n, heat, rtol, atol):
 
 
 @njit(cache=True)
+def rodas3_scratch(nv):
+    """Work arrays of :func:`rodas3_stages` for nv unknowns: (f0, f, ystage, ynew [nv], K [4, nv])."""
+    return np.empty(nv), np.empty(nv), np.empty(nv), np.empty(nv), np.empty((4, nv))
+
+
+@njit(cache=True)
+def rodas3_stages(rho, y, T0, f0, jac, h, net, screen, heat, eos_opts, G, piv, K, ystage, f, ynew, lam, dlam, work,
+                  eos_out, scratch):
+    """One RODAS3 step of length ``h`` (s) from y [nv] with F(y) = ``f0`` and Jacobian ``jac`` [nv, nv]: factors
+    G = I/(hγ) − J into ``G``, ``piv``, fills the stages ``K`` [4, nv] and writes y + Σ M_i K_i into ``ynew``
+    (K[3] is the embedded error estimate). Two RHS evaluations (stages 3 and 4; stage 2 reuses F(y)).
+
+    Returns ``(factored, finite)``: whether the LU exists, and whether every stage and ``ynew`` are finite.
+    ``ystage``, ``f`` [nv] are scratch.
+    """
+    nv = y.shape[0]
+    for i in range(nv):
+        for j in range(nv):
+            G[i, j] = -jac[i, j]
+        G[i, i] += 1.0 / (h * GAMMA)
+    if not _lu_factor(G, piv):
+        return False, False
+    # stage 1 (and 2: A21 = 0, so F is not re-evaluated)
+    for i in range(nv):
+        K[0, i] = f0[i]
+    _lu_solve(G, piv, K[0])
+    for i in range(nv):
+        K[1, i] = f0[i] + _C21 / h * K[0, i]
+    _lu_solve(G, piv, K[1])
+    # stage 3
+    for i in range(nv):
+        ystage[i] = y[i] + _A31 * K[0, i] + _A32 * K[1, i]
+    if not _rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch):
+        return True, False
+    for i in range(nv):
+        K[2, i] = f[i] + (_C31 * K[0, i] + _C32 * K[1, i]) / h
+    _lu_solve(G, piv, K[2])
+    # stage 4
+    for i in range(nv):
+        ystage[i] = y[i] + _A41 * K[0, i] + _A42 * K[1, i] + _A43 * K[2, i]
+    if not _rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch):
+        return True, False
+    for i in range(nv):
+        K[3, i] = f[i] + (_C41 * K[0, i] + _C42 * K[1, i] + _C43 * K[2, i]) / h
+    _lu_solve(G, piv, K[3])
+    for i in range(nv):
+        ynew[i] = y[i] + _M[0] * K[0, i] + _M[2] * K[2, i] + _M[3] * K[3, i]
+    return True, _finite(ynew)
+
+
+@njit(cache=True)
 def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, max_steps, y_out, stats):
     """Integrate one zone from t = 0 through the increasing times ``t_out`` [M] (s).
 
@@ -51,11 +102,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     nv = n + 1 if heat else n
     A = net.A
     y = initial_state(Y0, T0, heat)
-    ynew = np.empty(nv)
-    ystage = np.empty(nv)
-    f0 = np.empty(nv)
-    f = np.empty(nv)
-    K = np.empty((4, nv))
+    f0, f, ystage, ynew, K = rodas3_scratch(nv)
     G = np.empty((nv, nv))
     jac = np.zeros((nv, nv))
     piv = np.empty(nv, dtype=np.int64)
@@ -97,41 +144,10 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
                 status = 5
                 break
             have_f0 = True
-        # iteration matrix G = I/(hγ) − J
-        for i in range(nv):
-            for j in range(nv):
-                G[i, j] = -jac[i, j]
-            G[i, i] += 1.0 / (h * _GAMMA)
-        ok = _lu_factor(G, piv)
-        finite = ok
+        ok, finite = rodas3_stages(rho, y, T0, f0, jac, h, net, screen, heat, eos_opts, G, piv, K, ystage, f, ynew,
+                                   lam, dlam, work, eos_out, scratch)
         if ok:
-            # stage 1 (and 2: A21 = 0, so F is not re-evaluated)
-            for i in range(nv):
-                K[0, i] = f0[i]
-            _lu_solve(G, piv, K[0])
-            for i in range(nv):
-                K[1, i] = f0[i] + _C21 / h * K[0, i]
-            _lu_solve(G, piv, K[1])
-            # stage 3
-            for i in range(nv):
-                ystage[i] = y[i] + _A31 * K[0, i] + _A32 * K[1, i]
-            finite = _rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch)
-            n_rhs += 1
-            for i in range(nv):
-                K[2, i] = f[i] + (_C31 * K[0, i] + _C32 * K[1, i]) / h
-            _lu_solve(G, piv, K[2])
-            # stage 4
-            for i in range(nv):
-                ystage[i] = y[i] + _A41 * K[0, i] + _A42 * K[1, i] + _A43 * K[2, i]
-            finite = finite and _rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch)
-            n_rhs += 1
-            for i in range(nv):
-                K[3, i] = f[i] + (_C41 * K[0, i] + _C42 * K[1, i] + _C43 * K[2, i]) / h
-            _lu_solve(G, piv, K[3])
-            for i in range(nv):
-                ynew[i] = y[i] + _M[0] * K[0, i] + _M[2] * K[2, i] + _M[3] * K[3, i]
-                if not math.isfinite(ynew[i]):
-                    finite = False
+            n_rhs += 2
         if finite:
             err = _error_norm(y, ynew, K[3], A, n, heat, rtol, atol)
             finite = math.isfinite(err)

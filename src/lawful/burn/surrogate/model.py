@@ -3,7 +3,7 @@
 One step of a constant-density self-heating burn, for N zones (all float64 at inference):
 
     inputs   ρ [N] (g/cm³), T [N] (K), X [N, n] mass fractions, Δt [N] (s), and ΔX_p [N, n], the change that one
-             ROS2 step predicts (:mod:`lawful.burn.surrogate.predictor`: two RHS, one
+             RODAS3 step predicts (:mod:`lawful.burn.surrogate.predictor`: three RHS, one
              Jacobian, one LU; L-stable, so it lands near the quasi-equilibrium of the stiff flows)
     features log ρ, log T, log Δt, X, log(X + 1e-12), asinh(ΔX_p / δ), standardized with the training set's mean
              and spread
@@ -11,10 +11,13 @@ One step of a constant-density self-heating burn, for N zones (all float64 at in
              linear path beside the MLP)
     change   ΔX = δ sinh(10 u)   (δ = 1e-10: relative precision for changes from 1e-10 to 1)
     bookkeeping, by construction whatever the weights are:
-      mass   ΔX ← ΔX − |ΔX| ΣΔX / Σ|ΔX|: Σ ΔX = 0 with each species corrected in proportion to its own change;
-             for networks whose nuclei all have Z/A = 1/2 (aprox13, c12) this conserves charge as well
-      sign   X_new = max(X + ΔX, 0), renormalized to Σ X_new = 1 (the mass removed by the clip is reported; the
-             guard refuses a step that needed more than a small clip)
+      sign   a destruction ΔX_i below −X_i/2 becomes X_i/2 (e^{(ΔX_i + X_i/2)/(X_i/2)} − 1) − X_i/2 > −X_i (C¹ at
+             −X_i/2; a change above −X_i/2 is kept as it is)
+      mass   the larger of total production Σ⁺ΔX and total destruction Σ⁻|ΔX| is scaled down to the smaller, so
+             Σ ΔX = 0 and no destruction grows; for networks whose nuclei all have Z/A = 1/2 (aprox13, c12)
+             this conserves charge as well
+      round  X_new = max(X + ΔX, 0) (the clip removes rounding, ~1e-17; it is reported and guarded), renormalized
+             to Σ X_new = 1
       energy ε = N_A MeV Σ B_i (X_new − X)_i / A_i from binding energies B_i: released energy is never predicted.
 
 The temperature follows from the EOS (the guard inverts e(ρ, T_new, X_new) = e(ρ, T, X) + ε).
@@ -89,10 +92,19 @@ def build_step(n: int, hidden: list[int]):
         def compose(self, X, u):
             """(X_new, enuc, clipped, ΔX) from the net's output u [N, n]: the by-construction bookkeeping."""
             dX = DELTA * torch.sinh(10.0 * u)
-            mag = dX.abs()
-            dX = dX - mag * dX.sum(dim=1, keepdim=True) / (mag.sum(dim=1, keepdim=True) + 1e-300)
+            tiny = torch.finfo(dX.dtype).tiny
+            # destruction cannot exceed what is there: below −X/2 it bends smoothly (C¹) towards −X
+            half = 0.5 * X
+            deep = torch.clamp(dX + half, max=0.0) / torch.clamp(half, min=tiny)
+            dX = torch.where(dX < -half, half * torch.expm1(deep) - half, dX)
+            # mass: shrink the larger of production and destruction to the smaller (never grows a destruction)
+            made = torch.clamp(dX, min=0.0).sum(dim=1, keepdim=True)
+            lost = -torch.clamp(dX, max=0.0).sum(dim=1, keepdim=True)
+            both = torch.maximum(made, lost) + tiny
+            scale_made, scale_lost = lost / both, made / both
+            dX = torch.where(dX > 0.0, dX * scale_made, dX * scale_lost)
             X_new = X + dX
-            clipped = torch.clamp(-X_new, min=0.0).sum(dim=1)
+            clipped = torch.clamp(-X_new, min=0.0).sum(dim=1)  # rounding only
             X_new = torch.clamp(X_new, min=0.0)
             X_new = X_new / X_new.sum(dim=1, keepdim=True)
             return X_new, self.energy(X_new - X), clipped, dX
