@@ -61,12 +61,40 @@ def cost_table(d, loaded, net, repeats: int, scipy_zones: int) -> list[tuple[str
     rows = [("implicit BDF (ours, rtol 1e-6)", _best(run(implicit), repeats) / n),
             ("surrogate + guard + fallback", _best(run(guarded), repeats) / n),
             ("surrogate + guard, no fallback", _best(run(alone), repeats) / n)]
+    rows += _components(d, groups, loaded, net, opts, repeats, n)
     pick = hydro[:: max(1, n // scipy_zones)][:scipy_zones]
     t = time.perf_counter()
     for z in pick:
         _scipy_zone(net, d["rho"][z], d["T"][z], d["X"][z], d["dt"][z], True, opts)
     rows.append(("scipy BDF (same RHS + Jacobian)", (time.perf_counter() - t) / len(pick)))
     return rows
+
+
+def _components(d, groups, loaded, net, opts, repeats: int, n: int) -> list[tuple[str, float]]:
+    """The parts of the surrogate path, each timed alone on the same calls (µs per zone-step)."""
+    import torch
+
+    from lawful.burn.surrogate.predictor import Prediction
+
+    args = [(d["rho"][g], d["T"][g], d["X"][g], np.full(g.size, d["dt"][g[0]])) for g in groups]
+    preds = [Prediction(net, opts, *a) for a in args]
+    tensors = [tuple(torch.as_tensor(x) for x in (*a, p.dX)) for a, p in zip(args, preds)]
+    with torch.inference_mode():
+        outs = [loaded.step(*t) for t in tensors]
+
+    def net_only():
+        with torch.inference_mode():
+            for t in tensors:
+                loaded.step(*t)
+
+    def check():
+        for a, p, o in zip(args, preds, outs):  # the end state at the start T is enough to time it
+            p.correction(a[1], o[0].numpy())
+
+    return [("  of which the predictor (RODAS3: 3 RHS, Jacobian, LU)",
+             _best(lambda: [Prediction(net, opts, *a) for a in args], repeats) / n),
+            ("  of which the net and the composition map", _best(net_only, repeats) / n),
+            ("  of which the Newton check (1 RHS, LU solve)", _best(check, repeats) / n)]
 
 
 def detonation(n: int, network: str, model: str | None) -> dict[str, dict]:

@@ -60,3 +60,14 @@ def test_missing_and_malformed_files(tmp_path):
     (tmp_path / "bad.toml").write_text("a = = 1")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_toml(tmp_path / "bad.toml")
+
+
+def test_a_run_stored_before_a_key_was_added_resumes_only_at_its_default():
+    from lawful.core.config import check_same_run
+
+    older = 'a = 1\nb = 0.5\n'  # written before "name" existed
+    check_same_run(Demo(), older, "run")
+    with pytest.raises(ValueError, match=r"name: 'x' there, 'y' here"):
+        check_same_run(Demo(name="y"), older, "run")
+    with pytest.raises(ValueError, match=r"a: 2 there, 1 here"):
+        check_same_run(Demo(), 'a = 2\nb = 0.5\nname = "x"\n', "run")

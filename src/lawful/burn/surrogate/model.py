@@ -11,8 +11,8 @@ One step of a constant-density self-heating burn, for N zones (all float64 at in
              linear path beside the MLP)
     change   ΔX = δ sinh(10 u)   (δ = 1e-10: relative precision for changes from 1e-10 to 1)
     bookkeeping, by construction whatever the weights are:
-      sign   a destruction ΔX_i below −X_i/2 becomes X_i/2 (e^{(ΔX_i + X_i/2)/(X_i/2)} − 1) − X_i/2 > −X_i (C¹ at
-             −X_i/2; a change above −X_i/2 is kept as it is)
+      sign   a destruction ΔX_i below −(1 − κ)X_i becomes κX_i (e^{(ΔX_i + (1 − κ)X_i)/(κX_i)} − 1) − (1 − κ)X_i
+             > −X_i (κ = 0.01, C¹ at the knee; a smaller destruction is kept as it is)
       mass   the larger of total production Σ⁺ΔX and total destruction Σ⁻|ΔX| is scaled down to the smaller, so
              Σ ΔX = 0 and no destruction grows; for networks whose nuclei all have Z/A = 1/2 (aprox13, c12)
              this conserves charge as well
@@ -35,6 +35,8 @@ from lawful.burn.kernels import MEV_TO_ERG, N_A
 DELTA = 1e-10
 #: |u| bound (|ΔX| ≤ δ sinh(10 U_MAX) ≈ 530, far above any physical change, and no float32 overflow)
 U_MAX = 3.0
+#: width κ of the bend that keeps X_new ≥ 0: a destruction is left as it is down to −(1 − κ)X
+BEND = 0.01
 #: floor inside log(X + floor)
 X_FLOOR = 1e-12
 
@@ -93,10 +95,10 @@ def build_step(n: int, hidden: list[int]):
             """(X_new, enuc, clipped, ΔX) from the net's output u [N, n]: the by-construction bookkeeping."""
             dX = DELTA * torch.sinh(10.0 * u)
             tiny = torch.finfo(dX.dtype).tiny
-            # destruction cannot exceed what is there: below −X/2 it bends smoothly (C¹) towards −X
-            half = 0.5 * X
-            deep = torch.clamp(dX + half, max=0.0) / torch.clamp(half, min=tiny)
-            dX = torch.where(dX < -half, half * torch.expm1(deep) - half, dX)
+            # destruction cannot exceed what is there: below −(1 − κ)X it bends smoothly (C¹) towards −X
+            knee = (1.0 - BEND) * X
+            deep = torch.clamp(dX + knee, max=0.0) / torch.clamp(BEND * X, min=tiny)
+            dX = torch.where(dX < -knee, BEND * X * torch.expm1(deep) - knee, dX)
             # mass: shrink the larger of production and destruction to the smaller (never grows a destruction)
             made = torch.clamp(dX, min=0.0).sum(dim=1, keepdim=True)
             lost = -torch.clamp(dX, max=0.0).sum(dim=1, keepdim=True)

@@ -31,14 +31,16 @@ _BLOCK = 64
 def rodas3_step(rho, T, Y, dt, net, screen, eos_opts):
     """One RODAS3 step for N zones (ρ, T, Δt [N]; Y [N, n] molar abundances).
 
-    Returns ``(dY [N, n], dT [N], ok [N], lu [N, n+1, n+1], piv [N, n+1])`` (the LU factors of
-    G = I/(γΔt) − J); ``ok`` is False where an RHS or the LU failed or the step is unphysical (|ΔX_i| > 1,
-    T ≤ 0); dY, dT are then 0.
+    Returns ``(dY [N, n], dT [N], estimate [N], ok [N], lu [N, n+1, n+1], piv [N, n+1])``: ``estimate`` is
+    the embedded (order-2) error estimate K₄ relative to the step, max_i A_i |K₄,i| / (max_i |ΔX_i| + 1e-9);
+    ``lu``, ``piv`` are the LU factors of G = I/(γΔt) − J; ``ok`` is False where an RHS or the LU failed or the
+    step is unphysical (|ΔX_i| > 1, T ≤ 0); dY, dT are then 0 and the estimate inf.
     """
     N, n = Y.shape
     nv = n + 1
     dY = np.zeros((N, n))
     dT = np.zeros(N)
+    estimate = np.full(N, np.inf)
     ok = np.zeros(N, dtype=np.bool_)
     lu = np.zeros((N, nv, nv))
     pivots = np.zeros((N, nv), dtype=np.int64)
@@ -64,11 +66,16 @@ def rodas3_step(rho, T, Y, dt, net, screen, eos_opts):
                 good &= abs(ynew[i] - y[i]) * net.A[i] <= 1.0
             good &= ynew[n] > 0.0
             if good:
+                big = 0.0
+                est = 0.0
                 for i in range(n):
                     dY[z, i] = ynew[i] - y[i]
+                    big = max(big, abs(dY[z, i]) * net.A[i])
+                    est = max(est, abs(K[3, i]) * net.A[i])
                 dT[z] = ynew[n] - y[n]
+                estimate[z] = est / (big + 1e-9)
                 ok[z] = True
-    return dY, dT, ok, lu, pivots
+    return dY, dT, estimate, ok, lu, pivots
 
 
 @njit(cache=True, parallel=True)
@@ -109,8 +116,8 @@ def newton_update(rho, T_old, Y_old, T_new, Y_new, dt, lu, pivots, factored, net
 
 
 class Prediction:
-    """One RODAS3 step of N zones: ``dX`` [N, n], ``dT`` [N], ``ok`` [N], and the LU factors that
-    :meth:`correction` reuses."""
+    """One RODAS3 step of N zones: ``dX`` [N, n], ``dT`` [N], ``estimate`` [N] (its embedded error estimate
+    relative to the step), ``ok`` [N], and the LU factors that :meth:`correction` reuses."""
 
     def __init__(self, network, eos_opts, rho, T, X, dt):
         self.network, self.eos_opts = network, eos_opts
@@ -118,8 +125,8 @@ class Prediction:
         self.T = np.ascontiguousarray(T, dtype=np.float64)
         self.Y = np.ascontiguousarray(X / network.A)
         self.dt = np.ascontiguousarray(dt, dtype=np.float64)
-        dY, self.dT, self.ok, self._lu, self._piv = rodas3_step(self.rho, self.T, self.Y, self.dt, network.packed,
-                                                               network.screen, eos_opts)
+        dY, self.dT, self.estimate, self.ok, self._lu, self._piv = rodas3_step(
+            self.rho, self.T, self.Y, self.dt, network.packed, network.screen, eos_opts)
         self.dX = dY * network.A
 
     def correction(self, T_new, X_new) -> tuple[np.ndarray, np.ndarray]:
