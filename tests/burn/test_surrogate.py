@@ -44,8 +44,10 @@ def test_bookkeeping_holds_for_any_weights(aprox13, seed):
     X /= X.sum(axis=1, keepdims=True)
     step = _wild_step(aprox13, seed)
     dX_p = predict(aprox13, EOS.options(), rho, T, X, dt)[0]
+    eX_p = np.ones_like(dX_p)  # a large error estimate: the net's output is used on every zone
     with torch.no_grad():
-        X_new, enuc, clipped, dX = (o.numpy() for o in step(*(torch.as_tensor(a) for a in (rho, T, X, dt, dX_p))))
+        X_new, enuc, clipped, dX = (o.numpy() for o in step(*(torch.as_tensor(a) for a in (rho, T, X, dt, dX_p,
+                                                                                             eX_p))))
     assert np.abs(X_new.sum(axis=1) - 1).max() <= 1e-12
     assert X_new.min() >= 0.0
     assert np.abs(dX.sum(axis=1)).max() <= 1e-12 * np.abs(dX).sum(axis=1).max()  # the projection conserves mass
@@ -95,10 +97,31 @@ def test_torchscript_export_gives_the_same_outputs(aprox13, tmp_path):
     path = store.export_torchscript(loaded)
     ts = torch.jit.load(str(path))
     rho, T, X, dt = _random_zones(aprox13, 300, rng)  # another batch size than the trace example
-    args = [torch.as_tensor(a) for a in (rho, T, X, dt, predict(aprox13, EOS.options(), rho, T, X, dt)[0])]
+    pred = Prediction(aprox13, EOS.options(), rho, T, X, dt)
+    args = [torch.as_tensor(a) for a in (rho, T, X, dt, pred.dX, pred.eX)]
     with torch.no_grad():
+        assert 0 < loaded.step.trusted(args[4], args[5]).sum() < 300  # both branches of the selection are taken
         for a, b in zip(loaded.step(*args), ts(*args)):
             assert torch.equal(a, b)
+
+
+def test_guard_runs_the_net_only_where_the_predictor_is_not_trusted(aprox13, tmp_path):
+    """propose() runs the net on the untrusted zones only; its proposals equal the module's forward, which
+    selects with torch.where over all zones (the form TorchScript exports)."""
+    rng = np.random.default_rng(6)
+    loaded = store.load(_tiny_model(aprox13, tmp_path / "m", rng), aprox13)
+    rho, T, X, _ = _random_zones(aprox13, 200, rng, T=(2e9, 3e9))
+    dt = np.full(200, 1e-6)
+    pred = Prediction(aprox13, EOS.options(), rho, T, X, dt)
+    with torch.no_grad():
+        args = [torch.as_tensor(a) for a in (rho, T, X, dt, pred.dX, pred.eX)]
+        trusted = loaded.step.trusted(args[4], args[5]).numpy()
+        X_fwd = loaded.step(*args)[0].numpy()
+    assert 0 < trusted.sum() < 200
+    p = propose(loaded, aprox13, EOS.options(), rho, T, X, dt)
+    reached = ~np.isin(p.failed, [CHECKS.index(c) for c in ("input", "domain", "predictor")])
+    assert reached.sum() > 150
+    np.testing.assert_allclose(p.X[reached], X_fwd[reached], rtol=1e-6, atol=1e-14)
 
 
 def test_guard_sends_bad_zones_to_the_implicit_integrator(aprox13, tmp_path):

@@ -61,13 +61,11 @@ class SurrogateTrainConfig(Config):
 
     data: Path = pydantic.Field(Path("runs/surrogate/data"), description="directory written by generate")
     hidden: LayerWidths = pydantic.Field([384, 384, 384], description="hidden layer widths")
-    steps: int = pydantic.Field(40000, ge=1, description="optimizer steps")
-    seconds: FiniteFloat = pydantic.Field(1800.0, gt=0.0, description="wall-time budget (s)")
+    steps: int = pydantic.Field(24000, ge=1, description="optimizer steps")
+    seconds: FiniteFloat = pydantic.Field(3600.0, gt=0.0, description="wall-time budget (s)")
     batch_size: int = pydantic.Field(1024, ge=8, description="samples per step")
     lr: FiniteFloat = pydantic.Field(1e-3, gt=0.0, description="peak learning rate (cosine decay)")
     energy_weight: FiniteFloat = pydantic.Field(0.1, ge=0.0, description="weight of the energy-release loss")
-    species_weights: Literal["uniform", "change"] = pydantic.Field(
-        "uniform", description="species loss weights: uniform, or change (half by each species' share of Σ|ΔX|)")
     seed: int = pydantic.Field(0, ge=0, description="root seed")
     checkpoint_seconds: FiniteFloat = pydantic.Field(60.0, gt=0.0, description="wall time between checkpoints")
     out: Path = pydantic.Field(Path("runs/surrogate/model"), description="model directory (resumed)")

@@ -3,7 +3,7 @@
 Every surrogate step is checked; a zone that fails any check is burned by the implicit integrator instead:
 
 * **inputs**: finite, and inside the box of log ρ, log T, log Δt that the training data covered;
-* **predictor**: the ROS2 step that the net corrects could be evaluated (finite RHS, LU, |ΔX| ≤ 1, T > 0);
+* **predictor**: the RODAS3 step that the net corrects could be evaluated (finite RHS, LU, |ΔX| ≤ 1, T > 0);
 * **ash**: the end temperature (from the EOS) at most ``T_ash_max`` (6.5e9 K: near NSE the network itself is the
   wrong model, and the surrogate is not trained there);
 * **positivity**: the clip that keeps X ≥ 0 removed at most ``clip`` of mass;
@@ -55,6 +55,7 @@ def propose(loaded, network, eos_opts, rho, T, X, dt) -> Proposal:
     import torch
 
     from lawful.burn.eos import EOS_FIELDS, eos_kernel, temperature_from_energy
+    from lawful.burn.surrogate.model import U_MAX
     from lawful.burn.surrogate.predictor import Prediction
 
     N = rho.shape[0]
@@ -82,8 +83,14 @@ def propose(loaded, network, eos_opts, rho, T, X, dt) -> Proposal:
         r, t, x, h = rho[live], T[live], X[live], dt[live]
         pred = Prediction(network, eos_opts, r, t, x, h)
         fail_live(~pred.ok, "predictor")
-        with torch.inference_mode():
-            out = loaded.step(*(torch.as_tensor(a) for a in (r, t, x, h, pred.dX)))
+        with torch.inference_mode():  # the step's forward, with the net run only where it is used
+            step = loaded.step
+            args = [torch.as_tensor(a) for a in (r, t, x, h, pred.dX)]
+            u = torch.clamp(step.base(args[4]), -U_MAX, U_MAX)
+            net = np.flatnonzero(~step.trusted(args[4], torch.as_tensor(pred.eX)).numpy())
+            if net.size:
+                u[net] = step.raw(*(a[net] for a in args))
+            out = step.compose(args[2], u)
         xn, en, clipped = (o.numpy() for o in out[:3])
         bad = ~(np.isfinite(xn).all(axis=1) & np.isfinite(en))
         fail_live(bad, "input")

@@ -2,13 +2,15 @@
 
 One step of a constant-density self-heating burn, for N zones (all float64 at inference):
 
-    inputs   ρ [N] (g/cm³), T [N] (K), X [N, n] mass fractions, Δt [N] (s), and ΔX_p [N, n], the change that one
-             RODAS3 step predicts (:mod:`lawful.burn.surrogate.predictor`: three RHS, one
-             Jacobian, one LU; L-stable, so it lands near the quasi-equilibrium of the stiff flows)
+    inputs   ρ [N] (g/cm³), T [N] (K), X [N, n] mass fractions, Δt [N] (s), and ΔX_p, eX_p [N, n], the change
+             that one RODAS3 step predicts and its embedded error estimate (:mod:`lawful.burn.surrogate.predictor`:
+             three RHS, one Jacobian, one LU; L-stable, so it lands near the quasi-equilibrium of the stiff flows)
     features log ρ, log T, log Δt, X, log(X + 1e-12), asinh(ΔX_p / δ), standardized with the training set's mean
              and spread
     net      u = asinh(ΔX_p / δ) / 10 + MLP(f) + W f   (the correction to the predictor in asinh space, with a
              linear path beside the MLP)
+    select   where the predictor's embedded error estimate eX_p is small, max|eX_p| ≤ 10⁻³ (max|ΔX_p| + 1e-9),
+             the predictor is accurate beyond what the net can add: u = asinh(ΔX_p / δ) / 10 there, no net
     change   ΔX = δ sinh(10 u)   (δ = 1e-10: relative precision for changes from 1e-10 to 1)
     bookkeeping, by construction whatever the weights are:
       sign   a destruction ΔX_i below −(1 − κ)X_i becomes κX_i (e^{(ΔX_i + (1 − κ)X_i)/(κX_i)} − 1) − (1 − κ)X_i
@@ -35,6 +37,8 @@ from lawful.burn.kernels import MEV_TO_ERG, N_A
 DELTA = 1e-10
 #: |u| bound (|ΔX| ≤ δ sinh(10 U_MAX) ≈ 530, far above any physical change, and no float32 overflow)
 U_MAX = 3.0
+#: the predictor alone is trusted where its embedded error estimate is at most this fraction of its step
+TRUST = 1e-3
 #: width κ of the bend that keeps X_new ≥ 0: a destruction is left as it is down to −(1 − κ)X
 BEND = 0.01
 #: floor inside log(X + floor)
@@ -53,7 +57,7 @@ def build_step(n: int, hidden: list[int]):
     nn = torch.nn
 
     class SurrogateStep(nn.Module):
-        """forward(rho [N], T [N], X [N, n], dt [N], dX_p [N, n]) → (X_new [N, n], enuc [N] erg/g,
+        """forward(rho [N], T [N], X [N, n], dt [N], dX_p [N, n], eX_p [N, n]) → (X_new [N, n], enuc [N] erg/g,
         clipped [N] mass removed by the positivity clip, dX [N, n] the conserving change before the clip)."""
 
         def __init__(self) -> None:
@@ -84,12 +88,25 @@ def build_step(n: int, hidden: list[int]):
             """u [N, n] in the inputs' dtype: the predictor's asinh(ΔX_p/δ)/10 plus the net's correction (computed
             in the parameters' dtype), limited to |ΔX| < δ sinh(30)."""
             f = self.features(rho, T, X, dt, dX_p).to(self.linear.weight.dtype)
-            base = torch.asinh(dX_p / DELTA) / 10.0
+            base = self.base(dX_p)
             return torch.clamp(base + (self.mlp(f) + self.linear(f)).to(base.dtype), -U_MAX, U_MAX)
 
-        def forward(self, rho, T, X, dt, dX_p):
-            """The conserving step; see the module docstring."""
-            return self.compose(X, self.raw(rho, T, X, dt, dX_p))
+        def forward(self, rho, T, X, dt, dX_p, eX_p):
+            """The conserving step; see the module docstring. ``eX_p`` [N, n] is the predictor's embedded error
+            estimate: where :meth:`trusted`, the predictor's own change is composed and the net's correction is
+            left out."""
+            alone = torch.clamp(self.base(dX_p), -U_MAX, U_MAX)
+            u = torch.where(self.trusted(dX_p, eX_p)[:, None], alone, self.raw(rho, T, X, dt, dX_p))
+            return self.compose(X, u)
+
+        def trusted(self, dX_p, eX_p):
+            """[N] bool: the predictor's error estimate is at most TRUST of its step, max|eX_p| ≤ TRUST (max|ΔX_p|
+            + 1e-9)."""
+            return eX_p.abs().amax(dim=1) <= TRUST * (dX_p.abs().amax(dim=1) + 1e-9)
+
+        def base(self, dX_p):
+            """u [N, n] of the predictor's change alone (unbounded)."""
+            return torch.asinh(dX_p / DELTA) / 10.0
 
         def compose(self, X, u):
             """(X_new, enuc, clipped, ΔX) from the net's output u [N, n]: the by-construction bookkeeping."""

@@ -31,16 +31,15 @@ _BLOCK = 64
 def rodas3_step(rho, T, Y, dt, net, screen, eos_opts):
     """One RODAS3 step for N zones (ρ, T, Δt [N]; Y [N, n] molar abundances).
 
-    Returns ``(dY [N, n], dT [N], estimate [N], ok [N], lu [N, n+1, n+1], piv [N, n+1])``: ``estimate`` is
-    the embedded (order-2) error estimate K₄ relative to the step, max_i A_i |K₄,i| / (max_i |ΔX_i| + 1e-9);
-    ``lu``, ``piv`` are the LU factors of G = I/(γΔt) − J; ``ok`` is False where an RHS or the LU failed or the
-    step is unphysical (|ΔX_i| > 1, T ≤ 0); dY, dT are then 0 and the estimate inf.
+    Returns ``(dY [N, n], dT [N], eY [N, n], ok [N], lu [N, n+1, n+1], piv [N, n+1])``: ``eY`` is the
+    embedded (order-2) error estimate K₄ of dY; ``lu``, ``piv`` are the LU factors of G = I/(γΔt) − J; ``ok``
+    is False where an RHS or the LU failed or the step is unphysical (|ΔX_i| > 1, T ≤ 0); dY, dT, eY are then 0.
     """
     N, n = Y.shape
     nv = n + 1
     dY = np.zeros((N, n))
     dT = np.zeros(N)
-    estimate = np.full(N, np.inf)
+    eY = np.zeros((N, n))
     ok = np.zeros(N, dtype=np.bool_)
     lu = np.zeros((N, nv, nv))
     pivots = np.zeros((N, nv), dtype=np.int64)
@@ -66,16 +65,12 @@ def rodas3_step(rho, T, Y, dt, net, screen, eos_opts):
                 good &= abs(ynew[i] - y[i]) * net.A[i] <= 1.0
             good &= ynew[n] > 0.0
             if good:
-                big = 0.0
-                est = 0.0
                 for i in range(n):
                     dY[z, i] = ynew[i] - y[i]
-                    big = max(big, abs(dY[z, i]) * net.A[i])
-                    est = max(est, abs(K[3, i]) * net.A[i])
+                    eY[z, i] = K[3, i]
                 dT[z] = ynew[n] - y[n]
-                estimate[z] = est / (big + 1e-9)
                 ok[z] = True
-    return dY, dT, estimate, ok, lu, pivots
+    return dY, dT, eY, ok, lu, pivots
 
 
 @njit(cache=True, parallel=True)
@@ -116,8 +111,8 @@ def newton_update(rho, T_old, Y_old, T_new, Y_new, dt, lu, pivots, factored, net
 
 
 class Prediction:
-    """One RODAS3 step of N zones: ``dX`` [N, n], ``dT`` [N], ``estimate`` [N] (its embedded error estimate
-    relative to the step), ``ok`` [N], and the LU factors that :meth:`correction` reuses."""
+    """One RODAS3 step of N zones: ``dX`` [N, n], ``dT`` [N], ``eX`` [N, n] (the embedded error estimate of
+    dX), ``ok`` [N], and the LU factors that :meth:`correction` reuses."""
 
     def __init__(self, network, eos_opts, rho, T, X, dt):
         self.network, self.eos_opts = network, eos_opts
@@ -125,9 +120,10 @@ class Prediction:
         self.T = np.ascontiguousarray(T, dtype=np.float64)
         self.Y = np.ascontiguousarray(X / network.A)
         self.dt = np.ascontiguousarray(dt, dtype=np.float64)
-        dY, self.dT, self.estimate, self.ok, self._lu, self._piv = rodas3_step(
+        dY, self.dT, eY, self.ok, self._lu, self._piv = rodas3_step(
             self.rho, self.T, self.Y, self.dt, network.packed, network.screen, eos_opts)
         self.dX = dY * network.A
+        self.eX = eY * network.A
 
     def correction(self, T_new, X_new) -> tuple[np.ndarray, np.ndarray]:
         """Simplified-Newton correction δX [N, n] of end states (T_new [N], X_new [N, n]) and ok [N]."""

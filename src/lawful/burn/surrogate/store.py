@@ -113,9 +113,9 @@ def half_precision_net(step):
 def export_torchscript(loaded: LoadedSurrogate, path: Path | None = None) -> Path:
     """Trace the step to TorchScript (``surrogate.ts``) for compiled hydro codes; returns its path.
 
-    The traced module takes (ρ [N], T [N], X [N, n], Δt [N], ΔX_p [N, n]) float64, ΔX_p being the change of one
-    ROS2 step (:mod:`lawful.burn.surrogate.predictor`; the host code computes it with its
-    own network), and returns
+    The traced module takes (ρ [N], T [N], X [N, n], Δt [N], ΔX_p [N, n], eX_p [N, n]) float64, ΔX_p and eX_p
+    being the change of one RODAS3 step and its embedded error estimate (:mod:`lawful.burn.surrogate.predictor`;
+    the host code computes them with its own network), and returns
     (X_new [N, n], ε [N] erg/g, clipped mass [N], ΔX [N, n]).
     """
     import torch
@@ -123,7 +123,7 @@ def export_torchscript(loaded: LoadedSurrogate, path: Path | None = None) -> Pat
     n = len(loaded.names)
     example = (torch.full((4,), 1e7, dtype=torch.float64), torch.full((4,), 3e9, dtype=torch.float64),
                torch.full((4, n), 1.0 / n, dtype=torch.float64), torch.full((4,), 1e-5, dtype=torch.float64),
-               torch.zeros((4, n), dtype=torch.float64))
+               torch.zeros((4, n), dtype=torch.float64), torch.zeros((4, n), dtype=torch.float64))
     with torch.no_grad():
         traced = torch.jit.trace(loaded.step, example, check_trace=False)
     buf = io.BytesIO()

@@ -1,8 +1,7 @@
 """Fit a burn surrogate to ``data.h5``: Adam with cosine decay, atomic checkpoints, bitwise resume.
 
-Loss per sample: a weighted mean over species of |u − u_ref| for the net's raw output u (u = asinh(ΔX/δ)/10:
-about the relative error of each change above δ = 1e-10; an L1 loss that a few hard samples cannot dominate;
-weights uniform, or ``species_weights = "change"``: half uniform, half by each species' share of Σ|ΔX_ref|), plus
+Loss per sample: mean over species of |u − u_ref| for the net's raw output u (u = asinh(ΔX/δ)/10: about the
+relative error of each change above δ = 1e-10; an L1 loss that a few hard samples cannot dominate), plus
 ``energy_weight`` times the relative error |ε − ε_ref| / (|ε_ref| + 1e10 erg/g) of the energy released by the
 conserving change. (The species term sees the raw output: gradients through the mass projection couple every
 species to every other and made training stall.)
@@ -38,23 +37,11 @@ def _tensors(d: dict, dX_p: np.ndarray, idx: np.ndarray, dtype):
             "enuc": torch.as_tensor(pick["enuc"], dtype=dtype)}
 
 
-def loss_terms(step, batch, species_weights: str = "uniform"):
-    """(species loss, energy loss), both means over the batch. ``species_weights`` "change" weighs each species'
-    |u − u_ref| by 1/2n + (1/2) |ΔX_ref,i| / Σ_j |ΔX_ref,j| (the species that carry the step, and so its energy,
-    count most); "uniform" by 1/n."""
-    import torch
-
-    from lawful.burn.surrogate.model import DELTA
-
+def loss_terms(step, batch):
+    """(species loss, energy loss), both means over the batch."""
     rho, T, X, dt, dX_p = batch["inputs"]
     u = step.raw(rho, T, X, dt, dX_p)
-    dev = (u - batch["u"]).abs()
-    if species_weights == "change":
-        size = (DELTA * torch.sinh(10.0 * batch["u"])).abs()
-        w = 0.5 / u.shape[1] + 0.5 * size / (size.sum(dim=1, keepdim=True) + DELTA)
-        species = (w * dev).sum(dim=1).mean()
-    else:
-        species = dev.mean()
+    species = (u - batch["u"]).abs().mean()
     enuc = step.energy(step.compose(X, u)[3])
     energy = ((enuc - batch["enuc"]).abs() / (batch["enuc"].abs() + ENERGY_FLOOR)).mean()
     return species, energy
@@ -140,7 +127,7 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
                 pick = torch.randint(n, (cfg.batch_size,), generator=gen)
                 batch = {"inputs": tuple(a[pick] for a in batches["inputs"]), "u": batches["u"][pick],
                          "enuc": batches["enuc"][pick]}
-                species, energy = loss_terms(step, batch, cfg.species_weights)
+                species, energy = loss_terms(step, batch)
                 loss = species + cfg.energy_weight * energy
                 opt.zero_grad()
                 loss.backward()
