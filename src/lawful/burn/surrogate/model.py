@@ -9,8 +9,9 @@ One step of a constant-density self-heating burn, for N zones (all float64 at in
              and spread
     net      u = asinh(ΔX_p / δ) / 10 + MLP(f) + W f   (the correction to the predictor in asinh space, with a
              linear path beside the MLP)
-    select   where the predictor's embedded error estimate eX_p is small, max|eX_p| ≤ 10⁻³ (max|ΔX_p| + 1e-9),
+    select   where the predictor's embedded error estimate eX_p is small, max|eX_p| < trust (max|ΔX_p| + 1e-9),
              the predictor is accurate beyond what the net can add: u = asinh(ΔX_p / δ) / 10 there, no net
+             (trust is picked from TRUST_CANDIDATES at the end of training, on the training data)
     change   ΔX = δ sinh(10 u)   (δ = 1e-10: relative precision for changes from 1e-10 to 1)
     bookkeeping, by construction whatever the weights are:
       sign   a destruction ΔX_i below −(1 − κ)X_i becomes κX_i (e^{(ΔX_i + (1 − κ)X_i)/(κX_i)} − 1) − (1 − κ)X_i
@@ -37,8 +38,9 @@ from lawful.burn.kernels import MEV_TO_ERG, N_A
 DELTA = 1e-10
 #: |u| bound (|ΔX| ≤ δ sinh(10 U_MAX) ≈ 530, far above any physical change, and no float32 overflow)
 U_MAX = 3.0
-#: the predictor alone is trusted where its embedded error estimate is at most this fraction of its step
-TRUST = 1e-3
+#: candidate thresholds of the selection (``trust``: the predictor alone where its embedded error estimate is at
+#: most this fraction of its step); training picks the one with the smallest median energy error on its data
+TRUST_CANDIDATES = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
 #: width κ of the bend that keeps X_new ≥ 0: a destruction is left as it is down to −(1 − κ)X
 BEND = 0.01
 #: floor inside log(X + floor)
@@ -78,6 +80,7 @@ def build_step(n: int, hidden: list[int]):
             self.register_buffer("scale", torch.ones(n_feat))
             self.register_buffer("A", torch.ones(n, dtype=torch.float64))
             self.register_buffer("binding", torch.zeros(n, dtype=torch.float64))
+            self.register_buffer("trust", torch.zeros((), dtype=torch.float64))
 
         def features(self, rho, T, X, dt, dX_p):
             f = torch.cat([torch.log10(rho)[:, None], torch.log10(T)[:, None], torch.log10(dt)[:, None], X,
@@ -100,9 +103,9 @@ def build_step(n: int, hidden: list[int]):
             return self.compose(X, u)
 
         def trusted(self, dX_p, eX_p):
-            """[N] bool: the predictor's error estimate is at most TRUST of its step, max|eX_p| ≤ TRUST (max|ΔX_p|
-            + 1e-9)."""
-            return eX_p.abs().amax(dim=1) <= TRUST * (dX_p.abs().amax(dim=1) + 1e-9)
+            """[N] bool: the predictor's error estimate is small, max|eX_p| < trust (max|ΔX_p| + 1e-9) (never
+            with trust = 0)."""
+            return eX_p.abs().amax(dim=1) < self.trust.to(dX_p.dtype) * (dX_p.abs().amax(dim=1) + 1e-9)
 
         def base(self, dX_p):
             """u [N, n] of the predictor's change alone (unbounded)."""
@@ -133,6 +136,27 @@ def build_step(n: int, hidden: list[int]):
             return (dX / self.A.to(dX.dtype) * self.binding.to(dX.dtype)).sum(dim=1) * (N_A * MEV_TO_ERG)
 
     return SurrogateStep()
+
+
+def pick_trust(step, rho, T, X, dt, dX_p, eX_p, enuc_ref, kind, floor: float) -> float:
+    """The threshold of :data:`TRUST_CANDIDATES` whose selection gives ``step`` the smallest median relative
+    energy error against ``enuc_ref`` [N] (over |ε_ref| ≥ ``floor`` erg/g) in the worse of the sample kinds
+    (``kind`` [N], e.g. trajectory vs hydro steps, so that neither is sacrificed to the other), on the samples
+    given (numpy, float64)."""
+    torch = _torch()
+    args = [torch.as_tensor(a, dtype=torch.float64) for a in (rho, T, X, dt, dX_p, eX_p)]
+    big = np.abs(enuc_ref) >= floor
+    best, best_err = 0.0, np.inf
+    with torch.no_grad():
+        saved = step.trust.clone()
+        for trust in TRUST_CANDIDATES:
+            step.trust.fill_(trust)
+            rel = np.abs(step(*args)[1].numpy() - enuc_ref) / np.abs(enuc_ref)
+            err = max(float(np.median(rel[big & (kind == k)])) for k in np.unique(kind[big]))
+            if err < best_err:
+                best, best_err = trust, err
+        step.trust.copy_(saved)
+    return best
 
 
 def target_u(dX: np.ndarray) -> np.ndarray:

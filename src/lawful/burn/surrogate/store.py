@@ -103,9 +103,10 @@ def load(path: str | Path | None, network=None) -> LoadedSurrogate:
 
 def half_precision_net(step):
     """Inference layout: the MLP in float32 (half the cost; its output needs ~1e-4 precision, not 1e-16), the
-    standardization, the composition map and the binding energies in float64 (exact bookkeeping)."""
+    standardization, the composition map, the binding energies and the trust threshold in float64 (exact
+    bookkeeping)."""
     step = step.float().eval()
-    for name in ("mean", "scale", "A", "binding"):
+    for name in ("mean", "scale", "A", "binding", "trust"):
         setattr(step, name, getattr(step, name).double())
     return step
 

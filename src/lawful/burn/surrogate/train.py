@@ -4,7 +4,8 @@ Loss per sample: mean over species of |u − u_ref| for the net's raw output u (
 relative error of each change above δ = 1e-10; an L1 loss that a few hard samples cannot dominate), plus
 ``energy_weight`` times the relative error |ε − ε_ref| / (|ε_ref| + 1e10 erg/g) of the energy released by the
 conserving change. (The species term sees the raw output: gradients through the mass projection couple every
-species to every other and made training stall.)
+species to every other and made training stall.) After training, the threshold below which the predictor alone is
+trusted (:func:`~lawful.burn.surrogate.model.pick_trust`) is picked on the training data.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from lawful.burn.surrogate.config import SurrogateTrainConfig
 CHECKPOINT = "checkpoint.pt"
 #: floor of the energy-release relative error (erg/g): a step that releases less is judged in absolute terms
 ENERGY_FLOOR = 1e10
+#: training samples on which the predictor-trust threshold is picked
+TRUST_SAMPLES = 20000
 #: the guard's residual threshold is this quantile of the reference steps' own residuals (training set)
 GUARD_QUANTILE = 0.95
 
@@ -64,7 +67,7 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
     from lawful.burn.network import Network
     from lawful.burn.surrogate import data as sdata
     from lawful.burn.surrogate import store
-    from lawful.burn.surrogate.model import build_step, domain_of, feature_stats
+    from lawful.burn.surrogate.model import build_step, domain_of, feature_stats, pick_trust
     from lawful.burn.surrogate.predictor import Prediction
     from lawful.core.config import check_same_run, to_toml_text
     from lawful.core.io import atomic_write_bytes
@@ -88,7 +91,7 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
                       d["X"][train_idx], d["dt"][train_idx])
     guard = {"residual": guard_threshold(pred, d["T_new"][train_idx], d["X_new"][train_idx]), "clip": 1e-6,
              "T_ash_max": 6.5e9}
-    dX_p, train_idx = pred.dX[pred.ok], train_idx[pred.ok]
+    dX_p, eX_p, train_idx = pred.dX[pred.ok], pred.eX[pred.ok], train_idx[pred.ok]
     del pred  # its LU factors are (n+1)² floats per sample
     torch.manual_seed(cfg.seed)
     step = build_step(len(net.names), cfg.hidden)
@@ -145,6 +148,11 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
         raise
     checkpoint()
     seconds += time.perf_counter() - start
+    pick = np.arange(0, train_idx.size, max(1, train_idx.size // TRUST_SAMPLES))
+    with torch.no_grad():
+        step.trust.fill_(pick_trust(step, *(d[k][train_idx[pick]] for k in ("rho", "T", "X", "dt")), dX_p[pick],
+                                    eX_p[pick], d["enuc"][train_idx[pick]],
+                                    sdata.from_hydro(d["group"][train_idx[pick]]), ENERGY_FLOOR))
     domain = domain_of(d["rho"][train_idx], d["T"][train_idx], d["dt"][train_idx])
     store.save(out, step, net, domain=domain, guard=guard, config_toml=cfg_toml,
                train={"steps": done, "seconds": seconds, "samples": int(n), "history": history,
