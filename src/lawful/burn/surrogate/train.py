@@ -24,7 +24,7 @@ ENERGY_FLOOR = 1e10
 #: training samples on which the predictor-trust threshold is picked
 TRUST_SAMPLES = 20000
 #: the guard's residual threshold is this quantile of the reference steps' own residuals (training set)
-GUARD_QUANTILE = 0.95
+GUARD_QUANTILE = 0.97
 
 
 def _tensors(d: dict, dX_p: np.ndarray, idx: np.ndarray, dtype):
