@@ -91,6 +91,8 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
                       d["X"][train_idx], d["dt"][train_idx])
     guard = {"residual": guard_threshold(pred, d["T_new"][train_idx], d["X_new"][train_idx]), "clip": 1e-6,
              "T_ash_max": 6.5e9}
+    # the domain is the box the data cover (a zone inside it that the predictor cannot take fails that check)
+    domain = domain_of(d["rho"][train_idx], d["T"][train_idx], d["dt"][train_idx])
     dX_p, eX_p, train_idx = pred.dX[pred.ok], pred.eX[pred.ok], train_idx[pred.ok]
     del pred  # its LU factors are (n+1)² floats per sample
     torch.manual_seed(cfg.seed)
@@ -153,7 +155,6 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
         step.trust.fill_(pick_trust(step, *(d[k][train_idx[pick]] for k in ("rho", "T", "X", "dt")), dX_p[pick],
                                     eX_p[pick], d["enuc"][train_idx[pick]],
                                     sdata.from_hydro(d["group"][train_idx[pick]]), ENERGY_FLOOR))
-    domain = domain_of(d["rho"][train_idx], d["T"][train_idx], d["dt"][train_idx])
     store.save(out, step, net, domain=domain, guard=guard, config_toml=cfg_toml,
                train={"steps": done, "seconds": seconds, "samples": int(n), "history": history,
                       "data": str(cfg.data)})
