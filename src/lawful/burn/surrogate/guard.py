@@ -6,7 +6,8 @@ Every surrogate step is checked; a zone that fails any check is burned by the im
 * **predictor**: the RODAS3 step that the net corrects could be evaluated (finite RHS, LU, |ΔX| ≤ 1, T > 0);
 * **ash**: the end temperature (from the EOS) at most ``T_ash_max`` (6.5e9 K: near NSE the network itself is the
   wrong model, and the surrogate is not trained there);
-* **positivity**: the clip that keeps X ≥ 0 removed at most ``clip`` of mass;
+* **positivity**: the final clip removed at most ``clip`` of mass (the composition map is positive by
+  construction, so the clip only removes rounding; the check stays as a tripwire);
 * **implicit residual**: the proposed end state must nearly solve the implicit (backward-Euler) equation of the
   step. The residual r = ΔX − Δt Ẋ(end) costs one RHS; it is turned into the simplified-Newton correction
   δ = (I − Δt J₀)⁻¹ r with the LU factors the predictor already computed (no new Jacobian or LU), because the raw
@@ -51,7 +52,9 @@ class Proposal:
 
 
 def propose(loaded, network, eos_opts, rho, T, X, dt) -> Proposal:
-    """Run the surrogate on N zones (ρ, T, Δt [N]; X [N, n]) and check every proposal (see module docstring)."""
+    """Run the surrogate on N zones (ρ, T, Δt [N]; X [N, n]) and check every proposal (see module docstring).
+    The net runs only on the zones whose predictor it has to correct (:mod:`lawful.burn.surrogate.model`,
+    "select")."""
     import torch
 
     from lawful.burn.eos import EOS_FIELDS, eos_kernel, temperature_from_energy

@@ -146,6 +146,8 @@ def pick_trust(step, rho, T, X, dt, dX_p, eX_p, enuc_ref, kind, floor: float) ->
     torch = _torch()
     args = [torch.as_tensor(a, dtype=torch.float64) for a in (rho, T, X, dt, dX_p, eX_p)]
     big = np.abs(enuc_ref) >= floor
+    if not big.any():  # nothing to judge by: the net everywhere
+        return 0.0
     best, best_err = 0.0, np.inf
     with torch.no_grad():
         saved = step.trust.clone()
