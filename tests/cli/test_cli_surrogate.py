@@ -75,5 +75,11 @@ def test_hydro_detonation_with_the_surrogate_burner(tiny, tmp_path):
     s = json.loads(r.output)
     assert 0.0 <= s["surrogate_fraction"] <= 1.0 and s["burn_zone_steps"] > 0
     assert np.isfinite(s["nuclear_energy_released"]) and s["nuclear_energy_released"] > 0
+    again = runner.invoke(app, args + ["--out", str(tmp_path / "det")])  # the run is complete: nothing to redo
+    assert again.exit_code == 0, again.output
+    s2 = json.loads(again.output)
+    for key in ("steps", "seconds", "zone_updates_per_second", "burn_fraction_of_time", "burn_zone_steps",
+                "nuclear_energy_released", "surrogate_fraction", "surrogate_failed"):
+        assert s2[key] == s[key], key  # what the stored run measured, not zeros from the rerun
     r = runner.invoke(app, args[:-1] + ["--set", "network=aprox13", "--out", str(tmp_path / "wrong")])
     assert r.exit_code == 2 and "trained for network c12" in r.output

@@ -45,14 +45,14 @@ class RunResult:
     setup: Setup
     history: dict[str, list[float]]
     seconds: float
-    steps: int
     complete: bool
     out: Path
 
     @property
     def zone_updates_per_second(self) -> float:
+        """Over the whole run (all its steps and its wall time, summed over resumes)."""
         m = self.setup.solver.mesh
-        return self.steps * m.nx * m.ny / self.seconds if self.seconds > 0 else float("nan")
+        return self.setup.state.step * m.nx * m.ny / self.seconds if self.seconds > 0 else float("nan")
 
 
 def hydro_only(cfg: HydroRunConfig, problem: str) -> None:
@@ -124,6 +124,11 @@ def _restore(cfg: HydroRunConfig, setup: Setup, out: Path) -> tuple[dict, dict]:
         if hasattr(setup.burn.burner, "surrogate_steps"):
             setup.burn.burner.zone_steps = int(driver.get("burn_zone_steps", 0))
             setup.burn.burner.surrogate_steps = int(driver.get("burn_surrogate_steps", 0))
+            for name in setup.burn.burner.failed:
+                setup.burn.burner.failed[name] = int(driver.get(f"burn_failed_{name}", 0))
+    if isinstance(setup.step, Strang):
+        for part in setup.step.seconds:
+            setup.step.seconds[part] = driver.get(f"strang_seconds_{part}", 0.0)
     return history, driver
 
 
@@ -171,13 +176,18 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
     seconds = driver.get("seconds", 0.0)
     steps_here = 0
 
-    def save_checkpoint():
-        nonlocal_driver = {"dt_prev": dt_prev, "seconds": seconds + time.perf_counter() - start}
+    def save_checkpoint(total: float | None = None):
+        """``total``: the run's wall time so far (default: up to now)."""
+        total = seconds + time.perf_counter() - start if total is None else total
+        nonlocal_driver = {"dt_prev": dt_prev, "seconds": total}
         if setup.burn is not None:
             nonlocal_driver.update(burn_zone_steps=setup.burn.zone_steps, burn_energy=setup.burn.energy,
                                    burn_integrator_steps=setup.burn.integrator_steps)
             if hasattr(setup.burn.burner, "surrogate_steps"):
                 nonlocal_driver["burn_surrogate_steps"] = setup.burn.burner.surrogate_steps
+                nonlocal_driver.update({f"burn_failed_{k}": v for k, v in setup.burn.burner.failed.items()})
+        if isinstance(setup.step, Strang):
+            nonlocal_driver.update({f"strang_seconds_{k}": v for k, v in setup.step.seconds.items()})
         _write_checkpoint(out, setup, prov, problem, history, nonlocal_driver)
 
     start = time.perf_counter()
@@ -218,10 +228,11 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
     except KeyboardInterrupt:
         save_checkpoint()
         raise
-    save_checkpoint()
-    seconds += time.perf_counter() - start
+    if steps_here:  # a rerun of a finished run adds no time
+        seconds += time.perf_counter() - start
+    save_checkpoint(seconds)
     complete = bool(state.t >= cfg.tmax * (1 - 1e-12))
-    return RunResult(setup, history, seconds, steps_here, complete, out)
+    return RunResult(setup, history, seconds, complete, out)
 
 
 def summary(cfg: HydroRunConfig, problem: str, result: RunResult) -> dict:
