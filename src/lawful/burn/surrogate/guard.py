@@ -58,7 +58,6 @@ def propose(loaded, network, eos_opts, rho, T, X, dt) -> Proposal:
     import torch
 
     from lawful.burn.eos import EOS_FIELDS, eos_kernel, temperature_from_energy
-    from lawful.burn.surrogate.model import U_MAX
     from lawful.burn.surrogate.predictor import Prediction
 
     N = rho.shape[0]
@@ -86,14 +85,9 @@ def propose(loaded, network, eos_opts, rho, T, X, dt) -> Proposal:
         r, t, x, h = rho[live], T[live], X[live], dt[live]
         pred = Prediction(network, eos_opts, r, t, x, h)
         fail_live(~pred.ok, "predictor")
-        with torch.inference_mode():  # the step's forward, with the net run only where it is used
-            step = loaded.step
-            args = [torch.as_tensor(a) for a in (r, t, x, h, pred.dX)]
-            u = torch.clamp(step.base(args[4]), -U_MAX, U_MAX)
-            net = np.flatnonzero(~step.trusted(args[4], torch.as_tensor(pred.eX)).numpy())
-            if net.size:
-                u[net] = step.raw(*(a[net] for a in args))
-            out = step.compose(args[2], u)
+        with torch.inference_mode():
+            args = [torch.as_tensor(a) for a in (r, t, x, h, pred.dX, pred.eX)]
+            out = loaded.step.compose(args[2], loaded.step.selected(*args))
         xn, en, clipped = (o.numpy() for o in out[:3])
         bad = ~(np.isfinite(xn).all(axis=1) & np.isfinite(en))
         fail_live(bad, "input")

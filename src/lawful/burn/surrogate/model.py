@@ -98,9 +98,21 @@ def build_step(n: int, hidden: list[int]):
             """The conserving step; see the module docstring. ``eX_p`` [N, n] is the predictor's embedded error
             estimate: where :meth:`trusted`, the predictor's own change is composed and the net's correction is
             left out."""
-            alone = torch.clamp(self.base(dX_p), -U_MAX, U_MAX)
-            u = torch.where(self.trusted(dX_p, eX_p)[:, None], alone, self.raw(rho, T, X, dt, dX_p))
+            u = torch.where(self.trusted(dX_p, eX_p)[:, None], self.alone(dX_p), self.raw(rho, T, X, dt, dX_p))
             return self.compose(X, u)
+
+        def selected(self, rho, T, X, dt, dX_p, eX_p):
+            """u [N, n] as :meth:`forward` selects it, with the net run only on the zones that use it (for
+            inference here; ``forward`` computes both branches everywhere, the form that TorchScript exports)."""
+            u = self.alone(dX_p)
+            net = torch.nonzero(~self.trusted(dX_p, eX_p)).flatten()
+            if net.numel():
+                u[net] = self.raw(rho[net], T[net], X[net], dt[net], dX_p[net])
+            return u
+
+        def alone(self, dX_p):
+            """u [N, n] of the predictor's change with no correction, limited like :meth:`raw`."""
+            return torch.clamp(self.base(dX_p), -U_MAX, U_MAX)
 
         def trusted(self, dX_p, eX_p):
             """[N] bool: the predictor's error estimate is small, max|eX_p| < trust (max|ΔX_p| + 1e-9) (never
@@ -149,11 +161,15 @@ def pick_trust(step, rho, T, X, dt, dX_p, eX_p, enuc_ref, kind, floor: float) ->
     if not big.any():  # nothing to judge by: the net everywhere
         return 0.0
     best, best_err = 0.0, np.inf
-    with torch.no_grad():
+    with torch.no_grad():  # the map is row by row: each branch's energies once, then selected per candidate
+        X_t, dX_t, eX_t = args[2], args[4], args[5]
+        e_alone = step.compose(X_t, step.alone(dX_t))[1].numpy()
+        e_net = step.compose(X_t, step.raw(*args[:5]))[1].numpy()
         saved = step.trust.clone()
         for trust in TRUST_CANDIDATES:
             step.trust.fill_(trust)
-            rel = np.abs(step(*args)[1].numpy() - enuc_ref) / np.abs(enuc_ref)
+            enuc = np.where(step.trusted(dX_t, eX_t).numpy(), e_alone, e_net)
+            rel = np.abs(enuc - enuc_ref) / np.abs(enuc_ref)
             err = max(float(np.median(rel[big & (kind == k)])) for k in np.unique(kind[big]))
             if err < best_err:
                 best, best_err = trust, err
