@@ -123,3 +123,26 @@ def test_cli_bad_input(args, match, tmp_path):
     r = runner.invoke(app, args + ["--out", str(tmp_path)])
     assert r.exit_code == 2, r.output
     assert match in r.output
+
+
+def test_step_to_snapshot_lands_exactly_and_leaves_no_sliver():
+    from lawful.hydro.run import step_to_snapshot
+
+    assert step_to_snapshot(1.0, 0.3) == 0.3       # lands on the snapshot
+    assert step_to_snapshot(1.0, 1.2) == 0.6       # two equal steps instead of 1.0 + 0.2
+    assert step_to_snapshot(1.0, 1.6) == 1.0       # the remainder (0.6) is over half a step
+    assert step_to_snapshot(1.0, 1.0) == 1.0
+
+
+def _step_sizes(tmp_path, n_snapshots):
+    times = []
+    run(sod.Config(n=64, n_snapshots=n_snapshots, out=tmp_path / str(n_snapshots)), "sod", show_progress=False,
+        on_step=lambda state: times.append(state.t))
+    return np.diff([0.0, *times])
+
+
+def test_snapshots_cost_at_most_one_step_each_and_no_tiny_steps(tmp_path):
+    """A step cut short to land on a snapshot must not become the base of the next step's growth limit."""
+    free, snapped = _step_sizes(tmp_path, 1), _step_sizes(tmp_path, 9)  # 9: the old driver took 147 steps, not 35
+    assert snapped.size <= free.size + 9
+    assert snapped.min() >= 0.4 * free[:-1].min()

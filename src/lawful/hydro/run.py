@@ -146,6 +146,20 @@ def _write_checkpoint(out: Path, setup: Setup, prov: dict, problem: str, history
 
 
 # -- the time loop -----------------------------------------------------------------------------------------
+def step_to_snapshot(dt: float, remaining: float) -> float:
+    """The step to take when the next snapshot is ``remaining`` s away and the solver allows ``dt`` s.
+
+    Lands exactly on the snapshot, and splits the approach into two equal steps rather than leaving a sliver
+    (a remainder under half a step). The caller keeps ``dt``, not the shortened step, as the base of the next
+    step's growth limit, so a snapshot never makes the run crawl back from a tiny step.
+    """
+    if remaining <= dt:
+        return remaining
+    if remaining < 1.5 * dt:
+        return 0.5 * remaining
+    return dt
+
+
 def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
         on_step: Callable[[HydroState], None] | None = None,
         on_setup: Callable[[Setup], None] | None = None) -> RunResult:
@@ -199,8 +213,8 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
                 good = state.copy()
                 try:
                     dt = solver.timestep(state)
-                    dt = min(dt, cfg.dt_growth * dt_prev) if dt_prev > 0 else cfg.init_shrink * dt
-                    dt = min(dt, snap_times[next_snap] - state.t)
+                    dt_free = min(dt, cfg.dt_growth * dt_prev) if dt_prev > 0 else cfg.init_shrink * dt
+                    dt = step_to_snapshot(dt_free, snap_times[next_snap] - state.t)
                     step(state, dt)
                     state.t += dt
                     state.step += 1
@@ -210,7 +224,7 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
                     write_snapshot(out / LAST_GOOD, setup, prov, problem)
                     raise HydroFailure(f"{exc}\nlast good state (t = {good.t:.6g} s) written to "
                                        f"{out / LAST_GOOD}") from None
-                dt_prev, steps_here = dt, steps_here + 1
+                dt_prev, steps_here = dt_free, steps_here + 1
                 if setup.record is not None:
                     for key, value in {"t": state.t, **setup.record(state)}.items():
                         history.setdefault(key, []).append(value)
