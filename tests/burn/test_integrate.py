@@ -162,6 +162,7 @@ def test_step_budget_reports_status_and_keeps_a_finite_state(aprox13, method):
 @pytest.mark.parametrize("kwargs,match", [
     ({"t_out": [0.0]}, "output times"),
     ({"t_out": [1e-3, 1e-4]}, "output times"),
+    ({"t_out": [[1e-4, 2e-4]]}, "one sequence of times .* shape \\(1, 2\\)"),
     ({"rtol": 0.0}, "rtol = 0.0"),
     ({"method": "euler"}, "method = 'euler'"),
     ({"rho": -1.0}, "rho = -1"),

@@ -102,6 +102,8 @@ def burn(network, rho, T, X, t_out, *, self_heating: bool = True, rtol: float = 
     check_state(rho, T)
     check_mass_fractions(X)
     t_out = np.atleast_1d(np.asarray(t_out, dtype=np.float64))
+    if t_out.ndim != 1:
+        raise ValueError(f"output times must be one sequence of times (shape (k,)), got shape {t_out.shape}")
     if not (np.isfinite(t_out).all() and (t_out > 0).all() and (np.diff(t_out) > 0).all()):
         raise ValueError(f"output times must be positive and increasing; got {t_out.tolist()[:5]}")
     for name, v in (("rtol", rtol), ("atol", atol)):
