@@ -14,6 +14,8 @@ Usage::
 
     python benchmarks/lattice_samplers.py                       # L=8, κ=0.25 (the flow tutorial point)
     python benchmarks/lattice_samplers.py --points 8:0.25,8:0.28848 --flow-steps 8000 --diffusion-steps 3000
+    python benchmarks/lattice_samplers.py --points 16:0.25 --skip-diffusion --flow-layers 16 --flow-steps 4500 \
+        --train-seconds 6000 --flow-init runs/flow16deep/L8 --models runs/flow16deep   # a deeper flow, transferred
 """
 
 from __future__ import annotations
@@ -77,20 +79,21 @@ def hmc_row(size: int, kappa: float, out: Path, n_traj: int, t_force: float) -> 
 
 
 def learned_row(kind: str, size: int, kappa: float, models: Path, steps: int, seconds: float, n: int,
-                t_force: float, init_from: Path | None = None) -> dict:
+                t_force: float, init_from: Path | None = None, arch: dict | None = None) -> dict:
     out = models / f"{kind}_L{size}_k{kappa:g}" if init_from is None else models / f"{kind}_L{size}_k{kappa:g}_tl"
     extra = {"warm_start_steps": 300} if kind == "flow" else {"batch_size": 256, "ode_steps": 24}
     if init_from is not None:
         extra = {"warm_start_steps": 0, "init_from": init_from}
     cfg = TrainConfig(sampler=kind, dim=2, size=size, kappa=kappa, lam=LAM, train_steps=steps,
-                      train_seconds=seconds, seed=1, out=out, **extra)
+                      train_seconds=seconds, seed=1, out=out, **extra, **(arch or {}))
     ts = train(cfg, show_progress=True)
     scfg = SampleConfig(model=out, n=n, n_therm=100, batch_size=1024 if kind == "flow" else 256, seed=3,
                         out=out / f"chain_{n}_step{ts.step}")
     s = sample(scfg, show_progress=True)
     an = analyze(scfg.out)
     wall = s.seconds / s.n_new if s.n_new else float("nan")  # a reused chain has no timing
-    name = f"{kind} ({ts.step} steps{', from ' + init_from.name if init_from else ''})"
+    layers = f"{cfg.n_layers} layers, " if kind == "flow" else ""
+    name = f"{kind} ({layers}{ts.step} steps{', from ' + str(init_from) if init_from else ''})"
     return _row(name, an, wall, ts.total_seconds, t_force)
 
 
@@ -124,6 +127,8 @@ def main() -> None:
     ap.add_argument("--skip-diffusion", action="store_true")
     ap.add_argument("--flow-init", type=Path, default=None,
                     help="start the flow from this trained model (e.g. a smaller L: transfer learning)")
+    ap.add_argument("--flow-layers", type=int, default=8, help="flow coupling layers")
+    ap.add_argument("--flow-hidden", default="32,32", help="flow hidden channels, comma-separated")
     args = ap.parse_args()
     rows = []
     for point in args.points.split(","):
@@ -134,7 +139,9 @@ def main() -> None:
         base = args.models / f"hmc_L{size}_k{kappa:g}"
         point_rows = [hmc_row(size, kappa, base, args.n_hmc, t_force)]
         point_rows.append(learned_row("flow", size, kappa, args.models, args.flow_steps, args.train_seconds,
-                                      args.n_flow, t_force, args.flow_init))
+                                      args.n_flow, t_force, args.flow_init,
+                                      {"n_layers": args.flow_layers,
+                                       "hidden": [int(h) for h in args.flow_hidden.split(",")]}))
         if not args.skip_diffusion:
             point_rows.append(learned_row("diffusion", size, kappa, args.models, args.diffusion_steps,
                                           args.train_seconds, args.n_diffusion, t_force))

@@ -421,12 +421,16 @@ def eos_kernel(rho, T, abar, zbar, opts):
 def temperature_from_energy(rho, e, abar, zbar, T_guess, opts, rtol):
     """Invert e(ρ, T) for T on N zones by safeguarded Newton (bracketed in :data:`T_RANGE`).
 
-    Returns ``(T [N], converged [N] bool)``.
+    Returns ``(T [N], converged [N] bool)``; a zone with a non-finite ``e`` is not iterated (T = NaN, not
+    converged).
     """
     n = rho.shape[0]
     T_out = np.empty(n)
     ok = np.zeros(n, dtype=np.bool_)
     for i in prange(n):
+        if not math.isfinite(e[i]):
+            T_out[i] = np.nan
+            continue
         scratch = eos_scratch()
         res = np.empty(_NF)
         lo, hi = 1e4, 1e11

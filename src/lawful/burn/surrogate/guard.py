@@ -57,7 +57,7 @@ def propose(loaded, network, eos_opts, rho, T, X, dt) -> Proposal:
     "select")."""
     import torch
 
-    from lawful.burn.eos import EOS_FIELDS, eos_kernel, temperature_from_energy
+    from lawful.burn.eos import temperature_from_energy
     from lawful.burn.surrogate.predictor import Prediction
 
     N = rho.shape[0]
@@ -94,10 +94,11 @@ def propose(loaded, network, eos_opts, rho, T, X, dt) -> Proposal:
         fail_live(clipped > loaded.guard["clip"], "positivity")
         xn = np.where(bad[:, None], x, xn)
         en = np.where(bad, 0.0, en)
-        abar_o, zbar_o = network.abar_zbar(x)
         abar_n, zbar_n = network.abar_zbar(xn)
-        e_old = eos_kernel(r, t, abar_o, zbar_o, eos_opts)[:, EOS_FIELDS.index("e")]
-        tn, conv = temperature_from_energy(r, e_old + en, abar_n, zbar_n, t.copy(), eos_opts, 1e-10)
+        # the predictor's end temperature starts the Newton iteration (its composition differs only by the net)
+        guess = np.where(pred.ok, t + pred.dT, t)
+        tn, conv = temperature_from_energy(r, pred.e0 + en, abar_n, zbar_n, guess, eos_opts, 1e-10)
+        conv &= pred.ok
         fail_live(~conv, "temperature")
         fail_live(tn > loaded.guard["T_ash_max"], "ash")
         tn = np.where(conv, tn, t)

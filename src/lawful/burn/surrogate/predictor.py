@@ -31,15 +31,17 @@ _BLOCK = 64
 def rodas3_step(rho, T, Y, dt, net, screen, eos_opts):
     """One RODAS3 step for N zones (ρ, T, Δt [N]; Y [N, n] molar abundances).
 
-    Returns ``(dY [N, n], dT [N], eY [N, n], ok [N], lu [N, n+1, n+1], piv [N, n+1])``: ``eY`` is the
-    embedded (order-2) error estimate K₄ of dY; ``lu``, ``piv`` are the LU factors of G = I/(γΔt) − J; ``ok``
-    is False where an RHS or the LU failed or the step is unphysical (|ΔX_i| > 1, T ≤ 0); dY, dT, eY are then 0.
+    Returns ``(dY [N, n], dT [N], eY [N, n], e0 [N], ok [N], lu [N, n+1, n+1], piv [N, n+1])``: ``eY`` is the
+    embedded (order-2) error estimate K₄ of dY; ``e0`` the specific internal energy (erg/g) of the initial state,
+    which the first RHS evaluates anyway; ``lu``, ``piv`` are the LU factors of G = I/(γΔt) − J; ``ok`` is False
+    where an RHS or the LU failed or the step is unphysical (|ΔX_i| > 1, T ≤ 0); dY, dT, eY are then 0.
     """
     N, n = Y.shape
     nv = n + 1
     dY = np.zeros((N, n))
     dT = np.zeros(N)
     eY = np.zeros((N, n))
+    e0 = np.full(N, np.nan)
     ok = np.zeros(N, dtype=np.bool_)
     lu = np.zeros((N, nv, nv))
     pivots = np.zeros((N, nv), dtype=np.int64)
@@ -57,6 +59,7 @@ def rodas3_step(rho, T, Y, dt, net, screen, eos_opts):
             if not _rhs_jac(rho[z], y, T[z], net, screen, True, eos_opts, f0, jac, lam, dlam, work, eos_out, dydT,
                             eos_tmp, scratch):
                 continue
+            e0[z] = eos_out[1]
             factored, good = rodas3_stages(rho[z], y, T[z], f0, jac, dt[z], net, screen, True, eos_opts, lu[z],
                                            pivots[z], K, ystage, f, ynew, lam, dlam, work, eos_out, scratch)
             if not factored:
@@ -70,7 +73,7 @@ def rodas3_step(rho, T, Y, dt, net, screen, eos_opts):
                     eY[z, i] = K[3, i]
                 dT[z] = ynew[n] - y[n]
                 ok[z] = True
-    return dY, dT, eY, ok, lu, pivots
+    return dY, dT, eY, e0, ok, lu, pivots
 
 
 @njit(cache=True, parallel=True)
@@ -112,7 +115,8 @@ def newton_update(rho, T_old, Y_old, T_new, Y_new, dt, lu, pivots, factored, net
 
 class Prediction:
     """One RODAS3 step of N zones: ``dX`` [N, n], ``dT`` [N], ``eX`` [N, n] (the embedded error estimate of
-    dX), ``ok`` [N], and the LU factors that :meth:`correction` reuses."""
+    dX), ``e0`` [N] (erg/g, the internal energy at the start; NaN where the RHS failed), ``ok`` [N], and the LU
+    factors that :meth:`correction` reuses."""
 
     def __init__(self, network, eos_opts, rho, T, X, dt):
         self.network, self.eos_opts = network, eos_opts
@@ -120,7 +124,7 @@ class Prediction:
         self.T = np.ascontiguousarray(T, dtype=np.float64)
         self.Y = np.ascontiguousarray(X / network.A)
         self.dt = np.ascontiguousarray(dt, dtype=np.float64)
-        dY, self.dT, eY, self.ok, self._lu, self._piv = rodas3_step(
+        dY, self.dT, eY, self.e0, self.ok, self._lu, self._piv = rodas3_step(
             self.rho, self.T, self.Y, self.dt, network.packed, network.screen, eos_opts)
         self.dX = dY * network.A
         self.eX = eY * network.A
