@@ -95,6 +95,17 @@ def test_temperature_inversion_round_trip():
     np.testing.assert_allclose(T_back, T, rtol=1e-7)
 
 
+def test_temperature_kernel_skips_a_non_finite_energy():
+    from lawful.burn.eos import temperature_from_energy
+
+    rho, T = np.array([1e7, 1e7, 1e7]), np.array([3e9, 3e9, 3e9])
+    e = EOS(rho, T, 13.7, 6.86)["e"]
+    e[0], e[2] = np.nan, np.inf
+    T_back, ok = temperature_from_energy(rho, e, np.full(3, 13.7), np.full(3, 6.86), T * 1.1, EOS.options(), 1e-10)
+    assert ok.tolist() == [False, True, False]
+    assert np.isnan(T_back[[0, 2]]).all() and T_back[1] == pytest.approx(3e9, rel=1e-8)
+
+
 @pytest.mark.parametrize("rho,T,match", [(1e14, 1e8, "rho = 1e\\+14"), (1e6, 1e12, "T = 1e\\+12"),
                                          (1e6, float("nan"), "T = nan"), (-1.0, 1e8, "rho = -1")])
 def test_out_of_range_is_rejected(rho, T, match):
