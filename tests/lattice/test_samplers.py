@@ -90,6 +90,55 @@ def test_mh_chain_resumes_bitwise_and_is_read_by_analyze(flow_dir, tmp_path):
         sample(SampleConfig(out=tmp_path / "c", **{**other, "n": 400}), show_progress=False)
 
 
+@pytest.mark.parametrize("trained", [True, False])
+def test_flow_mixed_with_hmc_is_exact(flow_dir, tmp_path, trained):
+    """MH steps with an HMC trajectory after every 4th: the free field's exact χ and ⟨|m|⟩, with the trained flow
+    and with an untrained one (acceptance low, so most moves are HMC's and a stale log-weight would show)."""
+    model = flow_dir
+    if not trained:
+        model = tmp_path / "untrained"
+        train(TrainConfig(out=model, **{**FLOW, "train_steps": 0}), show_progress=False)
+    cfg = SampleConfig(model=model, out=tmp_path / "mix", n=20000, n_therm=100, batch_size=1024, n_chains=2, seed=6,
+                       hmc_every=4, hmc_steps=6, hmc_traj_length=0.6)
+    sample(cfg, show_progress=False)
+    ens = ensemble.read(cfg.out / ensemble.ENSEMBLE_FILE)
+    assert ens.extra_attrs["sampler"] == "mh-flow+hmc"
+    assert ens.extra_attrs["hmc_trajectories"] == 2 * (20100 // 4)
+    assert 0.5 < ens.extra_attrs["hmc_accepted"] / ens.extra_attrs["hmc_trajectories"] <= 1
+    _, exact = gaussian_free_field(2, 4, 0.15)
+    est = analyze(cfg.out).estimates
+    for key, name in (("chi", "chi"), ("abs_m_density", "abs_m"), ("action_density", "action")):
+        value, error = est[key].pair()  # ⟨S⟩/V catches a stale log-weight after HMC (+6σ when it was left stale)
+        assert abs(value - exact[name]) < 4 * error, (key, value, error, exact[name])
+
+
+def test_mixed_chain_interrupted_inside_a_batch_resumes_bitwise(flow_dir, tmp_path, monkeypatch):
+    import lawful.lattice.sample as sample_module
+
+    base = dict(model=flow_dir, n=700, n_therm=0, batch_size=256, n_chains=2, seed=4, hmc_every=3)
+    sample(SampleConfig(out=tmp_path / "a", **base), show_progress=False)
+    real, calls = sample_module._hmc_update, []
+
+    def interrupt_later(*args):
+        calls.append(1)
+        if len(calls) == 300:  # 85 trajectories per chain and batch: inside the second chain of the second batch
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(sample_module, "_hmc_update", interrupt_later)
+    with pytest.raises(KeyboardInterrupt):
+        sample(SampleConfig(out=tmp_path / "b", **base), show_progress=False)
+    monkeypatch.setattr(sample_module, "_hmc_update", real)
+    s = sample(SampleConfig(out=tmp_path / "b", **base), show_progress=False)
+    assert s.resumed_from == 256
+    a = ensemble.read(tmp_path / "a" / ensemble.ENSEMBLE_FILE)
+    b = ensemble.read(tmp_path / "b" / ensemble.ENSEMBLE_FILE)
+    for name in ensemble.SERIES:
+        np.testing.assert_array_equal(a.series[name], b.series[name])
+    np.testing.assert_array_equal(a.phi, b.phi)
+    assert a.extra_attrs["hmc_accepted"] == b.extra_attrs["hmc_accepted"]
+
+
 def test_model_for_another_lattice_or_action_is_refused(flow_dir, tmp_path):
     for key, value in (("size", 6), ("dim", 3), ("kappa", 0.2), ("lam", 0.5)):
         with pytest.raises(ValueError, match=f"trained for {key}="):
@@ -112,6 +161,8 @@ def test_trained_diffusion_model_is_exact_behind_the_guard(tmp_path):
     print(check.table())
     assert check.passed, check.table()
     assert check.acceptance > 0.3, check.table()
+    with pytest.raises(ValueError, match="only a flow gives it"):
+        sample(SampleConfig(model=tmp_path, out=tmp_path / "mix", n=10, hmc_every=2), show_progress=False)
 
 
 def test_nan_proposals_are_rejected_and_counted_and_a_broken_model_is_refused(flow_dir, tmp_path):

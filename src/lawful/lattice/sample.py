@@ -54,6 +54,18 @@ class Proposer:
     def exact(self) -> bool:
         return self.model.kind == "flow" or self.divergence == "exact"
 
+    def log_q(self, phi: np.ndarray) -> np.ndarray:
+        """Exact log q ``(n,)`` (float64) of given fields ``(n, V)``, in the proposals' precision (flows only: the
+        couplings invert; a diffusion model's density of an arbitrary field would need the ODE run backwards)."""
+        import torch
+
+        if self.model.kind != "flow":
+            raise ValueError(f"log q of given fields needs a flow, not a {self.model.kind} model")
+        dtype = next(self.model.parameters()).dtype
+        with torch.no_grad():
+            x = torch.as_tensor(phi, dtype=dtype).reshape(len(phi), *self.model.shape)
+            return self.model.log_prob(x).numpy().astype(np.float64)
+
     def __call__(self, n: int, generator: Any) -> tuple[np.ndarray, np.ndarray]:
         import torch
 
@@ -101,6 +113,10 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
 
     expect = {"dim": cfg.dim, "size": cfg.size, "kappa": cfg.kappa, "lam": cfg.lam}
     model, action, record = load_model(cfg.model, expect)
+    if cfg.hmc_every and model.kind != "flow":
+        raise ValueError(f"hmc_every = {cfg.hmc_every} interleaves HMC with the MH chain, which needs the model's "
+                         f"density of any field: only a flow gives it, {str(cfg.model)!r} holds a {model.kind} "
+                         "model; use hmc_every = 0")
     model_sha = model_digest(cfg.model)
     ode_steps = cfg.ode_steps or int(record.get("train", {}).get("ode_steps", 24))
     propose = Proposer(model, ode_steps, cfg.divergence, cfg.precision)
@@ -117,6 +133,7 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     current_obs = np.full((n_chains, 6), np.nan)
     current_lw = np.full(n_chains, -np.inf)
     n_invalid = 0
+    hmc_counts = np.zeros(2)  # interleaved HMC trajectories: run, accepted
     n_start = 0
     if old is not None:
         check_same_run(cfg, old.config_toml, out)
@@ -131,6 +148,7 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
         current_lw = old.extra["current_log_weight"].copy()
         current_obs = np.stack([series[k][:, n_start - 1] for k in ensemble.SERIES[:6]], axis=1)
         n_invalid = int(old.extra_attrs.get("n_invalid", 0))
+        hmc_counts[:] = old.extra_attrs.get("hmc_trajectories", 0), old.extra_attrs.get("hmc_accepted", 0)
     elif (out / ensemble.CONFIG_FILE).is_file():
         check_same_run(cfg, (out / ensemble.CONFIG_FILE).read_text(), out)
     atomic_write_bytes(out / ensemble.CONFIG_FILE, toml_text.encode())
@@ -142,17 +160,26 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
             rng_states=[json.dumps({"seed": cfg.seed, "chain": c, "next_step": n_done}) for c in range(n_chains)],
             complete=n_done >= n_total,
             extra={"log_weight": log_w_all[:, :n_done], "current_log_weight": current_lw},
-            extra_attrs={"sampler": f"mh-{model.kind}", "n_invalid": n_invalid, "exact": propose.exact,
-                         "model": str(Path(cfg.model).resolve()), "model_sha256": model_sha},
+            extra_attrs={"sampler": f"mh-{model.kind}" + ("+hmc" if cfg.hmc_every else ""), "n_invalid": n_invalid,
+                         "exact": propose.exact, "model": str(Path(cfg.model).resolve()), "model_sha256": model_sha,
+                         "hmc_trajectories": int(hmc_counts[0]), "hmc_accepted": int(hmc_counts[1])},
         )
         ensemble.write(path, ens)
 
+    hmc = None
+    if cfg.hmc_every:
+        from lawful.lattice.mcmc import HMC
+
+        hmc = HMC(action, n_steps=cfg.hmc_steps, traj_length=cfg.hmc_traj_length)
     t0 = t_ckpt = time.perf_counter()
     i = n_start
+    at_i = None
     try:
         with progress(show_progress) as prog:
             task = prog.add_task(f"MH {model.kind} L={action.lattice.size}", total=n_total, completed=i, info="")
             while i < n_total:
+                # the chains' state at the last finished step, restored if Ctrl-C lands inside this batch
+                at_i = (phi.copy(), current_obs.copy(), current_lw.copy(), n_invalid, hmc_counts.copy())
                 k, lo = divmod(i, cfg.batch_size)
                 hi = min(cfg.batch_size, lo + n_total - i)
                 for c in range(n_chains):
@@ -161,15 +188,20 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
                     meas = action.measure(props)
                     lw = log_weights(meas[:, 5], logq)
                     log_u = np.log(gen_u.random(cfg.batch_size))  # whole batch: streams do not depend on lo
-                    res = mh_batch(lw[lo:hi], log_u[lo:hi], current_lw[c])
-                    _record_chain(res, c, i, props[lo:hi], meas[lo:hi], lw[lo:hi], series, log_w_all, phi,
-                                  current_obs, current_lw)
-                    n_invalid += res.n_invalid
-                    if current_lw[c] == -np.inf:
-                        raise ValueError(f"the model at {str(cfg.model)!r} produced no valid proposal in "
-                                         f"{hi - lo} tries (every log-weight NaN or infinite); it is broken or "
-                                         "was trained for another action")
+                    for a, b in _segments(i - lo, lo, hi, cfg.hmc_every):
+                        res = mh_batch(lw[a:b], log_u[a:b], current_lw[c])
+                        _record_chain(res, c, i - lo + a, props[a:b], meas[a:b], lw[a:b], series, log_w_all, phi,
+                                      current_obs, current_lw)
+                        n_invalid += res.n_invalid
+                        if current_lw[c] == -np.inf:
+                            raise ValueError(f"the model at {str(cfg.model)!r} produced no valid proposal in "
+                                             f"{b - a} tries (every log-weight NaN or infinite); it is broken or "
+                                             "was trained for another action")
+                        if cfg.hmc_every and (i - lo + b) % cfg.hmc_every == 0:
+                            hmc_counts += 1, _hmc_update(hmc, propose, cfg.seed, c, i - lo + b, phi, current_obs,
+                                                         current_lw)
                 i += hi - lo
+                at_i = None
                 if on_batch is not None:
                     on_batch(i)
                 now = time.perf_counter()
@@ -179,6 +211,8 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
                 acc = float(np.nanmean(series["acceptance"][:, n_start:i]))
                 prog.update(task, completed=i, info=f"acc {acc:.3f}")
     except KeyboardInterrupt:
+        if at_i is not None:  # interrupted inside a batch: back to the chains' state after step i
+            phi[:], current_obs[:], current_lw[:], n_invalid, hmc_counts[:] = at_i
         checkpoint(i)
         raise
     checkpoint(i)
@@ -186,6 +220,28 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     acc = float(np.mean(series["acceptance"][:, n_start:i])) if i > n_start else float("nan")
     return SampleSummary(out=out, n_done=i, n_new=i - n_start, resumed_from=n_start, seconds=seconds,
                          acceptance=acc, complete=i >= n_total, n_invalid=n_invalid)
+
+
+def _segments(start: int, lo: int, hi: int, every: int) -> list[tuple[int, int]]:
+    """Split the batch rows ``[lo, hi)`` (chain steps ``start + lo …``) after every step whose count is a multiple
+    of ``every`` (0: one piece), where an HMC trajectory is interleaved."""
+    if not every:
+        return [(lo, hi)]
+    cuts = [x - start for x in range(((start + lo) // every + 1) * every, start + hi, every)]
+    edges = [lo, *cuts, hi]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def _hmc_update(hmc: Any, propose: Proposer, seed: int, c: int, step: int, phi: np.ndarray,
+                current_obs: np.ndarray, current_lw: np.ndarray) -> float:
+    """One HMC trajectory on chain ``c`` after its ``step``-th MH step (its own stream ``[seed, c, step, 1]``, so a
+    resumed chain is bitwise the same); updates the chain's observables and its MH log-weight −S − log q of the
+    new field. Both updates keep e^{−S} invariant, so the mixed chain is exact. Returns 1.0 if accepted."""
+    gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, c, step, 1])))
+    info = hmc.step(phi[c:c + 1], [gen])
+    current_obs[c] = hmc.action.measure(phi[c:c + 1])[0]
+    current_lw[c] = log_weights(current_obs[c, 5:6], propose.log_q(phi[c:c + 1]))[0]
+    return float(info.acceptance[0])
 
 
 def _record_chain(res: Any, c: int, i: int, props: np.ndarray, meas: np.ndarray, lw: np.ndarray,

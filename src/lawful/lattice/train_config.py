@@ -72,6 +72,10 @@ class SampleConfig(Config):
     size: int | None = pydantic.Field(None, description="expected lattice size (error if the model differs)")
     kappa: float | None = pydantic.Field(None, description="expected κ (error if the model differs)")
     lam: float | None = pydantic.Field(None, description="expected λ (error if the model differs)")
+    hmc_every: int = pydantic.Field(
+        0, ge=0, description="flow: one HMC trajectory after every k MH steps (0: MH steps only)")
+    hmc_steps: int = pydantic.Field(10, ge=1, description="Omelyan steps of each interleaved HMC trajectory")
+    hmc_traj_length: FiniteFloat = pydantic.Field(1.0, gt=0.0, description="length of each interleaved trajectory")
     seed: int = pydantic.Field(1, ge=0, description="root seed of proposals and accept/reject")
     checkpoint_seconds: float = pydantic.Field(30.0, gt=0.0, description="wall time between checkpoints")
     out: Path | None = pydantic.Field(None, description="output directory [default: MODEL/chain]")
