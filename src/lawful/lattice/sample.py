@@ -9,6 +9,8 @@ drawn from its own stream ``SeedSequence([seed, c, k])``, which makes a resumed 
 an uninterrupted one wherever it was stopped. Besides the usual series, the ensemble stores every proposal's
 log-weight (``extra/log_weight``, for ESS/N), the chains' current log-weights, the count of invalid (NaN/Inf)
 proposals, and whether the log-density was exact (a Hutchinson trace makes it inexact; the analysis warns).
+With ``hmc_every = k`` (flows) one HMC trajectory follows every k MH steps (:func:`_hmc_update`); the mixture
+keeps e^{−S} invariant and stays exact.
 """
 
 from __future__ import annotations
