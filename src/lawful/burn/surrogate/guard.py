@@ -12,9 +12,9 @@ Every surrogate step is checked; a zone that fails any check is burned by the im
   step. The residual r = ΔX − Δt Ẋ(end) costs one RHS; it is turned into the simplified-Newton correction
   δ = (I − γΔt J₀)⁻¹ r (γ = 1/2) with the LU factors the predictor already computed (no new Jacobian or LU),
   because the raw residual is useless in stiff ash: there a displacement of 1e-12 along a fast direction gives a
-  residual as large as the step. The check is ``max_i |δX_i| / (max_i |ΔX_i| + 1e-9) ≤ residual``, the threshold being the 97th
-  percentile (``train.GUARD_QUANTILE``) of the same ratio for the reference end states of the training set, so
-  the guard accepts what the implicit integrator itself would produce.
+  residual as large as the step. The check is ``max_i |δX_i| / (max_i |ΔX_i| + 1e-9) ≤ residual``, the
+  threshold being the 97th percentile (``train.GUARD_QUANTILE``) of the same ratio for the reference end states
+  of the training set, so the guard accepts what the implicit integrator itself would produce.
 
 The end temperature comes from energy conservation through the EOS: e(ρ, T_new, X_new) = e(ρ, T, X) + ε.
 """
