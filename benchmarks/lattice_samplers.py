@@ -16,6 +16,9 @@ Usage::
     python benchmarks/lattice_samplers.py --points 8:0.25,8:0.28848 --flow-steps 8000 --diffusion-steps 3000
     python benchmarks/lattice_samplers.py --points 16:0.25 --skip-diffusion --flow-layers 16 --flow-steps 4500 \
         --train-seconds 6000 --flow-init runs/flow16deep/L8 --models runs/flow16deep   # a deeper flow, transferred
+    python benchmarks/lattice_samplers.py --points 6:0.26774,8:0.28848,10:0.30015,12:0.30785,14:0.31271 \
+        --skip-diffusion --transfer --train-seconds 900 --models runs/line   # the constant-ξ line, each flow
+                                                                            # fine-tuned from the one before
 """
 
 from __future__ import annotations
@@ -94,7 +97,7 @@ def learned_row(kind: str, size: int, kappa: float, models: Path, steps: int, se
     wall = s.seconds / s.n_new if s.n_new else float("nan")  # a reused chain has no timing
     layers = f"{cfg.n_layers} layers, " if kind == "flow" else ""
     name = f"{kind} ({layers}{ts.step} steps{', from ' + str(init_from) if init_from else ''})"
-    return _row(name, an, wall, ts.total_seconds, t_force)
+    return {**_row(name, an, wall, ts.total_seconds, t_force), "model": out}
 
 
 def _row(name: str, an, wall_per_step: float, train_seconds: float, t_force: float) -> dict:
@@ -127,10 +130,14 @@ def main() -> None:
     ap.add_argument("--skip-diffusion", action="store_true")
     ap.add_argument("--flow-init", type=Path, default=None,
                     help="start the flow from this trained model (e.g. a smaller L: transfer learning)")
+    ap.add_argument("--transfer", action="store_true",
+                    help="each point's flow starts from the previous point's flow (the first from --flow-init)")
+    ap.add_argument("--skip-flow", action="store_true")
     ap.add_argument("--flow-layers", type=int, default=8, help="flow coupling layers")
     ap.add_argument("--flow-hidden", default="32,32", help="flow hidden channels, comma-separated")
     args = ap.parse_args()
     rows = []
+    flow_init = args.flow_init
     for point in args.points.split(","):
         size_text, kappa_text = point.split(":")
         size, kappa = int(size_text), float(kappa_text)
@@ -138,10 +145,13 @@ def main() -> None:
         t_force = force_seconds(action)
         base = args.models / f"hmc_L{size}_k{kappa:g}"
         point_rows = [hmc_row(size, kappa, base, args.n_hmc, t_force)]
-        point_rows.append(learned_row("flow", size, kappa, args.models, args.flow_steps, args.train_seconds,
-                                      args.n_flow, t_force, args.flow_init,
-                                      {"n_layers": args.flow_layers,
-                                       "hidden": [int(h) for h in args.flow_hidden.split(",")]}))
+        if not args.skip_flow:
+            point_rows.append(learned_row("flow", size, kappa, args.models, args.flow_steps, args.train_seconds,
+                                          args.n_flow, t_force, flow_init,
+                                          {"n_layers": args.flow_layers,
+                                           "hidden": [int(h) for h in args.flow_hidden.split(",")]}))
+            if args.transfer:
+                flow_init = point_rows[-1]["model"]
         if not args.skip_diffusion:
             point_rows.append(learned_row("diffusion", size, kappa, args.models, args.diffusion_steps,
                                           args.train_seconds, args.n_diffusion, t_force))
