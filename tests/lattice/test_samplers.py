@@ -121,7 +121,7 @@ def test_mixed_chain_interrupted_inside_a_batch_resumes_bitwise(flow_dir, tmp_pa
 
     def interrupt_later(*args):
         calls.append(1)
-        if len(calls) == 300:  # 85 trajectories per chain and batch: inside the second chain of the second batch
+        if len(calls) == 120:  # 85 trajectories (both chains at once) per batch: inside the second batch
             raise KeyboardInterrupt
         return real(*args)
 
@@ -136,6 +136,26 @@ def test_mixed_chain_interrupted_inside_a_batch_resumes_bitwise(flow_dir, tmp_pa
     for name in ensemble.SERIES:
         np.testing.assert_array_equal(a.series[name], b.series[name])
     np.testing.assert_array_equal(a.phi, b.phi)
+    assert a.extra_attrs["hmc_accepted"] == b.extra_attrs["hmc_accepted"]
+
+
+def test_chains_taken_together_are_the_chains_taken_one_by_one(flow_dir, tmp_path, monkeypatch):
+    """Chains share proposal batches and HMC trajectories only for speed: each keeps its own streams."""
+    import lawful.lattice.sample as sample_module
+
+    assert sample_module._chain_groups(5, 10, max_bytes=160) == [range(0, 2), range(2, 4), range(4, 5)]
+    assert sample_module._chain_groups(3, 10**9) == [range(0, 1), range(1, 2), range(2, 3)]
+    base = dict(model=flow_dir, n=300, n_therm=0, batch_size=128, n_chains=3, seed=5, hmc_every=2,
+                precision="float64")
+    sample(SampleConfig(out=tmp_path / "together", **base), show_progress=False)
+    monkeypatch.setattr(sample_module, "_chain_groups", lambda n, values: [range(c, c + 1) for c in range(n)])
+    sample(SampleConfig(out=tmp_path / "apart", **base), show_progress=False)
+    a = ensemble.read(tmp_path / "together" / ensemble.ENSEMBLE_FILE)
+    b = ensemble.read(tmp_path / "apart" / ensemble.ENSEMBLE_FILE)
+    np.testing.assert_array_equal(a.series["acceptance"], b.series["acceptance"])
+    for name in ensemble.SERIES:
+        np.testing.assert_allclose(a.series[name], b.series[name], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(a.phi, b.phi, rtol=1e-12, atol=1e-12)
     assert a.extra_attrs["hmc_accepted"] == b.extra_attrs["hmc_accepted"]
 
 

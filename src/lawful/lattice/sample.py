@@ -10,7 +10,9 @@ an uninterrupted one wherever it was stopped. Besides the usual series, the ense
 log-weight (``extra/log_weight``, for ESS/N), the chains' current log-weights, the count of invalid (NaN/Inf)
 proposals, and whether the log-density was exact (a Hutchinson trace makes it inexact; the analysis warns).
 With ``hmc_every = k`` (flows) one HMC trajectory follows every k MH steps (:func:`_hmc_update`); the mixture
-keeps e^{−S} invariant and stays exact.
+keeps e^{−S} invariant and stays exact. Chains are taken together (as many as fit 256 MiB of proposals), so each
+interleaved trajectory and the flow density after it are one batched call for all of them; every chain keeps its
+own streams, so the result does not depend on how they are grouped.
 """
 
 from __future__ import annotations
@@ -184,24 +186,21 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
                 at_i = (phi.copy(), current_obs.copy(), current_lw.copy(), n_invalid, hmc_counts.copy())
                 k, lo = divmod(i, cfg.batch_size)
                 hi = min(cfg.batch_size, lo + n_total - i)
-                for c in range(n_chains):
-                    gen_t, gen_u = _batch_streams(cfg.seed, c, k)
-                    props, logq = propose(cfg.batch_size, gen_t)
-                    meas = action.measure(props)
-                    lw = log_weights(meas[:, 5], logq)
-                    log_u = np.log(gen_u.random(cfg.batch_size))  # whole batch: streams do not depend on lo
+                for chains in _chain_groups(n_chains, cfg.batch_size * vol):
+                    draws = [_draw(propose, action, cfg.seed, c, k, cfg.batch_size) for c in chains]
                     for a, b in _segments(i - lo, lo, hi, cfg.hmc_every):
-                        res = mh_batch(lw[a:b], log_u[a:b], current_lw[c])
-                        _record_chain(res, c, i - lo + a, props[a:b], meas[a:b], lw[a:b], series, log_w_all, phi,
-                                      current_obs, current_lw)
-                        n_invalid += res.n_invalid
-                        if current_lw[c] == -np.inf:
-                            raise ValueError(f"the model at {str(cfg.model)!r} produced no valid proposal in "
-                                             f"{b - a} tries (every log-weight NaN or infinite); it is broken or "
-                                             "was trained for another action")
+                        for c, (props, meas, lw, log_u) in zip(chains, draws):
+                            res = mh_batch(lw[a:b], log_u[a:b], current_lw[c])
+                            _record_chain(res, c, i - lo + a, props[a:b], meas[a:b], lw[a:b], series, log_w_all,
+                                          phi, current_obs, current_lw)
+                            n_invalid += res.n_invalid
+                            if current_lw[c] == -np.inf:
+                                raise ValueError(f"the model at {str(cfg.model)!r} produced no valid proposal in "
+                                                 f"{b - a} tries (every log-weight NaN or infinite); it is broken "
+                                                 "or was trained for another action")
                         if cfg.hmc_every and (i - lo + b) % cfg.hmc_every == 0:
-                            hmc_counts += 1, _hmc_update(hmc, propose, cfg.seed, c, i - lo + b, phi, current_obs,
-                                                         current_lw)
+                            hmc_counts += _hmc_update(hmc, propose, cfg.seed, chains, i - lo + b, phi, current_obs,
+                                                      current_lw)
                 i += hi - lo
                 at_i = None
                 if on_batch is not None:
@@ -234,16 +233,35 @@ def _segments(start: int, lo: int, hi: int, every: int) -> list[tuple[int, int]]
     return list(zip(edges[:-1], edges[1:]))
 
 
-def _hmc_update(hmc: Any, propose: Proposer, seed: int, c: int, step: int, phi: np.ndarray,
-                current_obs: np.ndarray, current_lw: np.ndarray) -> float:
-    """One HMC trajectory on chain ``c`` after its ``step``-th MH step (its own stream ``[seed, c, step, 1]``, so a
-    resumed chain is bitwise the same); updates the chain's observables and its MH log-weight −S − log q of the
-    new field. Both updates keep e^{−S} invariant, so the mixed chain is exact. Returns 1.0 if accepted."""
-    gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, c, step, 1])))
-    info = hmc.step(phi[c:c + 1], [gen])
-    current_obs[c] = hmc.action.measure(phi[c:c + 1])[0]
-    current_lw[c] = log_weights(current_obs[c, 5:6], propose.log_q(phi[c:c + 1]))[0]
-    return float(info.acceptance[0])
+def _chain_groups(n_chains: int, batch_values: int, max_bytes: int = 256 * 2**20) -> list[range]:
+    """Chains taken together: as many as keep their batches of proposals (``batch_values`` float64 each) within
+    ``max_bytes``, at least one."""
+    size = max(1, min(n_chains, max_bytes // (8 * batch_values)))
+    return [range(c, min(c + size, n_chains)) for c in range(0, n_chains, size)]
+
+
+def _draw(propose: Proposer, action: Any, seed: int, c: int, k: int, n: int) -> tuple[np.ndarray, ...]:
+    """Batch ``k`` of chain ``c`` from its own streams: proposals ``(n, V)``, their observables ``(n, 6)``,
+    log-weights ``(n,)`` and the log-uniforms of the accept/reject tests ``(n,)`` (the whole batch is drawn, so the
+    streams do not depend on where in the batch a run starts)."""
+    gen_t, gen_u = _batch_streams(seed, c, k)
+    props, logq = propose(n, gen_t)
+    meas = action.measure(props)
+    return props, meas, log_weights(meas[:, 5], logq), np.log(gen_u.random(n))
+
+
+def _hmc_update(hmc: Any, propose: Proposer, seed: int, chains: range, step: int, phi: np.ndarray,
+                current_obs: np.ndarray, current_lw: np.ndarray) -> np.ndarray:
+    """One HMC trajectory on each of ``chains`` (batched) after their ``step``-th MH step; chain c draws from its
+    own stream ``[seed, c, step, 1]``, so a resumed chain is bitwise the same. Updates the chains' observables and
+    their MH log-weights −S − log q of the new fields. Both updates keep e^{−S} invariant, so the mixed chain is
+    exact. Returns ``[trajectories, accepted]``."""
+    sl = slice(chains.start, chains.stop)
+    gens = [np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, c, step, 1]))) for c in chains]
+    info = hmc.step(phi[sl], gens)
+    current_obs[sl] = hmc.action.measure(phi[sl])
+    current_lw[sl] = log_weights(current_obs[sl, 5], propose.log_q(phi[sl]))
+    return np.array([len(chains), info.acceptance.sum()])
 
 
 def _record_chain(res: Any, c: int, i: int, props: np.ndarray, meas: np.ndarray, lw: np.ndarray,
