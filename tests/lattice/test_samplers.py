@@ -143,10 +143,10 @@ def test_chains_taken_together_are_the_chains_taken_one_by_one(flow_dir, tmp_pat
     """Chains share proposal batches and HMC trajectories only for speed: each keeps its own streams."""
     import lawful.lattice.sample as sample_module
 
-    assert sample_module._chain_groups(5, 10, max_bytes=160) == [range(0, 2), range(2, 4), range(4, 5)]
-    assert sample_module._chain_groups(3, 10**9) == [range(0, 1), range(1, 2), range(2, 3)]
-    base = dict(model=flow_dir, n=300, n_therm=0, batch_size=128, n_chains=3, seed=5, hmc_every=2,
-                precision="float64")
+    assert sample_module._chain_groups(5, 10, max_bytes=160) == [range(2), range(2, 4), range(4, 5)]
+    assert sample_module._chain_groups(3, 10**9) == [range(1), range(1, 2), range(2, 3)]
+    base = {"model": flow_dir, "n": 300, "n_therm": 0, "batch_size": 128, "n_chains": 3, "seed": 5, "hmc_every": 2,
+            "precision": "float64"}
     sample(SampleConfig(out=tmp_path / "together", **base), show_progress=False)
     monkeypatch.setattr(sample_module, "_chain_groups", lambda n, values: [range(c, c + 1) for c in range(n)])
     sample(SampleConfig(out=tmp_path / "apart", **base), show_progress=False)
