@@ -78,11 +78,15 @@ def hmc_row(size: int, kappa: float, out: Path, n_traj: int, t_force: float) -> 
     s = run(cfg, show_progress=False)
     an = analyze(cfg.out)
     wall_per_traj = s.seconds / (s.n_new * cfg.n_chains)
-    return _row(f"HMC τ={traj_length:g}, {n_steps} steps", an, wall_per_traj, 0.0, t_force)
+    return {**_row(f"HMC τ={traj_length:g}, {n_steps} steps", an, wall_per_traj, 0.0, t_force),
+            "hmc": (traj_length, n_steps)}
 
 
 def learned_row(kind: str, size: int, kappa: float, models: Path, steps: int, seconds: float, n: int,
-                t_force: float, init_from: Path | None = None, arch: dict | None = None) -> dict:
+                t_force: float, init_from: Path | None = None, arch: dict | None = None,
+                mix: tuple[int, float, int] | None = None) -> dict:
+    """Train (or reuse) a model and run its MH chain afresh; ``mix = (k, τ, steps)`` puts one HMC trajectory
+    after every k MH steps (flows)."""
     out = models / f"{kind}_L{size}_k{kappa:g}" if init_from is None else models / f"{kind}_L{size}_k{kappa:g}_tl"
     extra = {"warm_start_steps": 300} if kind == "flow" else {"batch_size": 256, "ode_steps": 24}
     if init_from is not None:
@@ -90,13 +94,18 @@ def learned_row(kind: str, size: int, kappa: float, models: Path, steps: int, se
     cfg = TrainConfig(sampler=kind, dim=2, size=size, kappa=kappa, lam=LAM, train_steps=steps,
                       train_seconds=seconds, seed=1, out=out, **extra, **(arch or {}))
     ts = train(cfg, show_progress=True)
+    k, traj_length, n_steps = mix or (0, 1.0, 10)
     scfg = SampleConfig(model=out, n=n, n_therm=100, batch_size=1024 if kind == "flow" else 256, seed=3,
-                        out=out / f"chain_{n}_step{ts.step}")
+                        hmc_every=k, hmc_traj_length=traj_length, hmc_steps=n_steps,
+                        out=out / (f"chain_{n}_step{ts.step}" + (f"_hmc{k}" if k else "")))
+    shutil.rmtree(scfg.out, ignore_errors=True)  # afresh, so its timing comes from this run
     s = sample(scfg, show_progress=True)
     an = analyze(scfg.out)
-    wall = s.seconds / s.n_new if s.n_new else float("nan")  # a reused chain has no timing
+    wall = s.seconds / s.n_new
     layers = f"{cfg.n_layers} layers, " if kind == "flow" else ""
     name = f"{kind} ({layers}{ts.step} steps{', from ' + str(init_from) if init_from else ''})"
+    if k:
+        name += f" + HMC τ={traj_length:g}, {n_steps} steps after every {k}"
     return {**_row(name, an, wall, ts.total_seconds, t_force), "model": out}
 
 
@@ -133,6 +142,9 @@ def main() -> None:
     ap.add_argument("--transfer", action="store_true",
                     help="each point's flow starts from the previous point's flow (the first from --flow-init)")
     ap.add_argument("--skip-flow", action="store_true")
+    ap.add_argument("--mix", type=int, default=0,
+                    help="also a flow chain with one tuned-HMC trajectory after every MIX MH steps (0: none)")
+    ap.add_argument("--n-mix", type=int, default=4000, help="MH steps of the mixed chain")
     ap.add_argument("--flow-layers", type=int, default=8, help="flow coupling layers")
     ap.add_argument("--flow-hidden", default="32,32", help="flow hidden channels, comma-separated")
     args = ap.parse_args()
@@ -146,10 +158,12 @@ def main() -> None:
         base = args.models / f"hmc_L{size}_k{kappa:g}"
         point_rows = [hmc_row(size, kappa, base, args.n_hmc, t_force)]
         if not args.skip_flow:
+            arch = {"n_layers": args.flow_layers, "hidden": [int(h) for h in args.flow_hidden.split(",")]}
             point_rows.append(learned_row("flow", size, kappa, args.models, args.flow_steps, args.train_seconds,
-                                          args.n_flow, t_force, flow_init,
-                                          {"n_layers": args.flow_layers,
-                                           "hidden": [int(h) for h in args.flow_hidden.split(",")]}))
+                                          args.n_flow, t_force, flow_init, arch))
+            if args.mix:
+                point_rows.append(learned_row("flow", size, kappa, args.models, args.flow_steps, args.train_seconds,
+                                              args.n_mix, t_force, flow_init, arch, (args.mix, *point_rows[0]["hmc"])))
             if args.transfer:
                 flow_init = point_rows[-1]["model"]
         if not args.skip_diffusion:
