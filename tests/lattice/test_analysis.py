@@ -50,3 +50,15 @@ def test_analyze_bad_input(tmp_path, simulate):
 def test_short_thermalization_is_flagged(simulate):
     an = simulate(dim=3, size=6, kappa=0.185825, lam=1.1689, n_traj=2000, n_therm=0)
     assert any("thermalization cut 0" in w for w in an.warnings)
+
+
+def test_chain_too_short_for_its_autocorrelation_is_flagged(simulate):
+    """Near-critical, short trajectories: 300 updates per chain against τ_int(m²) of tens; a well-mixed run of the
+    same length is not flagged."""
+    slow = simulate(dim=2, size=8, kappa=0.28848, lam=0.5, n_traj=300, n_therm=0, n_steps=2, traj_length=0.2,
+                    n_chains=4)
+    assert slow.estimates["m2"].tau_int > 3
+    assert any("fewer than 100 τ_int" in w for w in slow.warnings), slow.warnings
+    fast = simulate(dim=2, size=4, kappa=0.1, lam=0.5, n_traj=300, n_therm=0, n_chains=4)
+    assert fast.estimates["m2"].tau_int < 3
+    assert not any("fewer than 100 τ_int" in w for w in fast.warnings), fast.warnings

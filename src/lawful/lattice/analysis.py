@@ -7,7 +7,9 @@ linear error propagation on the fluctuations, so autocorrelations are accounted 
 
 Thermalization: the first ``therm_cut`` updates of every chain are dropped. By default the cut is the run's
 ``n_therm``; ``therm="auto"`` picks 20 τ_int (the largest of S and m², measured on the second half of the
-chains); an integer sets it. A cut shorter than 10 τ_int is reported as a warning.
+chains); an integer sets it. A cut shorter than 10 τ_int is reported as a warning, and so is a chain shorter
+than :data:`RELIABLE_LENGTH` τ_int after the cut: then τ_int itself is poorly determined (a stuck
+independence-MH chain shows few, long plateaus) and the errors that rest on it cannot be trusted.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from lawful.lattice import ensemble
 
 ENSEMBLE_NAME = "phi4"
 TAU_REPORTED = ("m2", "abs_m", "S", "binder")
+#: chain length (after the cut, in units of τ_int, Wolff's convention) below which errors are flagged unreliable;
+#: emcee's rule N ≥ 50 τ in its convention τ = 2 τ_int
+RELIABLE_LENGTH = 100
 
 
 @dataclass
@@ -170,6 +175,9 @@ def analyze(run_dir: str | Path, therm: int | str | None = None) -> Analysis:
     if math.isfinite(tau_max) and cut < 10 * tau_max:
         msgs.append(f"thermalization cut {cut} is less than 10 τ_int (τ_int = {tau_max:.1f}); "
                     "try --therm auto or a longer n_therm")
+    if math.isfinite(tau_max) and n - cut < RELIABLE_LENGTH * tau_max:
+        msgs.append(f"each chain has {n - cut} updates after the cut, fewer than {RELIABLE_LENGTH} τ_int "
+                    f"(τ_int = {tau_max:.1f}): τ_int and the errors are unreliable; run longer")
     per_chain = np.mean(d["acceptance"], axis=1)
     stuck = [c for c in range(ens.n_chains) if per_chain[c] < 0.2 * np.max(per_chain)]
     if stuck:
