@@ -75,3 +75,11 @@ def test_score_matching_learns_the_optimal_denoiser_of_gaussian_fields():
             best = s**2 / (s**2 + sigma**2) * x
             rel = float(((d - best) ** 2).mean() / (best**2).mean())
             assert rel < 0.05, (sigma, rel)
+
+
+def test_log_q_error_spread_is_second_order():
+    """The Richardson estimate of the spread of log q's discretization error falls ~4× per doubling of the steps."""
+    m = _model()
+    a = m.log_q_error_spread(16, 16, torch.Generator().manual_seed(3))
+    b = m.log_q_error_spread(16, 32, torch.Generator().manual_seed(3))
+    assert a > 0 and 2.5 < a / b < 6

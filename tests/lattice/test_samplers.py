@@ -183,6 +183,16 @@ def test_trained_diffusion_model_is_exact_behind_the_guard(tmp_path):
     assert check.acceptance > 0.3, check.table()
     with pytest.raises(ValueError, match="only a flow gives it"):
         sample(SampleConfig(model=tmp_path, out=tmp_path / "mix", n=10, hmc_every=2), show_progress=False)
+    # the chain records the spread of log q's discretization error; too few ODE steps are flagged, enough are not
+    spreads = {}
+    for steps in (2, 64):
+        out = tmp_path / f"chain{steps}"
+        sample(SampleConfig(model=tmp_path, out=out, n=200, n_therm=0, batch_size=200, ode_steps=steps),
+               show_progress=False)
+        spreads[steps] = ensemble.read(out / ensemble.ENSEMBLE_FILE).extra_attrs["log_q_error_spread"]
+        flagged = any("ODE discretization error" in w for w in analyze(out).warnings)
+        assert flagged == (spreads[steps] > 0.01), (steps, spreads[steps])
+    assert spreads[2] > 0.01 > spreads[64]
 
 
 def test_nan_proposals_are_rejected_and_counted_and_a_broken_model_is_refused(flow_dir, tmp_path):

@@ -29,6 +29,9 @@ TAU_REPORTED = ("m2", "abs_m", "S", "binder")
 #: chain length (after the cut, in units of τ_int, Wolff's convention) below which errors are flagged unreliable;
 #: emcee's rule N ≥ 50 τ in its convention τ = 2 τ_int
 RELIABLE_LENGTH = 100
+#: spread of a diffusion model's log q error across proposals above which analyze warns: the MH chain then samples
+#: p·e^{−ε}, and an observable O may move by up to this times std(O)
+LOG_Q_SPREAD_MAX = 0.01
 
 
 @dataclass
@@ -189,6 +192,13 @@ def analyze(run_dir: str | Path, therm: int | str | None = None) -> Analysis:
 
         ess = ess_per_sample(ens.extra["log_weight"][:, cut:])
         n_invalid = int(ens.extra_attrs.get("n_invalid", 0))
+        spread = ens.extra_attrs.get("log_q_error_spread")
+        if spread is not None and spread > LOG_Q_SPREAD_MAX:
+            steps = int(ens.extra_attrs.get("ode_steps", 24))
+            enough = math.ceil(steps * math.sqrt(spread / LOG_Q_SPREAD_MAX))  # the error is second order
+            msgs.append(f"the diffusion model's log q has an ODE discretization error that varies by ~{spread:.3f} "
+                        f"across proposals at {steps} steps: the chain samples p·e^(-ε), and an observable O may be "
+                        f"off by up to {spread:.3f}·std(O); sample again with --ode-steps {enough} or more")
         if not bool(ens.extra_attrs.get("exact", True)):
             msgs.append("the proposals' log-density used a stochastic trace estimate (divergence=hutchinson): "
                         "the MH correction is not exact and the estimates may be biased")

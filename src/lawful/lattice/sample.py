@@ -8,7 +8,9 @@ is there for the doubtful. S is always evaluated in float64 on the proposed fiel
 drawn from its own stream ``SeedSequence([seed, c, k])``, which makes a resumed or extended chain bitwise equal to
 an uninterrupted one wherever it was stopped. Besides the usual series, the ensemble stores every proposal's
 log-weight (``extra/log_weight``, for ESS/N), the chains' current log-weights, the count of invalid (NaN/Inf)
-proposals, and whether the log-density was exact (a Hutchinson trace makes it inexact; the analysis warns).
+proposals, and whether the log-density was exact (a Hutchinson trace makes it inexact; the analysis warns); for a
+diffusion model also the estimated spread of its log q's ODE discretization error (``log_q_error_spread``), which
+biases the chain where it is not small (the analysis warns above :data:`lawful.lattice.analysis.LOG_Q_SPREAD_MAX`).
 With ``hmc_every = k`` (flows) one HMC trajectory follows every k MH steps (:func:`_hmc_update`); the mixture
 keeps e^{−S} invariant and stays exact. Chains are taken together (as many as fit 256 MiB of proposals), so each
 interleaved trajectory and the flow density after it are one batched call for all of them; every chain keeps its
@@ -17,6 +19,7 @@ own streams, so the result does not depend on how they are grouped.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -57,6 +60,19 @@ class Proposer:
     @property
     def exact(self) -> bool:
         return self.model.kind == "flow" or self.divergence == "exact"
+
+    def log_q_error_spread(self, seed: int) -> float | None:
+        """Diffusion with the exact divergence: the estimated spread of log q's ODE discretization error across
+        proposals (:meth:`~lawful.lattice.diffusion.ScoreModel.log_q_error_spread`, 16 proposals from the stream
+        ``[seed, 2**32]``, apart from the chains'); ``None`` for flows, whose log q is exact, and for a stochastic
+        trace, which is flagged inexact already."""
+        import torch
+
+        if self.model.kind == "flow" or self.divergence != "exact":
+            return None
+        g = torch.Generator()
+        g.manual_seed(int(np.random.SeedSequence([seed, 2**32]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)))
+        return self.model.log_q_error_spread(16, self.ode_steps, g)
 
     def log_q(self, phi: np.ndarray) -> np.ndarray:
         """Exact log q ``(n,)`` (float64) of given fields ``(n, V)``, in the proposals' precision (flows only: the
@@ -140,6 +156,7 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     hmc_counts = np.zeros(2)  # interleaved HMC trajectories: run, accepted
     n_start = 0
     if old is not None:
+        log_q_spread = old.extra_attrs.get("log_q_error_spread")
         check_same_run(cfg, old.config_toml, out)
         if old.extra_attrs.get("model_sha256") != model_sha:
             raise ValueError(f"the model in {str(cfg.model)!r} has changed since the chain in {str(out)!r} was "
@@ -153,8 +170,10 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
         current_obs = np.stack([series[k][:, n_start - 1] for k in ensemble.SERIES[:6]], axis=1)
         n_invalid = int(old.extra_attrs.get("n_invalid", 0))
         hmc_counts[:] = old.extra_attrs.get("hmc_trajectories", 0), old.extra_attrs.get("hmc_accepted", 0)
-    elif (out / ensemble.CONFIG_FILE).is_file():
-        check_same_run(cfg, (out / ensemble.CONFIG_FILE).read_text(), out)
+    else:
+        if (out / ensemble.CONFIG_FILE).is_file():
+            check_same_run(cfg, (out / ensemble.CONFIG_FILE).read_text(), out)
+        log_q_spread = propose.log_q_error_spread(cfg.seed)
     atomic_write_bytes(out / ensemble.CONFIG_FILE, toml_text.encode())
 
     def checkpoint(n_done: int) -> None:
@@ -166,7 +185,9 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
             extra={"log_weight": log_w_all[:, :n_done], "current_log_weight": current_lw},
             extra_attrs={"sampler": f"mh-{model.kind}" + ("+hmc" if cfg.hmc_every else ""), "n_invalid": n_invalid,
                          "exact": propose.exact, "model": str(Path(cfg.model).resolve()), "model_sha256": model_sha,
-                         "hmc_trajectories": int(hmc_counts[0]), "hmc_accepted": int(hmc_counts[1])},
+                         "hmc_trajectories": int(hmc_counts[0]), "hmc_accepted": int(hmc_counts[1]),
+                         **({} if log_q_spread is None else {"log_q_error_spread": float(log_q_spread),
+                                                             "ode_steps": ode_steps})},
         )
         ensemble.write(path, ens)
 
@@ -230,7 +251,7 @@ def _segments(start: int, lo: int, hi: int, every: int) -> list[tuple[int, int]]
         return [(lo, hi)]
     cuts = [x - start for x in range(((start + lo) // every + 1) * every, start + hi, every)]
     edges = [lo, *cuts, hi]
-    return list(zip(edges[:-1], edges[1:]))
+    return list(itertools.pairwise(edges))
 
 
 def _chain_groups(n_chains: int, batch_values: int, max_bytes: int = 256 * 2**20) -> list[range]:
