@@ -66,13 +66,9 @@ class Proposer:
         proposals (:meth:`~lawful.lattice.diffusion.ScoreModel.log_q_error_spread`, 16 proposals from the stream
         ``[seed, 2**32]``, apart from the chains'); ``None`` for flows, whose log q is exact, and for a stochastic
         trace, which is flagged inexact already."""
-        import torch
-
         if self.model.kind == "flow" or self.divergence != "exact":
             return None
-        g = torch.Generator()
-        g.manual_seed(int(np.random.SeedSequence([seed, 2**32]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)))
-        return self.model.log_q_error_spread(16, self.ode_steps, g)
+        return self.model.log_q_error_spread(16, self.ode_steps, _torch_generator(np.random.SeedSequence([seed, 2**32])))
 
     def log_q(self, phi: np.ndarray) -> np.ndarray:
         """Exact log q ``(n,)`` (float64) of given fields ``(n, V)``, in the proposals' precision (flows only: the
@@ -99,12 +95,17 @@ class Proposer:
 
 def _batch_streams(seed: int, chain: int, batch: int) -> tuple[Any, np.random.Generator]:
     """The torch generator (proposals) and numpy generator (accept/reject) of one batch of one chain."""
+    ss = np.random.SeedSequence([seed, chain, batch])
+    return _torch_generator(ss), np.random.Generator(np.random.PCG64(ss.spawn(1)[0]))
+
+
+def _torch_generator(ss: np.random.SeedSequence) -> Any:
+    """A torch generator seeded from a numpy seed sequence (63 bits of it)."""
     import torch
 
-    ss = np.random.SeedSequence([seed, chain, batch])
     g = torch.Generator()
     g.manual_seed(int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)))
-    return g, np.random.Generator(np.random.PCG64(ss.spawn(1)[0]))
+    return g
 
 
 def model_digest(model_dir: str | Path) -> str:
