@@ -190,7 +190,9 @@ def test_trained_diffusion_model_is_exact_behind_the_guard(tmp_path):
         sample(SampleConfig(model=tmp_path, out=out, n=200, n_therm=0, batch_size=200, ode_steps=steps),
                show_progress=False)
         spreads[steps] = ensemble.read(out / ensemble.ENSEMBLE_FILE).extra_attrs["log_q_error_spread"]
-        flagged = any("ODE discretization error" in w for w in analyze(out).warnings)
+        an = analyze(out)
+        assert an.to_json()["log_q_error_spread"] == spreads[steps]
+        flagged = any("ODE discretization error" in w for w in an.warnings)
         assert flagged == (spreads[steps] > 0.01), (steps, spreads[steps])
     assert spreads[2] > 0.01 > spreads[64]
 

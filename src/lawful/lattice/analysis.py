@@ -63,6 +63,7 @@ class Analysis:
     series: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # full (C, n_done) histories
     ess_per_sample: float | None = None  # MH chains of a learned sampler: Kish ESS/N of the proposals' weights
     n_invalid: int | None = None  # MH chains: proposals with NaN/Inf log-weight (all rejected)
+    log_q_error_spread: float | None = None  # diffusion MH chains: estimated spread of log q's ODE error
 
     @property
     def n_used(self) -> int:
@@ -91,6 +92,8 @@ class Analysis:
         }
         if self.n_invalid is not None:
             out["n_invalid"] = self.n_invalid
+        if self.log_q_error_spread is not None:
+            out["log_q_error_spread"] = self.log_q_error_spread
         return out
 
 
@@ -206,4 +209,5 @@ def analyze(run_dir: str | Path, therm: int | str | None = None) -> Analysis:
         msgs.append(f"run is incomplete ({n} updates per chain so far); rerun the same command to resume it")
     return Analysis(run_dir=run_dir, volume=vol, n_chains=ens.n_chains, n_done=n, therm_cut=cut,
                     estimates=estimates, acceptance=float(np.mean(d["acceptance"])), warnings=msgs, rho=rho,
-                    series=s, ess_per_sample=ess, n_invalid=n_invalid)
+                    series=s, ess_per_sample=ess, n_invalid=n_invalid,
+                    log_q_error_spread=ens.extra_attrs.get("log_q_error_spread"))
