@@ -17,8 +17,8 @@ Usage::
     python benchmarks/lattice_samplers.py --points 16:0.25 --skip-diffusion --flow-layers 16 --flow-steps 4500 \
         --train-seconds 6000 --flow-init runs/flow16deep/L8 --models runs/flow16deep   # a deeper flow, transferred
     python benchmarks/lattice_samplers.py --points 6:0.26774,8:0.28848,10:0.30015,12:0.30785,14:0.31271 \
-        --skip-diffusion --transfer --train-seconds 900 --models runs/line   # the constant-ξ line, each flow
-                                                                            # fine-tuned from the one before
+        --skip-diffusion --transfer --flow-steps 2500 --train-seconds 1200 --models runs/line --mix 1
+        # the constant-ξ line: each flow fine-tuned from the one before, and mixed with the tuned HMC
 """
 
 from __future__ import annotations
