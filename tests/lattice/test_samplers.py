@@ -195,6 +195,10 @@ def test_trained_diffusion_model_is_exact_behind_the_guard(tmp_path):
         flagged = any("ODE discretization error" in w for w in an.warnings)
         assert flagged == (spreads[steps] > 0.01), (steps, spreads[steps])
     assert spreads[2] > 0.01 > spreads[64]
+    # left unset, the step count is raised until the estimate is within 0.01
+    fixed, auto = Proposer(model, ode_steps=2), Proposer(model, ode_steps=2)
+    assert fixed.settle_ode_steps(7, auto=False) > 0.01 and fixed.ode_steps == 2
+    assert auto.settle_ode_steps(7, auto=True) <= 0.01 and 2 < auto.ode_steps <= 16
 
 
 def test_nan_proposals_are_rejected_and_counted_and_a_broken_model_is_refused(flow_dir, tmp_path):

@@ -10,7 +10,10 @@ an uninterrupted one wherever it was stopped. Besides the usual series, the ense
 log-weight (``extra/log_weight``, for ESS/N), the chains' current log-weights, the count of invalid (NaN/Inf)
 proposals, and whether the log-density was exact (a Hutchinson trace makes it inexact; the analysis warns); for a
 diffusion model also the estimated spread of its log q's ODE discretization error (``log_q_error_spread``), which
-biases the chain where it is not small (the analysis warns above :data:`lawful.lattice.analysis.LOG_Q_SPREAD_MAX`).
+biases the chain where it is not small, and the ODE step count used. Unless ``ode_steps`` is set, the step count
+starts at the trained one and is raised until that spread is at most
+:data:`lawful.lattice.analysis.LOG_Q_SPREAD_MAX` (:meth:`Proposer.settle_ode_steps`); the analysis warns where it
+is still above.
 With ``hmc_every = k`` (flows) one HMC trajectory follows every k MH steps (:func:`_hmc_update`); the mixture
 keeps e^{−S} invariant and stays exact. Chains are taken together (as many as fit 256 MiB of proposals), so each
 interleaved trajectory and the flow density after it are one batched call for all of them; every chain keeps its
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +48,10 @@ class SampleSummary(RunSummary):
     n_invalid: int = 0
 
 
+#: the most by which ``sample`` raises a diffusion model's ODE step count on its own (``ode_steps`` unset)
+AUTO_ODE_FACTOR = 8
+
+
 class Proposer:
     """Batched proposals of a trained model: ``(phi (n, V) float64, log_q (n,) float64)``."""
 
@@ -60,6 +68,21 @@ class Proposer:
     @property
     def exact(self) -> bool:
         return self.model.kind == "flow" or self.divergence == "exact"
+
+    def settle_ode_steps(self, seed: int, auto: bool) -> float | None:
+        """Estimate the spread of log q's ODE error (:meth:`log_q_error_spread`) and, if ``auto``, raise
+        ``ode_steps`` until the estimate is at most :data:`~lawful.lattice.analysis.LOG_Q_SPREAD_MAX` (from the
+        second-order scaling, checked once more, at most :data:`AUTO_ODE_FACTOR` × the starting count). Returns the
+        spread at the final count (``None`` where log q has no such error)."""
+        from lawful.lattice.analysis import LOG_Q_SPREAD_MAX
+
+        spread = self.log_q_error_spread(seed)
+        start = self.ode_steps
+        while auto and spread is not None and spread > LOG_Q_SPREAD_MAX and self.ode_steps < AUTO_ODE_FACTOR * start:
+            need = math.ceil(self.ode_steps * math.sqrt(spread / LOG_Q_SPREAD_MAX))
+            self.ode_steps = min(max(need, self.ode_steps + 1), AUTO_ODE_FACTOR * start)
+            spread = self.log_q_error_spread(seed)
+        return spread
 
     def log_q_error_spread(self, seed: int) -> float | None:
         """Diffusion with the exact divergence: the estimated spread of log q's ODE discretization error across
@@ -158,6 +181,7 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     n_start = 0
     if old is not None:
         log_q_spread = old.extra_attrs.get("log_q_error_spread")
+        propose.ode_steps = int(old.extra_attrs.get("ode_steps", propose.ode_steps))  # as the chain was started
         check_same_run(cfg, old.config_toml, out)
         if old.extra_attrs.get("model_sha256") != model_sha:
             raise ValueError(f"the model in {str(cfg.model)!r} has changed since the chain in {str(out)!r} was "
@@ -174,7 +198,7 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     else:
         if (out / ensemble.CONFIG_FILE).is_file():
             check_same_run(cfg, (out / ensemble.CONFIG_FILE).read_text(), out)
-        log_q_spread = propose.log_q_error_spread(cfg.seed)
+        log_q_spread = propose.settle_ode_steps(cfg.seed, auto=cfg.ode_steps is None)
     atomic_write_bytes(out / ensemble.CONFIG_FILE, toml_text.encode())
 
     def checkpoint(n_done: int) -> None:
@@ -188,7 +212,7 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
                          "exact": propose.exact, "model": str(Path(cfg.model).resolve()), "model_sha256": model_sha,
                          "hmc_trajectories": int(hmc_counts[0]), "hmc_accepted": int(hmc_counts[1]),
                          **({} if log_q_spread is None else {"log_q_error_spread": float(log_q_spread),
-                                                             "ode_steps": ode_steps})},
+                                                             "ode_steps": propose.ode_steps})},
         )
         ensemble.write(path, ens)
 
