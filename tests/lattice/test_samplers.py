@@ -191,7 +191,7 @@ def test_trained_diffusion_model_is_exact_behind_the_guard(tmp_path):
                show_progress=False)
         spreads[steps] = ensemble.read(out / ensemble.ENSEMBLE_FILE).extra_attrs["log_q_error_spread"]
         an = analyze(out)
-        assert an.to_json()["log_q_error_spread"] == spreads[steps]
+        assert an.to_json()["log_q_error_spread"] == spreads[steps] and an.to_json()["ode_steps"] == steps
         flagged = any("ODE discretization error" in w for w in an.warnings)
         assert flagged == (spreads[steps] > 0.01), (steps, spreads[steps])
     assert spreads[2] > 0.01 > spreads[64]

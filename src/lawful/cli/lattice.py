@@ -251,4 +251,7 @@ def sample_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
         console.print(f"MH: {what}{s.n_new} proposals × {cfg.n_chains} chain(s) in {s.seconds:.1f} s "
                       f"({s.updates_per_second * cfg.n_chains:.0f} proposals/s), acceptance {s.acceptance:.3f}, "
                       f"ESS/N {an.ess_per_sample:.3f}, invalid proposals {s.n_invalid}", highlight=False)
+        if an.log_q_error_spread is not None:
+            console.print(f"diffusion ODE: {an.ode_steps} steps, estimated spread of the log q error across "
+                          f"proposals {an.log_q_error_spread:.4f}", highlight=False)
     report(an, json_out, plots)

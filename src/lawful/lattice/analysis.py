@@ -64,6 +64,7 @@ class Analysis:
     ess_per_sample: float | None = None  # MH chains of a learned sampler: Kish ESS/N of the proposals' weights
     n_invalid: int | None = None  # MH chains: proposals with NaN/Inf log-weight (all rejected)
     log_q_error_spread: float | None = None  # diffusion MH chains: estimated spread of log q's ODE error
+    ode_steps: int | None = None  # diffusion MH chains: the ODE step count the chain ran with
 
     @property
     def n_used(self) -> int:
@@ -94,6 +95,7 @@ class Analysis:
             out["n_invalid"] = self.n_invalid
         if self.log_q_error_spread is not None:
             out["log_q_error_spread"] = self.log_q_error_spread
+            out["ode_steps"] = self.ode_steps
         return out
 
 
@@ -210,4 +212,5 @@ def analyze(run_dir: str | Path, therm: int | str | None = None) -> Analysis:
     return Analysis(run_dir=run_dir, volume=vol, n_chains=ens.n_chains, n_done=n, therm_cut=cut,
                     estimates=estimates, acceptance=float(np.mean(d["acceptance"])), warnings=msgs, rho=rho,
                     series=s, ess_per_sample=ess, n_invalid=n_invalid,
-                    log_q_error_spread=ens.extra_attrs.get("log_q_error_spread"))
+                    log_q_error_spread=ens.extra_attrs.get("log_q_error_spread"),
+                    ode_steps=ens.extra_attrs.get("ode_steps"))
