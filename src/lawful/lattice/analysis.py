@@ -34,6 +34,12 @@ RELIABLE_LENGTH = 100
 LOG_Q_SPREAD_MAX = 0.01
 
 
+def steps_for_spread(steps: int, spread: float) -> int:
+    """ODE step count that brings a log q error spread measured at ``steps`` down to :data:`LOG_Q_SPREAD_MAX`
+    (the error is second order in the step)."""
+    return math.ceil(steps * math.sqrt(spread / LOG_Q_SPREAD_MAX))
+
+
 @dataclass
 class Estimate:
     """A Monte Carlo estimate with its Γ-method error and integrated autocorrelation time (in updates)."""
@@ -200,7 +206,7 @@ def analyze(run_dir: str | Path, therm: int | str | None = None) -> Analysis:
         spread = ens.extra_attrs.get("log_q_error_spread")
         if spread is not None and spread > LOG_Q_SPREAD_MAX:
             steps = int(ens.extra_attrs.get("ode_steps", 24))
-            enough = math.ceil(steps * math.sqrt(spread / LOG_Q_SPREAD_MAX))  # the error is second order
+            enough = steps_for_spread(steps, spread)
             msgs.append(f"the diffusion model's log q has an ODE discretization error that varies by ~{spread:.3f} "
                         f"across proposals at {steps} steps: the chain samples p·e^(-ε), and an observable O may be "
                         f"off by up to {spread:.3f}·std(O); sample again with --ode-steps {enough} or more")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,16 +70,16 @@ class Proposer:
 
     def settle_ode_steps(self, seed: int, auto: bool) -> float | None:
         """Estimate the spread of log q's ODE error (:meth:`log_q_error_spread`) and, if ``auto``, raise
-        ``ode_steps`` until the estimate is at most :data:`~lawful.lattice.analysis.LOG_Q_SPREAD_MAX` (from the
-        second-order scaling, checked once more, at most :data:`AUTO_ODE_FACTOR` × the starting count). Returns the
-        spread at the final count (``None`` where log q has no such error)."""
-        from lawful.lattice.analysis import LOG_Q_SPREAD_MAX
+        ``ode_steps`` until the estimate is at most :data:`~lawful.lattice.analysis.LOG_Q_SPREAD_MAX` (each raise
+        from the second-order scaling, then measured again; at most :data:`AUTO_ODE_FACTOR` × the starting count).
+        Returns the spread at the final count (``None`` where log q has no such error)."""
+        from lawful.lattice.analysis import LOG_Q_SPREAD_MAX, steps_for_spread
 
         spread = self.log_q_error_spread(seed)
         start = self.ode_steps
         while auto and spread is not None and spread > LOG_Q_SPREAD_MAX and self.ode_steps < AUTO_ODE_FACTOR * start:
-            need = math.ceil(self.ode_steps * math.sqrt(spread / LOG_Q_SPREAD_MAX))
-            self.ode_steps = min(max(need, self.ode_steps + 1), AUTO_ODE_FACTOR * start)
+            need = max(steps_for_spread(self.ode_steps, spread), self.ode_steps + 1)
+            self.ode_steps = min(need, AUTO_ODE_FACTOR * start)
             spread = self.log_q_error_spread(seed)
         return spread
 
