@@ -10,18 +10,19 @@ from lawful.lattice.flow import RealNVPFlow
 from lawful.lattice.geometry import Lattice
 
 
-def _flow(dim, size, seed=0):
+def _flow(dim, size, seed=0, coupling="affine"):
     torch.manual_seed(seed)
-    f = RealNVPFlow(dim, size, n_layers=4, hidden=(6,), kernel=3).double()
+    f = RealNVPFlow(dim, size, n_layers=4, hidden=(6,), kernel=3, coupling=coupling, bins=5).double()
     with torch.no_grad():  # random weights large enough that every layer does something
         for p in f.parameters():
             p.mul_(3.0)
     return f
 
 
+@pytest.mark.parametrize("coupling", ["affine", "spline"])
 @pytest.mark.parametrize("dim,size", [(1, 6), (2, 4), (3, 2)])
-def test_log_density_matches_autograd_jacobian(dim, size):
-    f = _flow(dim, size)
+def test_log_density_matches_autograd_jacobian(dim, size, coupling):
+    f = _flow(dim, size, coupling=coupling)
     z = torch.randn((3, *(size,) * dim), dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     _, logq = f(z)
     vol = size**dim
@@ -33,16 +34,23 @@ def test_log_density_matches_autograd_jacobian(dim, size):
         assert logq[b].item() == pytest.approx(expected, abs=1e-9)
 
 
-def test_inverse_gives_the_same_log_density_and_symmetry_is_exact():
-    f = _flow(2, 6)
-    phi, logq = f.sample(5, torch.Generator().manual_seed(2))
+@pytest.mark.parametrize("coupling", ["affine", "spline"])
+def test_inverse_gives_the_same_log_density_and_symmetry_is_exact(coupling):
+    f = _flow(2, 6, coupling=coupling)
+    z = 2.0 * torch.randn((64, 6, 6), dtype=torch.float64, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
-        np.testing.assert_allclose(f.log_prob(phi).numpy(), logq.detach().numpy(), atol=1e-10)
+        phi, logq = f(z)
+        np.testing.assert_allclose(f.log_prob(phi).numpy(), logq.numpy(), atol=1e-10)
+        z_back = phi
+        for layer in reversed(f.layers):
+            z_back, _ = layer.inverse(z_back)
+        np.testing.assert_allclose(z_back.numpy(), z.numpy(), atol=1e-10)
         np.testing.assert_allclose(f.log_prob(-phi).numpy(), logq.detach().numpy(), atol=1e-10)
 
 
-def test_flow_commutes_with_even_translations():
-    f = _flow(2, 6)
+@pytest.mark.parametrize("coupling", ["affine", "spline"])
+def test_flow_commutes_with_even_translations(coupling):
+    f = _flow(2, 6, coupling=coupling)
     z = torch.randn((2, 6, 6), dtype=torch.float64)
     with torch.no_grad():
         a, la = f(torch.roll(z, (2, 4), dims=(1, 2)))
@@ -66,6 +74,10 @@ def test_bad_hyperparameters_are_refused():
         RealNVPFlow(2, 4, n_layers=3)
     with pytest.raises(ValueError, match="odd"):
         RealNVPFlow(2, 4, kernel=2)
+    with pytest.raises(ValueError, match="coupling must be one of"):
+        RealNVPFlow(2, 4, coupling="cubic")
+    with pytest.raises(ValueError, match="at least 2 bins"):
+        RealNVPFlow(2, 4, coupling="spline", bins=1)
 
 
 def test_float32_log_weights_are_within_1e_4_of_float64():

@@ -88,7 +88,7 @@ def build_network(cfg: TrainConfig, data: np.ndarray | None = None) -> Any:
     if cfg.sampler == "flow":
         from lawful.lattice.flow import RealNVPFlow
 
-        return RealNVPFlow(cfg.dim, cfg.size, cfg.n_layers, tuple(cfg.hidden), cfg.kernel)
+        return RealNVPFlow(cfg.dim, cfg.size, cfg.n_layers, tuple(cfg.hidden), cfg.kernel, cfg.coupling, cfg.bins)
     from lawful.lattice.diffusion import ScoreModel
 
     sigma_data = float(np.std(data)) if data is not None else 1.0
@@ -122,7 +122,7 @@ def _transfer_weights(model: Any, cfg: TrainConfig) -> None:
 
     source, _, record = load_model(cfg.init_from)
     ours = {k: v for k, v in model.hparams.items() if k != "size"}
-    theirs = {k: v for k, v in record["hparams"].items() if k != "size"}
+    theirs = {k: v for k, v in source.hparams.items() if k != "size"}  # with the defaults of older records
     if record["kind"] != cfg.sampler or ours != theirs:
         raise ValueError(f"init_from {str(cfg.init_from)!r} holds a {record['kind']} with {theirs}; this run "
                          f"trains a {cfg.sampler} with {ours} (only the lattice size may differ)")

@@ -28,7 +28,10 @@ class TrainConfig(Config):
     train_seconds: FiniteFloat = pydantic.Field(1800.0, gt=0.0, description="wall-time budget in seconds")
     batch_size: int = pydantic.Field(128, ge=2, description="samples (flow) or training fields (diffusion) per step")
     lr: FiniteFloat = pydantic.Field(2e-3, gt=0.0, description="Adam learning rate (cosine decay over train_steps)")
-    n_layers: int = pydantic.Field(8, ge=2, description="flow: affine coupling layers (even)")
+    n_layers: int = pydantic.Field(8, ge=2, description="flow: coupling layers (even)")
+    coupling: Literal["affine", "spline"] = pydantic.Field(
+        "affine", description="flow: affine (real NVP) or odd rational-quadratic spline + affine couplings")
+    bins: int = pydantic.Field(8, ge=2, description="flow: spline bins on [0, 4] (coupling = spline)")
     hidden: LayerWidths = pydantic.Field([32, 32], description="hidden channels of each convolutional net")
     kernel: int = pydantic.Field(3, ge=1, description="convolution kernel size (odd)")
     warm_start_steps: int = pydantic.Field(300, ge=0, description="flow: forward-KL steps on HMC fields first")
