@@ -102,7 +102,8 @@ def learned_row(kind: str, size: int, kappa: float, models: Path, steps: int, se
     s = sample(scfg, show_progress=True)
     an = analyze(scfg.out)
     wall = s.seconds / s.n_new
-    layers = f"{cfg.n_layers} {'' if cfg.coupling == 'affine' else 'spline '}layers, " if kind == "flow" else ""
+    layers = (f"{'spectral + ' if cfg.spectral else ''}{cfg.n_layers} {'' if cfg.coupling == 'affine' else 'spline '}"
+              "layers, " if kind == "flow" else "")
     name = f"{kind} ({layers}{ts.step} steps{', from ' + str(init_from) if init_from else ''})"
     if k:
         name += f" + HMC τ={traj_length:g}, {n_steps} steps after every {k}"
@@ -148,6 +149,7 @@ def main() -> None:
     ap.add_argument("--flow-layers", type=int, default=8, help="flow coupling layers")
     ap.add_argument("--flow-hidden", default="32,32", help="flow hidden channels, comma-separated")
     ap.add_argument("--flow-coupling", choices=("affine", "spline"), default="affine", help="flow coupling layers")
+    ap.add_argument("--flow-spectral", action="store_true", help="flow: learned Gaussian layer before the couplings")
     args = ap.parse_args()
     rows = []
     flow_init = args.flow_init
@@ -160,7 +162,7 @@ def main() -> None:
         point_rows = [hmc_row(size, kappa, base, args.n_hmc, t_force)]
         if not args.skip_flow:
             arch = {"n_layers": args.flow_layers, "hidden": [int(h) for h in args.flow_hidden.split(",")],
-                    "coupling": args.flow_coupling}
+                    "coupling": args.flow_coupling, "spectral": args.flow_spectral}
             point_rows.append(learned_row("flow", size, kappa, args.models, args.flow_steps, args.train_seconds,
                                           args.n_flow, t_force, flow_init, arch))
             if args.mix:

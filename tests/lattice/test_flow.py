@@ -11,15 +11,19 @@ from lawful.lattice.geometry import Lattice
 
 
 def _flow(dim, size, seed=0, coupling="affine"):
+    """``coupling`` "spline+spectral" adds the spectral Gaussian layer."""
     torch.manual_seed(seed)
-    f = RealNVPFlow(dim, size, n_layers=4, hidden=(6,), kernel=3, coupling=coupling, bins=5).double()
+    f = RealNVPFlow(dim, size, n_layers=4, hidden=(6,), kernel=3, coupling=coupling.split("+")[0], bins=5,
+                    spectral=coupling.endswith("+spectral")).double()
     with torch.no_grad():  # random weights large enough that every layer does something
         for p in f.parameters():
             p.mul_(3.0)
+        if f.hparams["spectral"]:
+            f.layers[0].log_coeffs.copy_(torch.tensor([-1.0, -0.5, -2.0]))
     return f
 
 
-@pytest.mark.parametrize("coupling", ["affine", "spline"])
+@pytest.mark.parametrize("coupling", ["affine", "spline", "spline+spectral"])
 @pytest.mark.parametrize("dim,size", [(1, 6), (2, 4), (3, 2)])
 def test_log_density_matches_autograd_jacobian(dim, size, coupling):
     f = _flow(dim, size, coupling=coupling)
@@ -34,7 +38,7 @@ def test_log_density_matches_autograd_jacobian(dim, size, coupling):
         assert logq[b].item() == pytest.approx(expected, abs=1e-9)
 
 
-@pytest.mark.parametrize("coupling", ["affine", "spline"])
+@pytest.mark.parametrize("coupling", ["affine", "spline", "spline+spectral"])
 def test_inverse_gives_the_same_log_density_and_symmetry_is_exact(coupling):
     f = _flow(2, 6, coupling=coupling)
     z = 2.0 * torch.randn((64, 6, 6), dtype=torch.float64, generator=torch.Generator().manual_seed(2))
@@ -48,7 +52,7 @@ def test_inverse_gives_the_same_log_density_and_symmetry_is_exact(coupling):
         np.testing.assert_allclose(f.log_prob(-phi).numpy(), logq.detach().numpy(), atol=1e-10)
 
 
-@pytest.mark.parametrize("coupling", ["affine", "spline"])
+@pytest.mark.parametrize("coupling", ["affine", "spline", "spline+spectral"])
 def test_flow_commutes_with_even_translations(coupling):
     f = _flow(2, 6, coupling=coupling)
     z = torch.randn((2, 6, 6), dtype=torch.float64)
@@ -91,3 +95,24 @@ def test_float32_log_weights_are_within_1e_4_of_float64():
             phi, logq = f.to(dtype)(z.to(dtype))
             out[dtype] = -action.action(phi.reshape(256, -1).double().numpy()) - logq.double().numpy()
     assert np.max(np.abs(out[torch.float32] - out[torch.float64])) < 1e-4 * max(1.0, np.std(out[torch.float64]))
+
+
+def test_spectral_layer_at_the_free_field_coefficients_is_the_free_field_density():
+    """With identity couplings and g(p)⁻² = 2(1 − 2Dκ) + 2κ p̂², log q(φ) + S(φ) is the same constant (−log Z)
+    for every field: the layer is exactly e^{−S}/Z of the λ = 0 action (S from the numba kernel)."""
+    kappa, size = 0.2, 6
+    action = Phi4(Lattice(2, size), kappa, 0.0)
+    f = RealNVPFlow(2, size, n_layers=2, hidden=(4,), coupling="spline", spectral=True).double()
+    with torch.no_grad():
+        for p in f.parameters():
+            p.zero_()  # couplings: s = t = 0 and a flat spline, the identity
+        a, b = 2 * (1 - 4 * kappa), 2 * kappa
+        f.layers[0].log_coeffs.copy_(torch.tensor([np.log(a), np.log(b), -np.inf]))
+        phi, logq = f.sample(50, torch.Generator().manual_seed(5))
+    total = logq.numpy() + action.action(phi.reshape(50, -1).numpy())
+    assert np.std(total) < 1e-10 * np.abs(total).max()
+    assert np.std(phi.numpy()) > 0.5  # not a degenerate map
+    # the Gaussian normalisation: log Z = ½ Σ_p log(2π / g(p)⁻²)
+    p2 = f.layers[0].p2.double().numpy()
+    log_z = 0.5 * np.sum(np.log(2 * np.pi / (a + b * p2)))
+    assert total.mean() == pytest.approx(-log_z, rel=1e-12)

@@ -114,7 +114,7 @@ class SplineCoupling(AffineCoupling):
 
     def _spline_params(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         k = self.bins
-        last = torch.movedim(out[:, 2:], 1, -1)
+        last = torch.movedim(out[:, 2:], 1, -1).contiguous()  # bins last and contiguous: a fast softmax
         return last[..., :k], last[..., k:2 * k], last[..., 2 * k:]
 
     def _site_map(self, x: torch.Tensor, plus: torch.Tensor, minus: torch.Tensor,
@@ -124,8 +124,45 @@ class SplineCoupling(AffineCoupling):
         return rq_spline(x, widths, heights, slopes, self.BOUND, inverse=inverse)
 
 
+class SpectralGaussian(nn.Module):
+    """A learned translation-invariant linear layer, φ = F⁻¹[g(p) F[z]] with g(p)⁻² = a + b p̂² + c p̂⁴
+    (p̂² = Σ_μ 4 sin²(p_μ/2), a, b, c > 0): on N(0, 1) noise it is a Gaussian field with the propagator
+    1/(a + b p̂² + c p̂⁴), the free-field form (the λ = 0 action e^{−S} has a = 2(1 − 2Dκ), b = 2κ, c = 0). It gives the couplings correlated input, so they need
+    not build the long-wavelength modes out of local convolutions. Linear, so it commutes with φ → −φ; its
+    three parameters do not depend on L, so it transfers between lattice sizes. Starts as (almost) the identity.
+    """
+
+    def __init__(self, dim: int, size: int) -> None:
+        super().__init__()
+        momenta = 2 * math.pi * torch.arange(size, dtype=torch.float64) / size
+        grids = torch.meshgrid(*[4 * torch.sin(momenta / 2) ** 2] * dim, indexing="ij")
+        self.register_buffer("p2", sum(grids).to(torch.float32))
+        self.log_coeffs = nn.Parameter(torch.tensor([0.0, -6.0, -6.0]))  # log a, log b, log c
+        self.dims = tuple(range(1, dim + 1))
+
+    def _log_gain(self) -> torch.Tensor:
+        """log g(p) ``(L…)``."""
+        a, b, c = torch.exp(self.log_coeffs).to(self.p2.dtype).unbind()
+        return -0.5 * torch.log(a + b * self.p2 + c * self.p2**2)
+
+    def _filter(self, field: torch.Tensor, log_gain: torch.Tensor) -> torch.Tensor:
+        spectrum = torch.fft.fftn(field, dim=self.dims, norm="ortho")
+        return torch.fft.ifftn(spectrum * torch.exp(log_gain), dim=self.dims, norm="ortho").real
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(φ, log|det ∂φ/∂z|)``; the FFT is unitary and g even in p, so the log-det is Σ_p log g(p)."""
+        log_gain = self._log_gain().to(z.dtype)
+        return self._filter(z, log_gain), log_gain.sum().expand(z.shape[0])
+
+    def inverse(self, phi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(z, log|det ∂φ/∂z|)``."""
+        log_gain = self._log_gain().to(phi.dtype)
+        return self._filter(phi, -log_gain), log_gain.sum().expand(phi.shape[0])
+
+
 class RealNVPFlow(nn.Module):
-    """Stack of ``n_layers`` affine couplings alternating the checkerboard parity, on an N(0, 1) prior.
+    """Stack of ``n_layers`` couplings alternating the checkerboard parity, on an N(0, 1) prior, optionally after a
+    learned Gaussian layer (``spectral``).
 
     Hyperparameters are stored in :attr:`hparams` (what :mod:`lawful.lattice.models` saves beside the weights).
     """
@@ -133,7 +170,7 @@ class RealNVPFlow(nn.Module):
     kind = "flow"
 
     def __init__(self, dim: int, size: int, n_layers: int = 16, hidden: tuple[int, ...] = (16, 16),
-                 kernel: int = 3, coupling: str = "affine", bins: int = 8) -> None:
+                 kernel: int = 3, coupling: str = "affine", bins: int = 8, spectral: bool = False) -> None:
         super().__init__()
         if n_layers < 2 or n_layers % 2:
             raise ValueError(f"n_layers must be an even number >= 2 (both parities get updated), got {n_layers}")
@@ -144,12 +181,12 @@ class RealNVPFlow(nn.Module):
         if bins < 2:
             raise ValueError(f"a spline coupling needs at least 2 bins, got {bins}")
         self.hparams: dict[str, Any] = {"dim": dim, "size": size, "n_layers": n_layers, "hidden": list(hidden),
-                                        "kernel": kernel, "coupling": coupling, "bins": bins}
+                                        "kernel": kernel, "coupling": coupling, "bins": bins, "spectral": spectral}
         self.shape = (size,) * dim
         hidden = tuple(hidden)
-        self.layers = nn.ModuleList(
-            AffineCoupling(dim, size, i % 2, hidden, kernel) if coupling == "affine"
-            else SplineCoupling(dim, size, i % 2, hidden, kernel, bins) for i in range(n_layers))
+        couplings = [AffineCoupling(dim, size, i % 2, hidden, kernel) if coupling == "affine"
+                     else SplineCoupling(dim, size, i % 2, hidden, kernel, bins) for i in range(n_layers)]
+        self.layers = nn.ModuleList([SpectralGaussian(dim, size)] * spectral + couplings)
 
     def prior_log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """log N(z; 0, 1) summed over sites, ``(B,)``."""

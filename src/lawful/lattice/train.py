@@ -88,7 +88,8 @@ def build_network(cfg: TrainConfig, data: np.ndarray | None = None) -> Any:
     if cfg.sampler == "flow":
         from lawful.lattice.flow import RealNVPFlow
 
-        return RealNVPFlow(cfg.dim, cfg.size, cfg.n_layers, tuple(cfg.hidden), cfg.kernel, cfg.coupling, cfg.bins)
+        return RealNVPFlow(cfg.dim, cfg.size, cfg.n_layers, tuple(cfg.hidden), cfg.kernel, cfg.coupling, cfg.bins,
+                           cfg.spectral)
     from lawful.lattice.diffusion import ScoreModel
 
     sigma_data = float(np.std(data)) if data is not None else 1.0

@@ -31,7 +31,9 @@ class TrainConfig(Config):
     n_layers: int = pydantic.Field(8, ge=2, description="flow: coupling layers (even)")
     coupling: Literal["affine", "spline"] = pydantic.Field(
         "affine", description="flow: affine (real NVP) or odd rational-quadratic spline + affine couplings")
-    bins: int = pydantic.Field(8, ge=2, description="flow: spline bins on [0, 4] (coupling = spline)")
+    bins: int = pydantic.Field(8, ge=2, description="flow: spline bins on [-4, 4] (coupling = spline)")
+    spectral: bool = pydantic.Field(
+        False, description="flow: a learned Gaussian layer 1/(a + b p^2 + c p^4) in momentum space before the couplings")
     hidden: LayerWidths = pydantic.Field([32, 32], description="hidden channels of each convolutional net")
     kernel: int = pydantic.Field(3, ge=1, description="convolution kernel size (odd)")
     warm_start_steps: int = pydantic.Field(300, ge=0, description="flow: forward-KL steps on HMC fields first")
