@@ -36,6 +36,21 @@ def _median_seconds(fn, repeats: int = 5) -> float:
     return statistics.median(times)
 
 
+def flow_cost(flow: RealNVPFlow, action: Phi4, batch: int) -> tuple[float, float]:
+    """(µs per proposal in batches of ``batch``, seconds per reverse-KL training step of batch 128)."""
+    gen = torch.Generator().manual_seed(1)
+
+    def propose() -> None:
+        with torch.no_grad():
+            flow.sample(batch, gen)
+
+    def train_step() -> None:
+        phi, logq = flow.sample(128, gen)
+        (logq + action.action_torch(phi)).mean().backward()
+
+    return _median_seconds(propose) / batch * 1e6, _median_seconds(train_step, 3)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="8,16", help="lattice sizes L, comma-separated")
@@ -52,18 +67,7 @@ def main() -> None:
         base: tuple[float, float] | None = None
         for name, (coupling, spectral) in ARCHS.items():
             torch.manual_seed(0)
-            flow = RealNVPFlow(2, size, args.layers, hidden, 3, coupling, 8, spectral)
-            gen = torch.Generator().manual_seed(1)
-
-            def propose() -> None:
-                with torch.no_grad():
-                    flow.sample(args.batch, gen)
-
-            def train_step() -> None:
-                phi, logq = flow.sample(128, gen)
-                (logq + action.action_torch(phi)).mean().backward()
-
-            cost = (_median_seconds(propose) / args.batch * 1e6, _median_seconds(train_step, 3))
+            cost = flow_cost(RealNVPFlow(2, size, args.layers, hidden, 3, coupling, 8, spectral), action, args.batch)
             base = base or cost
             print(f"| {size} | {name} | {cost[0]:.0f} | {cost[0] / base[0]:.2f} | {cost[1]:.3f} | "
                   f"{cost[1] / base[1]:.2f} |")
