@@ -1,7 +1,7 @@
 """Cost of one flow proposal (φ and its exact log q) by architecture, side by side in one process.
 
 The weights do not change the cost, so untrained flows are timed. Proposals run as ``lattice sample`` makes them:
-float32, batches of 1024, no autograd. Prints one table: µs per proposal (median of 5 batches), the ratio to the
+float32, batches of 1024, no autograd. Prints one table: µs per proposal (best of interleaved rounds), the ratio to the
 affine flow, and a training step (reverse KL, batch 128, forward + backward) with its ratio.
 
 Usage::
@@ -13,7 +13,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import statistics
+import functools
 import time
 
 import torch
@@ -26,29 +26,22 @@ ARCHS = {"affine": ("affine", False), "affine + spectral": ("affine", True), "sp
          "spline + spectral": ("spline", True)}
 
 
-def _median_seconds(fn, repeats: int = 5) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+def _seconds(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def interleaved_min(fns: dict[str, object], repeats: int) -> dict[str, float]:
+    """Smallest wall time of each callable over ``repeats`` rounds, the callables taken in turn within each round
+    (so a slow spell of the shared machine hits them all alike); one warm-up call each first."""
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def flow_cost(flow: RealNVPFlow, action: Phi4, batch: int) -> tuple[float, float]:
-    """(µs per proposal in batches of ``batch``, seconds per reverse-KL training step of batch 128)."""
-    gen = torch.Generator().manual_seed(1)
-
-    def propose() -> None:
-        with torch.no_grad():
-            flow.sample(batch, gen)
-
-    def train_step() -> None:
-        phi, logq = flow.sample(128, gen)
-        (logq + action.action_torch(phi)).mean().backward()
-
-    return _median_seconds(propose) / batch * 1e6, _median_seconds(train_step, 3)
+    best = {name: float("inf") for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            best[name] = min(best[name], _seconds(fn))
+    return best
 
 
 def main() -> None:
@@ -57,20 +50,39 @@ def main() -> None:
     ap.add_argument("--layers", type=int, default=8)
     ap.add_argument("--hidden", default="32,32")
     ap.add_argument("--batch", type=int, default=1024)
+    ap.add_argument("--repeats", type=int, default=7)
     args = ap.parse_args()
     hidden = tuple(int(h) for h in args.hidden.split(","))
-    print(f"torch threads: {torch.get_num_threads()}; {args.layers} couplings of {list(hidden)}; float32")
+    print(f"torch threads: {torch.get_num_threads()}; {args.layers} couplings of {list(hidden)}; float32; "
+          f"min of {args.repeats} interleaved rounds")
     print("| L | flow | µs per proposal | × affine | s per training step (batch 128) | × affine |")
     print("|---|---|---|---|---|---|")
     for size in (int(s) for s in args.sizes.split(",")):
         action = Phi4(Lattice(2, size), 0.25, 0.5)
-        base: tuple[float, float] | None = None
+        gen = torch.Generator().manual_seed(1)
+        propose, train_step = {}, {}
         for name, (coupling, spectral) in ARCHS.items():
             torch.manual_seed(0)
-            cost = flow_cost(RealNVPFlow(2, size, args.layers, hidden, 3, coupling, 8, spectral), action, args.batch)
-            base = base or cost
-            print(f"| {size} | {name} | {cost[0]:.0f} | {cost[0] / base[0]:.2f} | {cost[1]:.3f} | "
-                  f"{cost[1] / base[1]:.2f} |")
+            flow = RealNVPFlow(2, size, args.layers, hidden, 3, coupling, 8, spectral)
+            propose[name] = functools.partial(_propose, flow, args.batch, gen)
+            train_step[name] = functools.partial(_train_step, flow, action, gen)
+        t_prop = interleaved_min(propose, args.repeats)
+        t_train = interleaved_min(train_step, max(3, args.repeats // 2))
+        for name in ARCHS:
+            print(f"| {size} | {name} | {t_prop[name] / args.batch * 1e6:.0f} | "
+                  f"{t_prop[name] / t_prop['affine']:.2f} | {t_train[name]:.3f} | "
+                  f"{t_train[name] / t_train['affine']:.2f} |")
+
+
+def _propose(flow: RealNVPFlow, batch: int, gen: torch.Generator) -> None:
+    with torch.no_grad():
+        flow.sample(batch, gen)
+
+
+def _train_step(flow: RealNVPFlow, action: Phi4, gen: torch.Generator) -> None:
+    """One reverse-KL forward and backward pass at batch 128 (as ``lattice train``; no optimizer update)."""
+    phi, logq = flow.sample(128, gen)
+    (logq + action.action_torch(phi)).mean().backward()
 
 
 if __name__ == "__main__":
