@@ -84,9 +84,10 @@ def test_bad_hyperparameters_are_refused():
         RealNVPFlow(2, 4, coupling="spline", bins=1)
 
 
-def test_float32_log_weights_are_within_1e_4_of_float64():
+@pytest.mark.parametrize("coupling", ["affine", "spline+spectral"])
+def test_float32_log_weights_are_within_1e_4_of_float64(coupling):
     """Proposals run in float32 by default (lawful.lattice.sample.Proposer): the log-weight error that costs."""
-    f = _flow(2, 6)
+    f = _flow(2, 6, coupling=coupling)
     action = Phi4(Lattice(2, 6), 0.25, 0.5)
     z = torch.randn(256, 6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
     out = {}

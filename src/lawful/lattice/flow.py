@@ -127,11 +127,12 @@ class SplineCoupling(AffineCoupling):
 class SpectralGaussian(nn.Module):
     """A learned translation-invariant linear layer, φ = F⁻¹[g(p) F[z]] with g(p)⁻² = a + b p̂² + c p̂⁴
     (p̂² = Σ_μ 4 sin²(p_μ/2), a, b, c > 0): on N(0, 1) noise it is a Gaussian field with the propagator
-    1/(a + b p̂² + c p̂⁴), the free-field form (the λ = 0 action e^{−S} has a = 2(1 − 2Dκ), b = 2κ, c = 0). It gives the couplings correlated input, so they need
-    not build the long-wavelength modes out of local convolutions. Linear, so it commutes with φ → −φ; its
-    three parameters do not depend on L, so it transfers between lattice sizes. It starts at a = 1, b = 0.1,
-    c = 0.01 (g from 1 down to 0.64): started at b, c ≈ 0, the exponential parametrization has no gradient to
-    leave it (measured: log b stayed at −5.6 over 2500 steps).
+    1/(a + b p̂² + c p̂⁴), the free-field form (the λ = 0 action e^{−S} has a = 2(1 − 2Dκ), b = 2κ, c = 0).
+    It gives the couplings correlated input, so they need not build the long-wavelength modes out of local
+    convolutions. Linear, so it commutes with φ → −φ; its three parameters do not depend on L, so it transfers
+    between lattice sizes. It starts at a = 1, b = 0.1, c = 0.01 (in D = 2, g from 1 down to 0.64): started at
+    b, c ≈ 0, the exponential parametrization has no gradient to leave them (measured: log b stayed at −5.6 over
+    2500 steps).
     """
 
     def __init__(self, dim: int, size: int) -> None:
