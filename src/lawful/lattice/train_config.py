@@ -30,7 +30,7 @@ class TrainConfig(Config):
     lr: FiniteFloat = pydantic.Field(2e-3, gt=0.0, description="Adam learning rate (cosine decay over train_steps)")
     n_layers: int = pydantic.Field(8, ge=2, description="flow: coupling layers (even)")
     coupling: Literal["affine", "spline"] = pydantic.Field(
-        "affine", description="flow: affine (real NVP) or odd rational-quadratic spline + affine couplings")
+        "affine", description="flow: affine (real NVP) or rational-quadratic spline + affine couplings")
     bins: int = pydantic.Field(8, ge=2, description="flow: spline bins on [-4, 4] (coupling = spline)")
     spectral: bool = pydantic.Field(
         False, description="flow: a learned Gaussian layer 1/(a + b p^2 + c p^4) in momentum space before the couplings")
