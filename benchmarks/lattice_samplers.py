@@ -8,7 +8,11 @@ independent sample wins) and runs it, all in this process, and prints:
   HMC trajectories), χ = ⟨m²⟩/V and ⟨|m|⟩/V with errors and their pull against HMC;
 * cost per effectively independent sample, 2 τ_int(m²) × (cost of one step), in wall time and in force-evaluation
   equivalents (one φ⁴ force evaluation on one field, timed in this run), without and with the training time
-  amortized over 10⁴ independent samples.
+  amortized over 10⁴ independent samples;
+* the arithmetic per lattice site of one independent sample, 2 τ_int(m²) × (flop per site of one step), a measure
+  that does not depend on the machine: HMC's is counted from the numba kernels (:func:`hmc_flops_per_site`), a
+  learned proposal's by torch's ``FlopCounterMode`` (convolutions and matrix products, with the backward passes of
+  the diffusion model's exact divergence) plus the action that weighs it.
 
 Usage::
 
@@ -30,13 +34,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from lawful.lattice.actions import Phi4
 from lawful.lattice.analysis import analyze
 from lawful.lattice.config import Phi4RunConfig
+from lawful.lattice.ensemble import ENSEMBLE_FILE, read
 from lawful.lattice.geometry import Lattice
+from lawful.lattice.models import load_model
 from lawful.lattice.run import run
-from lawful.lattice.sample import sample
+from lawful.lattice.sample import Proposer, sample
 from lawful.lattice.train import train
 from lawful.lattice.train_config import SampleConfig, TrainConfig
 
@@ -55,6 +63,33 @@ def force_seconds(action: Phi4, reps: int = 200) -> float:
         action.force(phi)
         times.append(time.perf_counter() - t0)
     return float(np.median(times)) / 64
+
+
+def measure_flops_per_site(dim: int) -> int:
+    """Flop per site of the measurement that weighs a proposal or closes a trajectory (``kernels.measure``):
+    D for the neighbour sum, 10 for m, W and the local terms."""
+    return dim + 10
+
+
+def hmc_flops_per_site(dim: int, n_steps: int) -> int:
+    """Flop per site of one Omelyan 2MN trajectory, counted from ``lawful.lattice.kernels``: 2 n + 1 kicks
+    (2D adds for the neighbour sum, 9 for the φ⁴ terms and p += εF), 2 n drifts (2 each), and H before and after
+    (the measurement and ½p²: 2 more)."""
+    return (2 * n_steps + 1) * (2 * dim + 9) + 2 * n_steps * 2 + 2 * (measure_flops_per_site(dim) + 2)
+
+
+def proposal_flops_per_site(model_dir: Path, ode_steps: int, with_log_q: bool, n: int = 2) -> float:
+    """Flop per site of one proposal of the model in ``model_dir`` (``FlopCounterMode``: convolutions and matrix
+    products, backward passes included) and its weight; ``with_log_q`` adds a flow's density of a given field
+    (the inverse pass a mixed chain needs after each HMC trajectory)."""
+    model, action, _ = load_model(model_dir)
+    propose = Proposer(model, ode_steps)
+    vol = action.lattice.volume
+    with FlopCounterMode(display=False) as counter:
+        phi, _ = propose(n, torch.Generator().manual_seed(0))
+        if with_log_q:
+            propose.log_q(phi)
+    return counter.get_total_flops() / (n * vol) + measure_flops_per_site(action.lattice.dim)
 
 
 def hmc_row(size: int, kappa: float, out: Path, n_traj: int, t_force: float) -> dict:
@@ -78,7 +113,8 @@ def hmc_row(size: int, kappa: float, out: Path, n_traj: int, t_force: float) -> 
     s = run(cfg, show_progress=False)
     an = analyze(cfg.out)
     wall_per_traj = s.seconds / (s.n_new * cfg.n_chains)
-    return {**_row(f"HMC τ={traj_length:g}, {n_steps} steps", an, wall_per_traj, 0.0, t_force),
+    flops = hmc_flops_per_site(2, n_steps)
+    return {**_row(f"HMC τ={traj_length:g}, {n_steps} steps", an, wall_per_traj, 0.0, t_force, flops),
             "hmc": (traj_length, n_steps)}
 
 
@@ -102,15 +138,19 @@ def learned_row(kind: str, size: int, kappa: float, models: Path, steps: int, se
     s = sample(scfg, show_progress=True)
     an = analyze(scfg.out)
     wall = s.seconds / s.n_new
+    ode_steps = int(read(scfg.out / ENSEMBLE_FILE).extra_attrs.get("ode_steps", 24))
+    flops = proposal_flops_per_site(out, ode_steps, with_log_q=bool(k))
+    if k:
+        flops += hmc_flops_per_site(2, n_steps) / k
     layers = (f"{'spectral + ' if cfg.spectral else ''}{cfg.n_layers} {'' if cfg.coupling == 'affine' else 'spline '}"
               "layers, " if kind == "flow" else "")
     name = f"{kind} ({layers}{ts.step} steps{', from ' + str(init_from) if init_from else ''})"
     if k:
         name += f" + HMC τ={traj_length:g}, {n_steps} steps after every {k}"
-    return {**_row(name, an, wall, ts.total_seconds, t_force), "model": out}
+    return {**_row(name, an, wall, ts.total_seconds, t_force, flops), "model": out}
 
 
-def _row(name: str, an, wall_per_step: float, train_seconds: float, t_force: float) -> dict:
+def _row(name: str, an, wall_per_step: float, train_seconds: float, t_force: float, flops_per_step: float) -> dict:
     e = an.estimates
     tau = e["m2"].tau_int
     wall = 2 * tau * wall_per_step
@@ -118,7 +158,8 @@ def _row(name: str, an, wall_per_step: float, train_seconds: float, t_force: flo
             "tau_absm": (e["abs_m"].tau_int, e["abs_m"].tau_int_error), "chi": e["chi"].pair(),
             "absm": e["abs_m_density"].pair(), "wall": wall, "force_eq": wall / t_force,
             "wall_amortized": wall + train_seconds / AMORTIZE,
-            "force_eq_amortized": (wall + train_seconds / AMORTIZE) / t_force, "train_s": train_seconds}
+            "force_eq_amortized": (wall + train_seconds / AMORTIZE) / t_force, "train_s": train_seconds,
+            "kflop": 2 * tau * flops_per_step / 1e3}
 
 
 def _fmt(v: float, e: float) -> str:
@@ -182,7 +223,7 @@ def main() -> None:
     print(f"\nφ⁴ D=2 λ={LAM}; costs per independent sample = 2 τ_int(m²) × cost per step; force unit = one "
           "force evaluation on one field; '+train' amortizes the training time over 1e4 independent samples\n")
     head = ("| L | κ | sampler | acc | ESS/N | τ_int(m²) | τ_int(abs m) | χ | pull | ⟨abs m⟩/V | pull | wall/indep (ms) "
-            "| force-eq/indep | +train wall (ms) | +train force-eq |")
+            "| force-eq/indep | +train wall (ms) | +train force-eq | kflop/site/indep |")
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for r in rows:
@@ -190,7 +231,7 @@ def main() -> None:
         print(f"| {r['L']} | {r['kappa']:g} | {r['sampler']} | {r['acc']:.3f} | {ess} | {_fmt(*r['tau_m2'])} | "
               f"{_fmt(*r['tau_absm'])} | {_fmt(*r['chi'])} | {r['pull_chi']:+.1f} | {_fmt(*r['absm'])} | "
               f"{r['pull_absm']:+.1f} | {1e3 * r['wall']:.3f} | {r['force_eq']:.0f} | "
-              f"{1e3 * r['wall_amortized']:.3f} | {r['force_eq_amortized']:.0f} |")
+              f"{1e3 * r['wall_amortized']:.3f} | {r['force_eq_amortized']:.0f} | {r['kflop']:.4g} |")
     for r in rows:
         if r["kappa"] == 0.25 and r["L"] == 8:
             print(f"reference (arXiv:2101.08176): 0.25·χ = 0.75(1); {r['sampler']}: "
