@@ -15,8 +15,8 @@ from lawful.lattice.train import train
 from lawful.lattice.train_config import SampleConfig, TrainConfig
 from lawful.testing import check_sampler, gaussian_free_field
 
-FLOW = dict(sampler="flow", dim=2, size=4, kappa=0.15, lam=0.0, train_steps=40, batch_size=32, n_layers=4,
-            hidden=[8], warm_start_steps=0, seed=3, coupling="affine", spectral=False)
+FLOW = {"sampler": "flow", "dim": 2, "size": 4, "kappa": 0.15, "lam": 0.0, "train_steps": 40, "batch_size": 32, "n_layers": 4,
+            "hidden": [8], "warm_start_steps": 0, "seed": 3, "coupling": "affine", "spectral": False}
 
 
 def _stop_at(n):
@@ -62,7 +62,7 @@ def test_trained_flow_is_exact_behind_the_guard_and_biased_without(flow_dir):
 
 
 def test_mh_chain_resumes_bitwise_and_is_read_by_analyze(flow_dir, tmp_path):
-    base = dict(model=flow_dir, n=900, n_therm=50, batch_size=256, n_chains=2, seed=2)
+    base = {"model": flow_dir, "n": 900, "n_therm": 50, "batch_size": 256, "n_chains": 2, "seed": 2}
     sample(SampleConfig(out=tmp_path / "a", **base), show_progress=False)
     with pytest.raises(KeyboardInterrupt):
         sample(SampleConfig(out=tmp_path / "b", **base), show_progress=False, on_batch=_stop_at(512))
@@ -76,6 +76,7 @@ def test_mh_chain_resumes_bitwise_and_is_read_by_analyze(flow_dir, tmp_path):
     an = analyze(tmp_path / "a").to_json()
     assert 0 < an["ess_per_sample"] <= 1 and an["n_invalid"] == 0
     assert an["n_used"] == 2 * 900
+    assert not any("e^(-ΔH)" in w for w in an["warnings"]), an["warnings"]  # a good flow: ⟨w'/w⟩ = 1 holds
     # extending the chain continues the same streams
     sample(SampleConfig(out=tmp_path / "b", **{**base, "n": 1200}), show_progress=False)
     c = ensemble.read(tmp_path / "b" / ensemble.ENSEMBLE_FILE)
@@ -88,6 +89,19 @@ def test_mh_chain_resumes_bitwise_and_is_read_by_analyze(flow_dir, tmp_path):
           show_progress=False)
     with pytest.raises(ValueError, match="has changed since the chain"):
         sample(SampleConfig(out=tmp_path / "c", **{**other, "n": 400}), show_progress=False)
+
+
+def test_proposals_that_miss_part_of_p_are_flagged(tmp_path):
+    """An untrained flow near the critical point (L = 8, κ = 0.28848, exact χ ≈ 6.5) proposes fields far too
+    narrow: its chain sticks on rare high-weight fields and its χ comes out far too small. ⟨e^{−ΔH}⟩ = ⟨w'/w⟩,
+    exactly 1 in equilibrium, comes out far below 1, and analyze says so (this model and seed: −27σ)."""
+    train(TrainConfig(size=8, kappa=0.28848, lam=0.5, train_steps=0, warm_start_steps=0, n_layers=2, hidden=[4],
+                      seed=0, out=tmp_path / "m"), show_progress=False)
+    sample(SampleConfig(model=tmp_path / "m", n=4000, n_therm=10, batch_size=1000, seed=0, out=tmp_path / "c"),
+           show_progress=False)
+    an = analyze(tmp_path / "c")
+    assert an.estimates["chi"].value < 3
+    assert any("e^(-ΔH)" in w and "σ from 1" in w for w in an.warnings), an.warnings
 
 
 @pytest.mark.parametrize("trained", [True, False])
@@ -115,7 +129,7 @@ def test_flow_mixed_with_hmc_is_exact(flow_dir, tmp_path, trained):
 def test_mixed_chain_interrupted_inside_a_batch_resumes_bitwise(flow_dir, tmp_path, monkeypatch):
     import lawful.lattice.sample as sample_module
 
-    base = dict(model=flow_dir, n=700, n_therm=0, batch_size=256, n_chains=2, seed=4, hmc_every=3)
+    base = {"model": flow_dir, "n": 700, "n_therm": 0, "batch_size": 256, "n_chains": 2, "seed": 4, "hmc_every": 3}
     sample(SampleConfig(out=tmp_path / "a", **base), show_progress=False)
     real, calls = sample_module._hmc_update, []
 

@@ -10,6 +10,12 @@ Thermalization: the first ``therm_cut`` updates of every chain are dropped. By d
 chains); an integer sets it. A cut shorter than 10 τ_int is reported as a warning, and so is a chain shorter
 than :data:`RELIABLE_LENGTH` τ_int after the cut: then τ_int itself is poorly determined (a stuck
 independence-MH chain shows few, long plateaus) and the errors that rest on it cannot be trusted.
+
+⟨e^{−ΔH}⟩ is exactly 1 in equilibrium: for HMC by reversibility and area preservation (Creutz), for an
+independence-MH chain because it is ⟨w(φ')/w(φ)⟩ = E_q[w] E_p[1/w] = Z · (1/Z) (w = e^{−S}/q, φ ~ p, φ' ~ q). An
+estimate more than :data:`EXP_DH_PULL_MAX` σ from 1 is reported: for MH it means the proposals have not yet
+reached part of p (heavy-tailed weights; the sample mean of w' comes out low), so the chain's averages lean
+toward q however small their errors look.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ RELIABLE_LENGTH = 100
 #: spread of a diffusion model's log q error across proposals above which analyze warns: the MH chain then samples
 #: p·e^{−ε}, and an observable O may move by up to this times std(O)
 LOG_Q_SPREAD_MAX = 0.01
+#: distance of ⟨e^{−ΔH}⟩ from its exact value 1, in standard errors, above which analyze warns
+EXP_DH_PULL_MAX = 3.0
 
 
 def steps_for_spread(steps: int, spread: float) -> int:
@@ -197,8 +205,18 @@ def analyze(run_dir: str | Path, therm: int | str | None = None) -> Analysis:
     if stuck:
         msgs.append(f"chain(s) {stuck} accept far less often than the others ({per_chain[stuck].round(3).tolist()} "
                     f"vs up to {np.max(per_chain):.3f}): stuck chains bias the estimates; check step sizes")
+    mh_chain = "log_weight" in ens.extra  # an independence-MH chain of a learned sampler (lawful.lattice.sample)
+    ratio = estimates.get("exp_minus_dH")
+    if ratio is not None and ratio.error > 0 and abs(ratio.value - 1) > EXP_DH_PULL_MAX * ratio.error:
+        pull = (ratio.value - 1) / ratio.error
+        cause = ("the proposals have not yet reached part of p (heavy-tailed weights), so the averages lean toward "
+                 "the model's distribution; train the model further or run far longer" if mh_chain else
+                 "the trajectories are not reversible and area-preserving, or the chain is not in equilibrium; "
+                 "check the integrator and the thermalization")
+        msgs.append(f"⟨e^(-ΔH)⟩ = {ratio.value:.4g} ± {ratio.error:.2g} is {pull:+.1f}σ from 1, its exact value "
+                    f"in equilibrium: {cause}")
     ess = n_invalid = None
-    if "log_weight" in ens.extra:  # an independence-MH chain of a learned sampler (lawful.lattice.sample)
+    if mh_chain:
         from lawful.lattice.mh import ess_per_sample
 
         ess = ess_per_sample(ens.extra["log_weight"][:, cut:])
