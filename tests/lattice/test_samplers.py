@@ -15,8 +15,8 @@ from lawful.lattice.train import train
 from lawful.lattice.train_config import SampleConfig, TrainConfig
 from lawful.testing import check_sampler, gaussian_free_field
 
-FLOW = {"sampler": "flow", "dim": 2, "size": 4, "kappa": 0.15, "lam": 0.0, "train_steps": 40, "batch_size": 32, "n_layers": 4,
-            "hidden": [8], "warm_start_steps": 0, "seed": 3, "coupling": "affine", "spectral": False}
+FLOW = {"sampler": "flow", "dim": 2, "size": 4, "kappa": 0.15, "lam": 0.0, "train_steps": 40, "batch_size": 32,
+        "n_layers": 4, "hidden": [8], "warm_start_steps": 0, "seed": 3, "coupling": "affine", "spectral": False}
 
 
 def _stop_at(n):
