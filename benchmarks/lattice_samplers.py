@@ -44,7 +44,6 @@ from torch.utils.flop_counter import FlopCounterMode
 from lawful.lattice.actions import Phi4
 from lawful.lattice.analysis import analyze
 from lawful.lattice.config import Phi4RunConfig
-from lawful.lattice.ensemble import ENSEMBLE_FILE, read
 from lawful.lattice.geometry import Lattice
 from lawful.lattice.models import load_model
 from lawful.lattice.run import run
@@ -142,8 +141,7 @@ def learned_row(kind: str, size: int, kappa: float, models: Path, steps: int, se
     s = sample(scfg, show_progress=True)
     an = analyze(scfg.out)
     wall = s.seconds / s.n_new
-    ode_steps = int(read(scfg.out / ENSEMBLE_FILE).extra_attrs.get("ode_steps", 24))
-    flops = proposal_flops_per_site(out, ode_steps, with_log_q=bool(k))
+    flops = proposal_flops_per_site(out, int(an.ode_steps or 24), with_log_q=bool(k))
     if k:
         flops += hmc_flops_per_site(2, n_steps) / k
     layers = (f"{'spectral + ' if cfg.spectral else ''}{cfg.n_layers} {'' if cfg.coupling == 'affine' else 'spline '}"
