@@ -8,14 +8,17 @@ import torch
 from lawful.lattice.diffusion import ScoreModel, dsm_loss
 
 
-def _model(seed=0, size=4):
+def _model(seed=0, size=4, global_features=0):
     torch.manual_seed(seed)
-    return ScoreModel(2, size, hidden=(8, 8), context=4, head=8, sigma_max=5.0).double()
+    return ScoreModel(2, size, hidden=(8, 8), context=4, head=8, global_features=global_features,
+                      sigma_max=5.0).double()
 
 
+@pytest.mark.parametrize("global_features", [0, 3])
 @pytest.mark.parametrize("sigma", [0.01, 0.7, 4.0])
-def test_exact_diagonal_equals_autograd_jacobian_diagonal(sigma):
-    m = _model()
+def test_exact_diagonal_equals_autograd_jacobian_diagonal(sigma, global_features):
+    """Also with the lattice-mean features, which must not carry x_i into site i's context."""
+    m = _model(global_features=global_features)
     x = torch.randn(3, 4, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     _, diag = m.denoise(x, sigma, with_diag=True)
     with torch.no_grad():  # sampling runs without autograd: forward mode must still give the diagonal

@@ -93,8 +93,8 @@ def build_network(cfg: TrainConfig, data: np.ndarray | None = None) -> Any:
     from lawful.lattice.diffusion import ScoreModel
 
     sigma_data = float(np.std(data)) if data is not None else 1.0
-    return ScoreModel(cfg.dim, cfg.size, tuple(cfg.hidden), cfg.kernel, sigma_max=cfg.sigma_max,
-                      sigma_data=sigma_data)
+    return ScoreModel(cfg.dim, cfg.size, tuple(cfg.hidden), cfg.kernel, global_features=cfg.global_features,
+                      sigma_max=cfg.sigma_max, sigma_data=sigma_data)
 
 
 def _training_data(cfg: TrainConfig, action: Phi4, out: Path) -> np.ndarray | None:
@@ -146,7 +146,7 @@ def _loss_fn(cfg: TrainConfig, model: Any, action: Phi4, data: np.ndarray | None
     if cfg.sampler == "diffusion":
         from lawful.lattice.diffusion import dsm_loss
 
-        return lambda step: (dsm_loss(model, batch(), gen), float("nan"))
+        return lambda step: (dsm_loss(model, batch(), gen, cfg.sigma_log_mean, cfg.sigma_log_std), float("nan"))
 
     def flow_loss(step: int) -> tuple[Any, float]:
         if step < cfg.warm_start_steps:

@@ -40,6 +40,12 @@ class TrainConfig(Config):
     n_data: int = pydantic.Field(20000, ge=64, description="HMC fields for diffusion training / flow warm start")
     ode_steps: int = pydantic.Field(24, ge=2, description="diffusion: Heun steps of the probability-flow ODE")
     sigma_max: FiniteFloat = pydantic.Field(20.0, gt=0.0, description="diffusion: largest noise level")
+    sigma_log_mean: FiniteFloat = pydantic.Field(
+        -1.2, description="diffusion: mean of ln σ of the training noise (lognormal, EDM's P_mean)")
+    sigma_log_std: FiniteFloat = pydantic.Field(
+        1.2, gt=0.0, description="diffusion: standard deviation of ln σ of the training noise (EDM's P_std)")
+    global_features: int = pydantic.Field(
+        0, ge=0, description="diffusion: channels computed from the lattice mean of the context features (0: none)")
     init_from: Path | None = pydantic.Field(
         None, description="start from a trained model's weights (same sampler and network; any L: transfer)")
     seed: int = pydantic.Field(1, ge=0, description="root seed (weights, samples, HMC data)")
