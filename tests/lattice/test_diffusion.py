@@ -8,17 +8,21 @@ import torch
 from lawful.lattice.diffusion import ScoreModel, dsm_loss
 
 
-def _model(seed=0, size=4, global_features=0):
+def _model(seed=0, size=4, global_features=0, spectral_skip=False):
     torch.manual_seed(seed)
-    return ScoreModel(2, size, hidden=(8, 8), context=4, head=8, global_features=global_features,
-                      sigma_max=5.0).double()
+    m = ScoreModel(2, size, hidden=(8, 8), context=4, head=8, global_features=global_features,
+                   spectral_skip=spectral_skip, sigma_max=5.0).double()
+    if spectral_skip:  # a non-white spectrum, so the skip is not c_skip x
+        m.set_power(torch.randn(50, size, size, generator=torch.Generator().manual_seed(seed)).cumsum(1))
+    return m
 
 
-@pytest.mark.parametrize("global_features", [0, 3])
+@pytest.mark.parametrize(("global_features", "spectral_skip"), [(0, False), (3, False), (3, True)])
 @pytest.mark.parametrize("sigma", [0.01, 0.7, 4.0])
-def test_exact_diagonal_equals_autograd_jacobian_diagonal(sigma, global_features):
-    """Also with the lattice-mean features, which must not carry x_i into site i's context."""
-    m = _model(global_features=global_features)
+def test_exact_diagonal_equals_autograd_jacobian_diagonal(sigma, global_features, spectral_skip):
+    """Also with the lattice-mean features, which must not carry x_i into site i's context, and with the
+    spectral skip, whose diagonal is the mean of its gain over momenta."""
+    m = _model(global_features=global_features, spectral_skip=spectral_skip)
     x = torch.randn(3, 4, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     _, diag = m.denoise(x, sigma, with_diag=True)
     with torch.no_grad():  # sampling runs without autograd: forward mode must still give the diagonal
@@ -45,6 +49,46 @@ def test_ode_log_density_converges_to_the_discrete_map_density_at_second_order()
         gaps.append(abs(logq[0].item() - exact))
     assert gaps[1] < 0.1
     assert gaps[1] < gaps[0] / 3  # second order: halving the step divides the gap by ~4
+
+
+def _free_field_covariance(size, mass2):
+    """Dense covariance (V, V) of the 2D Gaussian free field with action ½ φ·(−Δ + m²)φ (numpy, independent
+    of the FFT code under test)."""
+    v = size * size
+    lap = np.zeros((v, v))
+    for i in range(v):
+        x, y = divmod(i, size)
+        lap[i, i] = 4.0 + mass2
+        for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            lap[i, ((x + dx) % size) * size + (y + dy) % size] -= 1.0
+    return np.linalg.inv(lap)
+
+
+def test_spectral_skip_is_the_posterior_mean_of_a_gaussian_field():
+    """With the head's output zeroed, D(x, σ) = C (C + σ²)⁻¹ x for a Gaussian field of covariance C, given its
+    exact spectrum (the eigenvalues of C, one per momentum); and set_power estimates that spectrum from samples
+    within its statistical error (|φ̃(p)|² is exponential, averaged over ≥ N samples)."""
+    size, n = 4, 20000
+    cov = _free_field_covariance(size, 0.3)
+    rng = np.random.default_rng(7)
+    fields = rng.standard_normal((n, size * size)) @ np.linalg.cholesky(cov).T
+    p = 2 * np.pi * np.arange(size) / size
+    exact = 1.0 / (0.3 + 4 * np.sin(p[:, None] / 2) ** 2 + 4 * np.sin(p[None, :] / 2) ** 2)
+    m = _model(spectral_skip=True)
+    m.set_power(torch.as_tensor(fields.reshape(n, size, size)))
+    power = m.power.numpy()
+    np.testing.assert_allclose(power, exact, rtol=5 / np.sqrt(n))
+    np.testing.assert_allclose(power, power.T, rtol=1e-12)  # averaged over the lattice symmetries
+    np.testing.assert_allclose(power, np.roll(power[::-1], 1, axis=0), rtol=1e-12)
+    m.power.copy_(torch.as_tensor(exact))
+    with torch.no_grad():
+        m.head[-1].weight.zero_()
+        m.head[-1].bias.zero_()
+    x = torch.as_tensor(rng.standard_normal((3, size, size)))
+    for sigma in (0.1, 1.0, 5.0):
+        d, _ = m.denoise(x, sigma)
+        want = x.reshape(3, -1).numpy() @ (cov @ np.linalg.inv(cov + sigma**2 * np.eye(size * size))).T
+        np.testing.assert_allclose(d.detach().reshape(3, -1).numpy(), want, atol=1e-12)
 
 
 def test_hutchinson_trace_is_unbiased_but_noisy():

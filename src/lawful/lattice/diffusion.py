@@ -54,15 +54,16 @@ class ScoreModel(nn.Module):
     kind = "diffusion"
 
     def __init__(self, dim: int, size: int, hidden: tuple[int, ...] = (32, 32), kernel: int = 3, context: int = 16,
-                 head: int = 32, global_features: int = 0, sigma_min: float = 0.002, sigma_max: float = 20.0,
-                 sigma_data: float = 1.0) -> None:
+                 head: int = 32, global_features: int = 0, spectral_skip: bool = False, sigma_min: float = 0.002,
+                 sigma_max: float = 20.0, sigma_data: float = 1.0) -> None:
         super().__init__()
         if size % 2:
             raise ValueError(f"the checkerboard context needs an even lattice size L, got {size}")
         if not 0 < sigma_min < sigma_max:
             raise ValueError(f"need 0 < sigma_min < sigma_max, got {sigma_min}, {sigma_max}")
         self.hparams: dict[str, Any] = {"dim": dim, "size": size, "hidden": list(hidden), "kernel": kernel,
-                                        "context": context, "head": head, "global_features": global_features}
+                                        "context": context, "head": head, "global_features": global_features,
+                                        "spectral_skip": spectral_skip}
         self.extra: dict[str, Any] = {"sigma_min": float(sigma_min), "sigma_max": float(sigma_max),
                                       "sigma_data": float(sigma_data)}
         self.sigma_min, self.sigma_max, self.sigma_data = float(sigma_min), float(sigma_max), float(sigma_data)
@@ -73,7 +74,22 @@ class ScoreModel(nn.Module):
         self.head = nn.Sequential(conv1(context + global_features + 2, head, 1), nn.SiLU(), conv1(head, head, 1),
                                   nn.SiLU(), conv1(head, 1, 1))
         self.register_buffer("even", checkerboard(dim, size, 0))
+        self.dims = tuple(range(1, dim + 1))
+        if spectral_skip:  # white until set_power: then the skip is EDM's c_skip x exactly
+            self.register_buffer("power", torch.full(self.shape, self.sigma_data**2))
+        self.spectral_skip = spectral_skip
 
+    def set_power(self, fields: torch.Tensor) -> None:
+        """Set the spectral skip's power spectrum P(p) = ⟨|φ̃(p)|²⟩ (unitary FFT) from clean fields ``(N, L…)``,
+        averaged over the lattice's axis reflections p_μ → −p_μ and axis permutations (symmetries of S)."""
+        if not self.spectral_skip:
+            raise ValueError("set_power needs a model built with spectral_skip=True")
+        power = (torch.fft.fftn(fields.double(), dim=self.dims, norm="ortho").abs() ** 2).mean(0)
+        axes = list(range(power.ndim))
+        for axis in axes:  # k → −k mod L along one axis
+            power = 0.5 * (power + torch.roll(torch.flip(power, [axis]), 1, axis))
+        perms = list(itertools.permutations(axes))
+        self.power.copy_(sum(power.permute(perm) for perm in perms) / len(perms))
     def _scalings(self, sigma: torch.Tensor) -> tuple[torch.Tensor, ...]:
         sd2 = self.sigma_data**2
         c_skip = sd2 / (sigma**2 + sd2)
@@ -110,10 +126,21 @@ class ScoreModel(nn.Module):
         def head(uu: torch.Tensor) -> torch.Tensor:
             return self.head(torch.cat([uu, ctx, noise], 1))[:, 0]
 
+        skip, skip_diag = self._skip(x, s, c_skip)
         if with_diag:
             f, df = torch.func.jvp(head, (u,), (torch.ones_like(u),))
-            return c_skip * x + c_out * f, c_skip + c_out * c_in * df
-        return c_skip * x + c_out * head(u), None
+            return skip + c_out * f, skip_diag + c_out * c_in * df
+        return skip + c_out * head(u), None
+
+    def _skip(self, x: torch.Tensor, s: torch.Tensor, c_skip: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The skip term ``(B, L…)`` and its diagonal ∂skip_i/∂x_i (broadcastable). EDM: c_skip x. Spectral:
+        the optimal denoiser of a Gaussian field with the data's power spectrum, F⁻¹[P/(P + σ²) F[x]], whose
+        diagonal is the same on every site, mean_p P/(P + σ²), by translation invariance."""
+        if not self.spectral_skip:
+            return c_skip * x, c_skip
+        gain = self.power.to(x.dtype) / (self.power.to(x.dtype) + s**2)
+        skip = torch.fft.ifftn(torch.fft.fftn(x, dim=self.dims, norm="ortho") * gain, dim=self.dims, norm="ortho")
+        return skip.real, gain.flatten(1).mean(1).reshape(s.shape)
 
     def score(self, x: torch.Tensor, sigma: torch.Tensor | float) -> torch.Tensor:
         """∇ log p_σ(x) ≈ (D − x)/σ², ``(B, L…)``."""

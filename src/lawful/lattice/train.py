@@ -90,11 +90,16 @@ def build_network(cfg: TrainConfig, data: np.ndarray | None = None) -> Any:
 
         return RealNVPFlow(cfg.dim, cfg.size, cfg.n_layers, tuple(cfg.hidden), cfg.kernel, cfg.coupling, cfg.bins,
                            cfg.spectral)
+    import torch
+
     from lawful.lattice.diffusion import ScoreModel
 
     sigma_data = float(np.std(data)) if data is not None else 1.0
-    return ScoreModel(cfg.dim, cfg.size, tuple(cfg.hidden), cfg.kernel, global_features=cfg.global_features,
-                      sigma_max=cfg.sigma_max, sigma_data=sigma_data)
+    model = ScoreModel(cfg.dim, cfg.size, tuple(cfg.hidden), cfg.kernel, global_features=cfg.global_features,
+                       spectral_skip=cfg.spectral_skip, sigma_max=cfg.sigma_max, sigma_data=sigma_data)
+    if cfg.spectral_skip and data is not None:
+        model.set_power(torch.as_tensor(data).reshape(-1, *model.shape))
+    return model
 
 
 def _training_data(cfg: TrainConfig, action: Phi4, out: Path) -> np.ndarray | None:

@@ -44,6 +44,8 @@ class TrainConfig(Config):
         -1.2, description="diffusion: mean of ln σ of the training noise (lognormal, EDM's P_mean)")
     sigma_log_std: FiniteFloat = pydantic.Field(
         1.2, gt=0.0, description="diffusion: standard deviation of ln σ of the training noise (EDM's P_std)")
+    spectral_skip: bool = pydantic.Field(
+        False, description="diffusion: skip term = the Gaussian-optimal denoiser with the data's power spectrum")
     global_features: int = pydantic.Field(
         0, ge=0, description="diffusion: channels computed from the lattice mean of the context features (0: none)")
     init_from: Path | None = pydantic.Field(
