@@ -95,8 +95,8 @@ def build_network(cfg: TrainConfig, data: np.ndarray | None = None) -> Any:
     from lawful.lattice.diffusion import ScoreModel
 
     sigma_data = float(np.std(data)) if data is not None else 1.0
-    model = ScoreModel(cfg.dim, cfg.size, tuple(cfg.hidden), cfg.kernel, global_features=cfg.global_features,
-                       spectral_skip=cfg.spectral_skip, sigma_max=cfg.sigma_max, sigma_data=sigma_data)
+    model = ScoreModel(cfg.dim, cfg.size, tuple(cfg.hidden), cfg.kernel, spectral_skip=cfg.spectral_skip,
+                       sigma_max=cfg.sigma_max, sigma_data=sigma_data)
     if cfg.spectral_skip and data is not None:
         model.set_power(torch.as_tensor(data).reshape(-1, *model.shape))
     return model

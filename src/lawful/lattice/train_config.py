@@ -45,9 +45,8 @@ class TrainConfig(Config):
     sigma_log_std: FiniteFloat = pydantic.Field(
         1.2, gt=0.0, description="diffusion: standard deviation of ln σ of the training noise (EDM's P_std)")
     spectral_skip: bool = pydantic.Field(
-        False, description="diffusion: skip term = the Gaussian-optimal denoiser with the data's power spectrum")
-    global_features: int = pydantic.Field(
-        0, ge=0, description="diffusion: channels computed from the lattice mean of the context features (0: none)")
+        True, description="diffusion: skip term = the Gaussian-optimal denoiser with the data's power spectrum "
+                          "(no: EDM's c_skip x)")
     init_from: Path | None = pydantic.Field(
         None, description="start from a trained model's weights (same sampler and network; any L: transfer)")
     seed: int = pydantic.Field(1, ge=0, description="root seed (weights, samples, HMC data)")
