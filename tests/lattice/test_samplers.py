@@ -44,6 +44,21 @@ def test_training_refuses_a_different_run_in_the_same_directory(tmp_path):
         train(TrainConfig(out=tmp_path, **{**FLOW, "train_steps": 2, "kappa": 0.1}), show_progress=False)
 
 
+def test_a_run_from_before_a_default_changed_resumes_with_the_old_value(tmp_path):
+    """A diffusion run whose stored config predates the spectral_skip key was trained with EDM's skip (the key's
+    legacy value, not its new default): resuming it with the new default names the key; with the old value it
+    resumes."""
+    cfg = TrainConfig(out=tmp_path, sampler="diffusion", size=4, train_steps=2, n_data=64, hidden=[4],
+                      spectral_skip=False)
+    train(cfg, show_progress=False)
+    ckpt = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    ckpt["config"] = "\n".join(line for line in ckpt["config"].splitlines() if not line.startswith("spectral_skip"))
+    torch.save(ckpt, tmp_path / "checkpoint.pt")
+    with pytest.raises(ValueError, match="spectral_skip: False there, True here"):
+        train(cfg.model_copy(update={"spectral_skip": True, "train_steps": 4}), show_progress=False)
+    assert train(cfg.model_copy(update={"train_steps": 4}), show_progress=False).step == 4
+
+
 @pytest.fixture(scope="module")
 def flow_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("flow")

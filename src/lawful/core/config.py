@@ -144,9 +144,10 @@ def write_toml(cfg: pydantic.BaseModel, path: str | Path) -> None:
 def check_same_run(cfg: pydantic.BaseModel, stored_toml: str, where: str | Path) -> None:
     """Raise ``ValueError`` if the run stored in ``where`` (its config ``stored_toml``) differs from ``cfg`` in a
     key outside ``type(cfg).RESUMABLE_CHANGES`` (the keys a resumed run may change, e.g. its length). A key the
-    stored config lacks (added to the schema since) counts as its default, so older runs still resume."""
+    stored config lacks (added to the schema since) counts as the value runs had before it existed: its entry in
+    ``type(cfg).LEGACY_DEFAULTS`` if the default changed since, else its default; so older runs still resume."""
     stored, now = tomllib.loads(stored_toml), to_toml_dict(cfg)
-    defaults = to_toml_dict(type(cfg).model_construct())
+    defaults = {**to_toml_dict(type(cfg).model_construct()), **getattr(type(cfg), "LEGACY_DEFAULTS", {})}
     stored = {**{k: v for k, v in defaults.items() if k not in stored}, **stored}
     allowed = getattr(type(cfg), "RESUMABLE_CHANGES", frozenset())
     diffs = [f"{k}: {stored.get(k)!r} there, {now.get(k)!r} here" for k in sorted(set(stored) | set(now))

@@ -98,6 +98,7 @@ class ScoreModel(nn.Module):
             power = 0.5 * (power + torch.roll(torch.flip(power, [axis]), 1, axis))
         perms = list(itertools.permutations(axes))
         self.power.copy_(sum(power.permute(perm) for perm in perms) / len(perms))
+
     def _scalings(self, sigma: torch.Tensor) -> tuple[torch.Tensor, ...]:
         sd2 = self.sigma_data**2
         c_skip = sd2 / (sigma**2 + sd2)

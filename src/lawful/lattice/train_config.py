@@ -65,6 +65,8 @@ class TrainConfig(Config):
     #: keys that may change when training is resumed (extend it, move it, checkpoint cadence)
     RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset(
         {"train_steps", "train_seconds", "out", "checkpoint_seconds"})
+    #: what runs written before these keys existed used (their defaults changed since)
+    LEGACY_DEFAULTS: ClassVar[dict[str, object]] = {"coupling": "affine", "spectral": False, "spectral_skip": False}
 
 
 class SampleConfig(Config):
