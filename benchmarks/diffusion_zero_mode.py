@@ -4,13 +4,13 @@ For each trained diffusion model directory (with its ``train_data.h5`` of HMC fi
 
 * the slope of the lattice mean of D(φ + σn, σ) regressed on the lattice mean of φ + σn, over 2000 training
   fields, against the slope of the best linear estimate of the clean mean from the same fields (the anchor);
-* χ = V⟨m²⟩ of the proposals (probability-flow ODE) against the training fields' χ, the proposals' ESS/N from
+* χ = V⟨m²⟩ of the proposals (probability-flow ODE) against all training fields' χ, the proposals' ESS/N from
   their weights e^{−S}/q, and the spread (std) of their log-weights.
 
 Usage::
 
-    python benchmarks/diffusion_zero_mode.py runs/line_diff/diffusion_L12_k0.30785 runs/gdiff/L12_ss \\
-        --n 1000 --ode-steps 77
+    python benchmarks/diffusion_zero_mode.py runs/line_diff/diffusion_L12_k0.30785 \\
+        runs/line_diff_ss/diffusion_L12_k0.30785 --n 1000 --ode-steps 80
 """
 
 from __future__ import annotations
@@ -67,11 +67,11 @@ def main() -> None:
         model, action, _ = load_model(path, None)
         model.eval()
         with h5py.File(f"{path}/train_data.h5", "r") as fh:
-            data = fh["phi"][: args.n_fields]
-        phi = torch.as_tensor(data, dtype=torch.float32).reshape(-1, *model.shape)
+            data = fh["phi"][...]
+        chi_data = data.shape[1] * float(np.mean(data.mean(1) ** 2))
+        phi = torch.as_tensor(data[: args.n_fields], dtype=torch.float32).reshape(-1, *model.shape)
         slopes = zero_mode_slopes(model, phi, torch.Generator().manual_seed(0))
         stats = proposal_stats(model, action, args.n, args.ode_steps, torch.Generator().manual_seed(5))
-        chi_data = phi[0].numel() * float(np.mean(data.mean(1) ** 2))
         skip = "spectral" if model.hparams.get("spectral_skip") else "EDM"
         print(f"| {path} | {skip} | " + " | ".join(f"{a:.3f} ({b:.3f})" for a, b in slopes)
               + f" | {stats['chi']:.2f} | {chi_data:.2f} | {stats['ess']:.3f} | {stats['std_logw']:.2f} |")

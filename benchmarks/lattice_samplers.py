@@ -41,6 +41,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from lawful.core.memory import keep_freed_memory
 from lawful.lattice.actions import Phi4
 from lawful.lattice.analysis import analyze
 from lawful.lattice.config import Phi4RunConfig
@@ -171,6 +172,7 @@ def _fmt(v: float, e: float) -> str:
 
 
 def main() -> None:
+    keep_freed_memory()  # as the lawful CLI does (benchmarks/malloc_settings.py)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--points", default="8:0.25", help="comma-separated L:kappa points (lambda = 0.5, D = 2)")
     ap.add_argument("--models", type=Path, default=Path("runs/bench_samplers"), help="trained models (reused)")

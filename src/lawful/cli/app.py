@@ -31,6 +31,9 @@ def _version(value: bool) -> None:
 def main_callback(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                                help="print the version and exit")) -> None:
     """lawful command line."""
+    from lawful.core.memory import keep_freed_memory
+
+    keep_freed_memory()  # torch's per-step tensors reuse the heap instead of faulting in fresh pages
 
 
 @app.command("demo")
