@@ -139,7 +139,8 @@ class ScoreModel(nn.Module):
         diagonal is the same on every site, mean_p P/(P + σ²), by translation invariance."""
         if not self.spectral_skip:
             return c_skip * x, c_skip
-        gain = self.power.to(x.dtype) / (self.power.to(x.dtype) + s**2)
+        power = self.power.to(x.dtype)
+        gain = power / (power + s**2)
         skip = torch.fft.ifftn(torch.fft.fftn(x, dim=self.dims, norm="ortho") * gain, dim=self.dims, norm="ortho")
         return skip.real, gain.flatten(1).mean(1).reshape(s.shape)
 
