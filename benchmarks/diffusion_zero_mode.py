@@ -2,8 +2,8 @@
 
 For each trained diffusion model directory (with its ``train_data.h5`` of HMC fields) it prints
 
-* the slope of the lattice mean of D(φ + σn, σ) regressed on the lattice mean of φ + σn, over 2000 training
-  fields, against the slope of the best linear estimate of the clean mean from the same fields (the anchor);
+* the slope of the lattice mean of D(φ + σn, σ) regressed on the lattice mean of φ + σn, over the first
+  ``--n-fields`` training fields (2000), against the slope of the best linear estimate of the clean mean from the same fields (the anchor);
 * χ = V⟨m²⟩ of the proposals (probability-flow ODE) against all training fields' χ, the proposals' ESS/N from
   their weights e^{−S}/q, and the spread (std) of their log-weights.
 
@@ -64,7 +64,7 @@ def main() -> None:
           + " | χ proposals | χ data | ESS/N | std log w |")
     print("|---" * (len(SIGMAS) + 6) + "|")
     for path in args.models:
-        model, action, _ = load_model(path, None)
+        model, action, _ = load_model(path)
         model.eval()
         with h5py.File(f"{path}/train_data.h5", "r") as fh:
             data = fh["phi"][...]
