@@ -43,6 +43,26 @@ def test_generate_writes_both_sources_and_resumes(tiny):
     assert r.exit_code == 2 and "rho_max" in r.output
 
 
+def test_hydro_samples_are_burned_at_the_data_tolerance(tiny):
+    """The recorded detonation zone-steps are references at the configured rtol *and* atol (1e-8, 1e-12): a
+    one-zone burn at that tolerance reproduces them. (The recorder once ran at the hydro default atol 1e-8; its
+    end states then differed from this burn by up to 1e-7.)"""
+    from lawful.burn.eos import StellarEOS
+    from lawful.burn.integrate import burn
+    from lawful.burn.network import Network
+    from lawful.burn.surrogate import data as sdata
+
+    d = sdata.load(tiny / "data")
+    net = Network("c12")
+    rows = np.flatnonzero(from_hydro(d["group"]))[:24]
+    worst = 0.0
+    for i in rows:
+        r = burn(net, d["rho"][i], d["T"][i], d["X"][i], [d["dt"][i]], rtol=1e-8, atol=1e-12,
+                 eos=StellarEOS(table=True))
+        worst = max(worst, float(np.abs(r.X[0, -1] - d["X_new"][i]).max()))
+    assert rows.size == 24 and worst < 1e-12
+
+
 def test_evaluate_json_and_export(tiny):
     r = runner.invoke(app, ["burn", "surrogate", "evaluate", "--model", str(tiny / "model"),
                             "--data", str(tiny / "data"), "--json"])

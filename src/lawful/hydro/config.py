@@ -24,6 +24,8 @@ class HydroRunConfig(Config):
     burn_T_min: float = pydantic.Field(0.0, ge=0.0, description="zones below this T (K) do not burn")
     burn_in_shocks: bool = pydantic.Field(True, description="burn inside shocks (off: Castro-style detector)")
     burn_rtol: float = pydantic.Field(1e-6, gt=0.0, lt=1.0, description="implicit burner relative tolerance")
+    burn_atol: float = pydantic.Field(1e-8, gt=0.0, lt=1.0, description="implicit burner absolute tolerance "
+                                                                       "(molar abundances Y = X/A)")
     init_shrink: float = pydantic.Field(1.0, gt=0.0, le=1.0, description="first step = init_shrink x CFL step")
     dt_growth: float = pydantic.Field(1.1, ge=1.0, description="max ratio of consecutive time steps")
     n_snapshots: int = pydantic.Field(4, ge=1, le=10000, description="snapshots after t = 0 (equally spaced)")

@@ -66,7 +66,7 @@ def with_burning(cfg: HydroRunConfig, solver: Euler, network, eos) -> tuple[Call
     """The step a config asks for: the bare solver (burner none) or ``Strang(solver, BurnStep(...))``."""
     if cfg.burner == "none":
         return solver, None
-    burner = ImplicitBurner(network, eos, rtol=cfg.burn_rtol)
+    burner = ImplicitBurner(network, eos, rtol=cfg.burn_rtol, atol=cfg.burn_atol)
     if cfg.burner == "surrogate":
         from lawful.burn.surrogate import store
         from lawful.burn.surrogate.guard import SurrogateBurner

@@ -118,8 +118,8 @@ def _hydro_part(task: _HydroTask) -> dict[str, np.ndarray]:
 
     cfg = task.cfg
     with tempfile.TemporaryDirectory() as tmp:
-        dcfg = detonation.Config(n=task.n, rho=task.rho, network=cfg.network, burn_rtol=cfg.rtol, out=Path(tmp),
-                                 n_snapshots=1)
+        dcfg = detonation.Config(n=task.n, rho=task.rho, network=cfg.network, burn_rtol=cfg.rtol,
+                                 burn_atol=cfg.atol, out=Path(tmp), n_snapshots=1)
         recorder: list[RecordingBurner] = []
 
         def wrap(setup):
