@@ -255,3 +255,27 @@ def test_pick_trust_prefers_whichever_of_predictor_and_net_is_closer(aprox13):
         step.trust.fill_(0.0)
         own = step(*(torch.as_tensor(a) for a in (rho, T, X, dt, pred.dX, pred.eX)))[1].numpy()
     assert pick_trust(step, rho, T, X, dt, pred.dX, pred.eX, own, kind, 1e10) == 0.0
+
+
+def test_goal_score_weighs_the_tail_against_its_goal():
+    """The trust threshold is scored by median/1e-3 + p99/1e-2 in the worse kind, over the judged zones only:
+    a selection with a tiny median but a 2 % tail loses to one with a larger median and a 0.7 % tail (scoring
+    the median alone picked the former for c12)."""
+    from lawful.burn.surrogate.model import goal_score
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    kind = np.arange(n) % 2 == 0
+    everywhere = np.ones(n, dtype=bool)
+    sharp = rng.uniform(0, 1e-5, n)
+    sharp[rng.choice(n, 120, replace=False)] = 0.03  # 3 % of zones 3 % off: p99 = 0.03
+    broad = rng.uniform(0, 1e-4, n) + np.where(rng.random(n) < 0.02, 7e-3, 0.0)
+    assert np.median(sharp) < np.median(broad)
+    assert goal_score(broad, kind, everywhere) < 1.0 < goal_score(sharp, kind, everywhere)
+    # only the judged zones count: leave the sharp tail out and the sharp errors win
+    judged = sharp < 0.01
+    assert goal_score(sharp, kind, judged) < goal_score(broad, kind, judged)
+    # the worse kind decides: a tail confined to one kind is not averaged away by the other
+    half = np.where(kind, broad, 0.0)
+    assert goal_score(half, kind, everywhere) == goal_score(broad[kind], np.zeros(kind.sum(), bool),
+                                                            np.ones(kind.sum(), bool))

@@ -59,6 +59,28 @@ def guard_threshold(pred, T_new: np.ndarray, X_new: np.ndarray) -> float:
     return float(np.quantile(r[np.isfinite(r) & pred.ok], GUARD_QUANTILE))
 
 
+def accepted_by_all(step, network, domain: dict, guard: dict, rho, T, X, dt) -> np.ndarray:
+    """[N] bool: the zones (ρ, T, Δt [N], X [N, n]) whose proposals the guard accepts under every candidate
+    threshold of the predictor-trust selection (:data:`~lawful.burn.surrogate.model.TRUST_CANDIDATES`)."""
+    import torch
+
+    from lawful.burn.eos import StellarEOS
+    from lawful.burn.surrogate.guard import propose
+    from lawful.burn.surrogate.model import TRUST_CANDIDATES
+    from lawful.burn.surrogate.store import LoadedSurrogate
+
+    loaded = LoadedSurrogate(step, network.name, tuple(network.names), domain, guard, {}, Path())
+    opts = StellarEOS(table=True).options()
+    ok = np.ones(rho.shape[0], dtype=bool)
+    saved = step.trust.clone()
+    with torch.no_grad():
+        for trust in TRUST_CANDIDATES:
+            step.trust.fill_(trust)
+            ok &= propose(loaded, network, opts, rho, T, X, dt).accept
+        step.trust.copy_(saved)
+    return ok
+
+
 def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Path:
     """Train (or resume) and write ``out/model.pt``; returns the model directory."""
     import torch
@@ -151,10 +173,12 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
     checkpoint()
     seconds += time.perf_counter() - start
     pick = np.arange(0, train_idx.size, max(1, train_idx.size // TRUST_SAMPLES))
+    rows = train_idx[pick]
+    zones = [d[k][rows] for k in ("rho", "T", "X", "dt")]
+    judged = accepted_by_all(step, net, domain, guard, *zones)
     with torch.no_grad():
-        step.trust.fill_(pick_trust(step, *(d[k][train_idx[pick]] for k in ("rho", "T", "X", "dt")), dX_p[pick],
-                                    eX_p[pick], d["enuc"][train_idx[pick]],
-                                    sdata.from_hydro(d["group"][train_idx[pick]]), ENERGY_FLOOR))
+        step.trust.fill_(pick_trust(step, *zones, dX_p[pick], eX_p[pick], d["enuc"][rows],
+                                    sdata.from_hydro(d["group"][rows]), ENERGY_FLOOR, judged))
     store.save(out, step, net, domain=domain, guard=guard, config_toml=cfg_toml,
                train={"steps": done, "seconds": seconds, "samples": int(n), "history": history,
                       "data": str(cfg.data)})
