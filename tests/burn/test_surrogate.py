@@ -279,3 +279,22 @@ def test_goal_score_weighs_the_tail_against_its_goal():
     half = np.where(kind, broad, 0.0)
     assert goal_score(half, kind, everywhere) == goal_score(broad[kind], np.zeros(kind.sum(), bool),
                                                             np.ones(kind.sum(), bool))
+
+
+def test_fraction_bound_counts_the_refusals_a_perfect_guard_needs():
+    """1000 zones releasing ≥ 1e10 erg/g: 30 accepted zones 5 % off, so a guarded p99 ≤ 1e-2 needs all but 10
+    of them refused (1 % of 1000 may stay): the bound is the accepted share minus 20/1000. Zones already refused,
+    or releasing too little to be judged, change nothing."""
+    from lawful.burn.surrogate.evaluate import fraction_bound
+
+    ref = np.full(1200, 1e15)
+    ref[1000:] = 1e8  # below the energy floor: not judged
+    enuc = ref * (1 + 1e-4)
+    enuc[:30] = ref[:30] * 1.05
+    enuc[1000:] = ref[1000:] * 3.0
+    accept = np.ones(1200, dtype=bool)
+    accept[900:950] = False  # refused (the fallback's zones), whatever their error
+    enuc[900:950] = ref[900:950] * 2.0
+    assert fraction_bound(enuc, ref, accept) == pytest.approx(1150 / 1200 - 20 / 1200)
+    enuc[5:30] = ref[5:30]  # only 5 zones off: within the 1 % the p99 allows
+    assert fraction_bound(enuc, ref, accept) == pytest.approx(1150 / 1200)
