@@ -10,6 +10,7 @@ trusted (:func:`~lawful.burn.surrogate.model.pick_trust`) is picked on the train
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -81,51 +82,136 @@ def accepted_by_all(step, network, domain: dict, guard: dict, rho, T, X, dt) -> 
     return ok
 
 
+@dataclasses.dataclass
+class Prepared:
+    """What a fit needs from a data set: the data ``d`` (:func:`lawful.burn.surrogate.data.load`), its
+    ``network``, the training rows ``rows`` [M] the predictor could take, the predictor's change ``dX_p`` and
+    error estimate ``eX_p`` [M, n] on them, the guard thresholds and the (log ρ, log T, log Δt) domain."""
+
+    d: dict
+    network: object
+    rows: np.ndarray
+    dX_p: np.ndarray
+    eX_p: np.ndarray
+    guard: dict
+    domain: dict
+
+    def zones(self, pick: np.ndarray) -> list[np.ndarray]:
+        """ρ, T, X, Δt of the training rows ``pick`` (indices into ``rows``)."""
+        return [self.d[k][self.rows[pick]] for k in ("rho", "T", "X", "dt")]
+
+
+def prepare(data_dir) -> Prepared:
+    """Load a data set and run the predictor over its training rows: its ΔX feeds the net, its LU calibrates the
+    guard; the rows it cannot take are left out."""
+    from lawful.burn.eos import StellarEOS
+    from lawful.burn.network import Network
+    from lawful.burn.surrogate import data as sdata
+    from lawful.burn.surrogate.model import domain_of
+    from lawful.burn.surrogate.predictor import Prediction
+
+    d = sdata.load(data_dir)
+    net = Network(d["network"])
+    rows = np.flatnonzero(~d["held_out"])
+    if rows.size == 0:
+        raise ValueError(f"{data_dir} holds no training samples (all held out)")
+    pred = Prediction(net, StellarEOS(table=True).options(), d["rho"][rows], d["T"][rows], d["X"][rows],
+                      d["dt"][rows])
+    guard = {"residual": guard_threshold(pred, d["T_new"][rows], d["X_new"][rows]), "clip": 1e-6,
+             "T_ash_max": 6.5e9}
+    # the domain is the box the data cover (a zone inside it that the predictor cannot take fails that check)
+    domain = domain_of(d["rho"][rows], d["T"][rows], d["dt"][rows])
+    return Prepared(d, net, rows[pred.ok], pred.dX[pred.ok], pred.eX[pred.ok], guard, domain)
+
+
+def new_step(prep: Prepared, hidden: list[int], seed: int):
+    """An untrained step for ``prep``'s network with its feature standardization and nuclear data set."""
+    import torch
+
+    from lawful.burn.surrogate.model import build_step, feature_stats
+
+    torch.manual_seed(seed)
+    step = build_step(len(prep.network.names), hidden)
+    all_rows = np.arange(prep.rows.size)
+    feature_stats(step, *prep.zones(all_rows), prep.dX_p)
+    with torch.no_grad():
+        step.A.copy_(torch.as_tensor(prep.network.A))
+        step.binding.copy_(torch.as_tensor(prep.network.binding))
+    return step
+
+
+def optimizer(step, steps: int, lr: float):
+    """Adam with a cosine decay of the learning rate from ``lr`` to 0 over ``steps``: (optimizer, scheduler)."""
+    import torch
+
+    opt = torch.optim.Adam(step.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k / steps, 1.0))))
+    return opt, sched
+
+
+def training_tensors(prep: Prepared, device="cpu") -> dict:
+    """The float32 training tensors of every prepared row, on ``device``."""
+    import torch
+
+    t = _tensors(prep.d, prep.dX_p, prep.rows, torch.float32)
+    return {"inputs": tuple(a.to(device) for a in t["inputs"]), "u": t["u"].to(device),
+            "enuc": t["enuc"].to(device)}
+
+
+def training_step(step, opt, sched, tensors: dict, batch_size: int, energy_weight: float, gen):
+    """One Adam step on ``batch_size`` rows drawn with ``gen`` (a torch.Generator on the tensors' device);
+    returns the (species, energy) loss terms."""
+    import torch
+
+    pick = torch.randint(tensors["u"].shape[0], (batch_size,), generator=gen, device=gen.device)
+    batch = {"inputs": tuple(a[pick] for a in tensors["inputs"]), "u": tensors["u"][pick],
+             "enuc": tensors["enuc"][pick]}
+    species, energy = loss_terms(step, batch)
+    opt.zero_grad()
+    (species + energy_weight * energy).backward()
+    opt.step()
+    sched.step()
+    return species, energy
+
+
+def finish(step, prep: Prepared) -> None:
+    """Set ``step``'s predictor-trust threshold, picked on up to :data:`TRUST_SAMPLES` training rows among the
+    zones the guard accepts under every candidate."""
+    import torch
+
+    from lawful.burn.surrogate import data as sdata
+    from lawful.burn.surrogate.model import pick_trust
+
+    pick = np.arange(0, prep.rows.size, max(1, prep.rows.size // TRUST_SAMPLES))
+    zones = prep.zones(pick)
+    rows = prep.rows[pick]
+    judged = accepted_by_all(step, prep.network, prep.domain, prep.guard, *zones)
+    with torch.no_grad():
+        step.trust.fill_(pick_trust(step, *zones, prep.dX_p[pick], prep.eX_p[pick], prep.d["enuc"][rows],
+                                    sdata.from_hydro(prep.d["group"][rows]), ENERGY_FLOOR, judged))
+
+
 def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Path:
     """Train (or resume) and write ``out/model.pt``; returns the model directory."""
     import torch
 
-    from lawful.burn.eos import StellarEOS
-    from lawful.burn.network import Network
-    from lawful.burn.surrogate import data as sdata
     from lawful.burn.surrogate import store
-    from lawful.burn.surrogate.model import build_step, domain_of, feature_stats, pick_trust
-    from lawful.burn.surrogate.predictor import Prediction
     from lawful.core.config import check_same_run, to_toml_text
     from lawful.core.io import atomic_write_bytes
     from lawful.core.progress import progress
     from lawful.core.rng import torch_generators
 
-    d = sdata.load(cfg.data)
-    net = Network(d["network"])
     out = Path(cfg.out)
     cfg_toml = to_toml_text(cfg)
     ckpt_path = out / CHECKPOINT
     if (out / "config.toml").exists():
         check_same_run(cfg, (out / "config.toml").read_text(), out)
+    prep = prepare(cfg.data)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out / "config.toml", cfg_toml.encode())
-    train_idx = np.flatnonzero(~d["held_out"])
-    if train_idx.size == 0:
-        raise ValueError(f"{cfg.data} holds no training samples (all held out)")
-    # one predictor pass: its ΔX feeds the net, its LU calibrates the guard; zones it cannot take are left out
-    pred = Prediction(net, StellarEOS(table=True).options(), d["rho"][train_idx], d["T"][train_idx],
-                      d["X"][train_idx], d["dt"][train_idx])
-    guard = {"residual": guard_threshold(pred, d["T_new"][train_idx], d["X_new"][train_idx]), "clip": 1e-6,
-             "T_ash_max": 6.5e9}
-    # the domain is the box the data cover (a zone inside it that the predictor cannot take fails that check)
-    domain = domain_of(d["rho"][train_idx], d["T"][train_idx], d["dt"][train_idx])
-    dX_p, eX_p, train_idx = pred.dX[pred.ok], pred.eX[pred.ok], train_idx[pred.ok]
-    del pred  # its LU factors are (n+1)² floats per sample
-    torch.manual_seed(cfg.seed)
-    step = build_step(len(net.names), cfg.hidden)
-    feature_stats(step, d["rho"][train_idx], d["T"][train_idx], d["X"][train_idx], d["dt"][train_idx], dX_p)
-    with torch.no_grad():
-        step.A.copy_(torch.as_tensor(net.A))
-        step.binding.copy_(torch.as_tensor(net.binding))
-    batches = _tensors(d, dX_p, train_idx, torch.float32)
-    opt = torch.optim.Adam(step.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k / cfg.steps, 1.0))))
+    step = new_step(prep, cfg.hidden, cfg.seed)
+    tensors = training_tensors(prep)
+    opt, sched = optimizer(step, cfg.steps, cfg.lr)
     gen = torch_generators(cfg.seed, 1)[0]
     done, seconds, history = 0, 0.0, []
     if ckpt_path.exists():
@@ -146,24 +232,16 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
         atomic_write_bytes(ckpt_path, buf.getvalue())
 
     start = last = time.perf_counter()
-    n = train_idx.size
     try:
         with progress(show_progress) as prog:
             task = prog.add_task("surrogate", total=cfg.steps, completed=done)
             while done < cfg.steps and seconds + time.perf_counter() - start < cfg.seconds:
-                pick = torch.randint(n, (cfg.batch_size,), generator=gen)
-                batch = {"inputs": tuple(a[pick] for a in batches["inputs"]), "u": batches["u"][pick],
-                         "enuc": batches["enuc"][pick]}
-                species, energy = loss_terms(step, batch)
-                loss = species + cfg.energy_weight * energy
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                sched.step()
+                species, energy = training_step(step, opt, sched, tensors, cfg.batch_size, cfg.energy_weight, gen)
                 done += 1
                 if done % 100 == 0:
                     history.append([done, species.item(), energy.item()])
-                    prog.update(task, completed=done, description=f"surrogate loss {loss.item():.2e}")
+                    loss = species.item() + cfg.energy_weight * energy.item()
+                    prog.update(task, completed=done, description=f"surrogate loss {loss:.2e}")
                 if time.perf_counter() - last > cfg.checkpoint_seconds:
                     checkpoint()
                     last = time.perf_counter()
@@ -172,14 +250,8 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
         raise
     checkpoint()
     seconds += time.perf_counter() - start
-    pick = np.arange(0, train_idx.size, max(1, train_idx.size // TRUST_SAMPLES))
-    rows = train_idx[pick]
-    zones = [d[k][rows] for k in ("rho", "T", "X", "dt")]
-    judged = accepted_by_all(step, net, domain, guard, *zones)
-    with torch.no_grad():
-        step.trust.fill_(pick_trust(step, *zones, dX_p[pick], eX_p[pick], d["enuc"][rows],
-                                    sdata.from_hydro(d["group"][rows]), ENERGY_FLOOR, judged))
-    store.save(out, step, net, domain=domain, guard=guard, config_toml=cfg_toml,
-               train={"steps": done, "seconds": seconds, "samples": int(n), "history": history,
+    finish(step, prep)
+    store.save(out, step, prep.network, domain=prep.domain, guard=prep.guard, config_toml=cfg_toml,
+               train={"steps": done, "seconds": seconds, "samples": int(prep.rows.size), "history": history,
                       "data": str(cfg.data)})
     return out
