@@ -298,3 +298,65 @@ def test_fraction_bound_counts_the_refusals_a_perfect_guard_needs():
     assert fraction_bound(enuc, ref, accept) == pytest.approx(1150 / 1200 - 20 / 1200)
     enuc[5:30] = ref[5:30]  # only 5 zones off: within the 1 % the p99 allows
     assert fraction_bound(enuc, ref, accept) == pytest.approx(1150 / 1200)
+
+
+def test_error_score_is_the_worse_of_energy_and_major_species_over_the_goal():
+    """Checked by hand: zone 0 is 2 % off in energy and 0.5 % in its major species (score 2); zone 1 releases less
+    than the floor, so only its species count, and its minor species (X_ref ≤ 1e-3) is ignored however far off."""
+    from lawful.burn.surrogate.detector import error_score
+
+    X_ref = np.array([[0.6, 0.4, 0.0], [0.9, 0.0995, 5e-4]])
+    X = np.array([[0.6 * 1.005, 0.4, 0.0], [0.9 * 1.03, 0.0995, 1e-3]])
+    s = error_score(X, np.array([1.02e15, 1.0]), X_ref, np.array([1e15, 1e5]), major=1e-3, energy_floor=1e10)
+    np.testing.assert_allclose(s, [2.0, 3.0], rtol=1e-12)
+
+
+def _constant_detector(n_features, value):
+    from lawful.burn.surrogate.detector import build_detector
+
+    det = build_detector(n_features)
+    with torch.no_grad():
+        for p in det.mlp.parameters():
+            p.zero_()
+        det.mlp[-1].bias.fill_(value)
+    return det
+
+
+@pytest.mark.parametrize("value, refused", [(-3.0, False), (3.0, True)])
+def test_error_detector_can_only_refuse(aprox13, tmp_path, value, refused):
+    """A detector that predicts a tiny error changes nothing the physics checks decided; one that predicts a large
+    error refuses every zone they accepted, and the burner then returns the implicit integrator's results. Saved
+    and loaded with the model, it gives the same decisions; a file with a detector but no threshold is refused."""
+    rng = np.random.default_rng(8)
+    path = _tiny_model(aprox13, tmp_path / "m", rng)
+    rho, T, X, _ = _random_zones(aprox13, 150, rng, T=(2e9, 3e9))
+    dt = np.full(150, 1e-6)
+    plain = propose(store.load(path, aprox13), aprox13, EOS.options(), rho, T, X, dt, features=True)
+    assert plain.accept.sum() >= 10 and np.isfinite(plain.features[plain.accept]).all()
+    record = torch.load(path / "model.pt", weights_only=True)
+    det = _constant_detector(plain.features.shape[1], value)
+    store.save(tmp_path / "d", record_step(record, aprox13), aprox13, domain=record["domain"],
+               guard={**record["guard"], "error": 0.0}, train={}, config_toml="", detector=det)
+    loaded = store.load(tmp_path / "d", aprox13)
+    assert loaded.detector is not None
+    p = propose(loaded, aprox13, EOS.options(), rho, T, X, dt)
+    physics = plain.failed >= 0
+    assert np.array_equal(p.failed[physics], plain.failed[physics])  # the physics checks decide first
+    if refused:
+        assert not p.accept.any() and (p.failed[plain.accept] == CHECKS.index("error")).all()
+        implicit = ImplicitBurner(aprox13, EOS)
+        out = SurrogateBurner(loaded, aprox13, EOS, implicit)(rho, T, X, 1e-6)
+        assert np.array_equal(out.X, implicit(rho, T, X, 1e-6).X)
+    else:
+        assert np.array_equal(p.accept, plain.accept) and np.array_equal(p.X, plain.X)
+    record = torch.load(tmp_path / "d" / "model.pt", weights_only=True)
+    del record["guard"]["error"]
+    torch.save(record, tmp_path / "nothreshold.pt")
+    with pytest.raises(ValueError, match="threshold"):
+        store.load(tmp_path / "nothreshold.pt", aprox13)
+
+
+def record_step(record, net):
+    step = build_step(len(net.names), list(record["hidden"]))
+    step.load_state_dict(record["state_dict"])
+    return step

@@ -67,7 +67,13 @@ class SurrogateTrainConfig(Config):
     lr: FiniteFloat = pydantic.Field(1e-3, gt=0.0, description="peak learning rate (cosine decay)")
     energy_weight: FiniteFloat = pydantic.Field(0.1, ge=0.0, description="weight of the energy-release loss")
     seed: int = pydantic.Field(0, ge=0, description="root seed")
+    detector: bool = pydantic.Field(True, description="fit the error detector the guard refuses by")
+    detector_steps: int = pydantic.Field(6000, ge=1, description="optimizer steps of the error detector")
+    error_limit: FiniteFloat = pydantic.Field(
+        1.0, gt=0.0, description="the guard refuses a zone whose predicted error exceeds error_limit x 1e-2")
     checkpoint_seconds: FiniteFloat = pydantic.Field(60.0, gt=0.0, description="wall time between checkpoints")
     out: Path = pydantic.Field(Path("runs/surrogate/model"), description="model directory (resumed)")
 
-    RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset({"steps", "seconds", "checkpoint_seconds", "out"})
+    #: keys a resumed run may change: its length, and what is fitted after the net (the detector)
+    RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset(
+        {"steps", "seconds", "checkpoint_seconds", "out", "detector", "detector_steps", "error_limit"})

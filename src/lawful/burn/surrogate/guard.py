@@ -14,7 +14,11 @@ Every surrogate step is checked; a zone that fails any check is burned by the im
   because the raw residual is useless in stiff ash: there a displacement of 1e-12 along a fast direction gives a
   residual as large as the step. The check is ``max_i |δX_i| / (max_i |ΔX_i| + 1e-9) ≤ residual``, the
   threshold being the 97th percentile (``train.GUARD_QUANTILE``) of the same ratio for the reference end states
-  of the training set, so the guard accepts what the implicit integrator itself would produce.
+  of the training set, so the guard accepts what the implicit integrator itself would produce;
+* **error** (models trained with one): the error detector (:mod:`lawful.burn.surrogate.detector`) predicts the
+  proposal's error from what the checks above computed; a zone whose predicted error score exceeds
+  ``guard["error"]`` (log10 of the score; 0: the predicted error is above the 1e-2 goal) is refused. It runs last,
+  on the zones every physics check accepted, and can only refuse.
 
 The end temperature comes from energy conservation through the EOS: e(ρ, T_new, X_new) = e(ρ, T, X) + ε.
 """
@@ -26,7 +30,7 @@ import dataclasses
 import numpy as np
 
 #: names of the checks, in the order counted
-CHECKS = ("input", "domain", "predictor", "positivity", "temperature", "ash", "residual")
+CHECKS = ("input", "domain", "predictor", "positivity", "temperature", "ash", "residual", "error")
 
 
 def residual_ratio(prediction, T_new, X_new) -> np.ndarray:
@@ -42,22 +46,28 @@ def residual_ratio(prediction, T_new, X_new) -> np.ndarray:
 @dataclasses.dataclass
 class Proposal:
     """The surrogate's guarded proposal for N zones: X_new [N, n], enuc [N] (erg/g), T_new [N] (K), ``accept``
-    [N] bool and ``failed`` [N] (index into :data:`CHECKS` of the first failed check, −1 when accepted)."""
+    [N] bool, ``failed`` [N] (index into :data:`CHECKS` of the first failed check, −1 when accepted) and the
+    error detector's ``features`` [N, F] of the zones that reached it (NaN elsewhere; None when the model has no
+    detector and ``features`` was not asked for)."""
 
     X: np.ndarray
     enuc: np.ndarray
     T: np.ndarray
     accept: np.ndarray
     failed: np.ndarray
+    features: np.ndarray | None = None
 
 
-def propose(loaded, network, eos_opts, rho, T, X, dt) -> Proposal:
+def propose(loaded, network, eos_opts, rho, T, X, dt, *, features: bool = False) -> Proposal:
     """Run the surrogate on N zones (ρ, T, Δt [N]; X [N, n]) and check every proposal (see module docstring).
     The net runs only on the zones whose predictor it has to correct (:mod:`lawful.burn.surrogate.model`,
-    "select")."""
+    "select"). ``features``: return the error detector's features even when the model has no detector (for
+    training one)."""
     import torch
 
     from lawful.burn.eos import temperature_from_energy
+    from lawful.burn.surrogate import detector as sdetector
+    from lawful.burn.surrogate.data import energy_release
     from lawful.burn.surrogate.predictor import Prediction
 
     N = rho.shape[0]
@@ -80,6 +90,8 @@ def propose(loaded, network, eos_opts, rho, T, X, dt) -> Proposal:
         inside &= (logs[key] >= lo) & (logs[key] <= hi)
     fail(~inside, "domain")
     X_new, enuc, T_new = X.copy(), np.zeros(N), T.copy()
+    det = getattr(loaded, "detector", None)
+    feats = None
     live = np.flatnonzero(failed < 0)
     if live.size:
         r, t, x, h = rho[live], T[live], X[live], dt[live]
@@ -105,8 +117,16 @@ def propose(loaded, network, eos_opts, rho, T, X, dt) -> Proposal:
         res = residual_ratio(pred, tn, xn)
         fail_live(~(res <= loaded.guard["residual"]), "residual")
         X_new[live], enuc[live], T_new[live] = xn, en, tn
+        if det is not None or features:
+            z = np.flatnonzero(failed[live] < 0)  # the zones every physics check accepted
+            f = sdetector.features(r[z], t[z], x[z], h[z], pred.dX[z], pred.eX[z], xn[z], tn[z], en[z],
+                                   energy_release(network, x[z], x[z] + pred.dX[z]), res[z])
+            feats = np.full((N, f.shape[1]), np.nan)
+            feats[live[z]] = f
+            if det is not None:
+                failed[live[z[~(sdetector.predict(det, f) <= loaded.guard["error"])]]] = CHECKS.index("error")
     accept = failed < 0
-    return Proposal(X_new, enuc, T_new, accept, failed)
+    return Proposal(X_new, enuc, T_new, accept, failed, feats)
 
 
 class SurrogateBurner:

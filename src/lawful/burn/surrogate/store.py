@@ -3,7 +3,9 @@
 ``<dir>/model.pt`` is a ``torch.save`` dict: ``format``, ``network`` (name), ``names``, ``hidden``,
 ``state_dict`` (weights and the feature standardization ``mean``/``scale``), ``domain`` (log10 ρ, T, Δt box of
 the training data), ``guard`` (thresholds), ``train`` (steps, loss, held-out errors), ``config`` (TOML) and
-``lawful_version``. ``<dir>/surrogate.ts`` is the TorchScript export (float64) for compiled codes.
+``lawful_version``, and (models trained since the error detector) ``detector``: the error detector's ``hidden``
+widths and ``state_dict`` (:mod:`lawful.burn.surrogate.detector`), whose threshold is ``guard["error"]``; a
+file without it loads with no detector. ``<dir>/surrogate.ts`` is the TorchScript export (float64) for compiled codes.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class LoadedSurrogate:
     guard: dict[str, float]
     record: dict[str, Any]
     path: Path
+    detector: Any = None
 
 
 def shipped_dir(network: str) -> Path:
@@ -40,8 +43,10 @@ def shipped_dir(network: str) -> Path:
     return Path(__file__).with_name("models") / network
 
 
-def save(path_dir: Path, step, network, *, domain: dict, guard: dict, train: dict, config_toml: str) -> Path:
-    """Write ``<path_dir>/model.pt`` atomically (weights as float32 halves the size; loaded as float64)."""
+def save(path_dir: Path, step, network, *, domain: dict, guard: dict, train: dict, config_toml: str,
+         detector=None) -> Path:
+    """Write ``<path_dir>/model.pt`` atomically (weights as float32 halves the size; loaded as float64), with the
+    error ``detector`` if given (its threshold in ``guard["error"]``)."""
     import torch
 
     from lawful import __version__
@@ -51,6 +56,11 @@ def save(path_dir: Path, step, network, *, domain: dict, guard: dict, train: dic
               "state_dict": {k: v.detach().clone() for k, v in step.state_dict().items()},
               "domain": domain, "guard": guard, "train": train, "config": config_toml,
               "lawful_version": __version__}
+    if detector is not None:
+        if "error" not in guard:
+            raise ValueError("a model saved with an error detector needs its threshold guard['error']")
+        record["detector"] = {"hidden": [m.out_features for m in detector.mlp if isinstance(m, torch.nn.Linear)][:-1],
+                              "state_dict": {k: v.detach().clone() for k, v in detector.state_dict().items()}}
     buf = io.BytesIO()
     torch.save(record, buf)
     path = Path(path_dir) / MODEL_FILE
@@ -98,7 +108,27 @@ def load(path: str | Path | None, network=None) -> LoadedSurrogate:
         raise ValueError(f"{file}: weights do not fit the stored layer sizes ({exc})") from None
     step = half_precision_net(step)
     return LoadedSurrogate(step, record["network"], tuple(record["names"]), record["domain"], record["guard"],
-                           record, file.parent)
+                           record, file.parent, _load_detector(record, file))
+
+
+def _load_detector(record: dict, file: Path):
+    """The error detector stored in ``record`` (eval mode), or None for a model saved without one."""
+    from lawful.burn.surrogate.detector import build_detector
+
+    stored = record.get("detector")
+    if stored is None:
+        return None
+    if "error" not in record["guard"]:
+        raise ValueError(f"{file} holds an error detector but no threshold guard['error']")
+    state = stored["state_dict"]
+    if "mean" not in state or "scale" not in state:
+        raise ValueError(f"{file} misses the error detector's feature normalization data (mean, scale)")
+    det = build_detector(state["mean"].shape[0], list(stored["hidden"]))
+    try:
+        det.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ValueError(f"{file}: error detector weights do not fit its stored layer sizes ({exc})") from None
+    return det.float().eval()
 
 
 def half_precision_net(step):

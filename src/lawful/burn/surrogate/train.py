@@ -5,7 +5,9 @@ relative error of each change above δ = 1e-10; an L1 loss that a few hard sampl
 ``energy_weight`` times the relative error |ε − ε_ref| / (|ε_ref| + 1e10 erg/g) of the energy released by the
 conserving change. (The species term sees the raw output: gradients through the mass projection couple every
 species to every other and made training stall.) After training, the threshold below which the predictor alone is
-trusted (:func:`~lawful.burn.surrogate.model.pick_trust`) is picked on the training data.
+trusted (:func:`~lawful.burn.surrogate.model.pick_trust`) is picked on the training data, and the error
+detector (:mod:`lawful.burn.surrogate.detector`) is fitted to the finished net's errors on the training zones
+the guard's physics checks accept.
 """
 
 from __future__ import annotations
@@ -191,6 +193,23 @@ def finish(step, prep: Prepared) -> None:
                                     sdata.from_hydro(prep.d["group"][rows]), ENERGY_FLOOR, judged))
 
 
+def fit_error_detector(step, prep: Prepared, seed: int, steps: int):
+    """The error detector of the finished ``step``, fitted to its error scores on every training row that the
+    guard's physics checks accept (:func:`lawful.burn.surrogate.detector.fit_detector`, ``steps`` Adam steps)."""
+    from lawful.burn.eos import StellarEOS
+    from lawful.burn.surrogate.detector import error_score, fit_detector
+    from lawful.burn.surrogate.evaluate import MAJOR
+    from lawful.burn.surrogate.guard import propose
+    from lawful.burn.surrogate.store import LoadedSurrogate
+
+    loaded = LoadedSurrogate(step, prep.network.name, tuple(prep.network.names), prep.domain, prep.guard, {}, Path())
+    zones = prep.zones(np.arange(prep.rows.size))
+    p = propose(loaded, prep.network, StellarEOS(table=True).options(), *zones, features=True)
+    score = error_score(p.X, p.enuc, prep.d["X_new"][prep.rows], prep.d["enuc"][prep.rows], major=MAJOR,
+                        energy_floor=ENERGY_FLOOR)
+    return fit_detector(p.features[p.accept], score[p.accept], seed, steps)
+
+
 def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Path:
     """Train (or resume) and write ``out/model.pt``; returns the model directory."""
     import torch
@@ -251,7 +270,10 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
     checkpoint()
     seconds += time.perf_counter() - start
     finish(step, prep)
-    store.save(out, step, prep.network, domain=prep.domain, guard=prep.guard, config_toml=cfg_toml,
+    detector, guard = None, dict(prep.guard)
+    if cfg.detector:
+        detector, guard["error"] = fit_error_detector(step, prep, cfg.seed, cfg.detector_steps), math.log10(cfg.error_limit)
+    store.save(out, step, prep.network, domain=prep.domain, guard=guard, config_toml=cfg_toml, detector=detector,
                train={"steps": done, "seconds": seconds, "samples": int(prep.rows.size), "history": history,
                       "data": str(cfg.data)})
     return out
