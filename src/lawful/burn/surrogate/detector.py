@@ -51,7 +51,9 @@ def error_score(X, enuc, X_ref, enuc_ref, *, major: float, energy_floor: float) 
 def features(rho, T, X, dt, dX_p, eX_p, X_new, T_new, enuc, enuc_p, residual) -> np.ndarray:
     """The detector's inputs [N, 3 + 5n + 8] (see module docstring) for N proposals: ρ, T, Δt, ε, ε_p (the
     predictor's release, erg/g) and the guard's residual ratio [N]; X, ΔX_p, eX_p, X_new [N, n]."""
-    log = lambda a: np.log10(np.abs(a) + _TINY)  # noqa: E731
+    def log(a):
+        return np.log10(np.abs(a) + _TINY)
+
     est = np.abs(eX_p).max(axis=1) / (np.abs(dX_p).max(axis=1) + 1e-9)
     moved = np.abs(enuc - enuc_p) / (np.abs(enuc) + _TINY)
     cols = [log(rho)[:, None], log(T)[:, None], log(dt)[:, None], X, np.log10(X + 1e-12),
