@@ -6,10 +6,12 @@
    ``lawful hydro run`` uses), the guarded surrogate (guard and fallback included), the surrogate alone, and
    scipy's BDF on a subset (same RHS and analytic Jacobian, one zone at a time);
 3. the coupled detonation (``lawful hydro run detonation``) with each burner: front speed, share of burning
-   zone-steps the surrogate took, burn time per zone-step.
+   zone-steps the surrogate took, burn time per zone-step;
+4. the error detector's limit (``--limits``; "off" is a limit no prediction reaches): held-out accuracy and
+   surrogate fraction, and the coupled detonation's share and front speed, per limit.
 
     python benchmarks/burn_surrogate.py [--network aprox13] [--data runs/surrogate/data_aprox13] [--model DIR]
-                                        [--n 256] [--repeats 3] [--scipy-zones 20]
+                                        [--n 256] [--repeats 3] [--scipy-zones 20] [--limits off,3,1,0.5]
 """
 
 from __future__ import annotations
@@ -121,20 +123,39 @@ def implicit_accuracy(d, net) -> list[tuple[str, float, float]]:
     return out
 
 
-def detonation(n: int, network: str, model: str | None) -> dict[str, dict]:
+#: an error limit no prediction reaches: the detector refuses nothing
+OFF = 1e30
+
+
+def detonation(n: int, network: str, model: str | None, burner: str, error_limit: float = 0.0) -> dict:
+    """Summary of one detonation run (``error_limit`` 0: the model's own), with the burn time per zone-step."""
     from lawful.hydro.problems import detonation as det
     from lawful.hydro.run import run, summary
 
-    out = {}
-    for burner in ("implicit", "surrogate"):
-        with tempfile.TemporaryDirectory() as tmp:
-            cfg = det.Config(n=n, network=network, burner=burner, burn_model=model or "", out=Path(tmp))
-            res = run(cfg, "detonation", show_progress=False)
-            s = summary(cfg, "detonation", res)
-            strang = res.setup.step.seconds
-            s["burn_us_per_zone_step"] = 1e6 * strang["half"] / s["burn_zone_steps"]
-            out[burner] = s
-    return out
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = det.Config(n=n, network=network, burner=burner, burn_model=model or "", burn_error_limit=error_limit,
+                         out=Path(tmp))
+        res = run(cfg, "detonation", show_progress=False)
+        s = summary(cfg, "detonation", res)
+        s["burn_us_per_zone_step"] = 1e6 * res.setup.step.seconds["half"] / s["burn_zone_steps"]
+        return s
+
+
+def limit_table(args, data_dir, imp: dict) -> None:
+    """Section 4: per error-detector limit, the held-out accuracy and fraction and the coupled share."""
+    from lawful.burn.surrogate.evaluate import evaluate
+
+    print(f"\n## the error detector's limit: held-out steps and the coupled detonation (n = {args.n})\n\n"
+          "| limit (× 1e-2) | held-out fraction | p99 energy | p99 species | median energy | p99 energy, accepted | "
+          "coupled share | front speed vs implicit |\n|---|---|---|---|---|---|---|---|")
+    for name in args.limits.split(","):
+        limit = OFF if name == "off" else float(name)
+        acc = evaluate(args.model, data_dir, error_limit=limit)
+        sur = detonation(args.n, args.network, args.model, "surrogate", limit)
+        print(f"| {name} | {acc['surrogate_fraction']:.3f} | {acc['p99_rel_err_energy']:.3g} | "
+              f"{acc['p99_rel_err_species']:.3g} | {acc['median_rel_err_energy']:.3g} | "
+              f"{acc['accepted_p99_rel_err_energy']:.3g} | {sur['surrogate_fraction']:.3f} | "
+              f"{sur['front_speed'] / imp['front_speed'] - 1:+.3%} |", flush=True)
 
 
 def main() -> None:
@@ -145,6 +166,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=256, help="detonation zones")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--scipy-zones", type=int, default=20)
+    ap.add_argument("--limits", default="off,3,1,0.5",
+                    help="error-detector limits (× 1e-2) of section 4, comma-separated ('off', or '' to skip)")
     args = ap.parse_args()
 
     from lawful.burn.network import Network
@@ -179,8 +202,8 @@ def main() -> None:
     for name, sec in rows:
         print(f"| {name} | {1e6 * sec:.1f} | {base / sec:.2f}× |")
 
-    det = detonation(args.n, args.network, args.model)
-    imp, sur = det["implicit"], det["surrogate"]
+    imp = detonation(args.n, args.network, args.model, "implicit")
+    sur = detonation(args.n, args.network, args.model, "surrogate")
     print(f"\n## coupled detonation, n = {args.n}, {args.network}\n\n| quantity | implicit | surrogate | ratio |\n"
           "|---|---|---|---|")
     for key in ("front_speed", "nuclear_energy_released", "burn_us_per_zone_step", "seconds"):
@@ -189,6 +212,8 @@ def main() -> None:
           f"(fit errors {imp['front_speed_err'] / imp['front_speed']:.2%}, "
           f"{sur['front_speed_err'] / sur['front_speed']:.2%}); surrogate took {sur['surrogate_fraction']:.1%} of "
           f"{sur['burn_zone_steps']} burning zone-steps; refusals {json.dumps(sur['surrogate_failed'])}")
+    if args.limits and store.load(args.model, net).detector is not None:
+        limit_table(args, data_dir, imp)
 
 
 if __name__ == "__main__":

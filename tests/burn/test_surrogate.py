@@ -347,6 +347,13 @@ def test_error_detector_can_only_refuse(aprox13, tmp_path, value, refused):
         implicit = ImplicitBurner(aprox13, EOS)
         out = SurrogateBurner(loaded, aprox13, EOS, implicit)(rho, T, X, 1e-6)
         assert np.array_equal(out.X, implicit(rho, T, X, 1e-6).X)
+        # a run-time limit above the predicted score (10^3) lets them pass: 1e4 x 1e-2
+        relaxed = propose(store.with_error_limit(loaded, 1e4), aprox13, EOS.options(), rho, T, X, dt)
+        assert np.array_equal(relaxed.accept, plain.accept)
+        with pytest.raises(ValueError, match="no error detector"):
+            store.with_error_limit(store.load(path, aprox13), 2.0)
+        with pytest.raises(ValueError, match="positive finite"):
+            store.with_error_limit(loaded, -1.0)
     else:
         assert np.array_equal(p.accept, plain.accept) and np.array_equal(p.X, plain.X)
     record = torch.load(tmp_path / "d" / "model.pt", weights_only=True)

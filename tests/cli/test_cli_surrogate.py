@@ -21,7 +21,7 @@ def tiny(tmp_path_factory):
     r = runner.invoke(app, ["burn", "surrogate", "generate", *TINY, "--out", str(root / "data")])
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["burn", "surrogate", "train", "--data", str(root / "data"), "--steps", "40",
-                            "--set", "hidden=[16]", "--out", str(root / "model")])
+                            "--set", "hidden=[16]", "--detector-steps", "30", "--out", str(root / "model")])
     assert r.exit_code == 0, r.output
     return root
 
@@ -70,6 +70,14 @@ def test_evaluate_json_and_export(tiny):
     s = json.loads(r.output)
     assert {"median_rel_err", "p99_rel_err", "max_sum_residual", "surrogate_fraction", "speedup"} <= set(s)
     assert s["max_sum_residual"] <= 1e-12 and s["min_X"] >= 0.0 and 0.0 <= s["surrogate_fraction"] <= 1.0
+    r = runner.invoke(app, ["burn", "surrogate", "evaluate", "--model", str(tiny / "model"),
+                            "--data", str(tiny / "data"), "--error-limit", "1e6", "--json"])
+    assert r.exit_code == 0, r.output
+    loose = json.loads(r.output)  # a limit no prediction of the detector reaches: it refuses nothing
+    assert loose["failed"]["error"] == 0 and loose["surrogate_fraction"] >= s["surrogate_fraction"]
+    r = runner.invoke(app, ["burn", "surrogate", "evaluate", "--model", str(tiny / "model"),
+                            "--data", str(tiny / "data"), "--error-limit", "-1"])
+    assert r.exit_code == 2 and "positive finite" in r.output
     r = runner.invoke(app, ["burn", "surrogate", "export", "--model", str(tiny / "model")])
     assert r.exit_code == 0 and (tiny / "model" / "surrogate.ts").exists()
 
@@ -78,7 +86,7 @@ def test_train_resumes_from_its_checkpoint(tiny):
     import torch
 
     r = runner.invoke(app, ["burn", "surrogate", "train", "--data", str(tiny / "data"), "--steps", "60",
-                            "--set", "hidden=[16]", "--out", str(tiny / "model")])
+                            "--set", "hidden=[16]", "--detector-steps", "30", "--out", str(tiny / "model")])
     assert r.exit_code == 0, r.output
     record = torch.load(tiny / "model" / "model.pt", weights_only=True)
     assert record["train"]["steps"] == 60 and len(record["train"]["history"]) == 0  # 40 + 20, logged every 100
@@ -103,3 +111,8 @@ def test_hydro_detonation_with_the_surrogate_burner(tiny, tmp_path):
         assert s2[key] == s[key], key  # what the stored run measured, not zeros from the rerun
     r = runner.invoke(app, args[:-1] + ["--set", "network=aprox13", "--out", str(tmp_path / "wrong")])
     assert r.exit_code == 2 and "trained for network c12" in r.output
+    # an error limit no zone meets: the detector sends every zone the physics checks accept to the implicit path
+    r = runner.invoke(app, args + ["--set", "burn_error_limit=1e-12", "--out", str(tmp_path / "strict")])
+    assert r.exit_code == 0, r.output
+    strict = json.loads(r.output)
+    assert strict["surrogate_fraction"] == 0.0 and strict["surrogate_failed"]["error"] > 0

@@ -146,11 +146,13 @@ def surrogate_train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT, fl
 def surrogate_evaluate_cmd(
         data: Path = typer.Option(..., "--data", help="directory written by `lawful burn surrogate generate`"),
         model: Path = typer.Option(None, "--model", help="model directory [default: the shipped one]"),
+        error_limit: float = typer.Option(None, "--error-limit", help="refuse zones whose predicted error exceeds "
+                                          "this x 1e-2 [default: the model's own]"),
         json_out: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
     """Errors against the implicit integrator, guard statistics and speed-up on the held-out samples."""
     from lawful.burn.surrogate.evaluate import evaluate
 
-    s = evaluate(model, data)
+    s = evaluate(model, data, error_limit=error_limit)
     if json_out:
         print(json.dumps(s))
         return

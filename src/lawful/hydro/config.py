@@ -21,6 +21,8 @@ class HydroRunConfig(Config):
     burner: Literal["implicit", "surrogate", "none"] = pydantic.Field("none", description="nuclear burning")
     burn_model: str = pydantic.Field("", description="surrogate model directory (empty: the one shipped for the "
                                                      "network)")
+    burn_error_limit: float = pydantic.Field(0.0, ge=0.0, description="surrogate: refuse zones whose predicted "
+                                             "error exceeds this x 1e-2 (0: the model's own limit)")
     burn_T_min: float = pydantic.Field(0.0, ge=0.0, description="zones below this T (K) do not burn")
     burn_in_shocks: bool = pydantic.Field(True, description="burn inside shocks (off: Castro-style detector)")
     burn_rtol: float = pydantic.Field(1e-6, gt=0.0, lt=1.0, description="implicit burner relative tolerance")

@@ -71,7 +71,8 @@ def with_burning(cfg: HydroRunConfig, solver: Euler, network, eos) -> tuple[Call
         from lawful.burn.surrogate import store
         from lawful.burn.surrogate.guard import SurrogateBurner
 
-        burner = SurrogateBurner(store.load(cfg.burn_model or None, network), network, eos, fallback=burner)
+        loaded = store.with_error_limit(store.load(cfg.burn_model or None, network), cfg.burn_error_limit or None)
+        burner = SurrogateBurner(loaded, network, eos, fallback=burner)
     burn = BurnStep(solver, burner, T_min=cfg.burn_T_min, burn_in_shocks=cfg.burn_in_shocks)
     return Strang(solver, burn), burn
 

@@ -115,7 +115,8 @@ def fit_detector(f: np.ndarray, score: np.ndarray, seed: int, steps: int):
 
 
 def predict(det, f: np.ndarray) -> np.ndarray:
-    """[N] predicted log10 error scores of features ``f`` [N, F] (non-finite features give +inf: refused)."""
+    """[N] predicted log10 error scores of features ``f`` [N, F], never below the floor it was trained with
+    (log10 :data:`SCORE_FLOOR`); non-finite features give +inf: refused."""
     import torch
 
     finite = np.isfinite(f).all(axis=1)
@@ -123,4 +124,4 @@ def predict(det, f: np.ndarray) -> np.ndarray:
     if finite.any():
         with torch.inference_mode():
             out[finite] = det(torch.as_tensor(f[finite], dtype=torch.float32)).double().numpy()
-    return out
+    return np.maximum(out, math.log10(SCORE_FLOOR))

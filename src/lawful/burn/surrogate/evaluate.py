@@ -45,9 +45,10 @@ def _quantiles(err: dict[str, np.ndarray], prefix: str = "") -> dict[str, float]
     return out
 
 
-def evaluate(model_dir, data_dir, *, rtol: float = 1e-6) -> dict:
+def evaluate(model_dir, data_dir, *, rtol: float = 1e-6, error_limit: float | None = None) -> dict:
     """Metrics of the surrogate in ``model_dir`` (``None``: the one shipped for the data's network) on the
-    held-out samples of ``data_dir`` (see module docstring)."""
+    held-out samples of ``data_dir`` (see module docstring); ``error_limit``: the error detector's limit
+    (:func:`lawful.burn.surrogate.store.with_error_limit`; None: the model's own)."""
     from lawful.burn.eos import StellarEOS
     from lawful.burn.network import Network
     from lawful.burn.surrogate import data as sdata
@@ -57,7 +58,7 @@ def evaluate(model_dir, data_dir, *, rtol: float = 1e-6) -> dict:
 
     d = sdata.load(data_dir)
     net = Network(d["network"])
-    loaded = store.load(model_dir, net)
+    loaded = store.with_error_limit(store.load(model_dir, net), error_limit)
     idx = np.flatnonzero(d["held_out"])
     if idx.size == 0:
         raise ValueError(f"{data_dir} holds no held-out samples (generate with held_out > 0)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 import pickle
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,19 @@ def _load_detector(record: dict, file: Path):
     except RuntimeError as exc:
         raise ValueError(f"{file}: error detector weights do not fit its stored layer sizes ({exc})") from None
     return det.float().eval()
+
+
+def with_error_limit(loaded: LoadedSurrogate, limit: float | None) -> LoadedSurrogate:
+    """``loaded`` with its error detector's limit set to ``limit`` (the guard refuses a zone whose predicted error
+    exceeds limit × 1e-2); ``None`` keeps the model's own. A model without a detector cannot take a limit."""
+    if limit is None:
+        return loaded
+    if not (math.isfinite(limit) and limit > 0):
+        raise ValueError(f"error limit must be a positive finite number, got {limit!r}")
+    if loaded.detector is None:
+        raise ValueError(f"{loaded.path} has no error detector (trained before it existed, or with detector = "
+                         "false); an error limit needs one")
+    return dataclasses.replace(loaded, guard={**loaded.guard, "error": math.log10(limit)})
 
 
 def half_precision_net(step):
