@@ -78,6 +78,8 @@ def _components(d, groups, loaded, net, opts, repeats: int, n: int) -> list[tupl
     """The parts of the surrogate path, each timed alone on the same calls (µs per zone-step)."""
     import torch
 
+    from lawful.burn.surrogate import detector as sdetector
+    from lawful.burn.surrogate.data import energy_release
     from lawful.burn.surrogate.predictor import Prediction
 
     args = [(d["rho"][g], d["T"][g], d["X"][g], np.full(g.size, d["dt"][g[0]])) for g in groups]
@@ -95,10 +97,20 @@ def _components(d, groups, loaded, net, opts, repeats: int, n: int) -> list[tupl
         for a, p, o in zip(args, preds, outs):  # the end state at the start T is enough to time it
             p.correction(a[1], o[0].numpy())
 
-    return [("  of which the predictor (RODAS3: 3 RHS, Jacobian, LU)",
+    def detect():  # features and the detector's MLP on every zone (the end state at the start T again)
+        for a, p, o in zip(args, preds, outs):
+            X_new, enuc = o[0].numpy(), o[1].numpy()
+            f = sdetector.features(*a, p.dX, p.eX, X_new, a[1] * 1.01, enuc, energy_release(net, a[2], a[2] + p.dX),
+                                   np.ones(enuc.size))
+            sdetector.predict(loaded.detector, f)
+
+    rows = [("  of which the predictor (RODAS3: 3 RHS, Jacobian, LU)",
              _best(lambda: [Prediction(net, opts, *a) for a in args], repeats) / n),
             ("  of which the net (on every zone) and the composition map", _best(net_only, repeats) / n),
             ("  of which the Newton check (1 RHS, LU solve)", _best(check, repeats) / n)]
+    if loaded.detector is not None:
+        rows.append(("  of which the error detector (features, MLP; on every zone)", _best(detect, repeats) / n))
+    return rows
 
 
 def implicit_accuracy(d, net) -> list[tuple[str, float, float]]:

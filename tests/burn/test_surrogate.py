@@ -367,3 +367,17 @@ def record_step(record, net):
     step = build_step(len(net.names), list(record["hidden"]))
     step.load_state_dict(record["state_dict"])
     return step
+
+
+def test_roc_auc_counts_the_pairs_a_score_orders_right():
+    """Against the definition, pair by pair (ties count half), on scores with ties; and the two extremes."""
+    from lawful.burn.surrogate.evaluate import roc_auc
+
+    rng = np.random.default_rng(4)
+    score = rng.integers(0, 6, 300).astype(float)
+    positive = rng.random(300) < 0.2 + 0.1 * score
+    pos, neg = score[positive], score[~positive]
+    pairs = (pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean()
+    assert roc_auc(score, positive) == pytest.approx(pairs, rel=1e-12)
+    assert roc_auc(positive.astype(float), positive) == 1.0 and roc_auc(-positive.astype(float), positive) == 0.0
+    assert np.isnan(roc_auc(score, np.zeros(300, dtype=bool)))

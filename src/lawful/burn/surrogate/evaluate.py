@@ -7,7 +7,10 @@ Errors are measured against the data set's reference end states (implicit integr
   by the species error);
 * ``median_rel_err`` / ``p99_rel_err``: the worse of the two (species, energy) at that quantile;
 * ``fraction_bound_p99_energy``: the largest surrogate fraction at which the energy p99 could be ≤ 1e-2 if the
-  guard refused exactly the worst accepted zones and the fallback were exact (:func:`fraction_bound`).
+  guard refused exactly the worst accepted zones and the fallback were exact (:func:`fraction_bound`);
+* ``detector_mae_log10`` / ``detector_auc`` (models with an error detector): over the zones that reach the
+  detector, the mean absolute error of its predicted log10 error score, and the area under the ROC curve of its
+  prediction for "the zone misses the 1e-2 goal" (1: it ranks every such zone above every other; 0.5: chance).
 
 The guarded result is what a hydro code gets: the surrogate where the guard accepts, the implicit integrator
 (``rtol`` 1e-6, as in ``lawful hydro run``) where it refuses. ``speedup`` is implicit-only time over guarded
@@ -74,12 +77,41 @@ def evaluate(model_dir, data_dir, *, rtol: float = 1e-6, error_limit: float | No
     acc = raw.accept
     out.update(_quantiles(errors(raw.X[acc], raw.enuc[acc], X_ref[acc], e_ref[acc]), "accepted_"))
     out["fraction_bound_p99_energy"] = fraction_bound(raw.enuc, e_ref, acc)
+    if loaded.detector is not None:
+        out.update(detector_quality(loaded, net, eos, rho, T, X, dt, X_ref, e_ref))
     out["max_sum_residual"] = float(np.abs(guarded.X.sum(axis=1) - 1.0).max())
     out["min_X"] = float(guarded.X.min())
     out["surrogate_fraction"] = float(acc.mean())
     out["failed"] = {name: int((raw.failed == k).sum()) for k, name in enumerate(CHECKS)}
     out.update(_speed(d, idx, implicit, burner))
     return out
+
+
+def detector_quality(loaded, network, eos, rho, T, X, dt, X_ref, enuc_ref) -> dict[str, float]:
+    """How well ``loaded``'s error detector predicts the error score of the proposals that reach it (N zones ρ, T,
+    Δt [N], X [N, n], against references X_ref [N, n], ε_ref [N]): ``detector_mae_log10`` and ``detector_auc``
+    (module docstring)."""
+    from lawful.burn.surrogate.detector import SCORE_FLOOR, error_score, predict
+    from lawful.burn.surrogate.guard import propose
+
+    p = propose(loaded, network, eos.options(), rho, T, X, dt)
+    reached = np.isfinite(p.features).all(axis=1)
+    s = error_score(p.X[reached], p.enuc[reached], X_ref[reached], enuc_ref[reached], major=MAJOR,
+                    energy_floor=ENERGY_FLOOR)
+    pred = predict(loaded.detector, p.features[reached])
+    return {"detector_mae_log10": float(np.abs(pred - np.log10(np.maximum(s, SCORE_FLOOR))).mean()),
+            "detector_auc": roc_auc(pred, s > 1.0)}
+
+
+def roc_auc(score: np.ndarray, positive: np.ndarray) -> float:
+    """Area under the ROC curve of ``score`` [N] for the labels ``positive`` [N] bool: the probability that a
+    random positive scores above a random negative (ties count half); NaN without both labels."""
+    from scipy.stats import rankdata
+
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    return float((rankdata(score)[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def fraction_bound(enuc, enuc_ref, accept, goal: float = P99_GOAL) -> float:
