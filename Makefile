@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/burn_surrogate.py --network c12
 	$(PY) benchmarks/burn_surrogate.py --network aprox13
 
-# Rebuild the burn surrogates that ship in src/lawful/burn/surrogate/models (about 25 minutes on 2 cores).
+# Rebuild the burn surrogates that ship in src/lawful/burn/surrogate/models (about 30 minutes on 2 cores).
 # network:energy weight:error limit. c12 trains with energy weight 3 (held-out energy p99 7e-3 against
 # 1.2-1.5e-2 with 0.1); aprox13's error detector refuses above 2 x 1e-2 (at 1 the coupled detonation's surrogate
 # share falls to 88 %, under the 90 % goal; docs/burn.md).

@@ -90,6 +90,14 @@ def test_train_resumes_from_its_checkpoint(tiny):
     assert r.exit_code == 0, r.output
     record = torch.load(tiny / "model" / "model.pt", weights_only=True)
     assert record["train"]["steps"] == 60 and len(record["train"]["history"]) == 0  # 40 + 20, logged every 100
+    # a finished run, rerun with another error limit: the same net, a refitted detector with the new limit
+    r = runner.invoke(app, ["burn", "surrogate", "train", "--data", str(tiny / "data"), "--steps", "60",
+                            "--set", "hidden=[16]", "--detector-steps", "30", "--error-limit", "3",
+                            "--out", str(tiny / "model")])
+    assert r.exit_code == 0, r.output
+    again = torch.load(tiny / "model" / "model.pt", weights_only=True)
+    assert again["guard"]["error"] == pytest.approx(np.log10(3.0)) and record["guard"]["error"] == 0.0
+    assert all(torch.equal(again["state_dict"][k], v) for k, v in record["state_dict"].items())
     r = runner.invoke(app, ["burn", "surrogate", "train", "--data", str(tiny / "data"), "--steps", "60",
                             "--set", "hidden=[32]", "--out", str(tiny / "model")])
     assert r.exit_code == 2 and "hidden" in r.output
