@@ -364,6 +364,31 @@ def test_error_detector_can_only_refuse(aprox13, tmp_path, value, refused):
         store.load(tmp_path / "nothreshold.pt", aprox13)
 
 
+def test_detector_export_gives_the_same_outputs(aprox13, tmp_path):
+    """A detector with random weights, traced to TorchScript, gives its module's outputs bitwise, at another batch
+    size than the trace's; a model without a detector has none to export."""
+    import dataclasses
+
+    from lawful.burn.surrogate.detector import build_detector
+
+    rng = np.random.default_rng(9)
+    path = _tiny_model(aprox13, tmp_path / "m", rng)
+    plain = store.load(path, aprox13)
+    rho, T, X, _ = _random_zones(aprox13, 150, rng, T=(2e9, 3e9))
+    f = propose(plain, aprox13, EOS.options(), rho, T, X, np.full(150, 1e-6), features=True).features
+    f = torch.as_tensor(f[np.isfinite(f).all(axis=1)], dtype=torch.float32)
+    torch.manual_seed(0)
+    det = build_detector(f.shape[1]).eval()
+    with torch.no_grad():
+        det.mean.copy_(f.mean(0))
+        det.scale.copy_(f.std(0) + 1e-6)
+    ts = torch.jit.load(str(store.export_detector(dataclasses.replace(plain, detector=det))))
+    with torch.no_grad():
+        assert f.shape[0] >= 10 and torch.equal(ts(f), det(f)) and det(f).std() > 0
+    with pytest.raises(ValueError, match="no error detector to export"):
+        store.export_detector(plain)
+
+
 def record_step(record, net):
     step = build_step(len(net.names), list(record["hidden"]))
     step.load_state_dict(record["state_dict"])

@@ -163,8 +163,14 @@ def surrogate_evaluate_cmd(
 @guarded
 def surrogate_export_cmd(model: Path = typer.Option(..., "--model", help="model directory"),
                          out: Path = typer.Option(None, "--out", help="file [default: MODEL/surrogate.ts]")) -> None:
-    """Write the float64 step as TorchScript for compiled hydro codes (inputs ρ, T, X, Δt, predictor ΔX)."""
+    """Write the float64 step as TorchScript for compiled hydro codes (inputs ρ, T, X, Δt, predictor ΔX), and the
+    error detector next to it (MODEL/detector.ts, or OUT with .detector.ts for its suffix)."""
     from lawful.burn.surrogate import store
 
-    path = store.export_torchscript(store.load(model), out)
+    loaded = store.load(model)
+    path = store.export_torchscript(loaded, out)
     console.print(f"TorchScript: {path}", highlight=False)
+    if loaded.detector is not None:
+        det = store.export_detector(loaded, out.with_suffix(".detector.ts") if out else None)
+        console.print(f"error detector: {det} (refuses above log10 score {loaded.guard['error']:.3g})",
+                      highlight=False)

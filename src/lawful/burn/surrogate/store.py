@@ -5,7 +5,8 @@
 the training data), ``guard`` (thresholds), ``train`` (steps, loss, held-out errors), ``config`` (TOML) and
 ``lawful_version``, and (models trained since the error detector) ``detector``: the error detector's ``hidden``
 widths and ``state_dict`` (:mod:`lawful.burn.surrogate.detector`), whose threshold is ``guard["error"]``; a
-file without it loads with no detector. ``<dir>/surrogate.ts`` is the TorchScript export (float64) for compiled codes.
+file without it loads with no detector. ``<dir>/surrogate.ts`` is the TorchScript export (float64) for compiled
+codes, and ``<dir>/detector.ts`` that of the error detector.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from lawful.core.io import atomic_write_bytes
 
 MODEL_FILE = "model.pt"
 EXPORT_FILE = "surrogate.ts"
+DETECTOR_EXPORT_FILE = "detector.ts"
 FORMAT = "lawful-burn-surrogate-1"
 _NEEDED = ("format", "network", "names", "hidden", "state_dict", "domain", "guard")
 
@@ -171,8 +173,31 @@ def export_torchscript(loaded: LoadedSurrogate, path: Path | None = None) -> Pat
                torch.zeros((4, n), dtype=torch.float64), torch.zeros((4, n), dtype=torch.float64))
     with torch.no_grad():
         traced = torch.jit.trace(loaded.step, example, check_trace=False)
+    path = Path(path) if path else loaded.path / EXPORT_FILE
+    _save_script(traced, path)
+    return path
+
+
+def export_detector(loaded: LoadedSurrogate, path: Path | None = None) -> Path:
+    """Trace the error detector to TorchScript (``detector.ts``); returns its path. It takes the features
+    [N, F] float32 of :func:`lawful.burn.surrogate.detector.features` and returns the predicted log10 error score
+    [N] (before the floor that :func:`~lawful.burn.surrogate.detector.predict` applies); the guard refuses a zone
+    above ``guard["error"]``, stored in the model record."""
+    import torch
+
+    if loaded.detector is None:
+        raise ValueError(f"{loaded.path} has no error detector to export")
+    example = torch.zeros((4, loaded.detector.mean.shape[0]), dtype=torch.float32)
+    with torch.no_grad():
+        traced = torch.jit.trace(loaded.detector, example, check_trace=False)
+    path = Path(path) if path else loaded.path / DETECTOR_EXPORT_FILE
+    _save_script(traced, path)
+    return path
+
+
+def _save_script(traced, path: Path) -> None:
+    import torch
+
     buf = io.BytesIO()
     torch.jit.save(traced, buf)
-    path = Path(path) if path else loaded.path / EXPORT_FILE
     atomic_write_bytes(path, buf.getvalue())
-    return path
