@@ -90,8 +90,7 @@ def propose(loaded, network, eos_opts, rho, T, X, dt, *, features: bool = False)
         inside &= (logs[key] >= lo) & (logs[key] <= hi)
     fail(~inside, "domain")
     X_new, enuc, T_new = X.copy(), np.zeros(N), T.copy()
-    det = getattr(loaded, "detector", None)
-    feats = None
+    det, feats = loaded.detector, None
     live = np.flatnonzero(failed < 0)
     if live.size:
         r, t, x, h = rho[live], T[live], X[live], dt[live]

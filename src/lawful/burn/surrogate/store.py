@@ -55,15 +55,14 @@ def save(path_dir: Path, step, network, *, domain: dict, guard: dict, train: dic
     from lawful import __version__
 
     record = {"format": FORMAT, "network": network.name, "names": list(network.names),
-              "hidden": [m.out_features for m in step.mlp if isinstance(m, torch.nn.Linear)][:-1],
-              "state_dict": {k: v.detach().clone() for k, v in step.state_dict().items()},
+              "hidden": _hidden_widths(step),
+              "state_dict": _weights(step),
               "domain": domain, "guard": guard, "train": train, "config": config_toml,
               "lawful_version": __version__}
     if detector is not None:
         if "error" not in guard:
             raise ValueError("a model saved with an error detector needs its threshold guard['error']")
-        record["detector"] = {"hidden": [m.out_features for m in detector.mlp if isinstance(m, torch.nn.Linear)][:-1],
-                              "state_dict": {k: v.detach().clone() for k, v in detector.state_dict().items()}}
+        record["detector"] = {"hidden": _hidden_widths(detector), "state_dict": _weights(detector)}
     buf = io.BytesIO()
     torch.save(record, buf)
     path = Path(path_dir) / MODEL_FILE
@@ -112,6 +111,17 @@ def load(path: str | Path | None, network=None) -> LoadedSurrogate:
     step = half_precision_net(step)
     return LoadedSurrogate(step, record["network"], tuple(record["names"]), record["domain"], record["guard"],
                            record, file.parent, _load_detector(record, file))
+
+
+def _hidden_widths(module) -> list[int]:
+    """The hidden layer widths of a module whose ``mlp`` is a Sequential of Linear layers and activations."""
+    import torch
+
+    return [m.out_features for m in module.mlp if isinstance(m, torch.nn.Linear)][:-1]
+
+
+def _weights(module) -> dict:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
 def _load_detector(record: dict, file: Path):
