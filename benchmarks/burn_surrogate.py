@@ -83,7 +83,7 @@ def _components(d, groups, loaded, net, opts, repeats: int, n: int) -> list[tupl
     from lawful.burn.surrogate.predictor import Prediction
 
     args = [(d["rho"][g], d["T"][g], d["X"][g], np.full(g.size, d["dt"][g[0]])) for g in groups]
-    preds = [Prediction(net, opts, *a) for a in args]
+    preds = [Prediction(net, opts, *a, loaded.substeps) for a in args]
     tensors = [tuple(torch.as_tensor(x) for x in (*a, p.dX, p.eX)) for a, p in zip(args, preds)]
     with torch.inference_mode():
         outs = [loaded.step(*t) for t in tensors]
@@ -104,8 +104,8 @@ def _components(d, groups, loaded, net, opts, repeats: int, n: int) -> list[tupl
                                    np.ones(enuc.size))
             sdetector.predict(loaded.detector, f)
 
-    rows = [("  of which the predictor (RODAS3: 3 RHS, Jacobian, LU)",
-             _best(lambda: [Prediction(net, opts, *a) for a in args], repeats) / n),
+    rows = [(f"  of which the predictor (RODAS3 in {loaded.substeps}: 3 RHS, Jacobian, LU each)",
+             _best(lambda: [Prediction(net, opts, *a, loaded.substeps) for a in args], repeats) / n),
             ("  of which the net (on every zone) and the composition map", _best(net_only, repeats) / n),
             ("  of which the Newton check (1 RHS, LU solve)", _best(check, repeats) / n)]
     if loaded.detector is not None:

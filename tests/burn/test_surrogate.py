@@ -85,6 +85,17 @@ def test_store_roundtrip_and_refusals(aprox13, c12net, tmp_path):
     torch.save(record, tmp_path / "nonorm.pt")
     with pytest.raises(ValueError, match="normalization"):
         store.load(tmp_path / "nonorm.pt", aprox13)
+    record = torch.load(path / "model.pt", weights_only=True)
+    del record["predictor_substeps"]  # a file from before the setting: one step
+    torch.save(record, tmp_path / "old.pt")
+    assert loaded.substeps == 1 and store.load(tmp_path / "old.pt", aprox13).substeps == 1
+    record["predictor_substeps"] = 3
+    torch.save(record, tmp_path / "k3.pt")
+    assert store.load(tmp_path / "k3.pt", aprox13).substeps == 3
+    record["predictor_substeps"] = 0
+    torch.save(record, tmp_path / "k0.pt")
+    with pytest.raises(ValueError, match="predictor_substeps"):
+        store.load(tmp_path / "k0.pt", aprox13)
     (tmp_path / "junk.pt").write_bytes(b"not a model")
     with pytest.raises(ValueError, match="not a lawful burn surrogate"):
         store.load(tmp_path / "junk.pt", aprox13)
@@ -190,6 +201,23 @@ def test_predictor_is_third_order(c12net):
         dX, _, ok = predict(c12net, EOS.options(), rho, T, X, np.array([h]))
         errs.append(np.abs(X + dX - ref.X[:, -1]).max())
     assert ok.all() and errs[0] / errs[1] > 12.0
+
+
+def test_predictor_substeps_converge_at_third_order(c12net):
+    """k chained substeps over the same Δt: the global error is k (Δt/k)⁴ ∝ 1/k³, so two substeps cut it by ~8
+    and four by ~64 (measured 10.3 and 102; checked > 5 and > 30) against a tight burn; the substeps' own T
+    updates are chained too (self-heating at 1.5e9 K raises T by 4.4 % within the step)."""
+    rho, T, X = np.array([1e8]), np.array([1.5e9]), c12net.composition({"c12": 0.5, "o16": 0.5})[None, :]
+    dt = np.array([1e-3])
+    ref = burn(c12net, rho, T, X, [dt[0]], rtol=1e-12, atol=1e-16, eos=EOS)
+    errs, dTs = [], []
+    for k in (1, 2, 4):
+        p = Prediction(c12net, EOS.options(), rho, T, X, dt, substeps=k)
+        assert p.ok.all()
+        errs.append(np.abs(X + p.dX - ref.X[:, -1]).max())
+        dTs.append(abs(T[0] + p.dT[0] - ref.T[0, -1]))
+    assert errs[0] / errs[1] > 5.0 and errs[0] / errs[2] > 30.0
+    assert dTs[2] < dTs[0] / 30.0 and ref.T[0, -1] > 1.01 * T[0]
 
 
 def test_surrogate_refuses_networks_without_uniform_charge_to_mass(aprox13, tmp_path):

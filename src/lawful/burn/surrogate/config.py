@@ -67,6 +67,8 @@ class SurrogateTrainConfig(Config):
     lr: FiniteFloat = pydantic.Field(1e-3, gt=0.0, description="peak learning rate (cosine decay)")
     energy_weight: FiniteFloat = pydantic.Field(0.1, ge=0.0, description="weight of the energy-release loss")
     seed: int = pydantic.Field(0, ge=0, description="root seed")
+    predictor_substeps: int = pydantic.Field(1, ge=1, le=16, description="RODAS3 substeps of the predictor "
+                                             "the net corrects (k times its cost)")
     detector: bool = pydantic.Field(True, description="fit the error detector the guard refuses by")
     detector_steps: int = pydantic.Field(6000, ge=1, description="optimizer steps of the error detector")
     error_limit: FiniteFloat = pydantic.Field(

@@ -94,7 +94,7 @@ def propose(loaded, network, eos_opts, rho, T, X, dt, *, features: bool = False)
     live = np.flatnonzero(failed < 0)
     if live.size:
         r, t, x, h = rho[live], T[live], X[live], dt[live]
-        pred = Prediction(network, eos_opts, r, t, x, h)
+        pred = Prediction(network, eos_opts, r, t, x, h, loaded.substeps)
         fail_live(~pred.ok, "predictor")
         with torch.inference_mode():
             args = [torch.as_tensor(a) for a in (r, t, x, h, pred.dX, pred.eX)]

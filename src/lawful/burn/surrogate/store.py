@@ -5,7 +5,8 @@
 the training data), ``guard`` (thresholds), ``train`` (steps, loss, held-out errors), ``config`` (TOML) and
 ``lawful_version``, and (models trained since the error detector) ``detector``: the error detector's ``hidden``
 widths and ``state_dict`` (:mod:`lawful.burn.surrogate.detector`), whose threshold is ``guard["error"]``; a
-file without it loads with no detector. ``<dir>/surrogate.ts`` is the TorchScript export (float64) for compiled
+file without it loads with no detector; ``predictor_substeps``, the substeps of the RODAS3 predictor the net was
+trained on (1 when absent). ``<dir>/surrogate.ts`` is the TorchScript export (float64) for compiled
 codes, and ``<dir>/detector.ts`` that of the error detector.
 """
 
@@ -39,6 +40,7 @@ class LoadedSurrogate:
     record: dict[str, Any]
     path: Path
     detector: Any = None
+    substeps: int = 1
 
 
 def shipped_dir(network: str) -> Path:
@@ -47,9 +49,9 @@ def shipped_dir(network: str) -> Path:
 
 
 def save(path_dir: Path, step, network, *, domain: dict, guard: dict, train: dict, config_toml: str,
-         detector=None) -> Path:
+         detector=None, substeps: int = 1) -> Path:
     """Write ``<path_dir>/model.pt`` atomically (weights as float32 halves the size; loaded as float64), with the
-    error ``detector`` if given (its threshold in ``guard["error"]``)."""
+    error ``detector`` if given (its threshold in ``guard["error"]``) and the predictor's ``substeps``."""
     import torch
 
     from lawful import __version__
@@ -58,7 +60,7 @@ def save(path_dir: Path, step, network, *, domain: dict, guard: dict, train: dic
               "hidden": _hidden_widths(step),
               "state_dict": _weights(step),
               "domain": domain, "guard": guard, "train": train, "config": config_toml,
-              "lawful_version": __version__}
+              "lawful_version": __version__, "predictor_substeps": int(substeps)}
     if detector is not None:
         if "error" not in guard:
             raise ValueError("a model saved with an error detector needs its threshold guard['error']")
@@ -110,7 +112,15 @@ def load(path: str | Path | None, network=None) -> LoadedSurrogate:
         raise ValueError(f"{file}: weights do not fit the stored layer sizes ({exc})") from None
     step = half_precision_net(step)
     return LoadedSurrogate(step, record["network"], tuple(record["names"]), record["domain"], record["guard"],
-                           record, file.parent, _load_detector(record, file))
+                           record, file.parent, _load_detector(record, file), _substeps(record, file))
+
+
+def _substeps(record: dict, file: Path) -> int:
+    """The predictor's substeps a model was trained with (1 for files from before the setting)."""
+    k = record.get("predictor_substeps", 1)
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f"{file}: predictor_substeps must be a positive integer, got {k!r}")
+    return k
 
 
 def _hidden_widths(module) -> list[int]:

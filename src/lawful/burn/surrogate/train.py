@@ -62,9 +62,10 @@ def guard_threshold(pred, T_new: np.ndarray, X_new: np.ndarray) -> float:
     return float(np.quantile(r[np.isfinite(r) & pred.ok], GUARD_QUANTILE))
 
 
-def accepted_by_all(step, network, domain: dict, guard: dict, rho, T, X, dt) -> np.ndarray:
+def accepted_by_all(step, network, domain: dict, guard: dict, rho, T, X, dt, substeps: int = 1) -> np.ndarray:
     """[N] bool: the zones (ρ, T, Δt [N], X [N, n]) whose proposals the guard accepts under every candidate
-    threshold of the predictor-trust selection (:data:`~lawful.burn.surrogate.model.TRUST_CANDIDATES`)."""
+    threshold of the predictor-trust selection (:data:`~lawful.burn.surrogate.model.TRUST_CANDIDATES`), the
+    predictor taking ``substeps``."""
     import torch
 
     from lawful.burn.eos import StellarEOS
@@ -72,7 +73,7 @@ def accepted_by_all(step, network, domain: dict, guard: dict, rho, T, X, dt) -> 
     from lawful.burn.surrogate.model import TRUST_CANDIDATES
     from lawful.burn.surrogate.store import LoadedSurrogate
 
-    loaded = LoadedSurrogate(step, network.name, tuple(network.names), domain, guard, {}, Path())
+    loaded = LoadedSurrogate(step, network.name, tuple(network.names), domain, guard, {}, Path(), substeps=substeps)
     opts = StellarEOS(table=True).options()
     ok = np.ones(rho.shape[0], dtype=bool)
     saved = step.trust.clone()
@@ -88,7 +89,8 @@ def accepted_by_all(step, network, domain: dict, guard: dict, rho, T, X, dt) -> 
 class Prepared:
     """What a fit needs from a data set: the data ``d`` (:func:`lawful.burn.surrogate.data.load`), its
     ``network``, the training rows ``rows`` [M] the predictor could take, the predictor's change ``dX_p`` and
-    error estimate ``eX_p`` [M, n] on them, the guard thresholds and the (log ρ, log T, log Δt) domain."""
+    error estimate ``eX_p`` [M, n] on them, the guard thresholds, the (log ρ, log T, log Δt) domain and the
+    predictor's ``substeps``."""
 
     d: dict
     network: object
@@ -97,15 +99,16 @@ class Prepared:
     eX_p: np.ndarray
     guard: dict
     domain: dict
+    substeps: int = 1
 
     def zones(self, pick: np.ndarray) -> list[np.ndarray]:
         """ρ, T, X, Δt of the training rows ``pick`` (indices into ``rows``)."""
         return [self.d[k][self.rows[pick]] for k in ("rho", "T", "X", "dt")]
 
 
-def prepare(data_dir) -> Prepared:
-    """Load a data set and run the predictor over its training rows: its ΔX feeds the net, its LU calibrates the
-    guard; the rows it cannot take are left out."""
+def prepare(data_dir, substeps: int = 1) -> Prepared:
+    """Load a data set and run the predictor (in ``substeps``) over its training rows: its ΔX feeds the net, its LU
+    calibrates the guard; the rows it cannot take are left out."""
     from lawful.burn.eos import StellarEOS
     from lawful.burn.network import Network
     from lawful.burn.surrogate import data as sdata
@@ -118,12 +121,12 @@ def prepare(data_dir) -> Prepared:
     if rows.size == 0:
         raise ValueError(f"{data_dir} holds no training samples (all held out)")
     pred = Prediction(net, StellarEOS(table=True).options(), d["rho"][rows], d["T"][rows], d["X"][rows],
-                      d["dt"][rows])
+                      d["dt"][rows], substeps)
     guard = {"residual": guard_threshold(pred, d["T_new"][rows], d["X_new"][rows]), "clip": 1e-6,
              "T_ash_max": 6.5e9}
     # the domain is the box the data cover (a zone inside it that the predictor cannot take fails that check)
     domain = domain_of(d["rho"][rows], d["T"][rows], d["dt"][rows])
-    return Prepared(d, net, rows[pred.ok], pred.dX[pred.ok], pred.eX[pred.ok], guard, domain)
+    return Prepared(d, net, rows[pred.ok], pred.dX[pred.ok], pred.eX[pred.ok], guard, domain, substeps)
 
 
 def new_step(prep: Prepared, hidden: list[int], seed: int):
@@ -187,7 +190,7 @@ def finish(step, prep: Prepared) -> None:
     pick = np.arange(0, prep.rows.size, max(1, prep.rows.size // TRUST_SAMPLES))
     zones = prep.zones(pick)
     rows = prep.rows[pick]
-    judged = accepted_by_all(step, prep.network, prep.domain, prep.guard, *zones)
+    judged = accepted_by_all(step, prep.network, prep.domain, prep.guard, *zones, prep.substeps)
     with torch.no_grad():
         step.trust.fill_(pick_trust(step, *zones, prep.dX_p[pick], prep.eX_p[pick], prep.d["enuc"][rows],
                                     sdata.from_hydro(prep.d["group"][rows]), ENERGY_FLOOR, judged))
@@ -202,7 +205,8 @@ def fit_error_detector(step, prep: Prepared, seed: int, steps: int):
     from lawful.burn.surrogate.guard import propose
     from lawful.burn.surrogate.store import LoadedSurrogate
 
-    loaded = LoadedSurrogate(step, prep.network.name, tuple(prep.network.names), prep.domain, prep.guard, {}, Path())
+    loaded = LoadedSurrogate(step, prep.network.name, tuple(prep.network.names), prep.domain, prep.guard, {}, Path(),
+                             substeps=prep.substeps)
     zones = prep.zones(np.arange(prep.rows.size))
     p = propose(loaded, prep.network, StellarEOS(table=True).options(), *zones, features=True)
     score = error_score(p.X, p.enuc, prep.d["X_new"][prep.rows], prep.d["enuc"][prep.rows], major=MAJOR,
@@ -225,7 +229,7 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
     ckpt_path = out / CHECKPOINT
     if (out / "config.toml").exists():
         check_same_run(cfg, (out / "config.toml").read_text(), out)
-    prep = prepare(cfg.data)
+    prep = prepare(cfg.data, cfg.predictor_substeps)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out / "config.toml", cfg_toml.encode())
     step = new_step(prep, cfg.hidden, cfg.seed)
@@ -274,6 +278,7 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
     if cfg.detector:
         detector, guard["error"] = fit_error_detector(step, prep, cfg.seed, cfg.detector_steps), math.log10(cfg.error_limit)
     store.save(out, step, prep.network, domain=prep.domain, guard=guard, config_toml=cfg_toml, detector=detector,
+               substeps=prep.substeps,
                train={"steps": done, "seconds": seconds, "samples": int(prep.rows.size), "history": history,
                       "data": str(cfg.data)})
     return out
