@@ -103,6 +103,23 @@ def test_train_resumes_from_its_checkpoint(tiny):
     assert r.exit_code == 2 and "hidden" in r.output
 
 
+def test_a_substepped_predictor_is_trained_stored_and_used(tiny, tmp_path):
+    import torch
+
+    r = runner.invoke(app, ["burn", "surrogate", "train", "--data", str(tiny / "data"), "--steps", "20",
+                            "--set", "hidden=[16]", "--detector-steps", "20", "--predictor-substeps", "2",
+                            "--out", str(tmp_path / "k2")])
+    assert r.exit_code == 0, r.output
+    assert torch.load(tmp_path / "k2" / "model.pt", weights_only=True)["predictor_substeps"] == 2
+    r = runner.invoke(app, ["burn", "surrogate", "evaluate", "--model", str(tmp_path / "k2"),
+                            "--data", str(tiny / "data"), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["max_sum_residual"] <= 1e-12
+    r = runner.invoke(app, ["burn", "surrogate", "train", "--data", str(tiny / "data"), "--steps", "20",
+                            "--set", "hidden=[16]", "--predictor-substeps", "3", "--out", str(tmp_path / "k2")])
+    assert r.exit_code == 2 and "predictor_substeps" in r.output  # the net was fitted to another predictor
+
+
 def test_hydro_detonation_with_the_surrogate_burner(tiny, tmp_path):
     args = ["hydro", "run", "detonation", "--burner", "surrogate", "--model", str(tiny / "model"), "--n", "32",
             "--set", "network=c12", "--set", "tmax=2e-3", "--json"]
