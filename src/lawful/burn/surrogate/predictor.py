@@ -118,10 +118,10 @@ def newton_update(rho, T_old, Y_old, T_new, Y_new, dt, h, lu, pivots, factored, 
 
 class Prediction:
     """The predictor of N zones: ``substeps`` RODAS3 steps of Δt/substeps each, chained (a substep starts where the
-    previous one ended, with negative X clipped to 0; the last one is not clipped). ``dX`` [N, n] and ``dT`` [N] are the total change, ``eX`` [N, n]
-    the sum of the substeps' embedded error estimates, ``e0`` [N] (erg/g) the internal energy at the start (NaN
-    where the RHS failed), ``ok`` [N] where every substep could be taken; the LU factors of the first substep are
-    kept for :meth:`correction`."""
+    previous one ended, with negative X clipped to 0; the last one is not clipped). ``dX`` [N, n] and ``dT`` [N]
+    are the total change, ``eX`` [N, n] the sum of the substeps' embedded error estimates, ``e0`` [N] (erg/g) the
+    internal energy at the start (NaN where the RHS failed), ``ok`` [N] where every substep could be taken; the LU
+    factors of the first substep are kept for :meth:`correction`."""
 
     def __init__(self, network, eos_opts, rho, T, X, dt, substeps: int = 1):
         self.network, self.eos_opts = network, eos_opts
