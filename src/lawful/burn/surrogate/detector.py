@@ -16,8 +16,8 @@ predictor's change, its error estimate and the proposed change), log10 |ε_p| an
 sign, log10 of the guard's residual ratio, log10 of the predictor's relative error estimate
 max|eX_p| / (max|ΔX_p| + 1e-9), log10 |ΔT/T| and log10 |ε − ε_p| / |ε| (how far the net moved the predictor's
 energy release). Measured on the held-out steps (``evaluate``: ``detector_mae_log10``, ``detector_auc``): the
-shipped aprox13 detector's predictions are off by 0.30 dex (mean absolute) and rank the zones that miss the goal
-above the others with an area under the ROC curve of 0.978; c12: 0.11 dex, 0.998 (docs/burn.md).
+shipped aprox13 detector's predictions are off by 0.17 dex (mean absolute) and rank the zones that miss the goal
+above the others with an area under the ROC curve of 0.993; c12: 0.11 dex, 0.998 (docs/burn.md).
 """
 
 from __future__ import annotations
