@@ -276,7 +276,8 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
     finish(step, prep)
     detector, guard = None, dict(prep.guard)
     if cfg.detector:
-        detector, guard["error"] = fit_error_detector(step, prep, cfg.seed, cfg.detector_steps), math.log10(cfg.error_limit)
+        detector = fit_error_detector(step, prep, cfg.seed, cfg.detector_steps)
+        guard["error"] = math.log10(cfg.error_limit)
     store.save(out, step, prep.network, domain=prep.domain, guard=guard, config_toml=cfg_toml, detector=detector,
                substeps=prep.substeps,
                train={"steps": done, "seconds": seconds, "samples": int(prep.rows.size), "history": history,
