@@ -145,8 +145,8 @@ def detonation(n: int, network: str, model: str | None, burner: str, error_limit
     from lawful.hydro.run import run, summary
 
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = det.Config(n=n, network=network, burner=burner, burn_model=model or "", burn_error_limit=error_limit,
-                         out=Path(tmp))
+        surrogate = {"burn_model": model or "", "burn_error_limit": error_limit} if burner == "surrogate" else {}
+        cfg = det.Config(n=n, network=network, burner=burner, out=Path(tmp), **surrogate)
         res = run(cfg, "detonation", show_progress=False)
         s = summary(cfg, "detonation", res)
         s["burn_us_per_zone_step"] = 1e6 * res.setup.step.seconds["half"] / s["burn_zone_steps"]

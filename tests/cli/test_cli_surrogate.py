@@ -141,3 +141,7 @@ def test_hydro_detonation_with_the_surrogate_burner(tiny, tmp_path):
     assert r.exit_code == 0, r.output
     strict = json.loads(r.output)
     assert strict["surrogate_fraction"] == 0.0 and strict["surrogate_failed"]["error"] > 0
+    # the surrogate's keys with another burner: refused, not ignored
+    r = runner.invoke(app, ["hydro", "run", "detonation", "--burner", "implicit", "--set", "network=c12",
+                            "--set", "burn_error_limit=2", "--out", str(tmp_path / "mixed")])
+    assert r.exit_code == 2 and "burn_error_limit" in r.output and "'implicit'" in r.output

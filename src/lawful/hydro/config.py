@@ -38,3 +38,13 @@ class HydroRunConfig(Config):
     #: keys that may change when a run is resumed
     RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset({"tmax", "out", "checkpoint_seconds", "max_steps",
                                                              "n_snapshots"})
+
+    @pydantic.model_validator(mode="after")
+    def _surrogate_keys(self) -> HydroRunConfig:
+        """The surrogate's keys mean nothing to another burner: refuse them rather than ignore them."""
+        if self.burner != "surrogate":
+            for key, unset in (("burn_model", ""), ("burn_error_limit", 0.0)):
+                if getattr(self, key) != unset:
+                    raise ValueError(f"{key} = {getattr(self, key)!r} applies to burner = 'surrogate' only; "
+                                     f"this run has burner = {self.burner!r}")
+        return self
