@@ -71,14 +71,14 @@ def evaluate(model_dir, data_dir, *, rtol: float = 1e-6, error_limit: float | No
     rho, T, X, dt = (d[k][idx] for k in ("rho", "T", "X", "dt"))
     X_ref, e_ref = d["X_new"][idx], d["enuc"][idx]
     guarded = burner(rho, T, X, dt)
-    raw = burner.last  # the accepted rows hold the surrogate's results; the rest came from the fallback
+    raw = burner.last  # the surrogate's proposals (the guarded result took the fallback's where it refused)
     out = {"held_out": int(idx.size), "network": net.name}
     out.update(_quantiles(errors(guarded.X, guarded.enuc, X_ref, e_ref)))
     acc = raw.accept
     out.update(_quantiles(errors(raw.X[acc], raw.enuc[acc], X_ref[acc], e_ref[acc]), "accepted_"))
     out["fraction_bound_p99_energy"] = fraction_bound(raw.enuc, e_ref, acc)
     if loaded.detector is not None:
-        out.update(detector_quality(loaded, net, eos, rho, T, X, dt, X_ref, e_ref))
+        out.update(detector_quality(loaded.detector, raw, X_ref, e_ref))
     out["max_sum_residual"] = float(np.abs(guarded.X.sum(axis=1) - 1.0).max())
     out["min_X"] = float(guarded.X.min())
     out["surrogate_fraction"] = float(acc.mean())
@@ -87,18 +87,16 @@ def evaluate(model_dir, data_dir, *, rtol: float = 1e-6, error_limit: float | No
     return out
 
 
-def detector_quality(loaded, network, eos, rho, T, X, dt, X_ref, enuc_ref) -> dict[str, float]:
-    """How well ``loaded``'s error detector predicts the error score of the proposals that reach it (N zones ρ, T,
-    Δt [N], X [N, n], against references X_ref [N, n], ε_ref [N]): ``detector_mae_log10`` and ``detector_auc``
-    (module docstring)."""
+def detector_quality(detector, p, X_ref, enuc_ref) -> dict[str, float]:
+    """How well ``detector`` predicts the error score of the proposals of ``p`` (a
+    :class:`~lawful.burn.surrogate.guard.Proposal` of N zones, with its features) that reached it, against
+    references X_ref [N, n], ε_ref [N]: ``detector_mae_log10`` and ``detector_auc`` (module docstring)."""
     from lawful.burn.surrogate.detector import SCORE_FLOOR, error_score, predict
-    from lawful.burn.surrogate.guard import propose
 
-    p = propose(loaded, network, eos.options(), rho, T, X, dt)
     reached = np.isfinite(p.features).all(axis=1)
     s = error_score(p.X[reached], p.enuc[reached], X_ref[reached], enuc_ref[reached], major=MAJOR,
                     energy_floor=ENERGY_FLOOR)
-    pred = predict(loaded.detector, p.features[reached])
+    pred = predict(detector, p.features[reached])
     return {"detector_mae_log10": float(np.abs(pred - np.log10(np.maximum(s, SCORE_FLOOR))).mean()),
             "detector_auc": roc_auc(pred, s > 1.0)}
 

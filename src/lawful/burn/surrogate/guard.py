@@ -133,7 +133,8 @@ class SurrogateBurner:
     integrator (``fallback``, an :class:`~lawful.hydro.coupling.ImplicitBurner`) elsewhere.
 
     Counters: ``zone_steps``, ``surrogate_steps`` and ``failed`` (counts per check, :data:`CHECKS`); ``last`` is
-    the :class:`Proposal` of the latest call (its accepted rows are the surrogate's own results).
+    the :class:`Proposal` of the latest call, as the guard left it (the surrogate's proposals, also where the
+    fallback's results were returned instead).
     """
 
     name = "surrogate"
@@ -169,18 +170,19 @@ class SurrogateBurner:
         self.surrogate_steps += int(p.accept.sum())
         for k, name in enumerate(CHECKS):
             self.failed[name] += int((p.failed == k).sum())
+        X_out, enuc, T_out = p.X.copy(), p.enuc.copy(), p.T.copy()  # ``last`` keeps the proposals as they were
         rest = np.flatnonzero(~p.accept)
         for h in np.unique(dts[rest]):  # one implicit call per distinct Δt (hydro: a single one)
             z = rest[dts[rest] == h]
             finite = np.isfinite(rho[z]) & np.isfinite(T[z]) & np.isfinite(X[z]).all(axis=1)
             for i in z[~finite]:  # nothing can burn these: the caller sees ok = False, never a NaN state
-                p.X[i], p.enuc[i], p.T[i], ok[i], msg[i] = X[i], 0.0, T[i], False, "NON_FINITE_INPUT"
+                X_out[i], enuc[i], T_out[i], ok[i], msg[i] = X[i], 0.0, T[i], False, "NON_FINITE_INPUT"
             z = z[finite]
             if z.size == 0:
                 continue
             out = self.fallback(rho[z], T[z], X[z], float(h))
-            p.X[z], p.enuc[z], p.T[z] = out.X, out.enuc, out.T
+            X_out[z], enuc[z], T_out[z] = out.X, out.enuc, out.T
             ok[z], steps[z] = out.ok, out.steps
             for i, m in zip(z, out.message):
                 msg[i] = m
-        return BurnOutcome(p.X, p.enuc, p.T, ok, steps, msg)
+        return BurnOutcome(X_out, enuc, T_out, ok, steps, msg)

@@ -62,25 +62,24 @@ def guard_threshold(pred, T_new: np.ndarray, X_new: np.ndarray) -> float:
     return float(np.quantile(r[np.isfinite(r) & pred.ok], GUARD_QUANTILE))
 
 
-def accepted_by_all(step, network, domain: dict, guard: dict, rho, T, X, dt, substeps: int = 1) -> np.ndarray:
-    """[N] bool: the zones (ρ, T, Δt [N], X [N, n]) whose proposals the guard accepts under every candidate
-    threshold of the predictor-trust selection (:data:`~lawful.burn.surrogate.model.TRUST_CANDIDATES`), the
-    predictor taking ``substeps``."""
+def accepted_by_all(step, prep, rho, T, X, dt) -> np.ndarray:
+    """[N] bool: the zones (ρ, T, Δt [N], X [N, n]) whose proposals the guard of ``step`` on ``prep``
+    (:class:`Prepared`) accepts under every candidate threshold of the predictor-trust selection
+    (:data:`~lawful.burn.surrogate.model.TRUST_CANDIDATES`)."""
     import torch
 
     from lawful.burn.eos import StellarEOS
     from lawful.burn.surrogate.guard import propose
     from lawful.burn.surrogate.model import TRUST_CANDIDATES
-    from lawful.burn.surrogate.store import LoadedSurrogate
 
-    loaded = LoadedSurrogate(step, network.name, tuple(network.names), domain, guard, {}, Path(), substeps=substeps)
+    loaded = prep.loaded(step)
     opts = StellarEOS(table=True).options()
     ok = np.ones(rho.shape[0], dtype=bool)
     saved = step.trust.clone()
     with torch.no_grad():
         for trust in TRUST_CANDIDATES:
             step.trust.fill_(trust)
-            ok &= propose(loaded, network, opts, rho, T, X, dt).accept
+            ok &= propose(loaded, prep.network, opts, rho, T, X, dt).accept
         step.trust.copy_(saved)
     return ok
 
@@ -104,6 +103,15 @@ class Prepared:
     def zones(self, pick: np.ndarray) -> list[np.ndarray]:
         """ρ, T, X, Δt of the training rows ``pick`` (indices into ``rows``)."""
         return [self.d[k][self.rows[pick]] for k in ("rho", "T", "X", "dt")]
+
+    def loaded(self, step):
+        """``step`` (during or after training) as a :class:`~lawful.burn.surrogate.store.LoadedSurrogate` with
+        this data's guard, domain and predictor (no error detector), for the guard's ``propose``."""
+        from lawful.burn.surrogate.store import LoadedSurrogate
+
+        net = self.network
+        return LoadedSurrogate(step, net.name, tuple(net.names), self.domain, self.guard, {}, Path(),
+                               substeps=self.substeps)
 
 
 def prepare(data_dir, substeps: int = 1) -> Prepared:
@@ -190,7 +198,7 @@ def finish(step, prep: Prepared) -> None:
     pick = np.arange(0, prep.rows.size, max(1, prep.rows.size // TRUST_SAMPLES))
     zones = prep.zones(pick)
     rows = prep.rows[pick]
-    judged = accepted_by_all(step, prep.network, prep.domain, prep.guard, *zones, prep.substeps)
+    judged = accepted_by_all(step, prep, *zones)
     with torch.no_grad():
         step.trust.fill_(pick_trust(step, *zones, prep.dX_p[pick], prep.eX_p[pick], prep.d["enuc"][rows],
                                     sdata.from_hydro(prep.d["group"][rows]), ENERGY_FLOOR, judged))
@@ -203,12 +211,9 @@ def fit_error_detector(step, prep: Prepared, seed: int, steps: int):
     from lawful.burn.surrogate.detector import error_score, fit_detector
     from lawful.burn.surrogate.evaluate import MAJOR
     from lawful.burn.surrogate.guard import propose
-    from lawful.burn.surrogate.store import LoadedSurrogate
 
-    loaded = LoadedSurrogate(step, prep.network.name, tuple(prep.network.names), prep.domain, prep.guard, {}, Path(),
-                             substeps=prep.substeps)
     zones = prep.zones(np.arange(prep.rows.size))
-    p = propose(loaded, prep.network, StellarEOS(table=True).options(), *zones, features=True)
+    p = propose(prep.loaded(step), prep.network, StellarEOS(table=True).options(), *zones, features=True)
     score = error_score(p.X, p.enuc, prep.d["X_new"][prep.rows], prep.d["enuc"][prep.rows], major=MAJOR,
                         energy_floor=ENERGY_FLOOR)
     return fit_detector(p.features[p.accept], score[p.accept], seed, steps)
