@@ -3,7 +3,8 @@
 For each trained diffusion model directory (with its ``train_data.h5`` of HMC fields) it prints
 
 * the slope of the lattice mean of D(φ + σn, σ) regressed on the lattice mean of φ + σn, over the first
-  ``--n-fields`` training fields (2000), against the slope of the best linear estimate of the clean mean from the same fields (the anchor);
+  ``--n-fields`` training fields (2000), against the slope of the best linear estimate of the clean mean from the
+  same fields (the anchor);
 * χ = V⟨m²⟩ of the proposals (probability-flow ODE) against all training fields' χ, the proposals' ESS/N from
   their weights e^{−S}/q, and the spread (std) of their log-weights.
 

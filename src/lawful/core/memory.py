@@ -4,8 +4,9 @@ torch's CPU tensors come from glibc ``malloc``. With its default (dynamic) thres
 is handed back to the kernel (``munmap``, or the heap top trimmed), and the next step's tensor of the same size
 faults in fresh zeroed pages. For the diffusion sampler at L = 12 (batch 256: 2–5 MB activations, freed and
 reallocated every ODE step) that made 45 % of a fresh ``lawful lattice sample`` system time, and the proposals
-3.0× slower (``benchmarks/malloc_settings.py``: 9.72 against 3.23 ms per proposal at 10 ODE steps). :func:`keep_freed_memory` stops it: blocks up to 32 MiB come from the heap
-(glibc's dynamic threshold starts at 128 KiB), and the heap is not trimmed below ``trim_bytes``. The cost is that
+3.0× slower (``benchmarks/malloc_settings.py``: 9.72 against 3.23 ms per proposal at 10 ODE steps).
+:func:`keep_freed_memory` stops it: blocks up to 32 MiB come from the heap (glibc's dynamic threshold starts at
+128 KiB), and the heap is not trimmed below ``trim_bytes``. The cost is that
 the process keeps its peak heap. The ``lawful`` command calls it at start-up; the library does not change a
 process-wide setting behind its user's back, so Python code that trains or samples should call it once itself.
 """
