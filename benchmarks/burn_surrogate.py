@@ -224,7 +224,7 @@ def main() -> None:
           f"(fit errors {imp['front_speed_err'] / imp['front_speed']:.2%}, "
           f"{sur['front_speed_err'] / sur['front_speed']:.2%}); surrogate took {sur['surrogate_fraction']:.1%} of "
           f"{sur['burn_zone_steps']} burning zone-steps; refusals {json.dumps(sur['surrogate_failed'])}")
-    if args.limits and store.load(args.model, net).detector is not None:
+    if args.limits and loaded.detector is not None:
         limit_table(args, data_dir, imp)
 
 
