@@ -41,10 +41,10 @@ def _best(fn, repeats: int) -> float:
 def cost_table(d, loaded, net, repeats: int, scipy_zones: int) -> list[tuple[str, float]]:
     from burn_integrator import _scipy_zone
 
+    from lawful.burn.burner import ImplicitBurner
     from lawful.burn.eos import StellarEOS
     from lawful.burn.surrogate.evaluate import hydro_calls
     from lawful.burn.surrogate.guard import SurrogateBurner, propose
-    from lawful.hydro.coupling import ImplicitBurner
 
     eos = StellarEOS(table=True)
     implicit = ImplicitBurner(net, eos, rtol=1e-6)
@@ -116,9 +116,9 @@ def _components(d, groups, loaded, net, opts, repeats: int, n: int) -> list[tupl
 def implicit_accuracy(d, net) -> list[tuple[str, float, float]]:
     """(tolerances, median, p99) of the implicit burner's relative energy error on the held-out steps, against the
     data's reference (rtol 1e-8, atol 1e-12), at hydro's tolerances and with a tighter atol."""
+    from lawful.burn.burner import ImplicitBurner
     from lawful.burn.eos import StellarEOS
-    from lawful.burn.surrogate.evaluate import errors
-    from lawful.hydro.coupling import ImplicitBurner
+    from lawful.burn.surrogate.accuracy import errors
 
     idx = np.flatnonzero(d["held_out"])
     out = []

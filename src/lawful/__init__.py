@@ -1,19 +1,17 @@
 """lawful: AI-accelerated physical simulation in which a learned model never gets the last word.
 
-``import lawful`` stays light: heavy dependencies (numba, torch, matplotlib, dask, pyerrors) are imported
+``import lawful`` stays light: heavy dependencies (numba, torch, matplotlib, dask) are imported
 inside the functions that need them.
 """
 
 import hashlib
 import os
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-try:
-    __version__ = version("lawful")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+from lawful.core.io import cache_dir, lawful_version
+
+__version__ = lawful_version()
 
 __all__ = ["__version__"]
 
@@ -28,8 +26,6 @@ def _numba_cache_dir() -> Path:
     digest = hashlib.sha1()
     for path in sorted(Path(__file__).parent.rglob("*.py")):
         digest.update(path.read_bytes())
-    from lawful.core.io import cache_dir
-
     return cache_dir() / "numba" / digest.hexdigest()[:16]
 
 

@@ -7,7 +7,8 @@ import pynucastro as pyna
 import pytest
 from pynucastro.eos import FermiIntegral
 
-from lawful.burn.eos import StellarEOS, fermi_integrals
+from lawful.burn.eos import StellarEOS
+from lawful.burn.pair_gas import fermi_integrals
 
 EOS = StellarEOS()
 

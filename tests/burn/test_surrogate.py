@@ -11,7 +11,7 @@ from lawful.burn.surrogate import store
 from lawful.burn.surrogate.guard import CHECKS, SurrogateBurner, propose, residual_ratio
 from lawful.burn.surrogate.model import DELTA, build_step, domain_of, feature_stats
 from lawful.burn.surrogate.predictor import Prediction, predict
-from lawful.hydro.coupling import ImplicitBurner
+from lawful.burn.burner import ImplicitBurner
 
 EOS = StellarEOS(table=True)
 

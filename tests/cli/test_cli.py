@@ -24,11 +24,22 @@ def test_help_pages():
         assert flag in hmc_help
 
 
+def test_plots_only_when_asked(tmp_path):
+    """A run writes no PNG unless asked (the plots cost more than a short run); it names the command that does."""
+    out = tmp_path / "quiet"
+    res = invoke("lattice", "hmc", "--dim", 2, "--size", 4, "--kappa", 0.2, "--lam", 1.0, "--n-traj", 200,
+                 "--n-therm", 20, "--out", out)
+    assert res.exit_code == 0, res.output
+    assert not list(out.glob("*.png")) and f"lawful lattice analyze {out}" in res.output
+    assert invoke("lattice", "analyze", out).exit_code == 0
+    assert (out / "history.png").is_file() and (out / "autocorr.png").is_file()
+
+
 def test_hmc_then_analyze_json(tmp_path):
     out = tmp_path / "phi4"
     res = invoke("lattice", "hmc", "--dim", 3, "--size", 4, "--kappa", 0.18169, "--lam", 1.3282, "--n-traj", 3000,
                  "--n-therm", 300, "--n-steps", 10, "--traj-length", 1.0, "--integrator", "omelyan", "--seed", 1,
-                 "--n-chains", 2, "--out", out)
+                 "--n-chains", 2, "--out", out, "--plots")
     assert res.exit_code == 0, res.output
     assert "χ = ⟨m²⟩/V" in res.output and "history.png" in res.output
     assert (out / "history.png").is_file() and (out / "autocorr.png").is_file()

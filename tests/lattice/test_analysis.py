@@ -21,9 +21,9 @@ def ar1(a: float, n: int, chains: int, seed: int) -> np.ndarray:
 
 @pytest.mark.parametrize("a", [0.0, 0.5, 0.9])
 def test_tau_int_of_ar1(a):
-    from lawful.lattice.analysis import _estimate, _obs
+    from lawful.lattice.analysis import gamma_estimate
 
-    est = _estimate(_obs(ar1(a, 40_000, 2, seed=int(a * 10))))
+    est = gamma_estimate(ar1(a, 40_000, 2, seed=int(a * 10)))
     exact = (1 + a) / (2 * (1 - a))
     assert abs(est.tau_int - exact) < 3 * est.tau_int_error + 0.02
     # the error of the mean is the exact one, σ² 2τ_int / N, to the accuracy of τ_int

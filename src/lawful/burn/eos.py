@@ -22,18 +22,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-# pynucastro's CGS constants
-_M_U = 1.66053906892e-24
-_M_E = 9.1093837139e-28
-_C = 29979245800.0
-_H = 6.62607015e-27
-_K_B = 1.3806490000000002e-16
-_A_RAD = 7.565733250280009e-15
-_N_A = 6.02214076e23
-_Q_E = 4.803204712570263e-10
-
-_MEC2 = _M_E * _C * _C
-_COEFF = 8.0 * math.pi * math.sqrt(2.0) * (_M_E * _C / _H) ** 3
+from lawful.burn.pair_gas import A_RAD, H, K_B, M_U, N_A, Q_E, pair_gas
 
 #: Validity range of :func:`eos` (ρ in g/cm³, T in K); inputs outside are rejected.
 RHO_RANGE = (1e-10, 1e13)
@@ -42,174 +31,6 @@ T_RANGE = (1e4, 1e11)
 #: Columns of the EOS output array, in order.
 EOS_FIELDS = ("p", "e", "s", "cv", "cp", "gamma1", "cs", "dpdr", "dpdT", "dedr", "dedT", "eta", "n_ele", "n_pos")
 _NF = len(EOS_FIELDS)
-
-# Gauss–Legendre nodes/weights on [-1, 1]
-_GL_N = 24
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_N)
-_HALF_WIDTH = 36.0  # the Fermi factor is e^{-36} ≈ 2e-16 of its peak this far above η
-_N_PANELS = 6
-
-
-@njit(cache=True)
-def fermi_integrals(eta, beta, out):
-    """Generalized Fermi–Dirac integrals for k = ½, 3/2, 5/2 and their η and β derivatives.
-
-    ``out`` [3, 3]: rows k = ½, 3/2, 5/2; columns F, ∂F/∂η, ∂F/∂β.
-    Quadrature: x from max(η − L, 0) to max(η, 0) + L (L = 36) in equal panels, plus [0, η − L] when η > L
-    (where the Fermi factor is 1 to round-off), each mapped to z = √x and integrated with 24-point
-    Gauss–Legendre.
-    """
-    out[:, :] = 0.0
-    lo = max(eta - _HALF_WIDTH, 0.0)
-    hi = max(eta, 0.0) + _HALF_WIDTH
-    n_seg = _N_PANELS + (1 if lo > 0.0 else 0)
-    for seg in range(n_seg):
-        if lo > 0.0 and seg == 0:
-            xa, xb = 0.0, lo
-        else:
-            p = seg - (1 if lo > 0.0 else 0)
-            xa = lo + (hi - lo) * p / _N_PANELS
-            xb = lo + (hi - lo) * (p + 1) / _N_PANELS
-        za, zb = math.sqrt(xa), math.sqrt(xb)
-        zm, zh = 0.5 * (za + zb), 0.5 * (zb - za)
-        for q in range(_GL_N):
-            z = zm + zh * _GL_X[q]
-            x = z * z
-            arg = x - eta
-            if arg > 0.0:
-                ex = math.exp(-arg)
-                f = ex / (1.0 + ex)
-                f1f = f / (1.0 + ex)  # f(1−f)
-            else:
-                ex = math.exp(arg)
-                f = 1.0 / (1.0 + ex)
-                f1f = f * ex * f
-            s = math.sqrt(1.0 + 0.5 * beta * x)
-            w = zh * _GL_W[q] * 2.0 * z  # dx = 2z dz
-            xk = math.sqrt(x)  # x^{1/2}
-            for k in range(3):
-                out[k, 0] += w * xk * s * f
-                out[k, 1] += w * xk * s * f1f
-                out[k, 2] += w * xk * 0.25 * x / s * f
-                xk *= x
-
-
-@njit(cache=True)
-def _pair_densities(eta, beta, fe, fp, with_positrons):
-    """Net electron density n₋ − n₊ (1/cm³) and its η-derivative; fills the integral tables fe, fp."""
-    b32 = beta**1.5
-    fermi_integrals(eta, beta, fe)
-    n = _COEFF * b32 * (fe[0, 0] + beta * fe[1, 0])
-    dn = _COEFF * b32 * (fe[0, 1] + beta * fe[1, 1])
-    fp[:, :] = 0.0
-    eta_p = -eta - 2.0 / beta
-    if with_positrons and eta_p > -200.0:
-        fermi_integrals(eta_p, beta, fp)
-        n -= _COEFF * b32 * (fp[0, 0] + beta * fp[1, 0])
-        dn += _COEFF * b32 * (fp[0, 1] + beta * fp[1, 1])
-    return n, dn
-
-
-@njit(cache=True)
-def _solve_eta(n_target, beta, fe, fp, with_positrons, eta_guess):
-    """η with n₋(η) − n₊(η) = n_target: Newton on ln n, safeguarded by a bisection bracket.
-
-    ``eta_guess``: a starting value (e.g. the previous call's η for the same zone), or NaN for none.
-    """
-    kT = beta * _MEC2
-    # initial guess: interpolate between the non-degenerate and the degenerate limits
-    lam3 = (_H * _H / (2.0 * math.pi * _M_E * kT)) ** 1.5
-    eta_nd = math.log(max(n_target * lam3 / 2.0, 1e-300))
-    xf = _H / (_M_E * _C) * (3.0 * n_target / (8.0 * math.pi)) ** (1.0 / 3.0)
-    eta_d = (math.sqrt(1.0 + xf * xf) - 1.0) / beta
-    eta = eta_nd if eta_nd < 0.0 else max(eta_d, eta_nd)
-    if not math.isnan(eta_guess):
-        eta = eta_guess
-    a, b = -1e4, 1e9
-    ln_t = math.log(n_target)
-    for _ in range(200):
-        n, dn = _pair_densities(eta, beta, fe, fp, with_positrons)
-        if n > n_target:
-            b = min(b, eta)
-        else:
-            a = max(a, eta)
-        if n <= 0.0:  # far below the root (densities underflow): climb
-            eta += 10.0
-            continue
-        step = (math.log(n) - ln_t) * n / dn
-        if abs(step) <= 1e-13 * max(1.0, abs(eta)):
-            eta -= step
-            break
-        new = eta - step
-        if not (a < new < b):
-            new = 0.5 * (a + b) if b < 1e8 else eta + 2.0 * abs(eta) + 10.0
-        eta = new
-    _pair_densities(eta, beta, fe, fp, with_positrons)
-    return eta
-
-
-#: Columns of :func:`_pair_gas`'s output: pressure, energy and entropy densities of the e⁻e⁺ gas and derivatives
-#: with respect to D = ρ Ye (g/cm³) and T, then η, n₋, n₊.
-PAIR_FIELDS = ("p", "E", "S", "dpdD", "dpdT", "dEdD", "dEdT", "eta", "n_ele", "n_pos")
-
-
-@njit(cache=True)
-def _pair_gas(D, T, with_positrons, eta_guess, fe, fp, out):
-    """Electron–positron gas with net electron density D N_A (D = ρ Ye in g/cm³) at T, into ``out`` [10].
-
-    Densities per volume: p (erg/cm³), E (erg/cm³; positron rest mass included), S (erg/cm³/K); see
-    :data:`PAIR_FIELDS`. ``eta_guess`` starts the η solve (NaN: none).
-    """
-    kT = _K_B * T
-    beta = kT / _MEC2
-    eta = _solve_eta(D * _N_A, beta, fe, fp, with_positrons, eta_guess)
-    b12 = math.sqrt(beta)
-    b32 = beta * b12
-    b52 = beta * b32
-    pc = _COEFF * (2.0 / 3.0) * _MEC2
-    ec = _COEFF * _MEC2
-    dbeta_dT = _K_B / _MEC2
-    # electrons
-    n_e = _COEFF * b32 * (fe[0, 0] + beta * fe[1, 0])
-    p_e = pc * b52 * (fe[1, 0] + 0.5 * beta * fe[2, 0])
-    E_e = ec * b52 * (fe[1, 0] + beta * fe[2, 0])
-    dne_deta = _COEFF * b32 * (fe[0, 1] + beta * fe[1, 1])
-    dne_db = 0.5 * _COEFF * b12 * (3.0 * fe[0, 0] + 5.0 * beta * fe[1, 0] + 2.0 * beta * (fe[0, 2] + beta * fe[1, 2]))
-    dpe_deta = pc * b52 * (fe[1, 1] + 0.5 * beta * fe[2, 1])
-    dpe_db = 0.25 * pc * b32 * (10.0 * fe[1, 0] + 7.0 * beta * fe[2, 0] + 4.0 * beta * (fe[1, 2] + 0.5 * beta * fe[2, 2]))
-    dEe_deta = ec * b52 * (fe[1, 1] + beta * fe[2, 1])
-    dEe_db = 0.5 * ec * b32 * (5.0 * fe[1, 0] + 7.0 * beta * fe[2, 0] + 2.0 * beta * (fe[1, 2] + beta * fe[2, 2]))
-    # positrons: η₊ = −η − 2/β, so ∂η₊/∂η = −1 and ∂η₊/∂β = 2/β²
-    eta_p = -eta - 2.0 / beta
-    n_p = _COEFF * b32 * (fp[0, 0] + beta * fp[1, 0])
-    p_p = pc * b52 * (fp[1, 0] + 0.5 * beta * fp[2, 0])
-    Ek_p = ec * b52 * (fp[1, 0] + beta * fp[2, 0])
-    dnp_deta = -_COEFF * b32 * (fp[0, 1] + beta * fp[1, 1])
-    dnp_db = (0.5 * _COEFF * b12 * (3.0 * fp[0, 0] + 5.0 * beta * fp[1, 0] + 2.0 * beta * (fp[0, 2] + beta * fp[1, 2]))
-              + _COEFF * b32 * (fp[0, 1] + beta * fp[1, 1]) * 2.0 / (beta * beta))
-    dpp_deta = -pc * b52 * (fp[1, 1] + 0.5 * beta * fp[2, 1])
-    dpp_db = (0.25 * pc * b32 * (10.0 * fp[1, 0] + 7.0 * beta * fp[2, 0] + 4.0 * beta * (fp[1, 2] + 0.5 * beta * fp[2, 2]))
-              + pc * b52 * (fp[1, 1] + 0.5 * beta * fp[2, 1]) * 2.0 / (beta * beta))
-    dEp_deta = -ec * b52 * (fp[1, 1] + beta * fp[2, 1])
-    dEp_db = (0.5 * ec * b32 * (5.0 * fp[1, 0] + 7.0 * beta * fp[2, 0] + 2.0 * beta * (fp[1, 2] + beta * fp[2, 2]))
-              + ec * b52 * (fp[1, 1] + beta * fp[2, 1]) * 2.0 / (beta * beta))
-    # η(D, T) from neutrality: (dn₋ − dn₊) = N_A dD
-    dnet_deta = dne_deta - dnp_deta
-    deta_dD = _N_A / dnet_deta
-    deta_dT = -dbeta_dT * (dne_db - dnp_db) / dnet_deta
-    dnp_dD = dnp_deta * deta_dD
-    dnp_dT = dnp_deta * deta_dT + dnp_db * dbeta_dT
-    out[0] = p_e + p_p
-    out[1] = E_e + Ek_p + 2.0 * _MEC2 * n_p
-    # S = (E + p − μ n) / T per species, with kinetic chemical potentials ηkT and η₊kT
-    out[2] = (E_e + p_e - eta * kT * n_e + Ek_p + p_p - eta_p * kT * n_p) / T
-    out[3] = (dpe_deta + dpp_deta) * deta_dD
-    out[4] = (dpe_deta + dpp_deta) * deta_dT + (dpe_db + dpp_db) * dbeta_dT
-    out[5] = (dEe_deta + dEp_deta) * deta_dD + 2.0 * _MEC2 * dnp_dD
-    out[6] = (dEe_deta + dEp_deta) * deta_dT + (dEe_db + dEp_db) * dbeta_dT + 2.0 * _MEC2 * dnp_dT
-    out[7] = eta
-    out[8] = n_e
-    out[9] = n_p
 
 
 @njit(cache=True, inline="always")
@@ -256,7 +77,7 @@ _SLOT = np.array([[0, 2, 4], [1, 5, 7], [3, 6, 8]])
 
 @njit(cache=True)
 def pair_gas_table(D, T, tab, lo_d, step_d, lo_t, step_t, out, w):
-    """The pair gas at (D, T) from the table, into ``out`` [10] like :func:`lawful.burn.eos._pair_gas`
+    """The pair gas at (D, T) from the table, into ``out`` [10] like :func:`lawful.burn.pair_gas.pair_gas`
     (n₋ and n₊ are not tabulated: NaN); ``w`` [8, 2, 3] is scratch for the Hermite weights.
     Returns False outside the table."""
     nd, nt = tab.shape[0], tab.shape[1]
@@ -302,7 +123,7 @@ def pair_gas_table(D, T, tab, lo_d, step_d, lo_t, step_t, out, w):
     out[4] = D * D * fdt
     out[5] = f + D * fd - T * (ft + D * fdt)
     out[6] = -D * T * ftt
-    out[7] = (f + D * fd) / (_N_A * _K_B * T)
+    out[7] = (f + D * fd) / (N_A * K_B * T)
     out[8] = np.nan
     out[9] = np.nan
     return True
@@ -330,14 +151,14 @@ def _eos_zone(rho, T, abar, zbar, opts, out, scratch, eta_guess):
     fe, fp, pair, w = scratch
     ye = zbar / abar
     if tab.shape[0] == 0 or not pair_gas_table(rho * ye, T, tab, lo_d, step_d, lo_t, step_t, pair, w):
-        _pair_gas(rho * ye, T, positrons, eta_guess, fe, fp, pair)
+        pair_gas(rho * ye, T, positrons, eta_guess, fe, fp, pair)
     _add_ions_radiation(rho, T, abar, zbar, ye, coulomb, pair, out)
 
 
 @njit(cache=True)
 def _add_ions_radiation(rho, T, abar, zbar, ye, coulomb, pair, out):
     """Combine the pair gas ``pair`` [10] (at D = ρ Ye) with ions, radiation and optional Coulomb terms."""
-    kT = _K_B * T
+    kT = K_B * T
     p_ep, E_ep, eta, n_e, n_p = pair[0], pair[1], pair[7], pair[8], pair[9]
     s_ep = pair[2] / rho
     dp_ep_dr = pair[3] * ye
@@ -345,12 +166,12 @@ def _add_ions_radiation(rho, T, abar, zbar, ye, coulomb, pair, out):
     dE_ep_dr = pair[5] * ye
     dE_ep_dT = pair[6]
     # ions
-    n_i = rho * _N_A / abar
+    n_i = rho * N_A / abar
     p_i = n_i * kT
-    mi = abar * _M_U
-    s_i = _N_A * _K_B / abar * (2.5 + math.log(mi / rho * (2.0 * math.pi * mi * kT / (_H * _H)) ** 1.5))
+    mi = abar * M_U
+    s_i = N_A * K_B / abar * (2.5 + math.log(mi / rho * (2.0 * math.pi * mi * kT / (H * H)) ** 1.5))
     # radiation
-    p_r = _A_RAD * T**4 / 3.0
+    p_r = A_RAD * T**4 / 3.0
     p = p_i + p_r + p_ep
     e = 1.5 * p_i / rho + 3.0 * p_r / rho + E_ep / rho
     s = s_i + 4.0 * p_r / (rho * T) + s_ep
@@ -362,8 +183,8 @@ def _add_ions_radiation(rho, T, abar, zbar, ye, coulomb, pair, out):
         # Yakovlev & Shalybkov (1989) one-component-plasma fit, Helmholtz form (Timmes & Swesty 2000)
         a1, b1, c1, d1 = -0.898004, 0.96786, 0.220703, -0.86097
         a2, b2, c2 = 0.29561, 1.9885, 0.288675
-        ai = (3.0 * abar / (4.0 * math.pi * rho * _N_A)) ** (1.0 / 3.0)  # ion-sphere radius, cm
-        plasg = zbar * zbar * _Q_E * _Q_E / (ai * kT)  # ion coupling parameter Γ
+        ai = (3.0 * abar / (4.0 * math.pi * rho * N_A)) ** (1.0 / 3.0)  # ion-sphere radius, cm
+        plasg = zbar * zbar * Q_E * Q_E / (ai * kT)  # ion coupling parameter Γ
         if plasg >= 1.0:
             x = plasg**0.25
             u0 = a1 * plasg + b1 * x + c1 / x + d1

@@ -7,7 +7,7 @@ from derivatives of one interpolated function, so the thermodynamic identities h
 
     p = D² f_D,   S = −D f_T,   E = D (f − T f_T),   η = (f + D f_D) / (N_A k T).
 
-First and second derivatives at the nodes are analytic (from :func:`lawful.burn.eos._pair_gas`); the mixed
+First and second derivatives at the nodes are analytic (from :func:`lawful.burn.pair_gas.pair_gas`); the mixed
 third and fourth derivatives are central differences in T of the analytic second derivatives. As in the
 Helmholtz EOS, ∂p/∂D is interpolated separately (bicubic Hermite from its own node values and derivatives):
 from f it would be D(2 f_D + D f_D D), a difference of nearly equal terms where pairs dominate. The
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit, prange
 
-from lawful.burn.eos import _pair_gas
+from lawful.burn.pair_gas import pair_gas
 from lawful.core.io import atomic_write_bytes, cache_dir
 
 #: Node grid: log10 D (g/cm³) and log10 T (K) ranges and steps.
@@ -56,13 +56,13 @@ def _generate(D, T):
         for j in range(nt):
             d, t = D[i], T[j]
             h = _FD_STEP * t
-            _pair_gas(d, t, True, eta, fe, fp, c)
+            pair_gas(d, t, True, eta, fe, fp, c)
             eta = c[7]
-            _pair_gas(d, t + h, True, eta, fe, fp, up)
-            _pair_gas(d, t - h, True, eta, fe, fp, dn)
+            pair_gas(d, t + h, True, eta, fe, fp, up)
+            pair_gas(d, t - h, True, eta, fe, fp, dn)
             hd = _FD_STEP * d
-            _pair_gas(d + hd, t, True, eta, fe, fp, upd)
-            _pair_gas(d - hd, t, True, eta, fe, fp, dnd)
+            pair_gas(d + hd, t, True, eta, fe, fp, upd)
+            pair_gas(d - hd, t, True, eta, fe, fp, dnd)
             p, E, S, dpdD, dpdT, dEdT = c[0], c[1], c[2], c[3], c[4], c[6]
             d2p_dDdT = (up[3] - dn[3]) / (2.0 * h)
             d2p_dT2 = (up[4] - dn[4]) / (2.0 * h)

@@ -29,9 +29,16 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_callback(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                               help="print the version and exit")) -> None:
+                                               help="print the version and exit"),
+                  threads: int = typer.Option(0, "--threads", min=0,
+                                              help="threads for numba and torch in every command (0: the cores "
+                                                   "free to this process, or $LAWFUL_THREADS); a command's "
+                                                   "'threads' config key overrides it")) -> None:
     """lawful command line."""
     from lawful.core.memory import keep_freed_memory
+    from lawful.core.threads import set_threads
+
+    set_threads(threads)
 
     keep_freed_memory()  # torch's per-step tensors reuse the heap instead of faulting in fresh pages
 

@@ -116,7 +116,8 @@ def surrogate_generate_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
                            scheduler: str = scheduler_option("serial"), workers: int = WORKERS_OPT,
                            flags: dict | None = None) -> None:
     """Burn random one-zone trajectories and record detonation zone-steps; write OUT/data.h5 (resumable)."""
-    from lawful.burn.surrogate.data import from_hydro, generate, load
+    from lawful.burn.surrogate.data import from_hydro, load
+    from lawful.burn_hydro.training_data import generate
 
     cfg = resolve_config(GenerateConfig, config, flags or {}, set_)
     start = time.perf_counter()

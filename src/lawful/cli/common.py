@@ -82,9 +82,15 @@ def config_options(model: type[pydantic.BaseModel], fixed: dict[str, Any] | None
 
 def resolve_config(model: type[pydantic.BaseModel], config_file: Path | None, flags: dict[str, Any],
                    sets: list[str] | None, fixed: dict[str, Any] | None = None) -> Any:
-    """defaults < TOML file < flags < --set < ``fixed`` (what the verb itself implies)."""
+    """defaults < TOML file < flags < --set < ``fixed`` (what the verb itself implies); sets the thread pools
+    from the result's ``threads`` (:func:`lawful.core.threads.set_threads`)."""
+    from lawful.core.threads import set_threads
+
     file_layer = load_toml(config_file) if config_file else {}
-    return resolve(model, file_layer, flags, parse_sets(sets), fixed)
+    cfg = resolve(model, file_layer, flags, parse_sets(sets), fixed)
+    if getattr(cfg, "threads", 0):
+        set_threads(cfg.threads)
+    return cfg
 
 
 def with_config_flags(model: type[pydantic.BaseModel], fixed: dict[str, Any] | None = None):

@@ -84,8 +84,8 @@ def report(an: Any, json_out: bool, plots: bool, reference: dict[str, tuple[floa
         err_console.print(f"[yellow]warning:[/] {w}")
     from lawful.lattice.ensemble import ENSEMBLE_FILE
 
-    console.print(f"ensemble: {an.run_dir / ENSEMBLE_FILE}" + "".join(f"\nplot:     {f}" for f in files),
-                  highlight=False)
+    console.print(f"ensemble: {an.run_dir / ENSEMBLE_FILE}" + "".join(f"\nplot:     {f}" for f in files)
+                  + ("" if plots else f"\nplots:    lawful lattice analyze {an.run_dir}"), highlight=False)
 
 
 def _run_and_report(cfg: Any, json_out: bool, plots: bool,
@@ -111,7 +111,8 @@ def _run_and_report(cfg: Any, json_out: bool, plots: bool,
 @with_config_flags(Phi4RunConfig)
 def run_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
             json_out: bool = typer.Option(False, "--json", help="print the analysis as one JSON object"),
-            plots: bool = typer.Option(True, "--plots/--no-plots", help="write history/autocorrelation PNGs"),
+            plots: bool = typer.Option(False, "--plots/--no-plots", help="write history/autocorrelation PNGs now "
+                                       "(else: lawful lattice analyze DIR writes them)"),
             flags: dict | None = None) -> None:
     """Run (or resume) Markov chains with any sampler (--sampler hmc|metropolis|heatbath), then analyze."""
     _run_and_report(resolve_config(Phi4RunConfig, config, flags or {}, set_), json_out, plots)
@@ -123,7 +124,8 @@ def run_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
                    fixed={"sampler": "hmc"})
 def hmc_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
             json_out: bool = typer.Option(False, "--json", help="print the analysis as one JSON object"),
-            plots: bool = typer.Option(True, "--plots/--no-plots", help="write history/autocorrelation PNGs"),
+            plots: bool = typer.Option(False, "--plots/--no-plots", help="write history/autocorrelation PNGs now "
+                                       "(else: lawful lattice analyze DIR writes them)"),
             flags: dict | None = None) -> None:
     """Hybrid Monte Carlo (leapfrog or Omelyan 2MN); same as 'lattice run --sampler hmc'."""
     _run_and_report(resolve_config(Phi4RunConfig, config, flags or {}, set_, {"sampler": "hmc"}), json_out, plots)
@@ -232,7 +234,8 @@ def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
 @with_config_flags(SampleConfig)
 def sample_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
                json_out: bool = typer.Option(False, "--json", help="print the analysis as one JSON object"),
-               plots: bool = typer.Option(True, "--plots/--no-plots", help="write history/autocorrelation PNGs"),
+               plots: bool = typer.Option(False, "--plots/--no-plots", help="write history/autocorrelation PNGs now "
+                                       "(else: lawful lattice analyze DIR writes them)"),
                flags: dict | None = None) -> None:
     """Independence Metropolis–Hastings with a trained model's proposals (exact), then the Γ-method analysis."""
     from lawful.lattice.analysis import analyze

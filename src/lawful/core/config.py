@@ -20,9 +20,15 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 class Config(pydantic.BaseModel):
-    """Base class of every lawful config: unknown keys are an error, assignments are validated."""
+    """Base class of every lawful config: unknown keys are an error, assignments are validated.
+
+    ``threads`` is in every config (:mod:`lawful.core.threads`); it never makes a run a different run.
+    """
 
     model_config = pydantic.ConfigDict(extra="forbid", validate_assignment=True)
+
+    threads: int = pydantic.Field(0, ge=0, description="threads for numba and torch (0: the cores free to this "
+                                                       "process, or $LAWFUL_THREADS)")
 
 
 def _check_finite(value: float) -> float:
@@ -149,7 +155,7 @@ def check_same_run(cfg: pydantic.BaseModel, stored_toml: str, where: str | Path)
     stored, now = tomllib.loads(stored_toml), to_toml_dict(cfg)
     defaults = {**to_toml_dict(type(cfg).model_construct()), **getattr(type(cfg), "LEGACY_DEFAULTS", {})}
     stored = {**{k: v for k, v in defaults.items() if k not in stored}, **stored}
-    allowed = getattr(type(cfg), "RESUMABLE_CHANGES", frozenset())
+    allowed = getattr(type(cfg), "RESUMABLE_CHANGES", frozenset()) | {"threads"}
     diffs = [f"{k}: {stored.get(k)!r} there, {now.get(k)!r} here" for k in sorted(set(stored) | set(now))
              if k not in allowed and stored.get(k) != now.get(k)]
     if diffs:

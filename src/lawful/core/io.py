@@ -18,6 +18,16 @@ from pathlib import Path
 from typing import Any
 
 
+def lawful_version() -> str:
+    """The installed lawful version (``0+unknown`` in a source tree that was never installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lawful")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
 def cache_dir() -> Path:
     """Root of lawful's caches (compiled networks, EOS table, numba): ``$LAWFUL_CACHE_DIR`` or ``~/.cache/lawful``."""
     return Path(os.environ.get("LAWFUL_CACHE_DIR", Path.home() / ".cache" / "lawful"))
@@ -85,10 +95,8 @@ def git_hash() -> str:
 
 def provenance(config_toml: str, seed: int | None) -> dict[str, Any]:
     """Provenance attributes for an output file: version, git hash, resolved config (TOML), seed, time."""
-    from lawful import __version__
-
     attrs: dict[str, Any] = {
-        "lawful_version": __version__,
+        "lawful_version": lawful_version(),
         "git_hash": git_hash(),
         "config": config_toml,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),

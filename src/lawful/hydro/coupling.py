@@ -2,13 +2,13 @@
 
 :class:`Strang` is the combinator: ``Strang(hydro_step, burn_step)(state, dt)`` burns dt/2, moves dt, burns dt/2.
 :class:`BurnStep` burns every eligible zone of a hydro state at constant density through a pluggable burner
-(:class:`ImplicitBurner` now; the surrogate later) and deposits the released energy into ρE, so total energy
-changes by exactly the nuclear energy release computed from binding energies.
+(any burner of :mod:`lawful.burn.burner`, made by name with :func:`~lawful.burn.registry.make_burner`) and deposits
+the released energy into ρE, so total energy changes by exactly the nuclear energy release computed from binding
+energies.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import numpy as np
@@ -30,38 +30,6 @@ class Strang:
             state = fn(state, h)
             self.seconds[part] += time.perf_counter() - start
         return state
-
-
-@dataclasses.dataclass
-class BurnOutcome:
-    """End states of N zones: X [N, n], specific energy release enuc [N] (erg/g), T [N] (K), ok [N], and the
-    integrator steps taken per zone."""
-
-    X: np.ndarray
-    enuc: np.ndarray
-    T: np.ndarray
-    ok: np.ndarray
-    steps: np.ndarray
-    message: list[str]
-
-
-class ImplicitBurner:
-    """Constant-density self-heating burns with :func:`lawful.burn.integrate.burn` (BDF by default)."""
-
-    name = "implicit"
-
-    def __init__(self, network, eos, *, rtol: float = 1e-6, atol: float = 1e-8, method: str = "bdf"):
-        self.network, self.eos, self.rtol, self.atol, self.method = network, eos, rtol, atol, method
-
-    def __call__(self, rho: np.ndarray, T: np.ndarray, X: np.ndarray, dt: float) -> BurnOutcome:
-        """Burn zones (ρ [N] g/cm³, T [N] K, X [N, n]) for ``dt`` seconds."""
-        from lawful.burn.integrate import Status, burn
-
-        r = burn(self.network, rho, T, X, [dt], self_heating=True, rtol=self.rtol, atol=self.atol,
-                 eos=self.eos, method=self.method)
-        ok = r.status == Status.SUCCESS
-        msg = [Status(int(s)).name for s in r.status]
-        return BurnOutcome(r.X[:, -1], r.enuc[:, -1], r.T[:, -1], ok, r.steps, msg)
 
 
 class BurnStep:

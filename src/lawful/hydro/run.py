@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from lawful.core.config import check_same_run, to_toml_text
+from lawful.core.interrupt import deferred_interrupt
 from lawful.core.io import atomic_h5, atomic_write_bytes, provenance, write_provenance
 from lawful.core.progress import progress
 from lawful.hydro import kernels as K
 from lawful.hydro.config import HydroRunConfig
-from lawful.hydro.coupling import BurnStep, ImplicitBurner, Strang
+from lawful.hydro.coupling import BurnStep, Strang
 from lawful.hydro.solver import Euler, HydroFailure, HydroState
 
 CHECKPOINT = "checkpoint.h5"
@@ -66,13 +67,10 @@ def with_burning(cfg: HydroRunConfig, solver: Euler, network, eos) -> tuple[Call
     """The step a config asks for: the bare solver (burner none) or ``Strang(solver, BurnStep(...))``."""
     if cfg.burner == "none":
         return solver, None
-    burner = ImplicitBurner(network, eos, rtol=cfg.burn_rtol, atol=cfg.burn_atol)
-    if cfg.burner == "surrogate":
-        from lawful.burn.surrogate import store
-        from lawful.burn.surrogate.guard import SurrogateBurner
+    from lawful.burn.registry import make_burner
 
-        loaded = store.with_error_limit(store.load(cfg.burn_model or None, network), cfg.burn_error_limit or None)
-        burner = SurrogateBurner(loaded, network, eos, fallback=burner)
+    options = {"model": cfg.burn_model, "error_limit": cfg.burn_error_limit} if cfg.burner == "surrogate" else {}
+    burner = make_burner(cfg.burner, network, eos, rtol=cfg.burn_rtol, atol=cfg.burn_atol, **options)
     burn = BurnStep(solver, burner, T_min=cfg.burn_T_min, burn_in_shocks=cfg.burn_in_shocks)
     return Strang(solver, burn), burn
 
@@ -117,16 +115,15 @@ def _restore(cfg: HydroRunConfig, setup: Setup, out: Path) -> tuple[dict, dict]:
         setup.state.t, setup.state.step = float(f.attrs["t"]), int(f.attrs["step"])
         history = {k: list(f["history"][k][...]) for k in f["history"]}
         driver = {k: float(v) for k, v in f["driver"].attrs.items()}
+        q = f["q_padded"][...]
     setup.state.touch()
+    setup.solver.adopt_primitives(setup.state, q)
     if setup.burn is not None:
         setup.burn.zone_steps = int(driver.get("burn_zone_steps", 0))
         setup.burn.integrator_steps = int(driver.get("burn_integrator_steps", 0))
         setup.burn.energy = driver.get("burn_energy", 0.0)
-        if hasattr(setup.burn.burner, "surrogate_steps"):
-            setup.burn.burner.zone_steps = int(driver.get("burn_zone_steps", 0))
-            setup.burn.burner.surrogate_steps = int(driver.get("burn_surrogate_steps", 0))
-            for name in setup.burn.burner.failed:
-                setup.burn.burner.failed[name] = int(driver.get(f"burn_failed_{name}", 0))
+        setup.burn.burner.load_state_dict({k[len("burner_"):]: v for k, v in driver.items()
+                                           if k.startswith("burner_")})
     if isinstance(setup.step, Strang):
         for part in setup.step.seconds:
             setup.step.seconds[part] = driver.get(f"strang_seconds_{part}", 0.0)
@@ -142,6 +139,7 @@ def _write_checkpoint(out: Path, setup: Setup, prov: dict, problem: str, history
             g[k] = np.asarray(v, dtype=np.float64)
         d = f.create_group("driver")
         d.attrs.update(driver)
+        f["q_padded"] = setup.solver.primitives(setup.state)  # cached: write_snapshot computed them
 
     write_snapshot(path, setup, prov, problem, extra_groups)
 
@@ -198,9 +196,7 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
         if setup.burn is not None:
             nonlocal_driver.update(burn_zone_steps=setup.burn.zone_steps, burn_energy=setup.burn.energy,
                                    burn_integrator_steps=setup.burn.integrator_steps)
-            if hasattr(setup.burn.burner, "surrogate_steps"):
-                nonlocal_driver["burn_surrogate_steps"] = setup.burn.burner.surrogate_steps
-                nonlocal_driver.update({f"burn_failed_{k}": v for k, v in setup.burn.burner.failed.items()})
+            nonlocal_driver.update({f"burner_{k}": v for k, v in setup.burn.burner.state_dict().items()})
         if isinstance(setup.step, Strang):
             nonlocal_driver.update({f"strang_seconds_{k}": v for k, v in setup.step.seconds.items()})
         _write_checkpoint(out, setup, prov, problem, history, nonlocal_driver)
@@ -208,7 +204,7 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
     start = time.perf_counter()
     last_ckpt = start
     try:
-        with progress(show_progress) as prog:
+        with deferred_interrupt() as stop, progress(show_progress) as prog:
             task = prog.add_task(f"{problem} n={cfg.n}", total=cfg.tmax, completed=state.t)
             while state.t < cfg.tmax * (1 - 1e-12) and steps_here < cfg.max_steps:
                 good = state.copy()
@@ -240,8 +236,10 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
                     save_checkpoint()
                     last_ckpt = time.perf_counter()
                 prog.update(task, completed=state.t)
+                stop.check()
     except KeyboardInterrupt:
-        save_checkpoint()
+        if stop.safe:  # a second Ctrl-C stops mid-step: the previous checkpoint stays
+            save_checkpoint()
         raise
     if steps_here:  # a rerun of a finished run adds no time
         seconds += time.perf_counter() - start
@@ -267,7 +265,5 @@ def summary(cfg: HydroRunConfig, problem: str, result: RunResult) -> dict:
                     "burn_zone_steps": setup.burn.zone_steps,
                     "burn_integrator_steps_per_zone": setup.burn.integrator_steps / max(setup.burn.zone_steps, 1),
                     "nuclear_energy_released": setup.burn.energy})
-        burner = setup.burn.burner
-        if hasattr(burner, "surrogate_steps"):
-            out.update({"surrogate_fraction": burner.surrogate_fraction, "surrogate_failed": dict(burner.failed)})
+        out.update(setup.burn.burner.summary())
     return out

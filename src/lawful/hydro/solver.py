@@ -131,6 +131,15 @@ class Euler:
         self._cached = key
         return self.q
 
+    def adopt_primitives(self, state: HydroState, q: np.ndarray) -> None:
+        """Take ``q`` (from a checkpoint) as the primitives of ``state``'s current U, as :meth:`primitives` computed
+        them then. The stellar EOS finds T by Newton from the previous T, so recomputing them from the restored T
+        would differ in the last bits from the run that was interrupted; a resumed run then is not bitwise."""
+        if q.shape != self.q.shape:
+            raise ValueError(f"primitives of shape {q.shape} do not fit this solver's {self.q.shape}")
+        self.q[...] = q
+        self._cached = (id(state.U), state.version)
+
     def timestep(self, state: HydroState) -> float:
         """CFL time step (s) of the current state."""
         m = self.mesh

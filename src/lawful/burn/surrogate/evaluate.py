@@ -1,10 +1,8 @@
 """Accuracy, guard statistics and speed of a surrogate on the held-out part of a data set.
 
-Errors are measured against the data set's reference end states (implicit integrator, tight tolerance):
+Errors are measured against the data set's reference end states (implicit integrator, tight tolerance), as
+:mod:`lawful.burn.surrogate.accuracy` defines them (major species, energy releases above a floor):
 
-* species: |X − X_ref| / X_ref over every (zone, nucleus) with X_ref > 1e-3 (the major species);
-* energy: |ε − ε_ref| / |ε_ref| over zones with |ε_ref| ≥ 1e10 erg/g (smaller releases are judged absolutely
-  by the species error);
 * ``median_rel_err`` / ``p99_rel_err``: the worse of the two (species, energy) at that quantile;
 * ``fraction_bound_p99_energy``: the largest surrogate fraction at which the energy p99 could be ≤ 1e-2 if the
   guard refused exactly the worst accepted zones and the fallback were exact (:func:`fraction_bound`);
@@ -24,19 +22,7 @@ import time
 
 import numpy as np
 
-from lawful.burn.surrogate.train import ENERGY_FLOOR
-
-MAJOR = 1e-3
-#: the 99th-percentile goal of the relative error (issue 6)
-P99_GOAL = 1e-2
-
-
-def errors(X, enuc, X_ref, enuc_ref) -> dict[str, np.ndarray]:
-    """Relative errors of the major species (flat array) and of the energy release (per qualifying zone)."""
-    major = X_ref > MAJOR
-    big = np.abs(enuc_ref) >= ENERGY_FLOOR
-    return {"species": np.abs(X - X_ref)[major] / X_ref[major],
-            "energy": np.abs(enuc - enuc_ref)[big] / np.abs(enuc_ref[big])}
+from lawful.burn.surrogate.accuracy import ENERGY_FLOOR, MAJOR, P99_GOAL, errors
 
 
 def _quantiles(err: dict[str, np.ndarray], prefix: str = "") -> dict[str, float]:
@@ -57,7 +43,7 @@ def evaluate(model_dir, data_dir, *, rtol: float = 1e-6, error_limit: float | No
     from lawful.burn.surrogate import data as sdata
     from lawful.burn.surrogate import store
     from lawful.burn.surrogate.guard import CHECKS, SurrogateBurner
-    from lawful.hydro.coupling import ImplicitBurner
+    from lawful.burn.burner import ImplicitBurner
 
     d = sdata.load(data_dir)
     net = Network(d["network"])

@@ -129,8 +129,8 @@ def propose(loaded, network, eos_opts, rho, T, X, dt, *, features: bool = False)
 
 
 class SurrogateBurner:
-    """A burner for :class:`lawful.hydro.coupling.BurnStep`: the surrogate where the guard accepts, the implicit
-    integrator (``fallback``, an :class:`~lawful.hydro.coupling.ImplicitBurner`) elsewhere.
+    """A burner (:mod:`lawful.burn.burner`): the surrogate where the guard accepts, the implicit integrator
+    (``fallback``, an :class:`~lawful.burn.burner.ImplicitBurner`) elsewhere.
 
     Counters: ``zone_steps``, ``surrogate_steps`` and ``failed`` (counts per check, :data:`CHECKS`); ``last`` is
     the :class:`Proposal` of the latest call, as the guard left it (the surrogate's proposals, also where the
@@ -157,9 +157,24 @@ class SurrogateBurner:
     def surrogate_fraction(self) -> float:
         return self.surrogate_steps / self.zone_steps if self.zone_steps else float("nan")
 
+    def state_dict(self) -> dict[str, int]:
+        """The counters, flat: ``zone_steps``, ``surrogate_steps`` and ``failed_<check>``."""
+        return {"zone_steps": self.zone_steps, "surrogate_steps": self.surrogate_steps,
+                **{f"failed_{k}": v for k, v in self.failed.items()}}
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        """Restore the counters of :meth:`state_dict` (missing keys: zero)."""
+        self.zone_steps = int(state.get("zone_steps", 0))
+        self.surrogate_steps = int(state.get("surrogate_steps", 0))
+        self.failed = {k: int(state.get(f"failed_{k}", 0)) for k in CHECKS}
+
+    def summary(self) -> dict:
+        """The share of zone-steps the surrogate took and the refusals per check."""
+        return {"surrogate_fraction": self.surrogate_fraction, "surrogate_failed": dict(self.failed)}
+
     def __call__(self, rho, T, X, dt):
         """Burn zones (ρ [N] g/cm³, T [N] K, X [N, n]) for ``dt`` s (a scalar or [N]); returns a BurnOutcome."""
-        from lawful.hydro.coupling import BurnOutcome
+        from lawful.burn.burner import BurnOutcome
 
         rho, T = np.asarray(rho, dtype=np.float64), np.asarray(T, dtype=np.float64)
         dts = np.broadcast_to(np.asarray(dt, dtype=np.float64), rho.shape)

@@ -19,11 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from lawful.burn.surrogate.accuracy import ENERGY_FLOOR, MAJOR
 from lawful.burn.surrogate.config import SurrogateTrainConfig
 
 CHECKPOINT = "checkpoint.pt"
-#: floor of the energy-release relative error (erg/g): a step that releases less is judged in absolute terms
-ENERGY_FLOOR = 1e10
 #: training samples on which the predictor-trust threshold is picked
 TRUST_SAMPLES = 20000
 #: the guard's residual threshold is this quantile of the reference steps' own residuals (training set)
@@ -209,7 +208,6 @@ def fit_error_detector(step, prep: Prepared, seed: int, steps: int):
     guard's physics checks accept (:func:`lawful.burn.surrogate.detector.fit_detector`, ``steps`` Adam steps)."""
     from lawful.burn.eos import StellarEOS
     from lawful.burn.surrogate.detector import error_score, fit_detector
-    from lawful.burn.surrogate.evaluate import MAJOR
     from lawful.burn.surrogate.guard import propose
 
     zones = prep.zones(np.arange(prep.rows.size))
