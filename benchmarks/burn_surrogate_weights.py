@@ -21,18 +21,26 @@ def fit(prep, energy_weight: float, seed: int, steps: int, device: str):
     import torch
 
     from lawful.burn.surrogate.config import SurrogateTrainConfig
-    from lawful.burn.surrogate.train import finish, new_step, optimizer, training_step, training_tensors
+    from lawful.burn.surrogate.train import (
+        finish,
+        new_step,
+        optimizer,
+        training_step,
+        training_tensors,
+    )
     from lawful.core.rng import torch_generators
+    from lawful.core.schedule import Budget
 
     cfg = SurrogateTrainConfig()
     step = new_step(prep, cfg.hidden, seed).to(device)
     tensors = training_tensors(prep, device)
-    opt, sched = optimizer(step, steps, cfg.lr)
+    opt, sched = optimizer(step, Budget(steps, float("inf")), cfg.lr)
     gen = torch_generators(seed, 1)[0]
     if device != "cpu":
         gen = torch.Generator(device=device).manual_seed(gen.initial_seed())
     for _ in range(steps):
-        training_step(step, opt, sched, tensors, cfg.batch_size, energy_weight, gen)
+        training_step(step, opt, tensors, cfg.batch_size, energy_weight, gen)
+        sched.step()
     step = step.to("cpu")
     finish(step, prep)
     return step

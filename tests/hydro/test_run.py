@@ -41,6 +41,38 @@ def test_interrupted_run_resumes_bitwise(tmp_path):
     assert np.array_equal(resumed.setup.state.U, full.setup.state.U)
 
 
+def test_sigint_in_the_middle_of_a_detonation_resumes_bitwise(tmp_path):
+    """A real SIGINT to ``lawful hydro run detonation`` while it runs (stellar EOS, implicit burner): the command
+    says where its checkpoint is and exits 130; the same command again finishes bitwise where an uninterrupted
+    run ends (the T that the EOS's Newton iteration found and the burner counters included)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    def cmd(out):
+        return [sys.executable, "-m", "lawful", "hydro", "run", "detonation", "--n", "96", "--set", "tmax=4e-3",
+                "--set", "n_snapshots=40", "--set", "threads=1", "--json", "--out", str(out)]
+
+    full = json.loads(subprocess.run(cmd(tmp_path / "full"), check=True, capture_output=True, text=True).stdout)
+    proc = subprocess.Popen(cmd(tmp_path / "cut"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not (tmp_path / "cut" / "snap_0005.h5").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130 and "checkpoint kept in" in err, err
+    with h5py.File(tmp_path / "cut" / "checkpoint.h5") as f:
+        stopped_at = float(f.attrs["t"])
+    assert 0 < stopped_at < 4e-3  # it stopped in the middle
+    resumed = json.loads(subprocess.run(cmd(tmp_path / "cut"), check=True, capture_output=True, text=True).stdout)
+    for key in ("front_speed", "nuclear_energy_released", "burn_zone_steps", "steps", "t"):
+        assert resumed[key] == full[key], key
+    with h5py.File(tmp_path / "full" / "checkpoint.h5") as a, h5py.File(tmp_path / "cut" / "checkpoint.h5") as b:
+        for name in ("U_padded", "T_padded"):
+            assert np.array_equal(a[name][...], b[name][...]), name
+
+
 def test_resume_refuses_another_run(tmp_path):
     run(sod.Config(n=32, out=tmp_path, tmax=0.05), "sod", show_progress=False)
     with pytest.raises(ValueError, match="holds a different run.*rho_l"):

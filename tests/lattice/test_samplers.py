@@ -44,6 +44,16 @@ def test_training_refuses_a_different_run_in_the_same_directory(tmp_path):
         train(TrainConfig(out=tmp_path, **{**FLOW, "train_steps": 2, "kappa": 0.1}), show_progress=False)
 
 
+def test_a_time_budget_ends_the_learning_rate_decay(tmp_path):
+    """Stopped by its clock long before its step budget, a training run ends with its learning rate near zero
+    (the cosine decay follows the budget that ends first), not halfway down a curve laid over the steps."""
+    cfg = TrainConfig(out=tmp_path / "t", **{**FLOW, "train_steps": 1_000_000, "train_seconds": 3.0})
+    s = train(cfg, show_progress=False)
+    assert 10 < s.step < 1_000_000
+    lr = torch.load(tmp_path / "t" / "checkpoint.pt", weights_only=True)["optimizer"]["param_groups"][0]["lr"]
+    assert lr < 0.02 * cfg.lr
+
+
 def test_a_run_from_before_a_default_changed_resumes_with_the_old_value(tmp_path):
     """A diffusion run whose stored config predates the spectral_skip key was trained with EDM's skip (the key's
     legacy value, not its new default): resuming it with the new default names the key; with the old value it

@@ -15,9 +15,6 @@ app.add_typer(lattice.app, name="lattice")
 app.add_typer(burn.app, name="burn")
 app.add_typer(hydro.app, name="hydro")
 
-#: The lecture's L = 6 critical point in D = 3 (reference values from the lattice foundation issue).
-DEMO_REFERENCE = {"chi": (32.8, 0.2), "binder": (1.60, 0.01)}
-
 
 def _version(value: bool) -> None:
     if value:
@@ -45,18 +42,16 @@ def main_callback(version: bool = typer.Option(False, "--version", callback=_ver
 
 @app.command("demo")
 @guarded
-def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="output directory"),
-         json_out: bool = typer.Option(False, "--json", help="print the analysis as one JSON object")) -> None:
-    """A short HMC run of 3D φ⁴ at the L=6 critical point (κ=0.185825, λ=1.1689), analyzed against reference."""
-    from lawful.lattice.config import Phi4RunConfig
+def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="output directory (a stage per folder)"),
+         only: list[str] = typer.Option(None, "--only", help="run only this stage (repeatable); see --list"),
+         list_stages: bool = typer.Option(False, "--list", help="list the stages and exit")) -> None:
+    """The tour: one short stage per domain (lattice, flow, burn, hydro), each with a table against its reference."""
+    from lawful.cli.demo import stage_list, tour
 
-    cfg = Phi4RunConfig(dim=3, size=6, kappa=0.185825, lam=1.1689, sampler="hmc", integrator="omelyan",
-                        n_steps=10, traj_length=1.0, n_traj=20000, n_therm=1000, n_chains=4, seed=1, out=out)
-    if not json_out:
-        console.print(f"lawful demo: HMC (Omelyan, τ=1, 10 steps) for 3D φ⁴ at L=6, κ={cfg.kappa}, λ={cfg.lam}; "
-                      f"{cfg.n_chains} chains × ({cfg.n_therm} + {cfg.n_traj}) trajectories → {out}",
-                      highlight=False)
-    lattice._run_and_report(cfg, json_out, plots=True, reference=DEMO_REFERENCE)
+    if list_stages:
+        console.print(stage_list(), highlight=False)
+        return
+    tour(out, only)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from lawful.cli.common import (
     guarded,
     print_summary,
     resolve_config,
+    resumable,
     scheduler_option,
     with_config_flags,
 )
@@ -121,7 +122,7 @@ def surrogate_generate_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
 
     cfg = resolve_config(GenerateConfig, config, flags or {}, set_)
     start = time.perf_counter()
-    path = generate(cfg, scheduler, workers)
+    path = resumable(generate, cfg.out, cfg, scheduler, workers)
     d = load(path, fields=("group", "held_out"))
     hydro = int(from_hydro(d["group"]).sum())
     console.print(f"{len(d['group'])} samples ({len(d['group']) - hydro} from trajectories, {hydro} from hydro "
@@ -137,7 +138,7 @@ def surrogate_train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT, fl
     from lawful.burn.surrogate.train import train
 
     cfg = resolve_config(SurrogateTrainConfig, config, flags or {}, set_)
-    out = train(cfg)
+    out = resumable(train, cfg.out, cfg)
     console.print(f"model: {out / 'model.pt'}\nevaluate: lawful burn surrogate evaluate --model {out} "
                   f"--data {cfg.data}", highlight=False)
 

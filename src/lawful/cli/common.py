@@ -134,6 +134,17 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     return inner
 
 
+def resumable(fn: Callable[..., Any], out: Path | str, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` for a long job that checkpoints into ``out``; Ctrl-C (or SIGTERM) stops it at its
+    next safe point with the checkpoint kept, says so and exits with code 130."""
+    try:
+        return fn(*args, **kwargs)
+    except KeyboardInterrupt:
+        err_console.print(f"\ninterrupted: checkpoint kept in {out}; rerun the same command to resume",
+                          highlight=False)
+        raise typer.Exit(130) from None
+
+
 def fmt(value: float, error: float) -> str:
     """Physicist's notation with a two-digit error: 32.81(23), 1.6046(41), 2696(177)."""
     if not (math.isfinite(value) and math.isfinite(error)) or error <= 0:

@@ -15,6 +15,7 @@ from lawful.cli.common import (
     guarded,
     print_summary,
     resolve_config,
+    resumable,
 )
 
 app = typer.Typer(help="Compressible hydrodynamics coupled to nuclear burning (CGS).", no_args_is_help=True)
@@ -41,7 +42,7 @@ def run_cmd(problem: str = typer.Argument(..., help="sod | advect | detonation |
                                ("burn_model", str(model) if model else None)) if v is not None}
     cfg = resolve_config(mod.Config, config, flags, set_)
     try:
-        result = run(cfg, problem)
+        result = resumable(run, cfg.out, cfg, problem)
     except HydroFailure as exc:
         fail(f"run stopped: {exc}", code=1)
     s = summary(cfg, problem, result)

@@ -20,6 +20,7 @@ from lawful.cli.common import (
     fmt,
     guarded,
     resolve_config,
+    resumable,
     scheduler_option,
     with_config_flags,
 )
@@ -88,22 +89,17 @@ def report(an: Any, json_out: bool, plots: bool, reference: dict[str, tuple[floa
                   + ("" if plots else f"\nplots:    lawful lattice analyze {an.run_dir}"), highlight=False)
 
 
-def _run_and_report(cfg: Any, json_out: bool, plots: bool,
-                    reference: dict[str, tuple[float, float]] | None = None) -> None:
+def _run_and_report(cfg: Any, json_out: bool, plots: bool) -> None:
     from lawful.lattice.analysis import analyze
     from lawful.lattice.run import run
 
-    try:  # run() validates everything before it touches the output directory
-        summary = run(cfg)
-    except KeyboardInterrupt:
-        err_console.print(f"\ninterrupted: checkpoint kept in {cfg.out}; rerun the same command to resume")
-        raise typer.Exit(130) from None
+    summary = resumable(run, cfg.out, cfg)  # run() validates everything before it touches the output directory
     if not json_out:
         what = "resumed at update %d, " % summary.resumed_from if summary.resumed_from else ""
         console.print(f"{cfg.sampler}: {what}{summary.n_new} updates × {cfg.n_chains} chain(s) in "
                       f"{summary.seconds:.1f} s ({summary.updates_per_second * cfg.n_chains:.0f} chain-updates/s), "
                       f"acceptance {summary.acceptance:.3f}", highlight=False)
-    report(analyze(cfg.out), json_out, plots, reference)
+    report(analyze(cfg.out), json_out, plots)
 
 
 @app.command("run")
@@ -204,11 +200,7 @@ def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     from lawful.lattice.train import train
 
     cfg = resolve_config(TrainConfig, config, flags or {}, set_)
-    try:
-        s = train(cfg)
-    except KeyboardInterrupt:
-        err_console.print(f"\ninterrupted: checkpoint kept in {cfg.out}; rerun the same command to resume")
-        raise typer.Exit(130) from None
+    s = resumable(train, cfg.out, cfg)
     result = {"sampler": cfg.sampler, "steps": s.step, "new_steps": s.new_steps, "seconds": s.seconds,
               "train_seconds": s.total_seconds, "loss": s.loss, "ess_batch": s.ess_batch,
               "model": str(cfg.out / "model.pt")}
@@ -243,11 +235,7 @@ def sample_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
 
     cfg = resolve_config(SampleConfig, config, flags or {}, set_)
     out = default_out(cfg)
-    try:
-        s = sample(cfg)
-    except KeyboardInterrupt:
-        err_console.print(f"\ninterrupted: checkpoint kept in {out}; rerun the same command to resume")
-        raise typer.Exit(130) from None
+    s = resumable(sample, out, cfg)
     an = analyze(out)
     if not json_out:
         what = f"resumed at step {s.resumed_from}, " if s.resumed_from else ""

@@ -5,7 +5,8 @@
 * **diffusion**: denoising score matching on an HMC ensemble generated here by our HMC
   (``n_data`` fields), augmented on the fly by the action's symmetries (φ → −φ, lattice translations).
 
-Training stops at ``train_steps`` or ``train_seconds``, whichever comes first. ``<out>/checkpoint.pt`` (model,
+Training stops at ``train_steps`` or ``train_seconds``, whichever comes first, and the learning rate's cosine
+decay ends there too (:class:`lawful.core.schedule.Budget`). ``<out>/checkpoint.pt`` (model,
 optimizer, schedule, step, elapsed time, random state, loss history) is rewritten atomically every
 ``checkpoint_seconds`` and on Ctrl-C; rerunning the same command resumes from it (a larger ``train_steps`` or
 ``train_seconds`` extends the training). The result is ``<out>/model.pt`` (:mod:`lawful.lattice.models`).
@@ -24,8 +25,10 @@ from typing import Any
 import numpy as np
 
 from lawful.core.config import check_same_run, to_toml_text
+from lawful.core.interrupt import deferred_interrupt
 from lawful.core.io import atomic_write_bytes
 from lawful.core.progress import progress
+from lawful.core.schedule import Budget
 from lawful.lattice.actions import Phi4
 from lawful.lattice.geometry import Lattice
 from lawful.lattice.mh import ess_per_sample
@@ -187,8 +190,9 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
     torch.manual_seed(cfg.seed)  # weight initialization only; sampling uses the explicit generator below
     model = build_network(cfg, data)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    budget = Budget(cfg.train_steps, cfg.train_seconds)  # the cosine decay ends where the first budget ends
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k, cfg.train_steps) / max(cfg.train_steps, 1))))
+        opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k, budget.horizon) / max(budget.horizon, 1))))
     if cfg.init_from is not None and ckpt is None:
         _transfer_weights(model, cfg)
     gen = torch_generators(cfg.seed, 1)[0]
@@ -213,7 +217,7 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
     t_last = t_ckpt = t0
     model.train()
     try:
-        with progress(show_progress) as prog:
+        with deferred_interrupt() as stop, progress(show_progress) as prog:
             task = prog.add_task(f"train {cfg.sampler} L={cfg.size} D={cfg.dim}", total=cfg.train_steps,
                                  completed=step, info="")
             while step < cfg.train_steps and elapsed < cfg.train_seconds:
@@ -222,11 +226,12 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
                 opt.step()
-                sched.step()
                 step += 1
                 now = time.perf_counter()
                 elapsed += now - t_last
                 t_last = now
+                budget.update(step, elapsed)
+                sched.step()
                 history.append((step, loss.item(), ess))
                 if on_step is not None:
                     on_step(step)
@@ -238,8 +243,10 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
                     info = f"loss {loss.item():.4g}" + (f"  ESS/N {np.nanmean(recent):.3f}"
                                                        if np.isfinite(recent).any() else "")
                     prog.update(task, completed=step, info=info)
+                stop.check()
     except KeyboardInterrupt:
-        checkpoint()
+        if stop.safe:
+            checkpoint()
         raise
     checkpoint()
     recent = np.array([h[2] for h in history[-50:]]) if history else np.array([np.nan])

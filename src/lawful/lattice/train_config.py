@@ -27,7 +27,8 @@ class TrainConfig(Config):
     train_steps: int = pydantic.Field(3000, ge=0, description="optimizer steps (the run stops at either budget)")
     train_seconds: FiniteFloat = pydantic.Field(1800.0, gt=0.0, description="wall-time budget in seconds")
     batch_size: int = pydantic.Field(128, ge=2, description="samples (flow) or training fields (diffusion) per step")
-    lr: FiniteFloat = pydantic.Field(2e-3, gt=0.0, description="Adam learning rate (cosine decay over train_steps)")
+    lr: FiniteFloat = pydantic.Field(2e-3, gt=0.0,
+                                     description="Adam learning rate (cosine decay over the budget that ends first)")
     n_layers: int = pydantic.Field(8, ge=2, description="flow: coupling layers (even)")
     coupling: Literal["affine", "spline"] = pydantic.Field(
         "spline", description="flow: rational-quadratic spline + affine couplings, or affine (real NVP) alone")

@@ -21,6 +21,8 @@ import numpy as np
 
 from lawful.burn.surrogate.accuracy import ENERGY_FLOOR, MAJOR
 from lawful.burn.surrogate.config import SurrogateTrainConfig
+from lawful.core.interrupt import deferred_interrupt
+from lawful.core.schedule import Budget
 
 CHECKPOINT = "checkpoint.pt"
 #: training samples on which the predictor-trust threshold is picked
@@ -152,12 +154,14 @@ def new_step(prep: Prepared, hidden: list[int], seed: int):
     return step
 
 
-def optimizer(step, steps: int, lr: float):
-    """Adam with a cosine decay of the learning rate from ``lr`` to 0 over ``steps``: (optimizer, scheduler)."""
+def optimizer(step, budget: Budget, lr: float):
+    """Adam with a cosine decay of the learning rate from ``lr`` to 0 over ``budget.horizon`` steps (the step
+    budget, or the steps the time budget allows): (optimizer, scheduler)."""
     import torch
 
     opt = torch.optim.Adam(step.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k / steps, 1.0))))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k / budget.horizon, 1.0))))
     return opt, sched
 
 
@@ -170,9 +174,9 @@ def training_tensors(prep: Prepared, device="cpu") -> dict:
             "enuc": t["enuc"].to(device)}
 
 
-def training_step(step, opt, sched, tensors: dict, batch_size: int, energy_weight: float, gen):
+def training_step(step, opt, tensors: dict, batch_size: int, energy_weight: float, gen):
     """One Adam step on ``batch_size`` rows drawn with ``gen`` (a torch.Generator on the tensors' device);
-    returns the (species, energy) loss terms."""
+    returns the (species, energy) loss terms. The caller steps the learning-rate schedule."""
     import torch
 
     pick = torch.randint(tensors["u"].shape[0], (batch_size,), generator=gen, device=gen.device)
@@ -182,7 +186,6 @@ def training_step(step, opt, sched, tensors: dict, batch_size: int, energy_weigh
     opt.zero_grad()
     (species + energy_weight * energy).backward()
     opt.step()
-    sched.step()
     return species, energy
 
 
@@ -237,7 +240,8 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
     atomic_write_bytes(out / "config.toml", cfg_toml.encode())
     step = new_step(prep, cfg.hidden, cfg.seed)
     tensors = training_tensors(prep)
-    opt, sched = optimizer(step, cfg.steps, cfg.lr)
+    budget = Budget(cfg.steps, cfg.seconds)
+    opt, sched = optimizer(step, budget, cfg.lr)
     gen = torch_generators(cfg.seed, 1)[0]
     done, seconds, history = 0, 0.0, []
     if ckpt_path.exists():
@@ -259,11 +263,13 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
 
     start = last = time.perf_counter()
     try:
-        with progress(show_progress) as prog:
+        with deferred_interrupt() as stop, progress(show_progress) as prog:
             task = prog.add_task("surrogate", total=cfg.steps, completed=done)
             while done < cfg.steps and seconds + time.perf_counter() - start < cfg.seconds:
-                species, energy = training_step(step, opt, sched, tensors, cfg.batch_size, cfg.energy_weight, gen)
+                species, energy = training_step(step, opt, tensors, cfg.batch_size, cfg.energy_weight, gen)
                 done += 1
+                budget.update(done, seconds + time.perf_counter() - start)
+                sched.step()
                 if done % 100 == 0:
                     history.append([done, species.item(), energy.item()])
                     loss = species.item() + cfg.energy_weight * energy.item()
@@ -271,8 +277,10 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
                 if time.perf_counter() - last > cfg.checkpoint_seconds:
                     checkpoint()
                     last = time.perf_counter()
+                stop.check()
     except KeyboardInterrupt:
-        checkpoint()
+        if stop.safe:
+            checkpoint()
         raise
     checkpoint()
     seconds += time.perf_counter() - start
