@@ -23,10 +23,12 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/lattice_hmc.py
+	$(PY) benchmarks/lattice_command.py
 	$(PY) benchmarks/burn_integrator.py
 	$(PY) benchmarks/eos.py
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) benchmarks/hydro.py
+	$(PY) benchmarks/threads.py
 	$(PY) benchmarks/burn_surrogate.py --network c12
 	$(PY) benchmarks/burn_surrogate.py --network aprox13
 

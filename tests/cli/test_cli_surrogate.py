@@ -65,13 +65,17 @@ def test_hydro_samples_are_burned_at_the_data_tolerance(tiny):
 
 def test_evaluate_json_and_export(tiny):
     r = runner.invoke(app, ["burn", "surrogate", "evaluate", "--model", str(tiny / "model"),
-                            "--data", str(tiny / "data"), "--json"])
+                            "--data", str(tiny / "data"), "--speed-run", "64:1.5e7", "--json"])
     assert r.exit_code == 0, r.output
     s = json.loads(r.output)
     assert {"median_rel_err", "p99_rel_err", "max_sum_residual", "surrogate_fraction", "speedup"} <= set(s)
+    assert s["speed_calls"] > 0 and s["speed_zones_per_call"] > 1  # the calls of a 64-zone detonation
+    r = runner.invoke(app, ["burn", "surrogate", "evaluate", "--model", str(tiny / "model"),
+                            "--data", str(tiny / "data"), "--speed-run", "64"])
+    assert r.exit_code == 2 and "expected ZONES:RHO" in r.output
     assert s["max_sum_residual"] <= 1e-12 and s["min_X"] >= 0.0 and 0.0 <= s["surrogate_fraction"] <= 1.0
     r = runner.invoke(app, ["burn", "surrogate", "evaluate", "--model", str(tiny / "model"),
-                            "--data", str(tiny / "data"), "--error-limit", "1e6", "--json"])
+                            "--data", str(tiny / "data"), "--error-limit", "1e6", "--speed-run", "held-out", "--json"])
     assert r.exit_code == 0, r.output
     loose = json.loads(r.output)  # a limit no prediction of the detector reaches: it refuses nothing
     assert loose["failed"]["error"] == 0 and loose["surrogate_fraction"] >= s["surrogate_fraction"]

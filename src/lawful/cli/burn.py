@@ -150,11 +150,28 @@ def surrogate_evaluate_cmd(
         model: Path = typer.Option(None, "--model", help="model directory [default: the shipped one]"),
         error_limit: float = typer.Option(None, "--error-limit", help="refuse zones whose predicted error exceeds "
                                           "this x 1e-2 [default: the model's own]"),
+        speed_run: str = typer.Option("256:1.5e7", "--speed-run",
+                                      help="time the burners on the burn calls of a detonation with ZONES:RHO "
+                                           "(g/cm^3), as hydro makes them; 'held-out': on the held-out hydro "
+                                           "zone-steps, one call per distinct time step"),
         json_out: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
     """Errors against the implicit integrator, guard statistics and speed-up on the held-out samples."""
+    from lawful.burn.surrogate.data import load
     from lawful.burn.surrogate.evaluate import evaluate
+    from lawful.burn_hydro.replay import record_detonation_calls
 
-    s = evaluate(model, data, error_limit=error_limit)
+    calls = None
+    if speed_run != "held-out":
+        zones, sep, rho = speed_run.partition(":")
+        try:
+            n, rho_f = int(zones), float(rho)
+        except ValueError:
+            n, rho_f, sep = 0, 0.0, ""
+        if not sep or n < 8 or not rho_f > 0:
+            raise ValueError(f"--speed-run {speed_run!r}: expected ZONES:RHO such as 256:1.5e7 (at least 8 zones, "
+                             "a positive density) or 'held-out'")
+        calls = record_detonation_calls(load(data, fields=("group",))["network"], n=n, rho=rho_f)
+    s = evaluate(model, data, error_limit=error_limit, calls=calls)
     if json_out:
         print(json.dumps(s))
         return

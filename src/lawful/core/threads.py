@@ -3,10 +3,14 @@
 ``lawful --threads N`` (or the ``threads`` key of any command's config; ``LAWFUL_THREADS`` in the environment)
 sets it; 0 means the cores this process may run on (``os.sched_getaffinity``). Hot paths are written to be fast
 with one thread, as hydro codes run one rank per core; with more, numba's parallel loops split zones and
-torch's intra-op pool splits its kernels. Both pools default to OpenMP, whose idle threads spin for a while
-before they sleep; on a machine another process also uses, a spinning thread takes the core from the thread
-that has work, so :func:`set_threads` makes idle threads sleep at once (``OMP_WAIT_POLICY=PASSIVE``) unless the
-user chose a policy. ``benchmarks/threads.py`` measures the burners alone and beside a competing process.
+torch's intra-op pool splits its kernels. Both pools are GNU OpenMP, whose idle threads spin 300 000 times
+before they sleep; on a core that another process also uses, a spinning thread takes the time the thread with
+work needs, and a burner with two threads beside one busy process ran 2–4× slower than alone. Sleeping at once
+(``OMP_WAIT_POLICY=PASSIVE`` or a spin count of 0) cures that but makes torch's many small parallel regions
+1.5–1.8× slower when the machine is idle. :func:`set_threads` therefore shortens the spin to
+:data:`SPIN_COUNT` (``GOMP_SPINCOUNT``) unless the user set it or a wait policy: idle speed is kept and the
+contended slowdown drops to 1.2–1.9× (``benchmarks/threads.py``). It must run before numba or torch is imported
+(the CLI does it first thing; library users call it themselves), since OpenMP reads the variable when it loads.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import os
 import sys
 
 ENV = "LAWFUL_THREADS"
+#: GNU OpenMP spin iterations before an idle thread sleeps (its default is 300 000)
+SPIN_COUNT = 1000
 
 
 def available_cores() -> int:
@@ -48,7 +54,8 @@ def set_threads(n: int | None = None) -> int:
     """
     count = resolve_threads(n)
     os.environ[ENV] = str(count)
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ.setdefault("GOMP_SPINCOUNT", str(SPIN_COUNT))
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(count)
     numba = sys.modules.get("numba")

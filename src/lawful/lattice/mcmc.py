@@ -62,11 +62,6 @@ class HMC:
         """MD step size δτ = τ / n_steps."""
         return self.traj_length / self.n_steps
 
-    @property
-    def forces_per_trajectory(self) -> int:
-        """Force evaluations per trajectory: n+1 (leapfrog) or 2n+1 (Omelyan 2MN)."""
-        return self.n_steps + 1 if self.integrator == "leapfrog" else 2 * self.n_steps + 1
-
     def integrate(self, phi: np.ndarray, p: np.ndarray, n_steps: int | None = None) -> None:
         """Run the MD integrator in place on ``(phi, p)`` (both ``(C, V)``)."""
         lat = self.action.lattice

@@ -12,8 +12,10 @@ Errors are measured against the data set's reference end states (implicit integr
 
 The guarded result is what a hydro code gets: the surrogate where the guard accepts, the implicit integrator
 (``rtol`` 1e-6, as in ``lawful hydro run``) where it refuses. ``speedup`` is implicit-only time over guarded
-time on the held-out hydro zone-steps (one call per hydro step, as in the coupled run), guard and fallback
-included.
+time, guard and fallback included, on burn calls as hydro makes them (all burning zones of a half-step in one
+call; ``lawful burn surrogate evaluate`` records them from a detonation the model was not trained on), or, when
+none are given, on the held-out hydro zone-steps grouped by Δt (small calls: mostly call overhead).
+``speed_calls`` and ``speed_zones_per_call`` say which.
 """
 
 from __future__ import annotations
@@ -34,16 +36,19 @@ def _quantiles(err: dict[str, np.ndarray], prefix: str = "") -> dict[str, float]
     return out
 
 
-def evaluate(model_dir, data_dir, *, rtol: float = 1e-6, error_limit: float | None = None) -> dict:
+def evaluate(model_dir, data_dir, *, rtol: float = 1e-6, error_limit: float | None = None,
+             calls: list | None = None) -> dict:
     """Metrics of the surrogate in ``model_dir`` (``None``: the one shipped for the data's network) on the
     held-out samples of ``data_dir`` (see module docstring); ``error_limit``: the error detector's limit
-    (:func:`lawful.burn.surrogate.store.with_error_limit`; None: the model's own)."""
+    (:func:`lawful.burn.surrogate.store.with_error_limit`; None: the model's own). ``calls``: the burn calls of a
+    hydro run, ``(ρ, T, X, Δt)`` each (:func:`lawful.burn_hydro.replay.record_detonation_calls`), to time the
+    burners on; without them the held-out hydro zone-steps are timed, one call per distinct Δt."""
+    from lawful.burn.burner import ImplicitBurner
     from lawful.burn.eos import StellarEOS
     from lawful.burn.network import Network
     from lawful.burn.surrogate import data as sdata
     from lawful.burn.surrogate import store
     from lawful.burn.surrogate.guard import CHECKS, SurrogateBurner
-    from lawful.burn.burner import ImplicitBurner
 
     d = sdata.load(data_dir)
     net = Network(d["network"])
@@ -69,7 +74,9 @@ def evaluate(model_dir, data_dir, *, rtol: float = 1e-6, error_limit: float | No
     out["min_X"] = float(guarded.X.min())
     out["surrogate_fraction"] = float(acc.mean())
     out["failed"] = {name: int((raw.failed == k).sum()) for k, name in enumerate(CHECKS)}
-    out.update(_speed(d, idx, implicit, burner))
+    if calls is None:
+        calls = [(d["rho"][g], d["T"][g], d["X"][g], float(d["dt"][g[0]])) for g in hydro_calls(d, idx)]
+    out.update(_speed(calls, implicit, burner))
     return out
 
 
@@ -116,19 +123,19 @@ def hydro_calls(d: dict, idx: np.ndarray) -> list[np.ndarray]:
     return [hydro[d["dt"][hydro] == h] for h in np.unique(d["dt"][hydro])]
 
 
-def _speed(d, idx, implicit, burner) -> dict:
-    """Implicit vs guarded wall time on the held-out hydro zone-steps, one call per distinct Δt."""
-    groups = hydro_calls(d, idx)
-    if not groups:
+def _speed(calls: list, implicit, burner) -> dict:
+    """Implicit vs guarded wall time per zone-step on ``calls`` [(ρ, T, X, Δt)], and the call sizes."""
+    if not calls:
         return {"speedup": float("nan")}
     seconds = {}
     for name, fn in (("implicit", implicit), ("surrogate", burner)):
-        fn(d["rho"][groups[0]], d["T"][groups[0]], d["X"][groups[0]], float(d["dt"][groups[0][0]]))  # warm-up
+        fn(*calls[0])  # warm-up
         start = time.perf_counter()
-        for g in groups:
-            fn(d["rho"][g], d["T"][g], d["X"][g], float(d["dt"][g[0]]))
+        for call in calls:
+            fn(*call)
         seconds[name] = time.perf_counter() - start
-    n = sum(g.size for g in groups)
+    n = sum(len(c[0]) for c in calls)
     return {"speedup": seconds["implicit"] / seconds["surrogate"],
             "implicit_us_per_zone_step": 1e6 * seconds["implicit"] / n,
-            "surrogate_us_per_zone_step": 1e6 * seconds["surrogate"] / n, "speed_zone_steps": int(n)}
+            "surrogate_us_per_zone_step": 1e6 * seconds["surrogate"] / n, "speed_zone_steps": int(n),
+            "speed_calls": len(calls), "speed_zones_per_call": n / len(calls)}

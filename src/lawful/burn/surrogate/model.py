@@ -28,7 +28,6 @@ The temperature follows from the EOS (the guard inverts e(ρ, T_new, X_new) = e(
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -215,7 +214,3 @@ def domain_of(rho, T, dt) -> dict[str, list[float]]:
     """The box of log10 ρ, log10 T and log10 Δt the training data cover (the guard's domain check)."""
     return {name: [float(np.log10(a).min()), float(np.log10(a).max())]
             for name, a in (("log_rho", rho), ("log_T", T), ("log_dt", dt))}
-
-
-def count_parameters(step) -> int:
-    return sum(math.prod(p.shape) for p in step.parameters())

@@ -1,5 +1,5 @@
 """Hydro test problems: each module defines ``Config`` (defaults = its TOML file beside it), ``setup(cfg)`` and
-``measure(cfg, run)``; :data:`PROBLEMS` maps the command-line name to the module."""
+``measure(cfg, run)``; :data:`NAMES` lists the command-line names and :func:`get` returns the module."""
 
 from __future__ import annotations
 

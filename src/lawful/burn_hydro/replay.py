@@ -1,0 +1,55 @@
+"""Burn calls as hydro makes them, recorded once and replayed to time burners on realistic work.
+
+``lawful hydro run`` burns all eligible zones of a Strang half-step in one call; a burner's cost per zone-step
+depends on that call size (small calls measure call overhead, not the burner). :func:`record_detonation_calls`
+runs a detonation with the implicit burner and keeps every call's inputs; :func:`replay_cost` times burners on
+exactly those calls.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+#: one recorded call: ρ [N] g/cm³, T [N] K, X [N, n], Δt s
+Call = tuple[np.ndarray, np.ndarray, np.ndarray, float]
+
+
+def record_detonation_calls(network: str = "aprox13", *, n: int = 256, rho: float = 1.5e7,
+                            tmax: float = 4e-3) -> list[Call]:
+    """The burn calls of a C/O detonation (``n`` zones, fuel density ``rho`` g/cm³, to ``tmax`` s) with the
+    implicit burner at hydro's defaults."""
+    from lawful.burn_hydro.training_data import RecordingBurner
+    from lawful.hydro.problems import detonation
+    from lawful.hydro.run import run
+
+    recorders: list[RecordingBurner] = []
+
+    def wrap(setup):
+        recorders.append(RecordingBurner(setup.burn.burner))
+        setup.burn.burner = recorders[-1]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run(detonation.Config(n=n, tmax=tmax, rho=rho, network=network, out=Path(tmp), n_snapshots=1),
+            "detonation", show_progress=False, on_setup=wrap)
+    return [(c["rho"], c["T"], c["X"], float(c["dt"][0])) for c in recorders[0].calls]
+
+
+def replay_cost(burners: dict[str, object], calls: list[Call], repeats: int = 1) -> dict[str, float]:
+    """Seconds per zone-step of each burner over ``calls`` (best of ``repeats``, after one warm-up call), plus
+    ``calls`` and ``zones_per_call`` (mean)."""
+    zones = sum(len(c[0]) for c in calls)
+    out: dict[str, float] = {"calls": len(calls), "zones_per_call": zones / max(len(calls), 1)}
+    for name, burner in burners.items():
+        burner(*calls[0])
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for call in calls:
+                burner(*call)
+            best = min(best, time.perf_counter() - start)
+        out[name] = best / zones
+    return out
