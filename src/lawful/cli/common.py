@@ -14,7 +14,7 @@ import pydantic
 import typer
 from rich.console import Console
 
-from lawful.core.config import ConfigError, load_toml, parse_sets, resolve
+from lawful.core.config import ConfigError, field_names, load_toml, parse_sets, resolve
 
 # pipes and files get wide, unwrapped tables (rich would fall back to 80 columns and truncate them)
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -62,7 +62,8 @@ def _flag_type(annotation: Any) -> type:
 def config_options(model: type[pydantic.BaseModel], fixed: dict[str, Any] | None = None) -> list[inspect.Parameter]:
     """One ``--flag-name`` option per field of ``model`` (defaults ``None`` = not given), except ``fixed``."""
     params = []
-    for name, info in model.model_fields.items():
+    for name in field_names(model):
+        info = model.model_fields[name]
         if fixed and name in fixed:
             continue
         default = info.default

@@ -99,8 +99,14 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}") from exc
 
 
+def field_names(model: type[pydantic.BaseModel]) -> list[str]:
+    """The keys of ``model``: its own first, then those every :class:`Config` has (``threads``)."""
+    common = [k for k in Config.model_fields if k in model.model_fields]
+    return [k for k in model.model_fields if k not in common] + common
+
+
 def _format_errors(model: type[pydantic.BaseModel], exc: pydantic.ValidationError) -> str:
-    valid = ", ".join(model.model_fields)
+    valid = ", ".join(field_names(model))
     lines = []
     for err in exc.errors():
         key = ".".join(str(x) for x in err["loc"])
