@@ -7,8 +7,8 @@ By construction, not by training, it must give:
 
 * ΣX_new = 1 and X_new ≥ 0 (the composition map is onto the simplex);
 * Σ ΔX = 0 (mass), Σ Z ΔY = 0 (charge, for networks whose nuclei share one Z/A);
-* ε = N_A Σ B ΔY (MeV → erg), recomputed here independently of the module, to round-off of the gross sum
-  N_A Σ |B ΔY|;
+* ε = N_A Σ B ΔY (MeV → erg), recomputed here independently of the module, to round-off of the binding energy
+  it is the difference of, N_A Σ B (Y + Y_new);
 * a positivity clip that only removes rounding (≤ 1e-15 of the mass).
 
 Tolerances are round-off (1e-12 relative), not statistics: one violation on any zone fails.
@@ -74,10 +74,10 @@ def check_surrogate(step, network, *, n: int = 500, seed: int = 0) -> SurrogateC
                                                                                              eX_p))))
     dY = X_new / network.A - X / network.A
     expected = (dY * network.binding).sum(axis=1) * N_A * MEV_TO_ERG
-    gross = (np.abs(dY * network.binding)).sum(axis=1) * N_A * MEV_TO_ERG
+    scale = ((X + X_new) / network.A * network.binding).sum(axis=1) * N_A * MEV_TO_ERG
     worst = {"sum": float(np.abs(X_new.sum(axis=1) - 1).max()),
              "mass": float(np.abs(dX.sum(axis=1)).max() / max(np.abs(dX).sum(axis=1).max(), 1e-300)),
              "charge": float(np.abs((dY * network.Z).sum(axis=1)).max()),
-             "energy": float((np.abs(enuc - expected) / np.maximum(gross, 1e-300)).max()),
+             "energy": float((np.abs(enuc - expected) / scale).max()),
              "clip": float(np.max(clipped))}
     return SurrogateCheck(worst, float(X_new.min()), n)
