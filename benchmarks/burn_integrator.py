@@ -20,10 +20,10 @@ import numpy as np
 from numba import njit
 
 from lawful.burn import kernels as K
-from lawful.burn.eos import StellarEOS, _eos_zone, eos_scratch
+from lawful.burn.eos import StellarEOS, eos_zone, eos_scratch
 from lawful.burn.integrate import burn
 from lawful.burn.network import Network
-from lawful.burn.zone import _lu_factor, _lu_solve, _rhs, _rhs_jac
+from lawful.burn.zone import lu_factor, lu_solve, zone_rhs, zone_rhs_jac
 
 
 @njit(cache=False)
@@ -41,7 +41,7 @@ def _rhs_loop(rho, T, Y, net, reps):
 
 @njit(cache=False)
 def _rhs_jac_loop(rho, T, Y, net, reps):
-    """``reps`` evaluations of rates with T-derivatives + dY/dt + Jacobian (what ``zone._rhs_jac`` does)."""
+    """``reps`` evaluations of rates with T-derivatives + dY/dt + Jacobian (what ``zone.zone_rhs_jac`` does)."""
     n = Y.shape[0]
     lam, dlam, work = K.workspace(net)
     out, jac, dydT = np.empty(n), np.empty((n, n)), np.empty(n)
@@ -59,7 +59,7 @@ def _lu_loop(a, reps):
     g = np.empty_like(a)
     for _ in range(reps):
         g[:, :] = a
-        _lu_factor(g, piv)
+        lu_factor(g, piv)
     return g[0, 0]
 
 
@@ -68,10 +68,10 @@ def _solve_loop(a, reps):
     """``reps`` forward/back substitutions with the factors of ``a``."""
     piv = np.empty(a.shape[0], dtype=np.int64)
     g = a.copy()
-    _lu_factor(g, piv)
+    lu_factor(g, piv)
     b = np.ones(a.shape[0])
     for _ in range(reps):
-        _lu_solve(g, piv, b)
+        lu_solve(g, piv, b)
     return b[0]
 
 
@@ -79,9 +79,9 @@ def _solve_loop(a, reps):
 def _eos_loop(rho, T, abar, zbar, opts, reps):
     out = np.empty(14)
     scratch = eos_scratch()
-    _eos_zone(rho, T, abar, zbar, opts, out, scratch, np.nan)
+    eos_zone(rho, T, abar, zbar, opts, out, scratch, np.nan)
     for _ in range(reps):
-        _eos_zone(rho, T * 1.0000001, abar, zbar, opts, out, scratch, out[11])
+        eos_zone(rho, T * 1.0000001, abar, zbar, opts, out, scratch, out[11])
     return out[3]
 
 
@@ -103,13 +103,13 @@ def _scipy_zone(net, rho, T0, X0, dt, heat, eos_opts):
 
     def f(_, y):
         out = np.empty(n + 1 if heat else n)
-        _rhs(rho, y, T0, net.packed, True, heat, eos_opts, out, lam, dlam, work, eos_out, scratch)
+        zone_rhs(rho, y, T0, net.packed, True, heat, eos_opts, out, lam, dlam, work, eos_out, scratch)
         return out
 
     def jac(_, y):
         nv = n + 1 if heat else n
         J = np.zeros((nv, nv))
-        _rhs_jac(rho, y, T0, net.packed, True, heat, eos_opts, np.empty(nv), J, lam, dlam, work, eos_out,
+        zone_rhs_jac(rho, y, T0, net.packed, True, heat, eos_opts, np.empty(nv), J, lam, dlam, work, eos_out,
                  np.empty(n), eos_tmp, scratch)
         return J
 
@@ -169,7 +169,7 @@ def main() -> None:
             steps = (r.steps + r.rejected).mean()
             eos_cost = costs["eos_table" if eos.table else "eos"] if heat else 0.0
             # every kernel call the integrator counted, at its tight-loop cost: an RHS that comes with a Jacobian
-            # (zone._rhs_jac) is one combined call, which in self-heating mode makes 3 more EOS calls (∂c_v/∂T,
+            # (zone.zone_rhs_jac) is one combined call, which in self-heating mode makes 3 more EOS calls (∂c_v/∂T,
             # ∂c_v/∂Ā, ∂c_v/∂Z̄); BDF solves once per Newton iteration (≈ per RHS), RODAS3 4 times per step
             solves = r.n_rhs.mean() if method == "bdf" else 4 * steps
             limit = ((r.n_rhs - r.n_jac).mean() * (costs["rhs"] + eos_cost)

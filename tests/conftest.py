@@ -1,15 +1,8 @@
-import math
-
 import pytest
 
 from lawful.lattice.analysis import analyze
 from lawful.lattice.config import Phi4RunConfig
 from lawful.lattice.run import run
-
-
-def pull(value: float, error: float, ref: float, ref_error: float = 0.0) -> float:
-    """(value − ref) in units of the combined standard error."""
-    return (value - ref) / math.hypot(error, ref_error)
 
 
 @pytest.fixture

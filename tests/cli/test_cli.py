@@ -3,15 +3,8 @@
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from lawful.cli.app import app
-
-runner = CliRunner()
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
+from tests.helpers import invoke
 
 
 def test_help_pages():

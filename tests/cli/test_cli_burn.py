@@ -9,7 +9,7 @@ import pytest
 from lawful.burn.batch import write_states
 from lawful.burn.integrate import burn
 from lawful.burn.network import Network
-from tests.cli.test_cli import invoke
+from tests.helpers import invoke
 
 
 def test_cell_issue_command_json():

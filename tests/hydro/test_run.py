@@ -88,8 +88,8 @@ def test_failure_stops_with_zone_time_and_last_good_state(tmp_path, monkeypatch)
         solver = s.solver
 
         def step(state, dt):
-            solver(state, dt)
-            if state.step == 9:
+            solver(state, dt)  # advances the step count: 10 after the tenth step
+            if state.step == 10:
                 state.U[0, 0, 20] = -1.0
             return state
 

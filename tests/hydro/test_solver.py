@@ -14,7 +14,6 @@ def _evolve(solver, state, tmax):
     while state.t < tmax * (1 - 1e-12):
         dt = min(solver.timestep(state), tmax - state.t)
         solver(state, dt)
-        state.t += dt
     return state
 
 

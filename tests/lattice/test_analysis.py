@@ -2,21 +2,10 @@
 
 import math
 
-import numpy as np
 import pytest
 
 from lawful.lattice.analysis import analyze, auto_therm_cut, tau_int
-
-
-def ar1(a: float, n: int, chains: int, seed: int) -> np.ndarray:
-    """x_t = a x_{t−1} + √(1−a²) ε_t, stationary with unit variance; τ_int = (1 + a) / (2 (1 − a)) exactly."""
-    rng = np.random.default_rng(seed)
-    x = np.empty((chains, n))
-    x[:, 0] = rng.standard_normal(chains)
-    eps = rng.standard_normal((chains, n)) * math.sqrt(1 - a * a)
-    for t in range(1, n):
-        x[:, t] = a * x[:, t - 1] + eps[:, t]
-    return x
+from tests.helpers import ar1
 
 
 @pytest.mark.parametrize("a", [0.0, 0.5, 0.9])

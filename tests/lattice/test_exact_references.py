@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from tests.conftest import pull
+from tests.helpers import pull
 from tests.lattice.reference import free_field_chi, ising_exact, transfer_matrix_1d
 
 K = 3.0  # tolerance in combined standard errors (errors from the Γ-method)

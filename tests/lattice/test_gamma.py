@@ -1,25 +1,15 @@
 """lawful's batched Γ-method gives pyerrors' numbers: every estimate, error, τ_int, its error and the window,
 for primary and derived observables, one chain or many (pyerrors is the reference, an independent library)."""
 
-import math
 import warnings
 
 import numpy as np
 import pytest
 
 from lawful.lattice.gamma import Observable, gamma_method
+from tests.helpers import ar1
 
 pe = pytest.importorskip("pyerrors")
-
-
-def ar1(a: float, n: int, chains: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    x = np.empty((chains, n))
-    x[:, 0] = rng.standard_normal(chains)
-    eps = rng.standard_normal((chains, n)) * math.sqrt(1 - a * a)
-    for t in range(1, n):
-        x[:, t] = a * x[:, t - 1] + eps[:, t]
-    return x
 
 
 def _pe_obs(series: np.ndarray):

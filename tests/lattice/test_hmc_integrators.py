@@ -7,7 +7,7 @@ from lawful.core.rng import generators
 from lawful.lattice.actions import Phi4
 from lawful.lattice.geometry import Lattice
 from lawful.lattice.mcmc import HMC, initial_configuration
-from tests.conftest import pull
+from tests.helpers import pull
 
 
 def thermalized(dim=3, size=6, kappa=0.185825, lam=1.1689, n_chains=32, n_traj=150, seed=7):

@@ -13,15 +13,9 @@ import pytest
 from lawful.lattice import ensemble
 from lawful.lattice.config import Phi4RunConfig
 from lawful.lattice.run import run
+from tests.helpers import stop_at
 
 BASE = dict(dim=2, size=6, kappa=0.2, lam=0.8, n_traj=300, n_therm=20, n_chains=2, seed=4)
-
-
-def _stop_at(n):
-    def hook(i):
-        if i == n:
-            raise KeyboardInterrupt
-    return hook
 
 
 @pytest.mark.parametrize("sampler", ["hmc", "metropolis"])
@@ -30,7 +24,7 @@ def test_interrupted_and_resumed_run_is_bitwise_identical(tmp_path, sampler):
     run(straight, show_progress=False)
     broken = Phi4RunConfig(out=tmp_path / "b", sampler=sampler, save_every=50, **BASE)
     with pytest.raises(KeyboardInterrupt):
-        run(broken, show_progress=False, on_update=_stop_at(137))
+        run(broken, show_progress=False, on_update=stop_at(137))
     partial = ensemble.read(tmp_path / "b" / ensemble.ENSEMBLE_FILE)
     assert partial.n_done == 137 and not partial.complete
     summary = run(broken, show_progress=False)

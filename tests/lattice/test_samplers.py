@@ -14,22 +14,16 @@ from lawful.lattice.sample import Proposer, sample
 from lawful.lattice.train import train
 from lawful.lattice.train_config import SampleConfig, TrainConfig
 from lawful.testing import check_sampler, gaussian_free_field
+from tests.helpers import stop_at
 
 FLOW = {"sampler": "flow", "dim": 2, "size": 4, "kappa": 0.15, "lam": 0.0, "train_steps": 40, "batch_size": 32,
         "n_layers": 4, "hidden": [8], "warm_start_steps": 0, "seed": 3, "coupling": "affine", "spectral": False}
 
 
-def _stop_at(n):
-    def hook(i):
-        if i == n:
-            raise KeyboardInterrupt
-    return hook
-
-
 def test_interrupted_training_resumes_to_the_same_model(tmp_path):
     train(TrainConfig(out=tmp_path / "a", **FLOW), show_progress=False)
     with pytest.raises(KeyboardInterrupt):
-        train(TrainConfig(out=tmp_path / "b", **FLOW), show_progress=False, on_step=_stop_at(17))
+        train(TrainConfig(out=tmp_path / "b", **FLOW), show_progress=False, on_step=stop_at(17))
     s = train(TrainConfig(out=tmp_path / "b", **FLOW), show_progress=False)
     assert s.resumed_from == 17 and s.step == 40
     a, _, _ = load_model(tmp_path / "a")
@@ -90,7 +84,7 @@ def test_mh_chain_resumes_bitwise_and_is_read_by_analyze(flow_dir, tmp_path):
     base = {"model": flow_dir, "n": 900, "n_therm": 50, "batch_size": 256, "n_chains": 2, "seed": 2}
     sample(SampleConfig(out=tmp_path / "a", **base), show_progress=False)
     with pytest.raises(KeyboardInterrupt):
-        sample(SampleConfig(out=tmp_path / "b", **base), show_progress=False, on_batch=_stop_at(512))
+        sample(SampleConfig(out=tmp_path / "b", **base), show_progress=False, on_batch=stop_at(512))
     s = sample(SampleConfig(out=tmp_path / "b", **base), show_progress=False)
     assert s.resumed_from == 512 and s.complete
     a = ensemble.read(tmp_path / "a" / ensemble.ENSEMBLE_FILE)

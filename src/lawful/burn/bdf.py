@@ -21,9 +21,24 @@ import math
 import numpy as np
 from numba import njit
 
-from lawful.burn.eos import eos_scratch
+from lawful.burn.eos import EOS_ETA, N_EOS, eos_scratch
 from lawful.burn.kernels import workspace
-from lawful.burn.zone import _finite, _lu_factor, _lu_solve, _rhs, _rhs_jac, initial_state, record
+from lawful.burn.zone import (
+    ST_ACCEPTED,
+    ST_N_JAC,
+    ST_N_LU,
+    ST_N_RHS,
+    ST_REJECTED,
+    ST_STATUS,
+    Status,
+    all_finite,
+    initial_state,
+    lu_factor,
+    lu_solve,
+    record,
+    zone_rhs,
+    zone_rhs_jac,
+)
 
 _MAX_ORDER = 5
 _NEWTON_MAXITER = 4
@@ -100,8 +115,8 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     A = net.A
     lam, dlam, work = workspace(net)
     dydT = np.empty(n)
-    eos_out, eos_tmp = np.empty(14), np.empty(14)
-    eos_out[11] = np.nan
+    eos_out, eos_tmp = np.empty(N_EOS), np.empty(N_EOS)
+    eos_out[EOS_ETA] = np.nan
     scratch = eos_scratch()
     f = np.empty(nv)
     jac = np.zeros((nv, nv))
@@ -117,17 +132,18 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     scale = np.empty(nv)
     err = np.empty(nv)
     tol_newton = max(10.0 * 2.220446049250313e-16 / rtol, 0.1)
-    status, accepted, rejected, n_rhs, n_jac, n_lu = 0, 0, 0, 0, 0, 0
+    status, accepted, rejected, n_rhs, n_jac, n_lu = Status.SUCCESS, 0, 0, 0, 0, 0
     crate = -1.0  # remembered Newton convergence rate (CVODE's crate); −1 while none is trusted
     crate_uses = 0  # steps accepted on crate alone since it was last measured
     jac_stale = False
     t = 0.0
     k_out = 0
     # initial state, Jacobian and step (Hairer, Nørsett & Wanner's starting-step heuristic)
-    if not _rhs_jac(rho, y, T0, net, screen, heat, eos_opts, f, jac, lam, dlam, work, eos_out, dydT, eos_tmp, scratch):
-        status = 4
-    elif not _finite(f):
-        status = 5
+    if not zone_rhs_jac(rho, y, T0, net, screen, heat, eos_opts, f, jac, lam, dlam, work, eos_out, dydT, eos_tmp,
+                        scratch):
+        status = Status.EOS_FAILED
+    elif not all_finite(f):
+        status = Status.RATES_FAILED
     n_rhs += 1
     n_jac += 1
     jac_current = True
@@ -143,14 +159,14 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     order = 1
     n_equal = 0
     lu_valid = False
-    while status == 0 and k_out < t_out.shape[0]:
+    while status == Status.SUCCESS and k_out < t_out.shape[0]:
         target = t_out[k_out]
         if t >= target * (1.0 - 1e-15):
             record(y_out[k_out], D[0], heat, T0)
             k_out += 1
             continue
         if accepted + rejected >= max_steps:
-            status = 1
+            status = Status.MAX_STEPS
             break
         if t + h > target:  # land on the output time
             new_h = target - t
@@ -159,7 +175,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             n_equal = 0
             lu_valid = False
         if h < 1e-16 * t_end:
-            status = 2
+            status = Status.STEP_TOO_SMALL
             break
         # predictor and the constant part of the corrector
         for i in range(nv):
@@ -174,7 +190,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
         c = h / _ALPHA[order]
         _scale(ypred, A, n, heat, rtol, atol, scale)
         if jac_stale and not jac_current:  # Newton failed, or converged slowly last step: a fresh Jacobian
-            _rhs_jac(rho, D[0], T0, net, screen, heat, eos_opts, f, jac, lam, dlam, work, eos_out, dydT, eos_tmp,
+            zone_rhs_jac(rho, D[0], T0, net, screen, heat, eos_opts, f, jac, lam, dlam, work, eos_out, dydT, eos_tmp,
                      scratch)
             n_rhs += 1
             n_jac += 1
@@ -189,8 +205,8 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
                     lu[i, j] = -c * jac[i, j]
                 lu[i, i] += 1.0
             n_lu += 1
-            if not _lu_factor(lu, piv):
-                status = 3
+            if not lu_factor(lu, piv):
+                status = Status.SINGULAR
                 break
             lu_valid = True
         # simplified Newton on y − c f(y) − ψ = 0
@@ -201,13 +217,13 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
         converged = False
         for it in range(_NEWTON_MAXITER):
             n_iter = it + 1
-            ok = _rhs(rho, ynew, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch)
+            ok = zone_rhs(rho, ynew, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch)
             n_rhs += 1
-            if not (ok and _finite(f)):
+            if not (ok and all_finite(f)):
                 break
             for i in range(nv):
                 dy[i] = c * f[i] - psi[i] - d[i]
-            _lu_solve(lu, piv, dy)
+            lu_solve(lu, piv, dy)
             dy_norm = _norm(dy, scale)
             rate = dy_norm / dy_norm_old if dy_norm_old > 0.0 else -1.0
             if rate >= 1.0 or (rate > 0.0 and rate ** (_NEWTON_MAXITER - it) / (1.0 - rate) * dy_norm > tol_newton):
@@ -288,13 +304,13 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
         h *= factor
         n_equal = 0
         lu_valid = False
-    if status != 0:
+    if status != Status.SUCCESS:
         for k in range(k_out, t_out.shape[0]):
             record(y_out[k], D[0], heat, T0)
-    stats[0] = status
-    stats[1] = accepted
-    stats[2] = rejected
-    stats[3] = n_rhs
-    stats[4] = n_jac
-    stats[5] = n_lu
+    stats[ST_STATUS] = status
+    stats[ST_ACCEPTED] = accepted
+    stats[ST_REJECTED] = rejected
+    stats[ST_N_RHS] = n_rhs
+    stats[ST_N_JAC] = n_jac
+    stats[ST_N_LU] = n_lu
 

@@ -22,7 +22,25 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from lawful.burn.pair_gas import A_RAD, H, K_B, M_U, N_A, Q_E, pair_gas
+from lawful.burn.pair_gas import (
+    A_RAD,
+    K_B,
+    M_U,
+    N_A,
+    PAIR_DEDD,
+    PAIR_DEDT,
+    PAIR_DPDD,
+    PAIR_DPDT,
+    PAIR_E,
+    PAIR_ETA,
+    PAIR_N_ELE,
+    PAIR_N_POS,
+    PAIR_P,
+    PAIR_S,
+    Q_E,
+    H,
+    pair_gas,
+)
 
 #: Validity range of :func:`eos` (ρ in g/cm³, T in K); inputs outside are rejected.
 RHO_RANGE = (1e-10, 1e13)
@@ -30,7 +48,11 @@ T_RANGE = (1e4, 1e11)
 
 #: Columns of the EOS output array, in order.
 EOS_FIELDS = ("p", "e", "s", "cv", "cp", "gamma1", "cs", "dpdr", "dpdT", "dedr", "dedT", "eta", "n_ele", "n_pos")
-_NF = len(EOS_FIELDS)
+#: Column indices into an EOS output row (numba reads them as compile-time constants).
+(EOS_P, EOS_E, EOS_S, EOS_CV, EOS_CP, EOS_GAMMA1, EOS_CS, EOS_DPDR, EOS_DPDT, EOS_DEDR, EOS_DEDT, EOS_ETA, EOS_N_ELE,
+ EOS_N_POS) = range(len(EOS_FIELDS))
+#: Length of an EOS output row.
+N_EOS = len(EOS_FIELDS)
 
 
 @njit(cache=True, inline="always")
@@ -109,23 +131,23 @@ def pair_gas_table(D, T, tab, lo_d, step_d, lo_t, step_t, out, w):
                     fdd += v * ddwd[a, m] * wt[b, n]
                     fdt += v * dwd[a, m] * dwt[b, n]
                     ftt += v * wd[a, m] * ddwt[b, n]
-    # ∂p/∂D from its own bicubic Hermite table (columns 9–12: g, g_D, g_T, g_DT)
+    # ∂p/∂D from its own bicubic Hermite table (columns 9–12: g, g_D, g_T, g_DT; table columns, not EOS ones)
     g = 0.0
     for a in range(2):
         for b in range(2):
             node = tab[i + a, j + b]
             g += (node[9] * wd3[a, 0] * wt3[b, 0] + node[10] * wd3[a, 1] * wt3[b, 0]
                   + node[11] * wd3[a, 0] * wt3[b, 1] + node[12] * wd3[a, 1] * wt3[b, 1])
-    out[0] = D * D * fd
-    out[1] = D * (f - T * ft)
-    out[2] = -D * ft
-    out[3] = g
-    out[4] = D * D * fdt
-    out[5] = f + D * fd - T * (ft + D * fdt)
-    out[6] = -D * T * ftt
-    out[7] = (f + D * fd) / (N_A * K_B * T)
-    out[8] = np.nan
-    out[9] = np.nan
+    out[PAIR_P] = D * D * fd
+    out[PAIR_E] = D * (f - T * ft)
+    out[PAIR_S] = -D * ft
+    out[PAIR_DPDD] = g
+    out[PAIR_DPDT] = D * D * fdt
+    out[PAIR_DEDD] = f + D * fd - T * (ft + D * fdt)
+    out[PAIR_DEDT] = -D * T * ftt
+    out[PAIR_ETA] = (f + D * fd) / (N_A * K_B * T)
+    out[PAIR_N_ELE] = np.nan
+    out[PAIR_N_POS] = np.nan
     return True
 
 
@@ -135,13 +157,13 @@ NO_TABLE = np.zeros((0, 0, 13))
 
 @njit(cache=True)
 def eos_scratch():
-    """Per-thread scratch for :func:`_eos_zone`: (Fermi integrals e⁻ [3, 3], e⁺ [3, 3], pair gas [10],
+    """Per-thread scratch for :func:`eos_zone`: (Fermi integrals e⁻ [3, 3], e⁺ [3, 3], pair gas [10],
     Hermite weights [8, 2, 3])."""
     return np.empty((3, 3)), np.empty((3, 3)), np.empty(10), np.empty((8, 2, 3))
 
 
 @njit(cache=True)
-def _eos_zone(rho, T, abar, zbar, opts, out, scratch, eta_guess):
+def eos_zone(rho, T, abar, zbar, opts, out, scratch, eta_guess):
     """Full EOS for one zone into ``out`` [len(EOS_FIELDS)]; ``eta_guess`` starts the η solve (NaN: none).
 
     ``opts``: see :meth:`StellarEOS.options`. With a table the pair gas is interpolated (direct quadrature
@@ -159,12 +181,12 @@ def _eos_zone(rho, T, abar, zbar, opts, out, scratch, eta_guess):
 def _add_ions_radiation(rho, T, abar, zbar, ye, coulomb, pair, out):
     """Combine the pair gas ``pair`` [10] (at D = ρ Ye) with ions, radiation and optional Coulomb terms."""
     kT = K_B * T
-    p_ep, E_ep, eta, n_e, n_p = pair[0], pair[1], pair[7], pair[8], pair[9]
-    s_ep = pair[2] / rho
-    dp_ep_dr = pair[3] * ye
-    dp_ep_dT = pair[4]
-    dE_ep_dr = pair[5] * ye
-    dE_ep_dT = pair[6]
+    p_ep, E_ep, eta, n_e, n_p = pair[PAIR_P], pair[PAIR_E], pair[PAIR_ETA], pair[PAIR_N_ELE], pair[PAIR_N_POS]
+    s_ep = pair[PAIR_S] / rho
+    dp_ep_dr = pair[PAIR_DPDD] * ye
+    dp_ep_dT = pair[PAIR_DPDT]
+    dE_ep_dr = pair[PAIR_DEDD] * ye
+    dE_ep_dT = pair[PAIR_DEDT]
     # ions
     n_i = rho * N_A / abar
     p_i = n_i * kT
@@ -209,32 +231,32 @@ def _add_ions_radiation(rho, T, abar, zbar, ye, coulomb, pair, out):
     dT_dr_s = (p / (rho * rho) - dedr) / dedT
     gamma1 = rho / p * (dpdr + dpdT * dT_dr_s)
     cp = cv + (p / (rho * rho) - dedr) * dpdT / dpdr
-    out[0] = p
-    out[1] = e
-    out[2] = s
-    out[3] = cv
-    out[4] = cp
-    out[5] = gamma1
-    out[6] = math.sqrt(gamma1 * p / rho)
-    out[7] = dpdr
-    out[8] = dpdT
-    out[9] = dedr
-    out[10] = dedT
-    out[11] = eta
-    out[12] = n_e
-    out[13] = n_p
+    out[EOS_P] = p
+    out[EOS_E] = e
+    out[EOS_S] = s
+    out[EOS_CV] = cv
+    out[EOS_CP] = cp
+    out[EOS_GAMMA1] = gamma1
+    out[EOS_CS] = math.sqrt(gamma1 * p / rho)
+    out[EOS_DPDR] = dpdr
+    out[EOS_DPDT] = dpdT
+    out[EOS_DEDR] = dedr
+    out[EOS_DEDT] = dedT
+    out[EOS_ETA] = eta
+    out[EOS_N_ELE] = n_e
+    out[EOS_N_POS] = n_p
 
 
 @njit(cache=True, parallel=True)
 def eos_kernel(rho, T, abar, zbar, opts):
     """EOS for N zones (all inputs [N]); returns [N, len(EOS_FIELDS)]."""
     n = rho.shape[0]
-    out = np.empty((n, _NF))
+    out = np.empty((n, N_EOS))
     block = 256  # zones per scratch allocation
     for b in prange((n + block - 1) // block):
         scratch = eos_scratch()
         for i in range(b * block, min(n, (b + 1) * block)):
-            _eos_zone(rho[i], T[i], abar[i], zbar[i], opts, out[i], scratch, np.nan)
+            eos_zone(rho[i], T[i], abar[i], zbar[i], opts, out[i], scratch, np.nan)
     return out
 
 
@@ -253,18 +275,18 @@ def temperature_from_energy(rho, e, abar, zbar, T_guess, opts, rtol):
             T_out[i] = np.nan
             continue
         scratch = eos_scratch()
-        res = np.empty(_NF)
+        res = np.empty(N_EOS)
         lo, hi = 1e4, 1e11
         T = min(max(T_guess[i], lo), hi)
-        res[11] = np.nan
+        res[EOS_ETA] = np.nan
         for _ in range(100):
-            _eos_zone(rho[i], T, abar[i], zbar[i], opts, res, scratch, res[11])
-            f = res[1] - e[i]
+            eos_zone(rho[i], T, abar[i], zbar[i], opts, res, scratch, res[EOS_ETA])
+            f = res[EOS_E] - e[i]
             if f > 0.0:
                 hi = T
             else:
                 lo = T
-            new = T - f / res[10]
+            new = T - f / res[EOS_DEDT]
             if not (lo < new < hi):
                 new = math.sqrt(lo * hi)
             if abs(new - T) <= rtol * T:

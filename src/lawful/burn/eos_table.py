@@ -21,13 +21,21 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-
 from pathlib import Path
 
 import numpy as np
 from numba import njit, prange
 
-from lawful.burn.pair_gas import pair_gas
+from lawful.burn.pair_gas import (
+    PAIR_DEDT,
+    PAIR_DPDD,
+    PAIR_DPDT,
+    PAIR_E,
+    PAIR_ETA,
+    PAIR_P,
+    PAIR_S,
+    pair_gas,
+)
 from lawful.core.io import atomic_write_bytes, cache_dir
 
 #: Node grid: log10 D (g/cm³) and log10 T (K) ranges and steps.
@@ -57,16 +65,16 @@ def _generate(D, T):
             d, t = D[i], T[j]
             h = _FD_STEP * t
             pair_gas(d, t, True, eta, fe, fp, c)
-            eta = c[7]
+            eta = c[PAIR_ETA]
             pair_gas(d, t + h, True, eta, fe, fp, up)
             pair_gas(d, t - h, True, eta, fe, fp, dn)
             hd = _FD_STEP * d
             pair_gas(d + hd, t, True, eta, fe, fp, upd)
             pair_gas(d - hd, t, True, eta, fe, fp, dnd)
-            p, E, S, dpdD, dpdT, dEdT = c[0], c[1], c[2], c[3], c[4], c[6]
-            d2p_dDdT = (up[3] - dn[3]) / (2.0 * h)
-            d2p_dT2 = (up[4] - dn[4]) / (2.0 * h)
-            d3p_dDdT2 = (up[3] - 2.0 * dpdD + dn[3]) / (h * h)
+            p, E, S, dpdD, dpdT, dEdT = c[PAIR_P], c[PAIR_E], c[PAIR_S], c[PAIR_DPDD], c[PAIR_DPDT], c[PAIR_DEDT]
+            d2p_dDdT = (up[PAIR_DPDD] - dn[PAIR_DPDD]) / (2.0 * h)
+            d2p_dT2 = (up[PAIR_DPDT] - dn[PAIR_DPDT]) / (2.0 * h)
+            d3p_dDdT2 = (up[PAIR_DPDD] - 2.0 * dpdD + dn[PAIR_DPDD]) / (h * h)
             tab[i, j, 0] = (E - t * S) / d
             tab[i, j, 1] = p / (d * d)
             tab[i, j, 2] = -S / d
@@ -77,9 +85,9 @@ def _generate(D, T):
             tab[i, j, 7] = d2p_dT2 / (d * d)
             tab[i, j, 8] = d3p_dDdT2 / (d * d) - 2.0 * d2p_dT2 / (d * d * d)
             tab[i, j, 9] = dpdD
-            tab[i, j, 10] = (upd[3] - dnd[3]) / (2.0 * hd)
+            tab[i, j, 10] = (upd[PAIR_DPDD] - dnd[PAIR_DPDD]) / (2.0 * hd)
             tab[i, j, 11] = d2p_dDdT
-            tab[i, j, 12] = (upd[4] - 2.0 * dpdT + dnd[4]) / (hd * hd)
+            tab[i, j, 12] = (upd[PAIR_DPDT] - 2.0 * dpdT + dnd[PAIR_DPDT]) / (hd * hd)
     return tab
 
 

@@ -16,7 +16,15 @@ from numba import njit, prange
 
 from lawful.burn import bdf, rodas
 from lawful.burn.kernels import MEV_TO_ERG, N_A
-from lawful.burn.zone import Status
+from lawful.burn.zone import (
+    ST_ACCEPTED,
+    ST_N_JAC,
+    ST_N_LU,
+    ST_N_RHS,
+    ST_REJECTED,
+    ST_STATUS,
+    Status,
+)
 
 __all__ = ["BurnResult", "Status", "burn", "integrate_batch", "restore_invariants"]
 
@@ -96,9 +104,9 @@ def burn(network, rho, T, X, t_out, *, self_heating: bool = True, rtol: float = 
     :mod:`lawful.burn.bdf`) or ``"rodas3"`` (this module's Rosenbrock method).
     """
     from lawful.burn.eos import StellarEOS, check_state
-    from lawful.burn.network import _as_zones, check_mass_fractions
+    from lawful.burn.network import as_zones, check_mass_fractions
 
-    rho, T, X = _as_zones(rho, T, X, len(network.names))
+    rho, T, X = as_zones(rho, T, X, len(network.names))
     check_state(rho, T)
     check_mass_fractions(X)
     t_out = np.atleast_1d(np.asarray(t_out, dtype=np.float64))
@@ -122,6 +130,6 @@ def burn(network, rho, T, X, t_out, *, self_heating: bool = True, rtol: float = 
     dB = ((Y - Y0[:, None, :]) * network.binding).sum(axis=-1)
     return BurnResult(
         names=network.names, t=t_out, X=Y * network.A, T=y_out[:, :, n], enuc=dB * N_A * MEV_TO_ERG,
-        status=stats[:, 0].copy(), steps=stats[:, 1].copy(), rejected=stats[:, 2].copy(), n_rhs=stats[:, 3].copy(),
-        n_jac=stats[:, 4].copy(), n_lu=stats[:, 5].copy(),
+        status=stats[:, ST_STATUS].copy(), steps=stats[:, ST_ACCEPTED].copy(), rejected=stats[:, ST_REJECTED].copy(),
+        n_rhs=stats[:, ST_N_RHS].copy(), n_jac=stats[:, ST_N_JAC].copy(), n_lu=stats[:, ST_N_LU].copy(),
     )

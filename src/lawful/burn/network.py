@@ -286,7 +286,7 @@ class Network:
         """dX/dt [N, n] (1/s) and ε̇ [N] (erg/g/s) at (ρ [N], T [N], X [N, n])."""
         from lawful.burn.kernels import rhs_batch
 
-        rho, T, X = _as_zones(rho, T, X, len(self.names))
+        rho, T, X = as_zones(rho, T, X, len(self.names))
         dY, enuc = rhs_batch(rho, T, X / self.A, self.packed, self.screen)
         return dY * self.A, enuc
 
@@ -305,7 +305,7 @@ def check_mass_fractions(X: np.ndarray, tol: float = 1e-6) -> None:
         raise ValueError(f"mass fractions of zone {z} sum to {s[z]:.10g}; expected 1 within {tol:g}")
 
 
-def _as_zones(rho, T, X, n):
+def as_zones(rho, T, X, n):
     """Broadcast scalars/arrays ρ, T and X ([n] or [N, n]) to N zones: (ρ [N], T [N], X [N, n]) float64."""
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     if X.shape[1] != n:
@@ -316,5 +316,6 @@ def _as_zones(rho, T, X, n):
         rho, T = (np.broadcast_to(a, (N,)).copy() for a in (rho, T))
         X = np.ascontiguousarray(np.broadcast_to(X, (N, n)))
     except ValueError:
-        raise ValueError(f"rho ({len(rho)}), T ({len(T)}) and X ({len(X)} rows) do not describe the same zones") from None
+        raise ValueError(f"rho ({len(rho)}), T ({len(T)}) and X ({len(X)} rows) do not describe the same "
+                         "zones") from None
     return rho, T, X

@@ -137,6 +137,8 @@ def _solve_eta(n_target, beta, fe, fp, with_positrons, eta_guess):
 #: Columns of :func:`pair_gas`'s output: pressure, energy and entropy densities of the e⁻e⁺ gas and derivatives
 #: with respect to D = ρ Ye (g/cm³) and T, then η, n₋, n₊.
 PAIR_FIELDS = ("p", "E", "S", "dpdD", "dpdT", "dEdD", "dEdT", "eta", "n_ele", "n_pos")
+#: Column indices into a pair-gas row.
+PAIR_P, PAIR_E, PAIR_S, PAIR_DPDD, PAIR_DPDT, PAIR_DEDD, PAIR_DEDT, PAIR_ETA, PAIR_N_ELE, PAIR_N_POS = range(10)
 
 
 @njit(cache=True)
@@ -185,14 +187,14 @@ def pair_gas(D, T, with_positrons, eta_guess, fe, fp, out):
     deta_dT = -dbeta_dT * (dne_db - dnp_db) / dnet_deta
     dnp_dD = dnp_deta * deta_dD
     dnp_dT = dnp_deta * deta_dT + dnp_db * dbeta_dT
-    out[0] = p_e + p_p
-    out[1] = E_e + Ek_p + 2.0 * MEC2 * n_p
+    out[PAIR_P] = p_e + p_p
+    out[PAIR_E] = E_e + Ek_p + 2.0 * MEC2 * n_p
     # S = (E + p − μ n) / T per species, with kinetic chemical potentials ηkT and η₊kT
-    out[2] = (E_e + p_e - eta * kT * n_e + Ek_p + p_p - eta_p * kT * n_p) / T
-    out[3] = (dpe_deta + dpp_deta) * deta_dD
-    out[4] = (dpe_deta + dpp_deta) * deta_dT + (dpe_db + dpp_db) * dbeta_dT
-    out[5] = (dEe_deta + dEp_deta) * deta_dD + 2.0 * MEC2 * dnp_dD
-    out[6] = (dEe_deta + dEp_deta) * deta_dT + (dEe_db + dEp_db) * dbeta_dT + 2.0 * MEC2 * dnp_dT
-    out[7] = eta
-    out[8] = n_e
-    out[9] = n_p
+    out[PAIR_S] = (E_e + p_e - eta * kT * n_e + Ek_p + p_p - eta_p * kT * n_p) / T
+    out[PAIR_DPDD] = (dpe_deta + dpp_deta) * deta_dD
+    out[PAIR_DPDT] = (dpe_deta + dpp_deta) * deta_dT + (dpe_db + dpp_db) * dbeta_dT
+    out[PAIR_DEDD] = (dEe_deta + dEp_deta) * deta_dD + 2.0 * MEC2 * dnp_dD
+    out[PAIR_DEDT] = (dEe_deta + dEp_deta) * deta_dT + (dEe_db + dEp_db) * dbeta_dT + 2.0 * MEC2 * dnp_dT
+    out[PAIR_ETA] = eta
+    out[PAIR_N_ELE] = n_e
+    out[PAIR_N_POS] = n_p

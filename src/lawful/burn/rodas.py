@@ -14,9 +14,24 @@ import math
 import numpy as np
 from numba import njit
 
-from lawful.burn.eos import eos_scratch
+from lawful.burn.eos import EOS_ETA, N_EOS, eos_scratch
 from lawful.burn.kernels import workspace
-from lawful.burn.zone import _finite, _lu_factor, _lu_solve, _rhs, _rhs_jac, initial_state, record
+from lawful.burn.zone import (
+    ST_ACCEPTED,
+    ST_N_JAC,
+    ST_N_LU,
+    ST_N_RHS,
+    ST_REJECTED,
+    ST_STATUS,
+    Status,
+    all_finite,
+    initial_state,
+    lu_factor,
+    lu_solve,
+    record,
+    zone_rhs,
+    zone_rhs_jac,
+)
 
 # RODAS3 in the KPP form: G = I/(hγ) − J;  G K_i = F(y + Σ A_ij K_j) + Σ (C_ij / h) K_j
 GAMMA = 0.5
@@ -61,34 +76,34 @@ def rodas3_stages(rho, y, T0, f0, jac, h, net, screen, heat, eos_opts, G, piv, K
         for j in range(nv):
             G[i, j] = -jac[i, j]
         G[i, i] += 1.0 / (h * GAMMA)
-    if not _lu_factor(G, piv):
+    if not lu_factor(G, piv):
         return False, False
     # stage 1 (and 2: A21 = 0, so F is not re-evaluated)
     for i in range(nv):
         K[0, i] = f0[i]
-    _lu_solve(G, piv, K[0])
+    lu_solve(G, piv, K[0])
     for i in range(nv):
         K[1, i] = f0[i] + _C21 / h * K[0, i]
-    _lu_solve(G, piv, K[1])
+    lu_solve(G, piv, K[1])
     # stage 3
     for i in range(nv):
         ystage[i] = y[i] + _A31 * K[0, i] + _A32 * K[1, i]
-    if not _rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch):
+    if not zone_rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch):
         return True, False
     for i in range(nv):
         K[2, i] = f[i] + (_C31 * K[0, i] + _C32 * K[1, i]) / h
-    _lu_solve(G, piv, K[2])
+    lu_solve(G, piv, K[2])
     # stage 4
     for i in range(nv):
         ystage[i] = y[i] + _A41 * K[0, i] + _A42 * K[1, i] + _A43 * K[2, i]
-    if not _rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch):
+    if not zone_rhs(rho, ystage, T0, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch):
         return True, False
     for i in range(nv):
         K[3, i] = f[i] + (_C41 * K[0, i] + _C42 * K[1, i] + _C43 * K[2, i]) / h
-    _lu_solve(G, piv, K[3])
+    lu_solve(G, piv, K[3])
     for i in range(nv):
         ynew[i] = y[i] + _M[0] * K[0, i] + _M[2] * K[2, i] + _M[3] * K[3, i]
-    return True, _finite(ynew)
+    return True, all_finite(ynew)
 
 
 @njit(cache=True)
@@ -108,11 +123,11 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     piv = np.empty(nv, dtype=np.int64)
     lam, dlam, work = workspace(net)
     dydT = np.empty(n)
-    eos_out = np.empty(14)
-    eos_out[11] = np.nan
-    eos_tmp = np.empty(14)
+    eos_out = np.empty(N_EOS)
+    eos_out[EOS_ETA] = np.nan
+    eos_tmp = np.empty(N_EOS)
     scratch = eos_scratch()
-    status = 0
+    status = Status.SUCCESS
     accepted = 0
     rejected = 0
     n_rhs = 0
@@ -130,18 +145,18 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             k_out += 1
             continue
         if accepted + rejected >= max_steps:
-            status = 1
+            status = Status.MAX_STEPS
             break
         h = min(h, target - t)
         if not have_f0:
-            if not _rhs_jac(rho, y, T0, net, screen, heat, eos_opts, f0, jac, lam, dlam, work, eos_out, dydT, eos_tmp,
-                            scratch):
-                status = 4
+            if not zone_rhs_jac(rho, y, T0, net, screen, heat, eos_opts, f0, jac, lam, dlam, work, eos_out, dydT,
+                                eos_tmp, scratch):
+                status = Status.EOS_FAILED
                 break
             n_rhs += 1
             n_jac += 1
-            if not _finite(f0):
-                status = 5
+            if not all_finite(f0):
+                status = Status.RATES_FAILED
                 break
             have_f0 = True
         ok, finite = rodas3_stages(rho, y, T0, f0, jac, h, net, screen, heat, eos_opts, G, piv, K, ystage, f, ynew,
@@ -155,7 +170,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             rejected += 1
             h *= 0.25
             if h < h_min:
-                status = 3 if not ok else 2
+                status = Status.SINGULAR if not ok else Status.STEP_TOO_SMALL
                 break
             continue
         fac = min(_FAC_MAX, max(_FAC_MIN, _FAC_SAFE / max(err, 1e-10) ** (1.0 / _ORDER_ERR)))
@@ -170,14 +185,14 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             rejected += 1
             h *= min(fac, 1.0)
             if h < h_min:
-                status = 2
+                status = Status.STEP_TOO_SMALL
                 break
-    if status != 0:
+    if status != Status.SUCCESS:
         for k in range(k_out, t_out.shape[0]):
             record(y_out[k], y, heat, T0)
-    stats[0] = status
-    stats[1] = accepted
-    stats[2] = rejected
-    stats[3] = n_rhs
-    stats[4] = n_jac
-    stats[5] = accepted + rejected  # one LU per attempted step
+    stats[ST_STATUS] = status
+    stats[ST_ACCEPTED] = accepted
+    stats[ST_REJECTED] = rejected
+    stats[ST_N_RHS] = n_rhs
+    stats[ST_N_JAC] = n_jac
+    stats[ST_N_LU] = accepted + rejected  # one LU per attempted step

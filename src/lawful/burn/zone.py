@@ -18,7 +18,7 @@ import math
 import numpy as np
 from numba import njit
 
-from lawful.burn.eos import _eos_zone
+from lawful.burn.eos import EOS_CV, EOS_ETA, eos_zone
 from lawful.burn.kernels import MEV_TO_ERG, N_A, jacobian, network_rates, ydot
 
 
@@ -34,12 +34,17 @@ class Status(enum.IntEnum):
     #: temperatures REACLIB's fits cover)
 
 
+#: per-zone integration statistics, in the order of a ``stats`` row
+STATS = ("status", "accepted", "rejected", "n_rhs", "n_jac", "n_lu")
+#: column indices into a ``stats`` row
+ST_STATUS, ST_ACCEPTED, ST_REJECTED, ST_N_RHS, ST_N_JAC, ST_N_LU = range(len(STATS))
+
 #: temperatures the EOS accepts in self-heating mode (K)
 _T_MIN, _T_MAX = 1e4, 1e11
 
 
 @njit(cache=True)
-def _lu_factor(a, piv):
+def lu_factor(a, piv):
     """In-place LU with partial pivoting of the square ``a``; returns False if singular."""
     n = a.shape[0]
     for k in range(n):
@@ -66,8 +71,8 @@ def _lu_factor(a, piv):
 
 
 @njit(cache=True)
-def _lu_solve(a, piv, b):
-    """Solve in place with the factors from :func:`_lu_factor`."""
+def lu_solve(a, piv, b):
+    """Solve in place with the factors from :func:`lu_factor`."""
     n = a.shape[0]
     for k in range(n):
         p = piv[k]
@@ -86,10 +91,10 @@ def _lu_solve(a, piv, b):
 
 
 @njit(cache=True)
-def _rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch, derivs=False):
+def zone_rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch, derivs=False):
     """F(y) into ``f``; y = Y (fixed T) or (Y, T). Returns False if the EOS cannot be evaluated.
 
-    ``derivs``: also leave dλ/dT in ``dlam``, for a Jacobian at the same y (:func:`_rhs_jac`)."""
+    ``derivs``: also leave dλ/dT in ``dlam``, for a Jacobian at the same y (:func:`zone_rhs_jac`)."""
     n = net.A.shape[0]
     T = y[n] if heat else T_fixed
     if heat and not (_T_MIN <= T <= _T_MAX):
@@ -99,13 +104,13 @@ def _rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_o
     enuc = ydot(rho, Y, net, lam, f[:n])
     if heat:
         abar, zbar = _abar_zbar(Y, net.Z)
-        _eos_zone(rho, T, abar, zbar, eos_opts, eos_out, scratch, eos_out[11])
-        f[n] = enuc / eos_out[3]
+        eos_zone(rho, T, abar, zbar, eos_opts, eos_out, scratch, eos_out[EOS_ETA])
+        f[n] = enuc / eos_out[EOS_CV]
     return True
 
 
 @njit(cache=True)
-def _finite(f):
+def all_finite(f):
     """True if every entry of ``f`` is finite."""
     for i in range(f.shape[0]):
         if not math.isfinite(f[i]):
@@ -124,7 +129,8 @@ def _abar_zbar(Y, Z):
 
 
 @njit(cache=True)
-def _rhs_jac(rho, y, T_fixed, net, screen, heat, eos_opts, f, jac, lam, dlam, work, eos_out, dydT, eos_tmp, scratch):
+def zone_rhs_jac(rho, y, T_fixed, net, screen, heat, eos_opts, f, jac, lam, dlam, work, eos_out, dydT, eos_tmp,
+                 scratch):
     """F(y) into ``f`` and the analytic Jacobian into ``jac`` (in self-heating mode with the T row and column),
     from one evaluation of the rates and their T-derivatives. Returns False if the EOS cannot be evaluated.
 
@@ -132,7 +138,7 @@ def _rhs_jac(rho, y, T_fixed, net, screen, heat, eos_opts, f, jac, lam, dlam, wo
     differences of the EOS (relative step 1e-7), so the iteration matrix is exact to ~1e-7 and RODAS3 keeps
     its order.
     """
-    if not _rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch, True):
+    if not zone_rhs(rho, y, T_fixed, net, screen, heat, eos_opts, f, lam, dlam, work, eos_out, scratch, True):
         return False
     n = net.A.shape[0]
     T = y[n] if heat else T_fixed
@@ -141,16 +147,16 @@ def _rhs_jac(rho, y, T_fixed, net, screen, heat, eos_opts, f, jac, lam, dlam, wo
     if heat:
         dTdt = f[n]
         binding, Z = net.binding, net.Z
-        cv = eos_out[3]
+        cv = eos_out[EOS_CV]
         c = N_A * MEV_TO_ERG / cv
         abar, zbar = _abar_zbar(Y, Z)
         d = 1e-7
-        _eos_zone(rho, T * (1.0 + d), abar, zbar, eos_opts, eos_tmp, scratch, eos_out[11])
-        dcv_dT = (eos_tmp[3] - cv) / (d * T)
-        _eos_zone(rho, T, abar * (1.0 + d), zbar, eos_opts, eos_tmp, scratch, eos_out[11])
-        dcv_da = (eos_tmp[3] - cv) / (d * abar)
-        _eos_zone(rho, T, abar, zbar * (1.0 + d), eos_opts, eos_tmp, scratch, eos_out[11])
-        dcv_dz = (eos_tmp[3] - cv) / (d * zbar)
+        eos_zone(rho, T * (1.0 + d), abar, zbar, eos_opts, eos_tmp, scratch, eos_out[EOS_ETA])
+        dcv_dT = (eos_tmp[EOS_CV] - cv) / (d * T)
+        eos_zone(rho, T, abar * (1.0 + d), zbar, eos_opts, eos_tmp, scratch, eos_out[EOS_ETA])
+        dcv_da = (eos_tmp[EOS_CV] - cv) / (d * abar)
+        eos_zone(rho, T, abar, zbar * (1.0 + d), eos_opts, eos_tmp, scratch, eos_out[EOS_ETA])
+        dcv_dz = (eos_tmp[EOS_CV] - cv) / (d * zbar)
         g = dTdt / cv  # ε̇ / c_v²
         for i in range(n):
             jac[i, n] = dydT[i]

@@ -19,9 +19,10 @@ Call = tuple[np.ndarray, np.ndarray, np.ndarray, float]
 
 
 def record_detonation_calls(network: str = "aprox13", *, n: int = 256, rho: float = 1.5e7,
-                            tmax: float = 4e-3) -> list[Call]:
-    """The burn calls of a C/O detonation (``n`` zones, fuel density ``rho`` g/cm³, to ``tmax`` s) with the
-    implicit burner at hydro's defaults."""
+                            tmax: float | None = None) -> list[Call]:
+    """The burn calls of a C/O detonation (``n`` zones, fuel density ``rho`` g/cm³, to ``tmax`` s; default: the
+    problem's own end time, ignition and steady propagation both) with the implicit burner at hydro's
+    defaults."""
     from lawful.burn_hydro.training_data import RecordingBurner
     from lawful.hydro.problems import detonation
     from lawful.hydro.run import run
@@ -33,8 +34,10 @@ def record_detonation_calls(network: str = "aprox13", *, n: int = 256, rho: floa
         setup.burn.burner = recorders[-1]
 
     with tempfile.TemporaryDirectory() as tmp:
-        run(detonation.Config(n=n, tmax=tmax, rho=rho, network=network, out=Path(tmp), n_snapshots=1),
-            "detonation", show_progress=False, on_setup=wrap)
+        cfg = detonation.Config(n=n, rho=rho, network=network, out=Path(tmp), n_snapshots=1)
+        if tmax is not None:
+            cfg.tmax = tmax
+        run(cfg, "detonation", show_progress=False, on_setup=wrap)
     return [(c["rho"], c["T"], c["X"], float(c["dt"][0])) for c in recorders[0].calls]
 
 

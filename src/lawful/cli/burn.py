@@ -14,6 +14,7 @@ from lawful.burn.config import BurnBatchConfig, BurnCellConfig
 from lawful.burn.surrogate.config import GenerateConfig, SurrogateTrainConfig
 from lawful.cli.common import (
     CONFIG_OPT,
+    JSON_OPT,
     SET_OPT,
     WORKERS_OPT,
     console,
@@ -32,7 +33,7 @@ app = typer.Typer(help="Nuclear burning: pynucastro networks, stellar EOS, batch
 @guarded
 @with_config_flags(BurnCellConfig)
 def cell_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
-             json_out: bool = typer.Option(False, "--json", help="print one JSON object"),
+             json_out: bool = JSON_OPT,
              plot: bool = typer.Option(False, "--plot", help="write X(t) and T(t) to OUT/burn_cell.png"),
              flags: dict | None = None) -> None:
     """Burn one zone at constant density to --tmax; print final T, composition, energy, steps and status."""
@@ -84,7 +85,7 @@ def _plot(result, out: Path) -> Path:
 @with_config_flags(BurnBatchConfig)
 def batch_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
               scheduler: str = scheduler_option("serial"), workers: int = WORKERS_OPT,
-              json_out: bool = typer.Option(False, "--json", help="print a JSON summary"),
+              json_out: bool = JSON_OPT,
               flags: dict | None = None) -> None:
     """Burn every (ρ, T, X) state of an HDF5 file for --dt seconds; write the end states to --out."""
     from lawful.burn.batch import run_batch
@@ -154,7 +155,7 @@ def surrogate_evaluate_cmd(
                                       help="time the burners on the burn calls of a detonation with ZONES:RHO "
                                            "(g/cm^3), as hydro makes them; 'held-out': on the held-out hydro "
                                            "zone-steps, one call per distinct time step"),
-        json_out: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+        json_out: bool = JSON_OPT) -> None:
     """Errors against the implicit integrator, guard statistics and speed-up on the held-out samples."""
     from lawful.burn.surrogate.data import load
     from lawful.burn.surrogate.evaluate import evaluate

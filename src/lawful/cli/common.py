@@ -24,6 +24,9 @@ err_console = Console(stderr=True, soft_wrap=True)
 CONFIG_OPT = typer.Option(None, "--config", help="TOML file with config keys (flags override it)")
 SET_OPT = typer.Option(None, "--set", help="override any config key: --set key=value (repeatable)")
 
+#: the --json option of every command that ends in a table: one JSON object (or list) on stdout instead
+JSON_OPT = typer.Option(False, "--json", help="print one JSON object instead of the table")
+
 #: the --workers option of commands that fan out through the executor
 WORKERS_OPT = typer.Option(None, "--workers", help="LocalCluster worker processes [default: cores]")
 

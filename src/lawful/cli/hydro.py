@@ -9,6 +9,7 @@ import typer
 
 from lawful.cli.common import (
     CONFIG_OPT,
+    JSON_OPT,
     SET_OPT,
     console,
     fail,
@@ -30,7 +31,7 @@ def run_cmd(problem: str = typer.Argument(..., help="sod | advect | detonation |
                                                              "[default: the one shipped for the network]"),
             n: int = typer.Option(None, "--n", help="zones along x"),
             out: Path = typer.Option(None, "--out", help="output directory [default: runs/<problem>]"),
-            json_out: bool = typer.Option(False, "--json", help="print the summary as one JSON object"),
+            json_out: bool = JSON_OPT,
             plot: bool = typer.Option(False, "--plot", help="render the snapshots to PNG afterwards")) -> None:
     """Run a problem to tmax (resuming OUT/checkpoint.h5 when it holds the same run); print what it measured."""
     from lawful.hydro import problems

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from lawful.cli.common import (
     CONFIG_OPT,
+    JSON_OPT,
     SET_OPT,
     WORKERS_OPT,
     console,
@@ -106,7 +107,7 @@ def _run_and_report(cfg: Any, json_out: bool, plots: bool) -> None:
 @guarded
 @with_config_flags(Phi4RunConfig)
 def run_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
-            json_out: bool = typer.Option(False, "--json", help="print the analysis as one JSON object"),
+            json_out: bool = JSON_OPT,
             plots: bool = typer.Option(False, "--plots/--no-plots", help="write history/autocorrelation PNGs now "
                                        "(else: lawful lattice analyze DIR writes them)"),
             flags: dict | None = None) -> None:
@@ -119,7 +120,7 @@ def run_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
 @with_config_flags(Phi4RunConfig,
                    fixed={"sampler": "hmc"})
 def hmc_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
-            json_out: bool = typer.Option(False, "--json", help="print the analysis as one JSON object"),
+            json_out: bool = JSON_OPT,
             plots: bool = typer.Option(False, "--plots/--no-plots", help="write history/autocorrelation PNGs now "
                                        "(else: lawful lattice analyze DIR writes them)"),
             flags: dict | None = None) -> None:
@@ -133,7 +134,7 @@ def analyze_cmd(
     run_dir: Path = typer.Argument(..., help="directory of a run (holds ensemble.h5)"),
     therm: str = typer.Option(None, "--therm", help="thermalization cut: updates to drop, or 'auto' "
                                                     "(default: the run's n_therm)"),
-    json_out: bool = typer.Option(False, "--json", help="print one JSON object instead of a table"),
+    json_out: bool = JSON_OPT,
     plots: bool = typer.Option(True, "--plots/--no-plots", help="write history.png and autocorr.png"),
 ) -> None:
     """Γ-method analysis: values, errors and τ_int of χ, ⟨|m|⟩/V, Binder U, dχ/dκ, ⟨e^{−ΔH}⟩ …"""
@@ -164,7 +165,7 @@ def _scan_point(cfg: Any) -> dict[str, Any]:
 def scan_cmd(kappas: str = typer.Option(..., "--kappas", help="comma-separated κ values, e.g. 0.17,0.18,0.19"),
              scheduler: str = scheduler_option("local"), workers: int = WORKERS_OPT,
              config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
-             json_out: bool = typer.Option(False, "--json", help="print one JSON list"),
+             json_out: bool = JSON_OPT,
              flags: dict | None = None) -> None:
     """Independent runs at several κ (each in OUT/kappa_<κ>), fanned out through the executor (Dask)."""
     from lawful.core.executor import run_tasks
@@ -194,7 +195,7 @@ def scan_cmd(kappas: str = typer.Option(..., "--kappas", help="comma-separated �
 @guarded
 @with_config_flags(TrainConfig)
 def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
-              json_out: bool = typer.Option(False, "--json", help="print the training summary as one JSON object"),
+              json_out: bool = JSON_OPT,
               flags: dict | None = None) -> None:
     """Train a flow (reverse KL) or diffusion model (score matching on HMC fields); checkpoints and resumes."""
     from lawful.lattice.train import train
@@ -225,7 +226,7 @@ def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
 @guarded
 @with_config_flags(SampleConfig)
 def sample_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
-               json_out: bool = typer.Option(False, "--json", help="print the analysis as one JSON object"),
+               json_out: bool = JSON_OPT,
                plots: bool = typer.Option(False, "--plots/--no-plots", help="write history/autocorrelation PNGs now "
                                        "(else: lawful lattice analyze DIR writes them)"),
                flags: dict | None = None) -> None:

@@ -136,7 +136,9 @@ def resolve(model: type[M], *layers: dict[str, Any] | None) -> M:
 def to_toml_dict(cfg: pydantic.BaseModel) -> dict[str, Any]:
     """The config as a TOML-writable dict (paths as strings, ``None`` dropped)."""
     out = {}
-    for key, value in cfg.model_dump().items():  # python mode keeps inf (json mode would turn it into null)
+    dumped = cfg.model_dump()  # python mode keeps inf (json mode would turn it into null)
+    for key in field_names(type(cfg)):  # the command's own keys first, then those every config has
+        value = dumped[key]
         if value is None:
             continue
         out[key] = str(value) if isinstance(value, Path) else value

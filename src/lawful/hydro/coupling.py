@@ -83,7 +83,7 @@ class BurnStep:
         out = self.burner(rho[burning], T[burning], X, dt)
         if not out.ok.all():
             bad = int(np.flatnonzero(~out.ok)[0])
-            raise HydroFailure(self.solver._describe(state, sel[bad], f"burn failed ({out.message[bad]})"))
+            raise HydroFailure(self.solver.describe(state, sel[bad], f"burn failed ({out.message[bad]})"))
         U = state.U.reshape(K.UX + ns, -1)
         r = rho[burning]
         U[K.UX:, sel] = (r[:, None] * out.X).T

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lawful.core.config import check_same_run, to_toml_text
-from lawful.core.interrupt import deferred_interrupt
-from lawful.core.io import atomic_h5, atomic_write_bytes, provenance, write_provenance
+from lawful.core.config import check_same_run
+from lawful.core.io import atomic_h5, provenance, write_provenance
+from lawful.core.lifecycle import checkpointing, claim_run_directory
 from lawful.core.progress import progress
 from lawful.hydro import kernels as K
 from lawful.hydro.config import HydroRunConfig
@@ -105,8 +105,6 @@ def _restore(cfg: HydroRunConfig, setup: Setup, out: Path) -> tuple[dict, dict]:
 
     path = out / CHECKPOINT
     if not path.exists():
-        if (out / "config.toml").exists():
-            check_same_run(cfg, (out / "config.toml").read_text(), out)
         return {}, {}
     with h5py.File(path, "r") as f:
         check_same_run(cfg, f.attrs["config"], out)
@@ -177,8 +175,7 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     history, driver = _restore(cfg, setup, out)
-    cfg_toml = to_toml_text(cfg)
-    atomic_write_bytes(out / "config.toml", cfg_toml.encode())
+    cfg_toml = claim_run_directory(cfg, out)
     prov = provenance(cfg_toml, None)  # once per run: it asks git for the source state
     solver, state, step = setup.solver, setup.state, setup.step
     snap_times = cfg.tmax * np.arange(cfg.n_snapshots + 1) / cfg.n_snapshots
@@ -202,9 +199,8 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
         _write_checkpoint(out, setup, prov, problem, history, nonlocal_driver)
 
     start = time.perf_counter()
-    last_ckpt = start
-    try:
-        with deferred_interrupt() as stop, progress(show_progress) as prog:
+    with checkpointing(save_checkpoint, cfg.checkpoint_seconds) as checkpoints:
+        with progress(show_progress) as prog:
             task = prog.add_task(f"{problem} n={cfg.n}", total=cfg.tmax, completed=state.t)
             while state.t < cfg.tmax * (1 - 1e-12) and steps_here < cfg.max_steps:
                 good = state.copy()
@@ -213,8 +209,6 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
                     dt_free = min(dt, cfg.dt_growth * dt_prev) if dt_prev > 0 else cfg.init_shrink * dt
                     dt = step_to_snapshot(dt_free, snap_times[next_snap] - state.t)
                     step(state, dt)
-                    state.t += dt
-                    state.step += 1
                     solver.check(state)
                 except HydroFailure as exc:
                     setup.state = good
@@ -230,17 +224,9 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
                 if state.t >= snap_times[next_snap] * (1 - 1e-12):
                     write_snapshot(out / f"snap_{next_snap:04d}.h5", setup, prov, problem)
                     next_snap = min(next_snap + 1, cfg.n_snapshots)
-                    save_checkpoint()
-                    last_ckpt = time.perf_counter()
-                elif time.perf_counter() - last_ckpt > cfg.checkpoint_seconds:
-                    save_checkpoint()
-                    last_ckpt = time.perf_counter()
+                    checkpoints.save_now()
                 prog.update(task, completed=state.t)
-                stop.check()
-    except KeyboardInterrupt:
-        if stop.safe:  # a second Ctrl-C stops mid-step: the previous checkpoint stays
-            save_checkpoint()
-        raise
+                checkpoints.tick()
     if steps_here:  # a rerun of a finished run adds no time
         seconds += time.perf_counter() - start
     save_checkpoint(seconds)

@@ -2,8 +2,8 @@
 reconstruction of primitive variables, HLLC (or exact) fluxes and a CFL time step. CGS units.
 
 Convention (DESIGN.md): :class:`Euler` holds hyperparameters and work arrays, :class:`HydroState` the evolving
-arrays; ``stepper(state, dt)`` advances in place and returns the state, so it composes with
-:class:`lawful.hydro.coupling.Strang`.
+arrays; ``stepper(state, dt)`` advances U, t and the step count in place and returns the state, so it composes with
+:class:`lawful.hydro.coupling.Strang` (whose burn half-steps change U only).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ class Euler:
         try:
             self.eos.primitives(state.U, self.q, state.T)
         except EOSFailure as exc:
-            raise HydroFailure(self._describe(state, exc.zones[0], str(exc))) from None
+            raise HydroFailure(self.describe(state, exc.zones[0], str(exc))) from None
         self._cached = key
         return self.q
 
@@ -150,7 +150,8 @@ class Euler:
         return self.cfl / rate
 
     def __call__(self, state: HydroState, dt: float) -> HydroState:
-        """Advance ``state`` by ``dt`` seconds in place (one unsplit MUSCL–Hancock step)."""
+        """Advance ``state`` by ``dt`` seconds in place (one unsplit MUSCL–Hancock step): U, and t and the step
+        count with it."""
         m = self.mesh
         q = self.primitives(state)
         lim, rs = K.LIMITERS[self.limiter], K.RIEMANN[self.riemann]
@@ -160,6 +161,8 @@ class Euler:
             K.face_fluxes(q, self._dqy, self._qh, self._fy, m.ng, 1, rs, self.eos.gamma)
         K.conservative_update(state.U, self._fx, self._fy, m.ng, dt / m.dx, dt / m.dy)
         state.touch()
+        state.t += dt
+        state.step += 1
         return state
 
     # -- diagnostics --------------------------------------------------------------------------------------
@@ -180,9 +183,9 @@ class Euler:
                 j, i = np.argwhere(bad)[0]
                 g = self.mesh.ng
                 flat = np.ravel_multi_index((j + (g if self.mesh.ndim == 2 else 0), i + g), self.mesh.padded_shape)
-                raise HydroFailure(self._describe(state, flat, what))
+                raise HydroFailure(self.describe(state, flat, what))
 
-    def _describe(self, state: HydroState, flat_index: int, what: str) -> str:
+    def describe(self, state: HydroState, flat_index: int, what: str) -> str:
         """Human description of a padded-array zone: indices, position, time and conserved state."""
         m = self.mesh
         j, i = np.unravel_index(int(flat_index), m.padded_shape)

@@ -46,7 +46,7 @@ class Phi4:
         return dens.flatten(1).sum(1)
 
     def measure(self, phi: np.ndarray) -> np.ndarray:
-        """Observables of :data:`lawful.lattice.kernels.OBSERVABLES` per chain, shape ``(C, 6)``.
+        """Observables of :data:`lawful.lattice.observables.OBSERVABLES` per chain, shape ``(C, 6)``.
 
         In the Ising limit (λ = ∞, φ = ±1) the potential term vanishes and S = −κW + V.
         """

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from lawful.core.io import atomic_h5, provenance, write_provenance
-from lawful.lattice.kernels import OBSERVABLES
+from lawful.lattice.observables import OBSERVABLES
 
 ENSEMBLE_FILE = "ensemble.h5"
 CONFIG_FILE = "config.toml"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lawful.core.config import check_same_run, to_toml_text
-from lawful.core.io import atomic_write_bytes
+from lawful.core.config import check_same_run
+from lawful.core.lifecycle import checkpointing, claim_run_directory
 from lawful.core.progress import progress
 from lawful.core.rng import generator_state, generators, restore_generator
 from lawful.lattice import ensemble
@@ -24,6 +24,7 @@ from lawful.lattice.actions import Phi4
 from lawful.lattice.config import Phi4RunConfig
 from lawful.lattice.geometry import Lattice
 from lawful.lattice.mcmc import initial_configuration, make_sampler
+from lawful.lattice.observables import OBSERVABLES
 
 
 @dataclass
@@ -61,8 +62,6 @@ def _restore_or_start(cfg: Phi4RunConfig, action: Phi4, out: Path):
         gens = [restore_generator(s) for s in old.rng_states]
         phi, old_series = old.phi.copy(), old.series
     else:
-        if (out / ensemble.CONFIG_FILE).exists():
-            check_same_run(cfg, (out / ensemble.CONFIG_FILE).read_text(), out)
         n_done, old_series = 0, {}
         gens = generators(cfg.seed, cfg.n_chains)
         phi = initial_configuration(action, cfg.n_chains, gens, cfg.start)
@@ -83,8 +82,7 @@ def run(
     action, sampler = build(cfg)
     out = Path(cfg.out)
     phi, gens, series, n_start = _restore_or_start(cfg, action, out)
-    toml_text = to_toml_text(cfg)
-    atomic_write_bytes(out / ensemble.CONFIG_FILE, toml_text.encode())
+    toml_text = claim_run_directory(cfg, out)
     ensemble.drop_config_chunks_from(out, n_start)
     n_total = series["S"].shape[1]
     saved_idx: list[int] = []
@@ -103,17 +101,16 @@ def run(
         ensemble.write(out / ensemble.ENSEMBLE_FILE, ens)
 
     t0 = time.perf_counter()
-    last_ckpt = t0
     i = n_start
     accepted = 0.0  # running sum of acceptance over this call's updates (for the progress display)
-    try:
+    with checkpointing(lambda: checkpoint(i), cfg.checkpoint_seconds) as checkpoints:
         with progress(show_progress) as prog:
             task = prog.add_task(f"{cfg.sampler} L={cfg.size} D={cfg.dim}", total=n_total, completed=n_start,
                                  info="")
             while i < n_total:
                 info = sampler.step(phi, gens)
                 meas = action.measure(phi)
-                for col, name in enumerate(ensemble.SERIES[:6]):
+                for col, name in enumerate(OBSERVABLES):
                     series[name][:, i] = meas[:, col]
                 series["acceptance"][:, i] = info.acceptance
                 series["dH"][:, i] = info.dH
@@ -124,16 +121,10 @@ def run(
                     saved_phi.append(phi.copy())
                 if on_update is not None:
                     on_update(i)
-                now = time.perf_counter()
-                if now - last_ckpt > cfg.checkpoint_seconds:
-                    checkpoint(i)
-                    last_ckpt = now
+                checkpoints.tick()
                 if i % 64 == 0 or i == n_total:
                     acc = accepted / (cfg.n_chains * (i - n_start))
                     prog.update(task, completed=i, info=f"acc {acc:.3f}")
-    except KeyboardInterrupt:
-        checkpoint(i)
-        raise
     checkpoint(i)
     seconds = time.perf_counter() - t0
     acc = accepted / (cfg.n_chains * (i - n_start)) if i > n_start else float("nan")

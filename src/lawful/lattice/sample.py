@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from lawful.core.config import check_same_run, to_toml_text
-from lawful.core.io import atomic_write_bytes
+from lawful.core.lifecycle import checkpointing, claim_run_directory
 from lawful.core.progress import progress
 from lawful.lattice import ensemble
 from lawful.lattice.mh import log_weights, mh_batch
+from lawful.lattice.observables import OBS_S, OBSERVABLES
 from lawful.lattice.run import RunSummary
 
 
@@ -164,7 +164,6 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     ode_steps = cfg.ode_steps or int(record.get("train", {}).get("ode_steps", 24))
     propose = Proposer(model, ode_steps, cfg.divergence, cfg.precision)
     out = default_out(cfg)
-    toml_text = to_toml_text(cfg)
     path = out / ensemble.ENSEMBLE_FILE
     old = ensemble.read(path) if path.is_file() else None
     # asking for fewer steps than a chain already has keeps all of them (as lattice runs do)
@@ -181,7 +180,7 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     if old is not None:
         log_q_spread = old.extra_attrs.get("log_q_error_spread")
         propose.ode_steps = int(old.extra_attrs.get("ode_steps", propose.ode_steps))  # as the chain was started
-        check_same_run(cfg, old.config_toml, out)
+        toml_text = claim_run_directory(cfg, out, old.config_toml)
         if old.extra_attrs.get("model_sha256") != model_sha:
             raise ValueError(f"the model in {str(cfg.model)!r} has changed since the chain in {str(out)!r} was "
                              "started (e.g. it was trained further); sample into a new --out")
@@ -191,14 +190,12 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
         log_w_all[:, :n_start] = old.extra["log_weight"][:, :n_start]
         phi = old.phi.copy()
         current_lw = old.extra["current_log_weight"].copy()
-        current_obs = np.stack([series[k][:, n_start - 1] for k in ensemble.SERIES[:6]], axis=1)
+        current_obs = np.stack([series[k][:, n_start - 1] for k in OBSERVABLES], axis=1)
         n_invalid = int(old.extra_attrs.get("n_invalid", 0))
         hmc_counts[:] = old.extra_attrs.get("hmc_trajectories", 0), old.extra_attrs.get("hmc_accepted", 0)
     else:
-        if (out / ensemble.CONFIG_FILE).is_file():
-            check_same_run(cfg, (out / ensemble.CONFIG_FILE).read_text(), out)
+        toml_text = claim_run_directory(cfg, out)
         log_q_spread = propose.settle_ode_steps(cfg.seed, auto=cfg.ode_steps is None)
-    atomic_write_bytes(out / ensemble.CONFIG_FILE, toml_text.encode())
 
     def checkpoint(n_done: int) -> None:
         ens = ensemble.Ensemble(
@@ -220,10 +217,16 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
         from lawful.lattice.mcmc import HMC
 
         hmc = HMC(action, n_steps=cfg.hmc_steps, traj_length=cfg.hmc_traj_length)
-    t0 = t_ckpt = time.perf_counter()
+    t0 = time.perf_counter()
     i = n_start
     at_i = None
-    try:
+
+    def rollback() -> None:  # interrupted inside a batch: back to the chains' state after step i
+        nonlocal n_invalid
+        if at_i is not None:
+            phi[:], current_obs[:], current_lw[:], n_invalid, hmc_counts[:] = at_i
+
+    with checkpointing(lambda: checkpoint(i), cfg.checkpoint_seconds, rollback) as checkpoints:
         with progress(show_progress) as prog:
             task = prog.add_task(f"MH {model.kind} L={action.lattice.size}", total=n_total, completed=i, info="")
             while i < n_total:
@@ -250,17 +253,9 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
                 at_i = None
                 if on_batch is not None:
                     on_batch(i)
-                now = time.perf_counter()
-                if now - t_ckpt > cfg.checkpoint_seconds:
-                    checkpoint(i)
-                    t_ckpt = now
                 acc = float(np.nanmean(series["acceptance"][:, n_start:i]))
                 prog.update(task, completed=i, info=f"acc {acc:.3f}")
-    except KeyboardInterrupt:
-        if at_i is not None:  # interrupted inside a batch: back to the chains' state after step i
-            phi[:], current_obs[:], current_lw[:], n_invalid, hmc_counts[:] = at_i
-        checkpoint(i)
-        raise
+                checkpoints.tick()
     checkpoint(i)
     seconds = time.perf_counter() - t0
     acc = float(np.mean(series["acceptance"][:, n_start:i])) if i > n_start else float("nan")
@@ -292,7 +287,7 @@ def _draw(propose: Proposer, action: Any, seed: int, c: int, k: int, n: int) -> 
     gen_t, gen_u = _batch_streams(seed, c, k)
     props, logq = propose(n, gen_t)
     meas = action.measure(props)
-    return props, meas, log_weights(meas[:, 5], logq), np.log(gen_u.random(n))
+    return props, meas, log_weights(meas[:, OBS_S], logq), np.log(gen_u.random(n))
 
 
 def _hmc_update(hmc: Any, propose: Proposer, seed: int, chains: range, step: int, phi: np.ndarray,
@@ -305,7 +300,7 @@ def _hmc_update(hmc: Any, propose: Proposer, seed: int, chains: range, step: int
     gens = [np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, c, step, 1]))) for c in chains]
     info = hmc.step(phi[sl], gens)
     current_obs[sl] = hmc.action.measure(phi[sl])
-    current_lw[sl] = log_weights(current_obs[sl, 5], propose.log_q(phi[sl]))
+    current_lw[sl] = log_weights(current_obs[sl, OBS_S], propose.log_q(phi[sl]))
     return np.array([len(chains), info.acceptance.sum()])
 
 
@@ -317,7 +312,7 @@ def _record_chain(res: Any, c: int, i: int, props: np.ndarray, meas: np.ndarray,
     n = len(lw)
     src = res.src
     obs = np.where((src >= 0)[:, None], meas[np.maximum(src, 0)], current_obs[c][None, :])
-    for col, name in enumerate(ensemble.SERIES[:6]):
+    for col, name in enumerate(OBSERVABLES):
         series[name][c, i:i + n] = obs[:, col]
     series["acceptance"][c, i:i + n] = res.accepted
     series["dH"][c, i:i + n] = res.dH

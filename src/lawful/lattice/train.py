@@ -24,9 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from lawful.core.config import check_same_run, to_toml_text
-from lawful.core.interrupt import deferred_interrupt
 from lawful.core.io import atomic_write_bytes
+from lawful.core.lifecycle import checkpointing, claim_run_directory
 from lawful.core.progress import progress
 from lawful.core.schedule import Budget
 from lawful.lattice.actions import Phi4
@@ -178,14 +177,8 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
     action = build_action(cfg)
     out = Path(cfg.out)
     ckpt_path = out / CHECKPOINT_FILE
-    toml_text = to_toml_text(cfg)
-    ckpt = None
-    if ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        check_same_run(cfg, ckpt["config"], out)
-    elif (out / "config.toml").is_file():
-        check_same_run(cfg, (out / "config.toml").read_text(), out)
-    atomic_write_bytes(out / "config.toml", toml_text.encode())
+    ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True) if ckpt_path.is_file() else None
+    toml_text = claim_run_directory(cfg, out, ckpt["config"] if ckpt is not None else None)
     data = _training_data(cfg, action, out)
     torch.manual_seed(cfg.seed)  # weight initialization only; sampling uses the explicit generator below
     model = build_network(cfg, data)
@@ -214,10 +207,10 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
         atomic_write_bytes(ckpt_path, buf.getvalue())
 
     t0 = time.perf_counter()
-    t_last = t_ckpt = t0
+    t_last = t0
     model.train()
-    try:
-        with deferred_interrupt() as stop, progress(show_progress) as prog:
+    with checkpointing(checkpoint, cfg.checkpoint_seconds) as checkpoints:
+        with progress(show_progress) as prog:
             task = prog.add_task(f"train {cfg.sampler} L={cfg.size} D={cfg.dim}", total=cfg.train_steps,
                                  completed=step, info="")
             while step < cfg.train_steps and elapsed < cfg.train_seconds:
@@ -235,19 +228,12 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
                 history.append((step, loss.item(), ess))
                 if on_step is not None:
                     on_step(step)
-                if now - t_ckpt > cfg.checkpoint_seconds:
-                    checkpoint()
-                    t_ckpt = now
                 if step % 10 == 0 or step == cfg.train_steps:
                     recent = np.array([h[2] for h in history[-50:]])
                     info = f"loss {loss.item():.4g}" + (f"  ESS/N {np.nanmean(recent):.3f}"
                                                        if np.isfinite(recent).any() else "")
                     prog.update(task, completed=step, info=info)
-                stop.check()
-    except KeyboardInterrupt:
-        if stop.safe:
-            checkpoint()
-        raise
+                checkpoints.tick()
     checkpoint()
     recent = np.array([h[2] for h in history[-50:]]) if history else np.array([np.nan])
     final_loss = history[-1][1] if history else float("nan")

@@ -23,6 +23,7 @@ import numpy as np
 
 from lawful.lattice.actions import Phi4
 from lawful.lattice.geometry import Lattice
+from lawful.lattice.observables import OBS_S
 
 #: a proposer: (n, torch generator) -> (fields (n, V) float64, log q (n,) float64)
 Proposer = Callable[[int, Any], tuple[np.ndarray, np.ndarray]]
@@ -108,7 +109,7 @@ def check_sampler(proposer: Proposer, action: Phi4, exact: dict[str, float], *, 
         if phi.shape != (m, vol):
             raise ValueError(f"proposer returned fields of shape {phi.shape}, expected ({m}, {vol})")
         meas = action.measure(np.ascontiguousarray(phi, dtype=np.float64))
-        lw = log_weights(meas[:, 5], logq)
+        lw = log_weights(meas[:, OBS_S], logq)
         res = mh_batch(lw, np.log(rng.random(m)), current_lw)
         obs = np.where((res.src >= 0)[:, None], meas[np.maximum(res.src, 0)],
                        current_obs if current_obs is not None else np.nan)

@@ -10,7 +10,8 @@ Two sources, both fanned out through :func:`lawful.core.executor.run_tasks` (Das
   an example (inputs and the burner's own result), so the data cover the states hydro actually visits.
 
 This module holds the one-zone part (:func:`trajectory_part`), the file format and its reader. Each task
-writes ``out/parts/<name>.npz`` atomically; a rerun skips the parts that exist (resume). The merged set is ``out/data.h5``: ``rho`` [N], ``T`` [N], ``X`` [N, n], ``dt`` [N], ``X_new`` [N, n], ``T_new`` [N],
+writes ``out/parts/<name>.npz`` atomically; a rerun skips the parts that exist (resume). The merged set is
+``out/data.h5``: ``rho`` [N], ``T`` [N], ``X`` [N, n], ``dt`` [N], ``X_new`` [N, n], ``T_new`` [N],
 ``enuc`` [N] (erg/g, from binding energies), ``group`` [N] (trajectory or hydro block), ``held_out`` [N] bool,
 attributes ``names``, ``network`` and provenance.
 """

@@ -58,11 +58,12 @@ class Proposal:
     features: np.ndarray | None = None
 
 
-def propose(loaded, network, eos_opts, rho, T, X, dt, *, features: bool = False) -> Proposal:
+def propose(loaded, network, eos_opts, rho, T, X, dt, *, features: bool = False,
+            trust: float | None = None) -> Proposal:
     """Run the surrogate on N zones (ρ, T, Δt [N]; X [N, n]) and check every proposal (see module docstring).
     The net runs only on the zones whose predictor it has to correct (:mod:`lawful.burn.surrogate.model`,
     "select"). ``features``: return the error detector's features even when the model has no detector (for
-    training one)."""
+    training one). ``trust``: a predictor-trust threshold other than the model's (training compares them)."""
     import torch
 
     from lawful.burn.eos import temperature_from_energy
@@ -98,7 +99,7 @@ def propose(loaded, network, eos_opts, rho, T, X, dt, *, features: bool = False)
         fail_live(~pred.ok, "predictor")
         with torch.inference_mode():
             args = [torch.as_tensor(a) for a in (r, t, x, h, pred.dX, pred.eX)]
-            out = loaded.step.compose(args[2], loaded.step.selected(*args))
+            out = loaded.step.compose(args[2], loaded.step.selected(*args, trust=trust))
         xn, en, clipped = (o.numpy() for o in out[:3])
         bad = ~(np.isfinite(xn).all(axis=1) & np.isfinite(en))
         fail_live(bad, "input")

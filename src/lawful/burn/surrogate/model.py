@@ -28,7 +28,6 @@ The temperature follows from the EOS (the guard inverts e(ρ, T_new, X_new) = e(
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from lawful.burn.kernels import MEV_TO_ERG, N_A
@@ -103,11 +102,12 @@ def build_step(n: int, hidden: list[int]):
             u = torch.where(self.trusted(dX_p, eX_p)[:, None], self.alone(dX_p), self.raw(rho, T, X, dt, dX_p))
             return self.compose(X, u)
 
-        def selected(self, rho, T, X, dt, dX_p, eX_p):
+        def selected(self, rho, T, X, dt, dX_p, eX_p, trust=None):
             """u [N, n] as :meth:`forward` selects it, with the net run only on the zones that use it (for
-            inference here; ``forward`` computes both branches everywhere, the form that TorchScript exports)."""
+            inference here; ``forward`` computes both branches everywhere, the form that TorchScript exports).
+            ``trust``: another threshold than the model's (:meth:`trusted`)."""
             u = self.alone(dX_p)
-            net = torch.nonzero(~self.trusted(dX_p, eX_p)).flatten()
+            net = torch.nonzero(~self.trusted(dX_p, eX_p, trust)).flatten()
             if net.numel():
                 u[net] = self.raw(rho[net], T[net], X[net], dt[net], dX_p[net])
             return u
@@ -116,10 +116,12 @@ def build_step(n: int, hidden: list[int]):
             """u [N, n] of the predictor's change with no correction, limited like :meth:`raw`."""
             return torch.clamp(self.base(dX_p), -U_MAX, U_MAX)
 
-        def trusted(self, dX_p, eX_p):
+        def trusted(self, dX_p, eX_p, trust=None):
             """[N] bool: the predictor's error estimate is small, max|eX_p| < trust (max|ΔX_p| + 1e-9) (never
-            with trust = 0)."""
-            return eX_p.abs().amax(dim=1) < self.trust.to(dX_p.dtype) * (dX_p.abs().amax(dim=1) + 1e-9)
+            with trust = 0); ``trust`` (a float) replaces the model's own threshold for this call, rounded to the
+            threshold's stored precision as if it were stored."""
+            threshold = self.trust if trust is None else torch.tensor(trust, dtype=self.trust.dtype)
+            return eX_p.abs().amax(dim=1) < threshold.to(dX_p.dtype) * (dX_p.abs().amax(dim=1) + 1e-9)
 
         def base(self, dX_p):
             """u [N, n] of the predictor's change alone (unbounded)."""
@@ -183,14 +185,11 @@ def pick_trust(step, rho, T, X, dt, dX_p, eX_p, enuc_ref, kind, floor: float, ju
         X_t, dX_t, eX_t = args[2], args[4], args[5]
         e_alone = step.compose(X_t, step.alone(dX_t))[1].numpy()
         e_net = step.compose(X_t, step.raw(*args[:5]))[1].numpy()
-        saved = step.trust.clone()
         for trust in TRUST_CANDIDATES:
-            step.trust.fill_(trust)
-            enuc = np.where(step.trusted(dX_t, eX_t).numpy(), e_alone, e_net)
+            enuc = np.where(step.trusted(dX_t, eX_t, trust).numpy(), e_alone, e_net)
             score = goal_score(np.abs(enuc - enuc_ref) / np.abs(enuc_ref), kind, big)
             if score < best_score:
                 best, best_score = trust, score
-        step.trust.copy_(saved)
     return best
 
 

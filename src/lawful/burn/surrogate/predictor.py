@@ -20,10 +20,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from lawful.burn.eos import eos_scratch
+from lawful.burn.eos import EOS_E, EOS_ETA, N_EOS, eos_scratch
 from lawful.burn.kernels import workspace
 from lawful.burn.rodas import GAMMA, rodas3_scratch, rodas3_stages
-from lawful.burn.zone import _finite, _lu_solve, _rhs, _rhs_jac, initial_state
+from lawful.burn.zone import all_finite, initial_state, lu_solve, zone_rhs, zone_rhs_jac
 
 #: zones per scratch allocation inside the kernel
 _BLOCK = 64
@@ -52,16 +52,16 @@ def rodas3_step(rho, T, Y, dt, net, screen, eos_opts):
         f0, f, ystage, ynew, K = rodas3_scratch(nv)
         jac = np.empty((nv, nv))
         dydT = np.empty(n)
-        eos_out = np.empty(14)
-        eos_tmp = np.empty(14)
+        eos_out = np.empty(N_EOS)
+        eos_tmp = np.empty(N_EOS)
         scratch = eos_scratch()
         for z in range(b * _BLOCK, min(N, (b + 1) * _BLOCK)):
             y = initial_state(Y[z], T[z], True)
-            eos_out[11] = np.nan
-            if not _rhs_jac(rho[z], y, T[z], net, screen, True, eos_opts, f0, jac, lam, dlam, work, eos_out, dydT,
+            eos_out[EOS_ETA] = np.nan
+            if not zone_rhs_jac(rho[z], y, T[z], net, screen, True, eos_opts, f0, jac, lam, dlam, work, eos_out, dydT,
                             eos_tmp, scratch):
                 continue
-            e0[z] = eos_out[1]
+            e0[z] = eos_out[EOS_E]
             factored, good = rodas3_stages(rho[z], y, T[z], f0, jac, dt[z], net, screen, True, eos_opts, lu[z],
                                            pivots[z], K, ystage, f, ynew, lam, dlam, work, eos_out, scratch)
             if not factored:
@@ -95,22 +95,22 @@ def newton_update(rho, T_old, Y_old, T_new, Y_new, dt, h, lu, pivots, factored, 
     for b in prange((N + _BLOCK - 1) // _BLOCK):
         lam, dlam, work = workspace(net)
         f = np.empty(nv)
-        eos_out = np.empty(14)
+        eos_out = np.empty(N_EOS)
         scratch = eos_scratch()
         for z in range(b * _BLOCK, min(N, (b + 1) * _BLOCK)):
             if not factored[z]:
                 continue
             y = initial_state(Y_new[z], T_new[z], True)
-            eos_out[11] = np.nan
-            if not _rhs(rho[z], y, T_new[z], net, screen, True, eos_opts, f, lam, dlam, work, eos_out, scratch):
+            eos_out[EOS_ETA] = np.nan
+            if not zone_rhs(rho[z], y, T_new[z], net, screen, True, eos_opts, f, lam, dlam, work, eos_out, scratch):
                 continue
             for i in range(n):
                 f[i] = Y_new[z, i] - Y_old[z, i] - dt[z] * f[i]
             f[n] = T_new[z] - T_old[z] - dt[z] * f[n]
-            _lu_solve(lu[z], pivots[z], f)
+            lu_solve(lu[z], pivots[z], f)
             for i in range(nv):
                 f[i] /= GAMMA * h[z]
-            if _finite(f):
+            if all_finite(f):
                 out[z] = f[:n]
                 ok[z] = True
     return out, ok

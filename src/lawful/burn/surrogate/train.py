@@ -21,7 +21,6 @@ import numpy as np
 
 from lawful.burn.surrogate.accuracy import ENERGY_FLOOR, MAJOR
 from lawful.burn.surrogate.config import SurrogateTrainConfig
-from lawful.core.interrupt import deferred_interrupt
 from lawful.core.schedule import Budget
 
 CHECKPOINT = "checkpoint.pt"
@@ -76,12 +75,9 @@ def accepted_by_all(step, prep, rho, T, X, dt) -> np.ndarray:
     loaded = prep.loaded(step)
     opts = StellarEOS(table=True).options()
     ok = np.ones(rho.shape[0], dtype=bool)
-    saved = step.trust.clone()
     with torch.no_grad():
         for trust in TRUST_CANDIDATES:
-            step.trust.fill_(trust)
-            ok &= propose(loaded, prep.network, opts, rho, T, X, dt).accept
-        step.trust.copy_(saved)
+            ok &= propose(loaded, prep.network, opts, rho, T, X, dt, trust=trust).accept
     return ok
 
 
@@ -225,19 +221,16 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
     import torch
 
     from lawful.burn.surrogate import store
-    from lawful.core.config import check_same_run, to_toml_text
     from lawful.core.io import atomic_write_bytes
+    from lawful.core.lifecycle import check_run_directory, checkpointing, claim_run_directory
     from lawful.core.progress import progress
     from lawful.core.rng import torch_generators
 
     out = Path(cfg.out)
-    cfg_toml = to_toml_text(cfg)
     ckpt_path = out / CHECKPOINT
-    if (out / "config.toml").exists():
-        check_same_run(cfg, (out / "config.toml").read_text(), out)
+    check_run_directory(cfg, out)  # before the data are read
     prep = prepare(cfg.data, cfg.predictor_substeps)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out / "config.toml", cfg_toml.encode())
+    cfg_toml = claim_run_directory(cfg, out)
     step = new_step(prep, cfg.hidden, cfg.seed)
     tensors = training_tensors(prep)
     budget = Budget(cfg.steps, cfg.seconds)
@@ -261,9 +254,9 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
                     "history": history}, buf)
         atomic_write_bytes(ckpt_path, buf.getvalue())
 
-    start = last = time.perf_counter()
-    try:
-        with deferred_interrupt() as stop, progress(show_progress) as prog:
+    start = time.perf_counter()
+    with checkpointing(checkpoint, cfg.checkpoint_seconds) as checkpoints:
+        with progress(show_progress) as prog:
             task = prog.add_task("surrogate", total=cfg.steps, completed=done)
             while done < cfg.steps and seconds + time.perf_counter() - start < cfg.seconds:
                 species, energy = training_step(step, opt, tensors, cfg.batch_size, cfg.energy_weight, gen)
@@ -274,14 +267,7 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
                     history.append([done, species.item(), energy.item()])
                     loss = species.item() + cfg.energy_weight * energy.item()
                     prog.update(task, completed=done, description=f"surrogate loss {loss:.2e}")
-                if time.perf_counter() - last > cfg.checkpoint_seconds:
-                    checkpoint()
-                    last = time.perf_counter()
-                stop.check()
-    except KeyboardInterrupt:
-        if stop.safe:
-            checkpoint()
-        raise
+                checkpoints.tick()
     checkpoint()
     seconds += time.perf_counter() - start
     finish(step, prep)
