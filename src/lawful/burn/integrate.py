@@ -16,15 +16,7 @@ from numba import njit, prange
 
 from lawful.burn import bdf, rodas
 from lawful.burn.kernels import MEV_TO_ERG, N_A
-from lawful.burn.zone import (
-    ST_ACCEPTED,
-    ST_N_JAC,
-    ST_N_LU,
-    ST_N_RHS,
-    ST_REJECTED,
-    ST_STATUS,
-    Status,
-)
+from lawful.burn.zone import Stat, Status
 
 __all__ = ["BurnResult", "Status", "burn", "integrate_batch", "restore_invariants"]
 
@@ -130,6 +122,7 @@ def burn(network, rho, T, X, t_out, *, self_heating: bool = True, rtol: float = 
     dB = ((Y - Y0[:, None, :]) * network.binding).sum(axis=-1)
     return BurnResult(
         names=network.names, t=t_out, X=Y * network.A, T=y_out[:, :, n], enuc=dB * N_A * MEV_TO_ERG,
-        status=stats[:, ST_STATUS].copy(), steps=stats[:, ST_ACCEPTED].copy(), rejected=stats[:, ST_REJECTED].copy(),
-        n_rhs=stats[:, ST_N_RHS].copy(), n_jac=stats[:, ST_N_JAC].copy(), n_lu=stats[:, ST_N_LU].copy(),
+        status=stats[:, Stat.STATUS].copy(), steps=stats[:, Stat.ACCEPTED].copy(),
+        rejected=stats[:, Stat.REJECTED].copy(), n_rhs=stats[:, Stat.N_RHS].copy(), n_jac=stats[:, Stat.N_JAC].copy(),
+        n_lu=stats[:, Stat.N_LU].copy(),
     )

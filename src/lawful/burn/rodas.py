@@ -17,12 +17,7 @@ from numba import njit
 from lawful.burn.eos import EOS_ETA, N_EOS, eos_scratch
 from lawful.burn.kernels import workspace
 from lawful.burn.zone import (
-    ST_ACCEPTED,
-    ST_N_JAC,
-    ST_N_LU,
-    ST_N_RHS,
-    ST_REJECTED,
-    ST_STATUS,
+    Stat,
     Status,
     all_finite,
     initial_state,
@@ -190,9 +185,9 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     if status != Status.SUCCESS:
         for k in range(k_out, t_out.shape[0]):
             record(y_out[k], y, heat, T0)
-    stats[ST_STATUS] = status
-    stats[ST_ACCEPTED] = accepted
-    stats[ST_REJECTED] = rejected
-    stats[ST_N_RHS] = n_rhs
-    stats[ST_N_JAC] = n_jac
-    stats[ST_N_LU] = accepted + rejected  # one LU per attempted step
+    stats[Stat.STATUS] = status
+    stats[Stat.ACCEPTED] = accepted
+    stats[Stat.REJECTED] = rejected
+    stats[Stat.N_RHS] = n_rhs
+    stats[Stat.N_JAC] = n_jac
+    stats[Stat.N_LU] = accepted + rejected  # one LU per attempted step

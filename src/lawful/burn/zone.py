@@ -34,10 +34,15 @@ class Status(enum.IntEnum):
     #: temperatures REACLIB's fits cover)
 
 
-#: per-zone integration statistics, in the order of a ``stats`` row
-STATS = ("status", "accepted", "rejected", "n_rhs", "n_jac", "n_lu")
-#: column indices into a ``stats`` row
-ST_STATUS, ST_ACCEPTED, ST_REJECTED, ST_N_RHS, ST_N_JAC, ST_N_LU = range(len(STATS))
+class Stat(enum.IntEnum):
+    """Columns of a zone's ``stats`` row (numba indexes with the members as with ints)."""
+
+    STATUS = 0  #: the zone's :class:`Status`
+    ACCEPTED = 1  #: accepted steps
+    REJECTED = 2  #: rejected steps
+    N_RHS = 3  #: right-hand-side evaluations
+    N_JAC = 4  #: Jacobian evaluations
+    N_LU = 5  #: LU factorizations
 
 #: temperatures the EOS accepts in self-heating mode (K)
 _T_MIN, _T_MAX = 1e4, 1e11
