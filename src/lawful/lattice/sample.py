@@ -26,7 +26,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,8 @@ class Proposer:
         trace, which is flagged inexact already."""
         if self.model.kind == "flow" or self.divergence != "exact":
             return None
-        return self.model.log_q_error_spread(16, self.ode_steps, _torch_generator(np.random.SeedSequence([seed, 2**32])))
+        gen = _torch_generator(np.random.SeedSequence([seed, 2**32]))
+        return self.model.log_q_error_spread(16, self.ode_steps, gen)
 
     def log_q(self, phi: np.ndarray) -> np.ndarray:
         """Exact log q ``(n,)`` (float64) of given fields ``(n, V)``, in the proposals' precision (flows only: the
@@ -145,6 +146,33 @@ def default_out(cfg: Any) -> Path:
     return Path(cfg.out) if cfg.out is not None else Path(cfg.model) / "chain"
 
 
+@dataclass
+class Chains:
+    """The MH chains between two steps: current fields ``phi`` (C, V), their observables ``obs`` (C, 6) and MH
+    log-weights ``log_w`` (C,), the proposals with a NaN/Inf log-weight so far, and the interleaved HMC
+    trajectories run and accepted (``hmc_counts`` [2])."""
+
+    phi: np.ndarray
+    obs: np.ndarray
+    log_w: np.ndarray
+    n_invalid: int = 0
+    hmc_counts: np.ndarray = field(default_factory=lambda: np.zeros(2))
+
+    @classmethod
+    def fresh(cls, n_chains: int, volume: int) -> Chains:
+        """Chains before their first step: no field accepted yet (log-weight −∞, observables NaN)."""
+        return cls(np.zeros((n_chains, volume)), np.full((n_chains, len(OBSERVABLES)), np.nan),
+                   np.full(n_chains, -np.inf))
+
+    def copy(self) -> Chains:
+        return Chains(self.phi.copy(), self.obs.copy(), self.log_w.copy(), self.n_invalid, self.hmc_counts.copy())
+
+    def restore(self, saved: Chains) -> None:
+        """Go back to ``saved`` (a :meth:`copy`), in place."""
+        self.phi[:], self.obs[:], self.log_w[:] = saved.phi, saved.obs, saved.log_w
+        self.n_invalid, self.hmc_counts[:] = saved.n_invalid, saved.hmc_counts
+
+
 def sample(cfg: Any, *, show_progress: bool | None = None,
            on_batch: Callable[[int], None] | None = None) -> SampleSummary:
     """Run (or resume) ``cfg.n_chains`` independence-MH chains; see the module docstring.
@@ -171,11 +199,7 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     n_chains, vol = cfg.n_chains, action.lattice.volume
     series = {k: np.full((n_chains, n_total), np.nan) for k in ensemble.SERIES}
     log_w_all = np.full((n_chains, n_total), np.nan)
-    phi = np.zeros((n_chains, vol))
-    current_obs = np.full((n_chains, 6), np.nan)
-    current_lw = np.full(n_chains, -np.inf)
-    n_invalid = 0
-    hmc_counts = np.zeros(2)  # interleaved HMC trajectories: run, accepted
+    chains = Chains.fresh(n_chains, vol)
     n_start = 0
     if old is not None:
         log_q_spread = old.extra_attrs.get("log_q_error_spread")
@@ -188,11 +212,10 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
         for k in ensemble.SERIES:
             series[k][:, :n_start] = old.series[k][:, :n_start]
         log_w_all[:, :n_start] = old.extra["log_weight"][:, :n_start]
-        phi = old.phi.copy()
-        current_lw = old.extra["current_log_weight"].copy()
-        current_obs = np.stack([series[k][:, n_start - 1] for k in OBSERVABLES], axis=1)
-        n_invalid = int(old.extra_attrs.get("n_invalid", 0))
-        hmc_counts[:] = old.extra_attrs.get("hmc_trajectories", 0), old.extra_attrs.get("hmc_accepted", 0)
+        chains = Chains(old.phi.copy(), np.stack([series[k][:, n_start - 1] for k in OBSERVABLES], axis=1),
+                        old.extra["current_log_weight"].copy(), int(old.extra_attrs.get("n_invalid", 0)),
+                        np.array([old.extra_attrs.get("hmc_trajectories", 0), old.extra_attrs.get("hmc_accepted", 0)],
+                                 dtype=np.float64))
     else:
         toml_text = claim_run_directory(cfg, out)
         log_q_spread = propose.settle_ode_steps(cfg.seed, auto=cfg.ode_steps is None)
@@ -200,13 +223,14 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     def checkpoint(n_done: int) -> None:
         ens = ensemble.Ensemble(
             config_toml=toml_text, seed=cfg.seed, n_therm=cfg.n_therm, volume=vol,
-            series={k: v[:, :n_done] for k, v in series.items()}, phi=phi,
+            series={k: v[:, :n_done] for k, v in series.items()}, phi=chains.phi,
             rng_states=[json.dumps({"seed": cfg.seed, "chain": c, "next_step": n_done}) for c in range(n_chains)],
             complete=n_done >= n_total,
-            extra={"log_weight": log_w_all[:, :n_done], "current_log_weight": current_lw},
-            extra_attrs={"sampler": f"mh-{model.kind}" + ("+hmc" if cfg.hmc_every else ""), "n_invalid": n_invalid,
+            extra={"log_weight": log_w_all[:, :n_done], "current_log_weight": chains.log_w},
+            extra_attrs={"sampler": f"mh-{model.kind}" + ("+hmc" if cfg.hmc_every else ""),
+                         "n_invalid": chains.n_invalid,
                          "exact": propose.exact, "model": str(Path(cfg.model).resolve()), "model_sha256": model_sha,
-                         "hmc_trajectories": int(hmc_counts[0]), "hmc_accepted": int(hmc_counts[1]),
+                         "hmc_trajectories": int(chains.hmc_counts[0]), "hmc_accepted": int(chains.hmc_counts[1]),
                          **({} if log_q_spread is None else {"log_q_error_spread": float(log_q_spread),
                                                              "ode_steps": propose.ode_steps})},
         )
@@ -222,33 +246,31 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     at_i = None
 
     def rollback() -> None:  # interrupted inside a batch: back to the chains' state after step i
-        nonlocal n_invalid
         if at_i is not None:
-            phi[:], current_obs[:], current_lw[:], n_invalid, hmc_counts[:] = at_i
+            chains.restore(at_i)
 
     with checkpointing(lambda: checkpoint(i), cfg.checkpoint_seconds, rollback) as checkpoints:
         with progress(show_progress) as prog:
             task = prog.add_task(f"MH {model.kind} L={action.lattice.size}", total=n_total, completed=i, info="")
             while i < n_total:
                 # the chains' state at the last finished step, restored if Ctrl-C lands inside this batch
-                at_i = (phi.copy(), current_obs.copy(), current_lw.copy(), n_invalid, hmc_counts.copy())
+                at_i = chains.copy()
                 k, lo = divmod(i, cfg.batch_size)
                 hi = min(cfg.batch_size, lo + n_total - i)
-                for chains in _chain_groups(n_chains, cfg.batch_size * vol):
-                    draws = [_draw(propose, action, cfg.seed, c, k, cfg.batch_size) for c in chains]
+                for group in _chain_groups(n_chains, cfg.batch_size * vol):
+                    draws = [_draw(propose, action, cfg.seed, c, k, cfg.batch_size) for c in group]
                     for a, b in _segments(i - lo, lo, hi, cfg.hmc_every):
-                        for c, (props, meas, lw, log_u) in zip(chains, draws):
-                            res = mh_batch(lw[a:b], log_u[a:b], current_lw[c])
+                        for c, (props, meas, lw, log_u) in zip(group, draws):
+                            res = mh_batch(lw[a:b], log_u[a:b], chains.log_w[c])
                             _record_chain(res, c, i - lo + a, props[a:b], meas[a:b], lw[a:b], series, log_w_all,
-                                          phi, current_obs, current_lw)
-                            n_invalid += res.n_invalid
-                            if current_lw[c] == -np.inf:
+                                          chains)
+                            chains.n_invalid += res.n_invalid
+                            if chains.log_w[c] == -np.inf:
                                 raise ValueError(f"the model at {str(cfg.model)!r} produced no valid proposal in "
                                                  f"{b - a} tries (every log-weight NaN or infinite); it is broken "
                                                  "or was trained for another action")
                         if cfg.hmc_every and (i - lo + b) % cfg.hmc_every == 0:
-                            hmc_counts += _hmc_update(hmc, propose, cfg.seed, chains, i - lo + b, phi, current_obs,
-                                                      current_lw)
+                            chains.hmc_counts += _hmc_update(hmc, propose, cfg.seed, group, i - lo + b, chains)
                 i += hi - lo
                 at_i = None
                 if on_batch is not None:
@@ -260,7 +282,7 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     seconds = time.perf_counter() - t0
     acc = float(np.mean(series["acceptance"][:, n_start:i])) if i > n_start else float("nan")
     return SampleSummary(out=out, n_done=i, n_new=i - n_start, resumed_from=n_start, seconds=seconds,
-                         acceptance=acc, complete=i >= n_total, n_invalid=n_invalid)
+                         acceptance=acc, complete=i >= n_total, n_invalid=chains.n_invalid)
 
 
 def _segments(start: int, lo: int, hi: int, every: int) -> list[tuple[int, int]]:
@@ -290,34 +312,32 @@ def _draw(propose: Proposer, action: Any, seed: int, c: int, k: int, n: int) -> 
     return props, meas, log_weights(meas[:, OBS_S], logq), np.log(gen_u.random(n))
 
 
-def _hmc_update(hmc: Any, propose: Proposer, seed: int, chains: range, step: int, phi: np.ndarray,
-                current_obs: np.ndarray, current_lw: np.ndarray) -> np.ndarray:
-    """One HMC trajectory on each of ``chains`` (batched) after their ``step``-th MH step; chain c draws from its
-    own stream ``[seed, c, step, 1]``, so a resumed chain is bitwise the same. Updates the chains' observables and
-    their MH log-weights −S − log q of the new fields. Both updates keep e^{−S} invariant, so the mixed chain is
-    exact. Returns ``[trajectories, accepted]``."""
-    sl = slice(chains.start, chains.stop)
-    gens = [np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, c, step, 1]))) for c in chains]
-    info = hmc.step(phi[sl], gens)
-    current_obs[sl] = hmc.action.measure(phi[sl])
-    current_lw[sl] = log_weights(current_obs[sl, OBS_S], propose.log_q(phi[sl]))
-    return np.array([len(chains), info.acceptance.sum()])
+def _hmc_update(hmc: Any, propose: Proposer, seed: int, group: range, step: int, chains: Chains) -> np.ndarray:
+    """One HMC trajectory on each chain of ``group`` (batched) after their ``step``-th MH step; chain c draws from
+    its own stream ``[seed, c, step, 1]``, so a resumed chain is bitwise the same. Updates the chains' observables
+    and their MH log-weights −S − log q of the new fields. Both updates keep e^{−S} invariant, so the mixed chain
+    is exact. Returns ``[trajectories, accepted]``."""
+    sl = slice(group.start, group.stop)
+    gens = [np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, c, step, 1]))) for c in group]
+    info = hmc.step(chains.phi[sl], gens)
+    chains.obs[sl] = hmc.action.measure(chains.phi[sl])
+    chains.log_w[sl] = log_weights(chains.obs[sl, OBS_S], propose.log_q(chains.phi[sl]))
+    return np.array([len(group), info.acceptance.sum()])
 
 
 def _record_chain(res: Any, c: int, i: int, props: np.ndarray, meas: np.ndarray, lw: np.ndarray,
-                  series: dict[str, np.ndarray], log_w_all: np.ndarray, phi: np.ndarray,
-                  current_obs: np.ndarray, current_lw: np.ndarray) -> None:
+                  series: dict[str, np.ndarray], log_w_all: np.ndarray, chains: Chains) -> None:
     """Write one batch's MH record (proposals ``props`` ``(n, V)``, their observables ``meas`` ``(n, 6)`` and
     log-weights ``lw``) into chain ``c``'s series from step ``i`` on, and move the chain's current state."""
     n = len(lw)
     src = res.src
-    obs = np.where((src >= 0)[:, None], meas[np.maximum(src, 0)], current_obs[c][None, :])
+    obs = np.where((src >= 0)[:, None], meas[np.maximum(src, 0)], chains.obs[c][None, :])
     for col, name in enumerate(OBSERVABLES):
         series[name][c, i:i + n] = obs[:, col]
     series["acceptance"][c, i:i + n] = res.accepted
     series["dH"][c, i:i + n] = res.dH
     log_w_all[c, i:i + n] = lw
     if src[-1] >= 0:
-        phi[c] = props[src[-1]]
-        current_obs[c] = meas[src[-1]]
-    current_lw[c] = res.log_w_after
+        chains.phi[c] = props[src[-1]]
+        chains.obs[c] = meas[src[-1]]
+    chains.log_w[c] = res.log_w_after
