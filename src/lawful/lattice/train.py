@@ -14,7 +14,6 @@ optimizer, schedule, step, elapsed time, random state, loss history) is rewritte
 
 from __future__ import annotations
 
-import io
 import math
 import time
 from collections.abc import Callable
@@ -24,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from lawful.core.io import atomic_write_bytes
 from lawful.core.lifecycle import checkpointing, claim_run_directory
 from lawful.core.progress import progress
 from lawful.core.schedule import Budget
+from lawful.core.training import TrainingState
 from lawful.lattice.actions import Phi4
 from lawful.lattice.geometry import Lattice
 from lawful.lattice.mh import ess_per_sample
@@ -189,22 +188,14 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
     if cfg.init_from is not None and ckpt is None:
         _transfer_weights(model, cfg)
     gen = torch_generators(cfg.seed, 1)[0]
-    step, elapsed, history = 0, 0.0, []
+    state = TrainingState(model, opt, sched, gen)
     if ckpt is not None:
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
-        sched.load_state_dict(ckpt["schedule"])
-        gen.set_state(ckpt["generator"])
-        step, elapsed, history = ckpt["step"], ckpt["seconds"], ckpt["history"]
-    start_step = step
+        state.load_state_dict(ckpt)
+    start_step = state.step
     loss_fn = _loss_fn(cfg, model, action, data, gen)
 
     def checkpoint() -> None:
-        buf = io.BytesIO()
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "schedule": sched.state_dict(),
-                    "generator": gen.get_state(), "step": step, "seconds": elapsed, "history": history,
-                    "config": toml_text}, buf)
-        atomic_write_bytes(ckpt_path, buf.getvalue())
+        state.save(ckpt_path, config=toml_text)
 
     t0 = time.perf_counter()
     t_last = t0
@@ -212,36 +203,38 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
     with checkpointing(checkpoint, cfg.checkpoint_seconds) as checkpoints:
         with progress(show_progress) as prog:
             task = prog.add_task(f"train {cfg.sampler} L={cfg.size} D={cfg.dim}", total=cfg.train_steps,
-                                 completed=step, info="")
-            while step < cfg.train_steps and elapsed < cfg.train_seconds:
-                loss, ess = loss_fn(step)
+                                 completed=state.step, info="")
+            while state.step < cfg.train_steps and state.seconds < cfg.train_seconds:
+                loss, ess = loss_fn(state.step)
                 opt.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
                 opt.step()
-                step += 1
+                state.step += 1
                 now = time.perf_counter()
-                elapsed += now - t_last
+                state.seconds += now - t_last
                 t_last = now
-                budget.update(step, elapsed)
+                budget.update(state.step, state.seconds)
                 sched.step()
-                history.append((step, loss.item(), ess))
+                state.history.append((state.step, loss.item(), ess))
                 if on_step is not None:
-                    on_step(step)
-                if step % 10 == 0 or step == cfg.train_steps:
-                    recent = np.array([h[2] for h in history[-50:]])
+                    on_step(state.step)
+                if state.step % 10 == 0 or state.step == cfg.train_steps:
+                    recent = np.array([h[2] for h in state.history[-50:]])
                     info = f"loss {loss.item():.4g}" + (f"  ESS/N {np.nanmean(recent):.3f}"
                                                        if np.isfinite(recent).any() else "")
-                    prog.update(task, completed=step, info=info)
+                    prog.update(task, completed=state.step, info=info)
                 checkpoints.tick()
     checkpoint()
+    history = state.history
     recent = np.array([h[2] for h in history[-50:]]) if history else np.array([np.nan])
     final_loss = history[-1][1] if history else float("nan")
-    summary = TrainSummary(out=out, step=step, new_steps=step - start_step, resumed_from=start_step,
-                           seconds=time.perf_counter() - t0, total_seconds=elapsed, loss=final_loss,
+    summary = TrainSummary(out=out, step=state.step, new_steps=state.step - start_step, resumed_from=start_step,
+                           seconds=time.perf_counter() - t0, total_seconds=state.seconds, loss=final_loss,
                            ess_batch=float(np.nanmean(recent)) if np.isfinite(recent).any() else float("nan"))
     model.eval()
     save_model(out, model, action, config_toml=toml_text,
-               train={"steps": step, "seconds": elapsed, "loss": final_loss, "ess_batch": summary.ess_batch,
+               train={"steps": state.step, "seconds": state.seconds, "loss": final_loss,
+                      "ess_batch": summary.ess_batch,
                       "ode_steps": cfg.ode_steps})
     return summary

@@ -221,10 +221,10 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
     import torch
 
     from lawful.burn.surrogate import store
-    from lawful.core.io import atomic_write_bytes
     from lawful.core.lifecycle import check_run_directory, checkpointing, claim_run_directory
     from lawful.core.progress import progress
     from lawful.core.rng import torch_generators
+    from lawful.core.training import TrainingState
 
     out = Path(cfg.out)
     ckpt_path = out / CHECKPOINT
@@ -236,40 +236,31 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
     budget = Budget(cfg.steps, cfg.seconds)
     opt, sched = optimizer(step, budget, cfg.lr)
     gen = torch_generators(cfg.seed, 1)[0]
-    done, seconds, history = 0, 0.0, []
+    state = TrainingState(step, opt, sched, gen)
     if ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        step.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
-        sched.load_state_dict(ckpt["schedule"])
-        gen.set_state(ckpt["generator"])
-        done, seconds, history = int(ckpt["step"]), float(ckpt["seconds"]), list(ckpt["history"])
+        state.load_state_dict(torch.load(ckpt_path, map_location="cpu", weights_only=True))
 
     def checkpoint() -> None:
-        import io
+        state.save(ckpt_path)
 
-        buf = io.BytesIO()
-        torch.save({"model": step.state_dict(), "optimizer": opt.state_dict(), "schedule": sched.state_dict(),
-                    "generator": gen.get_state(), "step": done, "seconds": seconds + time.perf_counter() - start,
-                    "history": history}, buf)
-        atomic_write_bytes(ckpt_path, buf.getvalue())
-
-    start = time.perf_counter()
+    t_last = time.perf_counter()
     with checkpointing(checkpoint, cfg.checkpoint_seconds) as checkpoints:
         with progress(show_progress) as prog:
-            task = prog.add_task("surrogate", total=cfg.steps, completed=done)
-            while done < cfg.steps and seconds + time.perf_counter() - start < cfg.seconds:
+            task = prog.add_task("surrogate", total=cfg.steps, completed=state.step)
+            while state.step < cfg.steps and state.seconds < cfg.seconds:
                 species, energy = training_step(step, opt, tensors, cfg.batch_size, cfg.energy_weight, gen)
-                done += 1
-                budget.update(done, seconds + time.perf_counter() - start)
+                state.step += 1
+                now = time.perf_counter()
+                state.seconds += now - t_last
+                t_last = now
+                budget.update(state.step, state.seconds)
                 sched.step()
-                if done % 100 == 0:
-                    history.append([done, species.item(), energy.item()])
+                if state.step % 100 == 0:
+                    state.history.append([state.step, species.item(), energy.item()])
                     loss = species.item() + cfg.energy_weight * energy.item()
-                    prog.update(task, completed=done, description=f"surrogate loss {loss:.2e}")
+                    prog.update(task, completed=state.step, description=f"surrogate loss {loss:.2e}")
                 checkpoints.tick()
     checkpoint()
-    seconds += time.perf_counter() - start
     finish(step, prep)
     detector, guard = None, dict(prep.guard)
     if cfg.detector:
@@ -277,6 +268,6 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
         guard["error"] = math.log10(cfg.error_limit)
     store.save(out, step, prep.network, domain=prep.domain, guard=guard, config_toml=cfg_toml, detector=detector,
                substeps=prep.substeps,
-               train={"steps": done, "seconds": seconds, "samples": int(prep.rows.size), "history": history,
-                      "data": str(cfg.data)})
+               train={"steps": state.step, "seconds": state.seconds, "samples": int(prep.rows.size),
+                      "history": state.history, "data": str(cfg.data)})
     return out

@@ -1,0 +1,50 @@
+"""One training state for every trainer (the lattice flows and diffusion models, the burn surrogate).
+
+A trainer's whole state is the module, its optimizer and learning-rate schedule, the generator its batches are
+drawn with, the steps and wall seconds so far (over all sessions) and the loss history. :class:`TrainingState`
+holds them, gives the checkpoint's dict and restores from it, so a resumed training continues bitwise.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lawful.core.io import atomic_write_bytes
+
+
+@dataclass
+class TrainingState:
+    """``model`` (a torch module), ``optimizer``, ``schedule`` (a torch LR scheduler), ``generator`` (a
+    torch.Generator), ``step`` (optimizer steps so far), ``seconds`` (training wall time so far, s) and
+    ``history`` (one entry per recorded step, the trainer's own)."""
+
+    model: Any
+    optimizer: Any
+    schedule: Any
+    generator: Any
+    step: int = 0
+    seconds: float = 0.0
+    history: list = field(default_factory=list)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "schedule": self.schedule.state_dict(), "generator": self.generator.get_state(),
+                "step": self.step, "seconds": self.seconds, "history": self.history}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.generator.set_state(state["generator"])
+        self.step, self.seconds, self.history = int(state["step"]), float(state["seconds"]), list(state["history"])
+
+    def save(self, path: str | Path, **extra: Any) -> None:
+        """Write :meth:`state_dict` (plus ``extra`` entries, e.g. the config) to ``path`` atomically."""
+        import torch
+
+        buf = io.BytesIO()
+        torch.save({**self.state_dict(), **extra}, buf)
+        atomic_write_bytes(Path(path), buf.getvalue())
