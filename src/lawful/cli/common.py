@@ -62,15 +62,17 @@ def _flag_type(annotation: Any) -> type:
     return _FLAG_TYPES.get(annotation, str)
 
 
-def config_options(model: type[pydantic.BaseModel], fixed: dict[str, Any] | None = None) -> list[inspect.Parameter]:
-    """One ``--flag-name`` option per field of ``model`` (defaults ``None`` = not given), except ``fixed``."""
+def config_options(model: type[pydantic.BaseModel], fixed: dict[str, Any] | None = None,
+                   show_defaults: bool = True) -> list[inspect.Parameter]:
+    """One ``--flag-name`` option per field of ``model`` (defaults ``None`` = not given), except ``fixed``;
+    ``show_defaults=False`` when the schema is a base whose subclasses set their own defaults."""
     params = []
     for name in field_names(model):
         info = model.model_fields[name]
         if fixed and name in fixed:
             continue
         default = info.default
-        help_text = f"{info.description or name} (default: {default})"
+        help_text = f"{info.description or name}" + (f" (default: {default})" if show_defaults else "")
         flag = f"--{name.replace('_', '-')}"
         if info.annotation is bool:  # a switch: --flag / --no-flag
             decls, annotation = [f"{flag}/--no-{flag[2:]}"], bool
@@ -97,7 +99,8 @@ def resolve_config(model: type[pydantic.BaseModel], config_file: Path | None, fl
     return cfg
 
 
-def with_config_flags(model: type[pydantic.BaseModel], fixed: dict[str, Any] | None = None):
+def with_config_flags(model: type[pydantic.BaseModel], fixed: dict[str, Any] | None = None,
+                      show_defaults: bool = True):
     """Decorator: give a command one option per config key, passed to it as a dict ``flags``.
 
     The decorated function takes its own parameters plus ``flags: dict``; the generated signature keeps them
@@ -105,7 +108,7 @@ def with_config_flags(model: type[pydantic.BaseModel], fixed: dict[str, Any] | N
     """
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         own = [p for p in inspect.signature(fn).parameters.values() if p.name != "flags"]
-        gen = config_options(model, fixed)
+        gen = config_options(model, fixed, show_defaults)
         names = {p.name for p in gen}
 
         @functools.wraps(fn)

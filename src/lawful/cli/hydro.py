@@ -17,30 +17,33 @@ from lawful.cli.common import (
     print_summary,
     resolve_config,
     resumable,
+    with_config_flags,
 )
+from lawful.hydro.config import HydroRunConfig
 
 app = typer.Typer(help="Compressible hydrodynamics coupled to nuclear burning (CGS).", no_args_is_help=True)
 
 
 @app.command("run")
 @guarded
+@with_config_flags(HydroRunConfig, show_defaults=False)  # each problem has its own defaults
 def run_cmd(problem: str = typer.Argument(..., help="sod | advect | detonation | kh"),
             config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
-            burner: str = typer.Option(None, "--burner", help="implicit | surrogate | none"),
-            model: Path = typer.Option(None, "--model", help="burn surrogate directory (with --burner surrogate) "
-                                                             "[default: the one shipped for the network]"),
-            n: int = typer.Option(None, "--n", help="zones along x"),
-            out: Path = typer.Option(None, "--out", help="output directory [default: runs/<problem>]"),
+            model: Path = typer.Option(None, "--model", help="same as --burn-model: a burn surrogate directory "
+                                                             "(with --burner surrogate)"),
             json_out: bool = JSON_OPT,
-            plot: bool = typer.Option(False, "--plot", help="render the snapshots to PNG afterwards")) -> None:
-    """Run a problem to tmax (resuming OUT/checkpoint.h5 when it holds the same run); print what it measured."""
+            plot: bool = typer.Option(False, "--plot", help="render the snapshots to PNG afterwards"),
+            flags: dict | None = None) -> None:
+    """Run a problem to tmax (resuming OUT/checkpoint.h5 when it holds the same run); print what it measured.
+
+    Every key every problem has is a flag; a problem's own keys take --set. Defaults are the problem's
+    (``lawful hydro config PROBLEM`` prints them; --out defaults to runs/PROBLEM)."""
     from lawful.hydro import problems
     from lawful.hydro.run import run, summary
     from lawful.hydro.solver import HydroFailure
 
     mod = problems.get(problem)
-    flags = {k: v for k, v in (("burner", burner), ("n", n), ("out", out),
-                               ("burn_model", str(model) if model else None)) if v is not None}
+    flags = {**(flags or {}), **({"burn_model": str(model)} if model is not None else {})}
     cfg = resolve_config(mod.Config, config, flags, set_)
     try:
         result = resumable(run, cfg.out, cfg, problem)
