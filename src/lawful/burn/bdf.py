@@ -21,19 +21,10 @@ import math
 import numpy as np
 from numba import njit
 
+from lawful.burn import zone
 from lawful.burn.eos import EOS_ETA, N_EOS, eos_scratch
 from lawful.burn.kernels import workspace
-from lawful.burn.zone import (
-    Stat,
-    Status,
-    all_finite,
-    initial_state,
-    lu_factor,
-    lu_solve,
-    record,
-    zone_rhs,
-    zone_rhs_jac,
-)
+from lawful.burn.zone import all_finite, initial_state, lu_factor, lu_solve, record, zone_rhs, zone_rhs_jac
 
 _MAX_ORDER = 5
 _NEWTON_MAXITER = 4
@@ -127,7 +118,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     scale = np.empty(nv)
     err = np.empty(nv)
     tol_newton = max(10.0 * 2.220446049250313e-16 / rtol, 0.1)
-    status, accepted, rejected, n_rhs, n_jac, n_lu = Status.SUCCESS, 0, 0, 0, 0, 0
+    status, accepted, rejected, n_rhs, n_jac, n_lu = zone.Status.SUCCESS, 0, 0, 0, 0, 0
     crate = -1.0  # remembered Newton convergence rate (CVODE's crate); −1 while none is trusted
     crate_uses = 0  # steps accepted on crate alone since it was last measured
     jac_stale = False
@@ -136,9 +127,9 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     # initial state, Jacobian and step (Hairer, Nørsett & Wanner's starting-step heuristic)
     if not zone_rhs_jac(rho, y, T0, net, screen, heat, eos_opts, f, jac, lam, dlam, work, eos_out, dydT, eos_tmp,
                         scratch):
-        status = Status.EOS_FAILED
+        status = zone.Status.EOS_FAILED
     elif not all_finite(f):
-        status = Status.RATES_FAILED
+        status = zone.Status.RATES_FAILED
     n_rhs += 1
     n_jac += 1
     jac_current = True
@@ -154,14 +145,14 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     order = 1
     n_equal = 0
     lu_valid = False
-    while status == Status.SUCCESS and k_out < t_out.shape[0]:
+    while status == zone.Status.SUCCESS and k_out < t_out.shape[0]:
         target = t_out[k_out]
         if t >= target * (1.0 - 1e-15):
             record(y_out[k_out], D[0], heat, T0)
             k_out += 1
             continue
         if accepted + rejected >= max_steps:
-            status = Status.MAX_STEPS
+            status = zone.Status.MAX_STEPS
             break
         if t + h > target:  # land on the output time
             new_h = target - t
@@ -170,7 +161,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             n_equal = 0
             lu_valid = False
         if h < 1e-16 * t_end:
-            status = Status.STEP_TOO_SMALL
+            status = zone.Status.STEP_TOO_SMALL
             break
         # predictor and the constant part of the corrector
         for i in range(nv):
@@ -201,7 +192,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
                 lu[i, i] += 1.0
             n_lu += 1
             if not lu_factor(lu, piv):
-                status = Status.SINGULAR
+                status = zone.Status.SINGULAR
                 break
             lu_valid = True
         # simplified Newton on y − c f(y) − ψ = 0
@@ -299,13 +290,13 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
         h *= factor
         n_equal = 0
         lu_valid = False
-    if status != Status.SUCCESS:
+    if status != zone.Status.SUCCESS:
         for k in range(k_out, t_out.shape[0]):
             record(y_out[k], D[0], heat, T0)
-    stats[Stat.STATUS] = status
-    stats[Stat.ACCEPTED] = accepted
-    stats[Stat.REJECTED] = rejected
-    stats[Stat.N_RHS] = n_rhs
-    stats[Stat.N_JAC] = n_jac
-    stats[Stat.N_LU] = n_lu
+    stats[zone.Stat.STATUS] = status
+    stats[zone.Stat.ACCEPTED] = accepted
+    stats[zone.Stat.REJECTED] = rejected
+    stats[zone.Stat.N_RHS] = n_rhs
+    stats[zone.Stat.N_JAC] = n_jac
+    stats[zone.Stat.N_LU] = n_lu
 

@@ -14,19 +14,10 @@ import math
 import numpy as np
 from numba import njit
 
+from lawful.burn import zone
 from lawful.burn.eos import EOS_ETA, N_EOS, eos_scratch
 from lawful.burn.kernels import workspace
-from lawful.burn.zone import (
-    Stat,
-    Status,
-    all_finite,
-    initial_state,
-    lu_factor,
-    lu_solve,
-    record,
-    zone_rhs,
-    zone_rhs_jac,
-)
+from lawful.burn.zone import all_finite, initial_state, lu_factor, lu_solve, record, zone_rhs, zone_rhs_jac
 
 # RODAS3 in the KPP form: G = I/(hγ) − J;  G K_i = F(y + Σ A_ij K_j) + Σ (C_ij / h) K_j
 GAMMA = 0.5
@@ -122,7 +113,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
     eos_out[EOS_ETA] = np.nan
     eos_tmp = np.empty(N_EOS)
     scratch = eos_scratch()
-    status = Status.SUCCESS
+    status = zone.Status.SUCCESS
     accepted = 0
     rejected = 0
     n_rhs = 0
@@ -140,18 +131,18 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             k_out += 1
             continue
         if accepted + rejected >= max_steps:
-            status = Status.MAX_STEPS
+            status = zone.Status.MAX_STEPS
             break
         h = min(h, target - t)
         if not have_f0:
             if not zone_rhs_jac(rho, y, T0, net, screen, heat, eos_opts, f0, jac, lam, dlam, work, eos_out, dydT,
                                 eos_tmp, scratch):
-                status = Status.EOS_FAILED
+                status = zone.Status.EOS_FAILED
                 break
             n_rhs += 1
             n_jac += 1
             if not all_finite(f0):
-                status = Status.RATES_FAILED
+                status = zone.Status.RATES_FAILED
                 break
             have_f0 = True
         ok, finite = rodas3_stages(rho, y, T0, f0, jac, h, net, screen, heat, eos_opts, G, piv, K, ystage, f, ynew,
@@ -165,7 +156,7 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             rejected += 1
             h *= 0.25
             if h < h_min:
-                status = Status.SINGULAR if not ok else Status.STEP_TOO_SMALL
+                status = zone.Status.SINGULAR if not ok else zone.Status.STEP_TOO_SMALL
                 break
             continue
         fac = min(_FAC_MAX, max(_FAC_MIN, _FAC_SAFE / max(err, 1e-10) ** (1.0 / _ORDER_ERR)))
@@ -180,14 +171,14 @@ def integrate_zone(rho, T0, Y0, t_out, net, screen, heat, eos_opts, rtol, atol, 
             rejected += 1
             h *= min(fac, 1.0)
             if h < h_min:
-                status = Status.STEP_TOO_SMALL
+                status = zone.Status.STEP_TOO_SMALL
                 break
-    if status != Status.SUCCESS:
+    if status != zone.Status.SUCCESS:
         for k in range(k_out, t_out.shape[0]):
             record(y_out[k], y, heat, T0)
-    stats[Stat.STATUS] = status
-    stats[Stat.ACCEPTED] = accepted
-    stats[Stat.REJECTED] = rejected
-    stats[Stat.N_RHS] = n_rhs
-    stats[Stat.N_JAC] = n_jac
-    stats[Stat.N_LU] = accepted + rejected  # one LU per attempted step
+    stats[zone.Stat.STATUS] = status
+    stats[zone.Stat.ACCEPTED] = accepted
+    stats[zone.Stat.REJECTED] = rejected
+    stats[zone.Stat.N_RHS] = n_rhs
+    stats[zone.Stat.N_JAC] = n_jac
+    stats[zone.Stat.N_LU] = accepted + rejected  # one LU per attempted step

@@ -8,6 +8,7 @@ holds them, gives the checkpoint's dict and restores from it, so a resumed train
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,22 @@ class TrainingState:
     step: int = 0
     seconds: float = 0.0
     history: list = field(default_factory=list)
+    _clock: float = field(default=0.0, repr=False)
+
+    def start_clock(self) -> None:
+        """Start timing this session's steps (before the training loop)."""
+        self._clock = time.perf_counter()
+
+    def end_step(self, budget: Any = None) -> None:
+        """After an optimizer step: count it and its wall time, re-estimate ``budget``'s horizon
+        (:class:`lawful.core.schedule.Budget`) and step the learning-rate schedule."""
+        self.step += 1
+        now = time.perf_counter()
+        self.seconds += now - self._clock
+        self._clock = now
+        if budget is not None:
+            budget.update(self.step, self.seconds)
+        self.schedule.step()
 
     def state_dict(self) -> dict[str, Any]:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),

@@ -198,7 +198,7 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
         state.save(ckpt_path, config=toml_text)
 
     t0 = time.perf_counter()
-    t_last = t0
+    state.start_clock()
     model.train()
     with checkpointing(checkpoint, cfg.checkpoint_seconds) as checkpoints:
         with progress(show_progress) as prog:
@@ -210,12 +210,7 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
                 opt.step()
-                state.step += 1
-                now = time.perf_counter()
-                state.seconds += now - t_last
-                t_last = now
-                budget.update(state.step, state.seconds)
-                sched.step()
+                state.end_step(budget)
                 state.history.append((state.step, loss.item(), ess))
                 if on_step is not None:
                     on_step(state.step)

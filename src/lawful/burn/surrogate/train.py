@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -243,18 +242,13 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
     def checkpoint() -> None:
         state.save(ckpt_path)
 
-    t_last = time.perf_counter()
+    state.start_clock()
     with checkpointing(checkpoint, cfg.checkpoint_seconds) as checkpoints:
         with progress(show_progress) as prog:
             task = prog.add_task("surrogate", total=cfg.steps, completed=state.step)
             while state.step < cfg.steps and state.seconds < cfg.seconds:
                 species, energy = training_step(step, opt, tensors, cfg.batch_size, cfg.energy_weight, gen)
-                state.step += 1
-                now = time.perf_counter()
-                state.seconds += now - t_last
-                t_last = now
-                budget.update(state.step, state.seconds)
-                sched.step()
+                state.end_step(budget)
                 if state.step % 100 == 0:
                     state.history.append([state.step, species.item(), energy.item()])
                     loss = species.item() + cfg.energy_weight * energy.item()
