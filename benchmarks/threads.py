@@ -43,10 +43,10 @@ def record_calls(path: Path, n: int, tmax: float) -> int:
 
 def worker(path: Path, repeats: int) -> dict:
     """Replay the recorded calls with each burner; µs per zone-step, best of ``repeats``."""
+    from lawful.burn.burner import cost_per_zone_step
     from lawful.burn.eos import StellarEOS
     from lawful.burn.network import Network
     from lawful.burn.registry import make_burner
-    from lawful.burn_hydro.replay import replay_cost
     from lawful.core.threads import set_threads
 
     threads = set_threads()
@@ -54,7 +54,7 @@ def worker(path: Path, repeats: int) -> dict:
     calls = [(f[f"rho_{i}"], f[f"T_{i}"], f[f"X_{i}"], float(f[f"dt_{i}"])) for i in range(int(f["n_calls"]))]
     net, eos = Network("aprox13"), StellarEOS(table=True)
     burners = {name: make_burner(name, net, eos) for name in ("implicit", "surrogate")}
-    cost = replay_cost(burners, calls, repeats)
+    cost = cost_per_zone_step(burners, calls, repeats)
     return {"threads": threads, "calls": len(calls), "implicit": 1e6 * cost["implicit"],
             "surrogate": 1e6 * cost["surrogate"], "surrogate_fraction": burners["surrogate"].surrogate_fraction}
 

@@ -12,6 +12,7 @@ it, so hydro never imports a burner's module and ``lawful.burn`` never imports h
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import numpy as np
 
@@ -56,3 +57,20 @@ class ImplicitBurner:
 
     def summary(self) -> dict:
         return {}
+
+
+def cost_per_zone_step(burners: dict[str, object], calls: list, repeats: int = 1) -> dict[str, float]:
+    """Seconds per zone-step of each burner over ``calls`` [(ρ [N], T [N], X [N, n], Δt)], best of ``repeats``
+    after one warm-up call, plus ``calls`` and ``zones_per_call`` (the mean call size)."""
+    zones = sum(len(c[0]) for c in calls)
+    out: dict[str, float] = {"calls": len(calls), "zones_per_call": zones / max(len(calls), 1)}
+    for name, burner in burners.items():
+        burner(*calls[0])
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for call in calls:
+                burner(*call)
+            best = min(best, time.perf_counter() - start)
+        out[name] = best / zones
+    return out

@@ -2,14 +2,13 @@
 
 ``lawful hydro run`` burns all eligible zones of a Strang half-step in one call; a burner's cost per zone-step
 depends on that call size (small calls measure call overhead, not the burner). :func:`record_detonation_calls`
-runs a detonation with the implicit burner and keeps every call's inputs; :func:`replay_cost` times burners on
-exactly those calls.
+runs a detonation with the implicit burner and keeps every call's inputs;
+:func:`lawful.burn.burner.cost_per_zone_step` times burners on exactly those calls.
 """
 
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -40,19 +39,3 @@ def record_detonation_calls(network: str = "aprox13", *, n: int = 256, rho: floa
         run(cfg, "detonation", show_progress=False, on_setup=wrap)
     return [(c["rho"], c["T"], c["X"], float(c["dt"][0])) for c in recorders[0].calls]
 
-
-def replay_cost(burners: dict[str, object], calls: list[Call], repeats: int = 1) -> dict[str, float]:
-    """Seconds per zone-step of each burner over ``calls`` (best of ``repeats``, after one warm-up call), plus
-    ``calls`` and ``zones_per_call`` (mean)."""
-    zones = sum(len(c[0]) for c in calls)
-    out: dict[str, float] = {"calls": len(calls), "zones_per_call": zones / max(len(calls), 1)}
-    for name, burner in burners.items():
-        burner(*calls[0])
-        best = float("inf")
-        for _ in range(repeats):
-            start = time.perf_counter()
-            for call in calls:
-                burner(*call)
-            best = min(best, time.perf_counter() - start)
-        out[name] = best / zones
-    return out

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lawful.core.config import check_same_run
 from lawful.core.io import atomic_h5, provenance, write_provenance
-from lawful.core.lifecycle import checkpointing, claim_run_directory
+from lawful.core.lifecycle import check_run_directory, checkpointing, claim_run_directory
 from lawful.core.progress import progress
 from lawful.hydro import kernels as K
 from lawful.hydro.config import HydroRunConfig
@@ -99,15 +98,17 @@ def write_snapshot(path: Path, setup: Setup, prov: dict, problem: str, extra: Ca
             extra(f)
 
 
-def _restore(cfg: HydroRunConfig, setup: Setup, out: Path) -> tuple[dict, dict]:
-    """Resume from ``out/checkpoint.h5`` when it holds this run; returns (history, driver scalars)."""
+def _restore(cfg: HydroRunConfig, setup: Setup, out: Path) -> tuple[dict, dict, str | None]:
+    """Resume from ``out/checkpoint.h5`` when it holds this run (another run is refused before its arrays are
+    read); returns (history, driver scalars, the stored config or None)."""
     import h5py
 
     path = out / CHECKPOINT
     if not path.exists():
-        return {}, {}
+        return {}, {}, None
     with h5py.File(path, "r") as f:
-        check_same_run(cfg, f.attrs["config"], out)
+        stored = f.attrs["config"]
+        check_run_directory(cfg, out, stored)
         setup.state.U[...] = f["U_padded"][...]
         setup.state.T[...] = f["T_padded"][...]
         setup.state.t, setup.state.step = float(f.attrs["t"]), int(f.attrs["step"])
@@ -125,7 +126,7 @@ def _restore(cfg: HydroRunConfig, setup: Setup, out: Path) -> tuple[dict, dict]:
     if isinstance(setup.step, Strang):
         for part in setup.step.seconds:
             setup.step.seconds[part] = driver.get(f"strang_seconds_{part}", 0.0)
-    return history, driver
+    return history, driver, stored
 
 
 def _write_checkpoint(out: Path, setup: Setup, prov: dict, problem: str, history: dict, driver: dict) -> None:
@@ -174,8 +175,8 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
         on_setup(setup)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    history, driver = _restore(cfg, setup, out)
-    cfg_toml = claim_run_directory(cfg, out)
+    history, driver, stored = _restore(cfg, setup, out)
+    cfg_toml = claim_run_directory(cfg, out, stored)
     prov = provenance(cfg_toml, None)  # once per run: it asks git for the source state
     solver, state, step = setup.solver, setup.state, setup.step
     snap_times = cfg.tmax * np.arange(cfg.n_snapshots + 1) / cfg.n_snapshots

@@ -98,23 +98,6 @@ def omelyan(phi, p, fwd, bwd, kappa, lam, n_steps, dt, xi):
 
 
 @njit(cache=True)
-def md_trajectory(phi, p, phi_old, fwd, bwd, kappa, lam, n_steps, dt, use_omelyan, xi):
-    """One molecular-dynamics trajectory per chain, fused: keep the start in ``phi_old``, integrate (Omelyan 2MN
-    with ``xi`` if ``use_omelyan``, else leapfrog) and return ΔH = H(end) − H(start), shape ``(C,)``.
-
-    The same operations in the same order as :func:`hamiltonian`, :func:`leapfrog` / :func:`omelyan` called one
-    by one (bitwise the same ΔH), in one dispatch instead of three.
-    """
-    phi_old[:] = phi
-    h_old = hamiltonian(phi, p, fwd, kappa, lam)
-    if use_omelyan:
-        omelyan(phi, p, fwd, bwd, kappa, lam, n_steps, dt, xi)
-    else:
-        leapfrog(phi, p, fwd, bwd, kappa, lam, n_steps, dt)
-    return hamiltonian(phi, p, fwd, kappa, lam) - h_old
-
-
-@njit(cache=True)
 def measure(phi, fwd, kappa, lam):
     """Per-configuration observables, shape ``(C, 6)`` with columns :data:`OBSERVABLES`:
     m = Σφ, |m|, m², m⁴, W = 2 Σ_{x,μ} φ_x φ_{x+μ} (so ∂S/∂κ = −W), and the action S."""

@@ -81,14 +81,13 @@ class HMC:
         _check_gens(phi, gens, vol)
         p = np.stack([g.standard_normal(vol) for g in gens])
         u = np.array([g.random() for g in gens])
-        phi_old = np.empty_like(phi)
-        lat = self.action.lattice
-        dH = kernels.md_trajectory(phi, p, phi_old, lat.fwd, lat.bwd, self.action.kappa, self.action.lam,
-                                   self.n_steps, self.dt, self.integrator == "omelyan", self.xi)
+        phi_old = phi.copy()
+        h_old = self.hamiltonian(phi, p)
+        self.integrate(phi, p)
+        dH = self.hamiltonian(phi, p) - h_old
         # NaN/inf ΔH (a blown-up trajectory) is rejected: the comparison is False.
         accept = u < np.exp(-np.where(np.isnan(dH), np.inf, dH))
-        if not accept.all():
-            phi[~accept] = phi_old[~accept]
+        phi[~accept] = phi_old[~accept]
         return StepInfo(acceptance=accept.astype(np.float64), dH=dH)
 
 

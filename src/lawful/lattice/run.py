@@ -15,8 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lawful.core.config import check_same_run
-from lawful.core.lifecycle import checkpointing, claim_run_directory
+from lawful.core.lifecycle import check_run_directory, checkpointing, claim_run_directory
 from lawful.core.progress import progress
 from lawful.core.rng import generator_state, generators, restore_generator
 from lawful.lattice import ensemble
@@ -53,11 +52,14 @@ def build(cfg: Phi4RunConfig):
 
 
 def _restore_or_start(cfg: Phi4RunConfig, action: Phi4, out: Path):
-    """State, generators, series buffers ``(C, max(n_total, n_done))`` and updates done, fresh or resumed."""
+    """State, generators, series buffers ``(C, max(n_total, n_done))``, updates done and the stored run's config
+    (None when fresh); a directory holding another run is refused before its arrays are used."""
     path = out / ensemble.ENSEMBLE_FILE
+    stored = None
     if path.exists():
         old = ensemble.read(path)
-        check_same_run(cfg, old.config_toml, out)
+        stored = old.config_toml
+        check_run_directory(cfg, out, stored)
         n_done = old.n_done  # asked for fewer updates than already done: all of them are kept
         gens = [restore_generator(s) for s in old.rng_states]
         phi, old_series = old.phi.copy(), old.series
@@ -68,7 +70,7 @@ def _restore_or_start(cfg: Phi4RunConfig, action: Phi4, out: Path):
     series = {name: np.full((cfg.n_chains, max(cfg.n_total, n_done)), np.nan) for name in ensemble.SERIES}
     for name, values in old_series.items():
         series[name][:, :n_done] = values
-    return phi, gens, series, n_done
+    return phi, gens, series, n_done, stored
 
 
 def run(
@@ -81,8 +83,8 @@ def run(
     after update ``i`` has been recorded (used by tests to interrupt a run at a chosen point)."""
     action, sampler = build(cfg)
     out = Path(cfg.out)
-    phi, gens, series, n_start = _restore_or_start(cfg, action, out)
-    toml_text = claim_run_directory(cfg, out)
+    phi, gens, series, n_start, stored = _restore_or_start(cfg, action, out)
+    toml_text = claim_run_directory(cfg, out, stored)
     ensemble.drop_config_chunks_from(out, n_start)
     n_total = series["S"].shape[1]
     saved_idx: list[int] = []

@@ -20,7 +20,6 @@ none are given, on the held-out hydro zone-steps grouped by Δt (small calls: mo
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
@@ -125,17 +124,12 @@ def hydro_calls(d: dict, idx: np.ndarray) -> list[np.ndarray]:
 
 def _speed(calls: list, implicit, burner) -> dict:
     """Implicit vs guarded wall time per zone-step on ``calls`` [(ρ, T, X, Δt)], and the call sizes."""
+    from lawful.burn.burner import cost_per_zone_step
+
     if not calls:
         return {"speedup": float("nan")}
-    seconds = {}
-    for name, fn in (("implicit", implicit), ("surrogate", burner)):
-        fn(*calls[0])  # warm-up
-        start = time.perf_counter()
-        for call in calls:
-            fn(*call)
-        seconds[name] = time.perf_counter() - start
-    n = sum(len(c[0]) for c in calls)
-    return {"speedup": seconds["implicit"] / seconds["surrogate"],
-            "implicit_us_per_zone_step": 1e6 * seconds["implicit"] / n,
-            "surrogate_us_per_zone_step": 1e6 * seconds["surrogate"] / n, "speed_zone_steps": int(n),
-            "speed_calls": len(calls), "speed_zones_per_call": n / len(calls)}
+    c = cost_per_zone_step({"implicit": implicit, "surrogate": burner}, calls)
+    return {"speedup": c["implicit"] / c["surrogate"], "implicit_us_per_zone_step": 1e6 * c["implicit"],
+            "surrogate_us_per_zone_step": 1e6 * c["surrogate"],
+            "speed_zone_steps": int(sum(len(call[0]) for call in calls)), "speed_calls": len(calls),
+            "speed_zones_per_call": c["zones_per_call"]}
