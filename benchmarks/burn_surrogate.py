@@ -139,14 +139,15 @@ def implicit_accuracy(d, net) -> list[tuple[str, float, float]]:
 OFF = 1e30
 
 
-def detonation(n: int, network: str, model: str | None, burner: str, error_limit: float = 0.0) -> dict:
-    """Summary of one detonation run (``error_limit`` 0: the model's own), with the burn time per zone-step."""
+def detonation(n: int, network: str, model: str | None, burner: str, error_limit: float = 0.0, **keys) -> dict:
+    """Summary of one detonation run (``error_limit`` 0: the model's own; ``keys``: more config keys, e.g.
+    ``rho``, ``length``, ``tmax``), with the burn time per zone-step."""
     from lawful.hydro.problems import detonation as det
     from lawful.hydro.run import run, summary
 
     with tempfile.TemporaryDirectory() as tmp:
         surrogate = {"burn_model": model or "", "burn_error_limit": error_limit} if burner == "surrogate" else {}
-        cfg = det.Config(n=n, network=network, burner=burner, out=Path(tmp), **surrogate)
+        cfg = det.Config(n=n, network=network, burner=burner, out=Path(tmp), **surrogate, **keys)
         res = run(cfg, "detonation", show_progress=False)
         s = summary(cfg, "detonation", res)
         s["burn_us_per_zone_step"] = 1e6 * res.setup.step.seconds["half"] / s["burn_zone_steps"]

@@ -3,7 +3,8 @@
 A burner is a callable ``burner(rho [N] g/cm³, T [N] K, X [N, n], dt s) -> BurnOutcome`` that burns N zones
 at constant density with self-heating. It also keeps counters that a checkpoint must carry across a resume:
 ``state_dict()`` returns them (a flat dict of numbers), ``load_state_dict(d)`` restores them, and
-``summary()`` gives the figures a run reports (empty for the implicit burner).
+``summary()`` gives the figures a run reports (empty for the implicit burner). ``check_inputs(X)`` runs once
+before a run on every zone's composition and raises a ValueError for a fuel the burner was not made for.
 
 :func:`lawful.burn.registry.make_burner` builds one by name; :mod:`lawful.hydro` asks for burners only through
 it, so hydro never imports a burner's module and ``lawful.burn`` never imports hydro.
@@ -47,6 +48,10 @@ class ImplicitBurner:
         ok = r.status == Status.SUCCESS
         msg = [Status(int(s)).name for s in r.status]
         return BurnOutcome(r.X[:, -1], r.enuc[:, -1], r.T[:, -1], ok, r.steps, msg)
+
+    def check_inputs(self, X: np.ndarray) -> None:
+        """Before a run: the implicit integrator takes any composition X [N, n] (the hook lets other burners
+        refuse what they were not made for)."""
 
     def state_dict(self) -> dict[str, float]:
         """No counters of its own (the burn step counts zones and integrator steps)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lawful.burn.surrogate.config import GenerateConfig
+from lawful.burn.surrogate.config import GenerateConfig, hydro_run
 from lawful.burn.surrogate.data import DATA_FILE, FIELDS, HYDRO_GROUP, TrajectoryTask, energy_release, trajectory_part
 
 
@@ -24,6 +24,8 @@ class HydroTask:
     index: int
     n: int
     rho: float
+    length: float
+    tmax: float
 
 
 class RecordingBurner:
@@ -39,6 +41,9 @@ class RecordingBurner:
         self.calls.append({"rho": rho.copy(), "T": T.copy(), "X": X.copy(), "dt": np.full(len(rho), dt),
                            "X_new": out.X.copy(), "T_new": out.T.copy(), "ok": out.ok.copy()})
         return out
+
+    def check_inputs(self, X: np.ndarray) -> None:
+        self.inner.check_inputs(X)
 
     def state_dict(self) -> dict[str, float]:
         return self.inner.state_dict()
@@ -60,8 +65,8 @@ def _hydro_part(task: HydroTask) -> dict[str, np.ndarray]:
 
     cfg = task.cfg
     with tempfile.TemporaryDirectory() as tmp:
-        dcfg = detonation.Config(n=task.n, rho=task.rho, network=cfg.network, burn_rtol=cfg.rtol,
-                                 burn_atol=cfg.atol, out=Path(tmp), n_snapshots=1)
+        dcfg = detonation.Config(n=task.n, rho=task.rho, length=task.length, tmax=task.tmax, network=cfg.network,
+                                 burn_rtol=cfg.rtol, burn_atol=cfg.atol, out=Path(tmp), n_snapshots=1)
         recorder: list[RecordingBurner] = []
 
         def wrap(setup):
@@ -102,8 +107,7 @@ def tasks(cfg: GenerateConfig) -> list:
     seeds = spawn_seeds(cfg.seed, n_tasks)
     out: list = [TrajectoryTask(cfg, k, s) for k, s in enumerate(seeds)]
     for k, item in enumerate(cfg.hydro_runs):
-        n, _, rho = item.partition(":")
-        out.append(HydroTask(cfg, k, int(n), float(rho)))
+        out.append(HydroTask(cfg, k, *hydro_run(item)))
     return out
 
 

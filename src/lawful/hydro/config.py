@@ -23,6 +23,10 @@ class HydroRunConfig(Config):
                                                      "network)")
     burn_error_limit: float = pydantic.Field(0.0, ge=0.0, description="surrogate: refuse zones whose predicted "
                                              "error exceeds this x 1e-2 (0: the model's own limit)")
+    burn_max_substeps: int = pydantic.Field(4, ge=1, le=64, description="surrogate: take a step longer than "
+                                            "its training data as up to this many guarded sub-steps")
+    burn_untrained: Literal["error", "implicit"] = pydantic.Field(
+        "error", description="surrogate: a fuel it was not trained on is an error, or burns implicitly")
     burn_T_min: float = pydantic.Field(0.0, ge=0.0, description="zones below this T (K) do not burn")
     burn_in_shocks: bool = pydantic.Field(True, description="burn inside shocks (off: Castro-style detector)")
     burn_rtol: float = pydantic.Field(1e-6, gt=0.0, lt=1.0, description="implicit burner relative tolerance")
@@ -43,7 +47,8 @@ class HydroRunConfig(Config):
     def _surrogate_keys(self) -> HydroRunConfig:
         """The surrogate's keys mean nothing to another burner: refuse them rather than ignore them."""
         if self.burner != "surrogate":
-            for key, unset in (("burn_model", ""), ("burn_error_limit", 0.0)):
+            for key, unset in (("burn_model", ""), ("burn_error_limit", 0.0), ("burn_max_substeps", 4),
+                               ("burn_untrained", "error")):
                 if getattr(self, key) != unset:
                     raise ValueError(f"{key} = {getattr(self, key)!r} applies to burner = 'surrogate' only; "
                                      f"this run has burner = {self.burner!r}")

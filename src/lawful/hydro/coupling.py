@@ -65,6 +65,13 @@ class BurnStep:
             flags |= (np.abs(pp - pm) / np.minimum(pp, pm) > self.shock_threshold).reshape(flags.shape)
         return flags & (div < 0)
 
+    def check_inputs(self, state: HydroState) -> None:
+        """Hand every active zone's composition to the burner's ``check_inputs`` (before a run: a fuel the
+        burner was not made for fails here, not halfway through)."""
+        ns = self.solver.n_species
+        X = self.solver.primitives(state)[K.QX:].reshape(ns, -1)[:, self._active].T
+        self.burner.check_inputs(X)
+
     def __call__(self, state: HydroState, dt: float) -> HydroState:
         q = self.solver.primitives(state)
         ns = self.solver.n_species

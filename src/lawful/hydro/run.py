@@ -68,7 +68,8 @@ def with_burning(cfg: HydroRunConfig, solver: Euler, network, eos) -> tuple[Call
         return solver, None
     from lawful.burn.registry import make_burner
 
-    options = {"model": cfg.burn_model, "error_limit": cfg.burn_error_limit} if cfg.burner == "surrogate" else {}
+    options = ({"model": cfg.burn_model, "error_limit": cfg.burn_error_limit, "max_substeps": cfg.burn_max_substeps,
+                "untrained": cfg.burn_untrained} if cfg.burner == "surrogate" else {})
     burner = make_burner(cfg.burner, network, eos, rtol=cfg.burn_rtol, atol=cfg.burn_atol, **options)
     burn = BurnStep(solver, burner, T_min=cfg.burn_T_min, burn_in_shocks=cfg.burn_in_shocks)
     return Strang(solver, burn), burn
@@ -173,6 +174,8 @@ def run(cfg: HydroRunConfig, problem: str, *, show_progress: bool | None = None,
     setup = mod.setup(cfg)
     if on_setup is not None:
         on_setup(setup)
+    if setup.burn is not None:
+        setup.burn.check_inputs(setup.state)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     history, driver, stored = _restore(cfg, setup, out)

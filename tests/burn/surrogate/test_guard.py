@@ -168,3 +168,76 @@ def test_shipped_surrogate_rollout_does_not_drift(name, rho, T0, fuel):
     np.testing.assert_allclose(T, T_ref, rtol=1e-5)
     major = X_ref > 1e-2
     np.testing.assert_allclose(X[major], X_ref[major], rtol=1e-3)
+
+
+class CallLog:
+    """A fallback that records the (zones, Δt) of every call and passes it on to the implicit burner."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    def __call__(self, rho, T, X, dt):
+        self.calls.append((len(rho), dt))
+        return self.inner(rho, T, X, dt)
+
+
+def test_a_step_longer_than_the_training_data_is_taken_as_guarded_substeps(aprox13):
+    """Δt = 3.5 × the longest trained step: four sub-steps, each exactly what a call with Δt/4 from the state the
+    previous one left gives (so each one is guarded), energies summed; the fallback only ever sees Δt/4."""
+    loaded = store.load(None, aprox13)
+    dt_max = 10.0 ** loaded.domain["log_dt"][1]
+    rho = np.array([1e7, 2e7, 3e7])
+    T = np.array([3e9, 2.5e9, 4e9])
+    X = np.tile(aprox13.composition({"c12": 0.5, "o16": 0.5}), (3, 1))
+    dt = 3.5 * dt_max
+    burner = SurrogateBurner(loaded, aprox13, EOS, CallLog(ImplicitBurner(aprox13, EOS)))
+    out = burner(rho, T, X, dt)
+    one = SurrogateBurner(loaded, aprox13, EOS, ImplicitBurner(aprox13, EOS))
+    T_ref, X_ref, e_ref = T, X, np.zeros(3)
+    for _ in range(4):
+        step = one(rho, T_ref, X_ref, dt / 4)
+        T_ref, X_ref, e_ref = step.T, step.X, e_ref + step.enuc
+    assert out.ok.all() and np.array_equal(out.X, X_ref) and np.array_equal(out.T, T_ref)
+    np.testing.assert_allclose(out.enuc, e_ref, rtol=1e-15)
+    assert burner.zone_steps == 3 and burner.sub_steps == 12 and burner.summary()["surrogate_substeps_per_zone_step"] == 4
+    assert burner.surrogate_steps + sum(burner.failed.values()) == 12
+    assert burner.failed["domain"] == 0 and all(h == dt / 4 for _, h in burner.fallback.calls)
+    assert burner.surrogate_steps > 0
+
+
+def test_a_step_beyond_max_substeps_goes_to_the_fallback_whole(aprox13):
+    loaded = store.load(None, aprox13)
+    dt = 5.5 * 10.0 ** loaded.domain["log_dt"][1]
+    burner = SurrogateBurner(loaded, aprox13, EOS, CallLog(ImplicitBurner(aprox13, EOS)), max_substeps=5)
+    X = aprox13.composition({"c12": 0.5, "o16": 0.5})[None, :]
+    out = burner(np.array([1e7]), np.array([3e9]), X, dt)
+    assert out.ok.all() and burner.fallback.calls == [(1, dt)] and burner.failed["domain"] == 1
+    assert burner.sub_steps == 1 and burner.surrogate_steps == 0
+    with pytest.raises(ValueError, match="max_substeps = 0"):
+        SurrogateBurner(loaded, aprox13, EOS, None, max_substeps=0)
+
+
+def test_a_fuel_the_model_never_saw_is_an_error_or_burns_implicitly_by_choice(aprox13):
+    """Pure ⁴He against a model whose training inputs held at most 10 % of it: before a run,
+    ``untrained="error"`` names the species and ``"implicit"`` warns; in a run such a zone gets exactly the
+    implicit burner's result, counted as ``composition``, and C/O beside it passes that check."""
+    import dataclasses
+
+    loaded = store.load(None, aprox13)
+    x_max = [0.1 if n == "he4" else 1.0 for n in aprox13.names]
+    loaded = dataclasses.replace(loaded, domain={**loaded.domain, "X_max": x_max})
+    rho, T = np.array([1e7, 1e7]), np.array([3e9, 3e9])
+    X = np.stack([aprox13.composition({"he4": 1.0}), aprox13.composition({"c12": 0.5, "o16": 0.5})])
+    implicit = ImplicitBurner(aprox13, EOS)
+    with pytest.raises(ValueError, match=r"X\(he4\) = 1 > 0\.1.*untrained = 'implicit'"):
+        SurrogateBurner(loaded, aprox13, EOS, implicit).check_inputs(X)
+    SurrogateBurner(loaded, aprox13, EOS, implicit).check_inputs(X[1:])  # C/O: no error
+    burner = SurrogateBurner(loaded, aprox13, EOS, implicit, untrained="implicit")
+    with pytest.warns(UserWarning, match=r"X\(he4\) = 1 > 0\.1.*implicit integrator"):
+        burner.check_inputs(X)
+    out = burner(rho, T, X, 1e-6)
+    ref = implicit(rho[:1], T[:1], X[:1], 1e-6)
+    assert np.array_equal(out.X[:1], ref.X) and np.array_equal(out.enuc[:1], ref.enuc)
+    assert burner.summary()["surrogate_failed"]["composition"] == 1  # the C/O zone passed that check
+    with pytest.raises(ValueError, match="untrained = 'maybe'"):
+        SurrogateBurner(loaded, aprox13, EOS, implicit, untrained="maybe")

@@ -29,7 +29,9 @@ class GenerateConfig(Config):
     dt_max: FiniteFloat = pydantic.Field(1e-4, gt=0.0, description="longest burn step (s)")
     T_max: FiniteFloat = pydantic.Field(6.5e9, gt=0.0, description="states hotter than this (K) are left out")
     hydro_runs: list[str] = pydantic.Field(["128:1e7", "256:5e6", "256:2e7", "512:1e7"],
-                                           description="detonation runs recorded, as 'zones:density'")
+                                           description="detonation runs recorded, as 'zones:density' or "
+                                           "'zones:density:length' (length in cm, default 2e7; the run lasts "
+                                           "as long as the front takes to cross 72 % of it)")
     hydro_stride: int = pydantic.Field(2, ge=1, description="keep every k-th recorded hydro zone-step")
     rtol: FiniteFloat = pydantic.Field(1e-8, gt=0.0, lt=1.0, description="integrator relative tolerance")
     atol: FiniteFloat = pydantic.Field(1e-12, gt=0.0, lt=1.0, description="integrator absolute tolerance")
@@ -46,14 +48,27 @@ class GenerateConfig(Config):
         if self.dt_max >= self.t_end:
             raise ValueError(f"dt_max = {self.dt_max} must be shorter than t_end = {self.t_end}")
         for item in self.hydro_runs:
-            n, sep, rho = item.partition(":")
-            try:
-                ok = sep and int(n) >= 8 and float(rho) > 0
-            except ValueError:
-                ok = False
-            if not ok:
-                raise ValueError(f"hydro run {item!r} must look like zones:density, e.g. 256:1e7")
+            hydro_run(item)
         return self
+
+
+#: domain length (cm) of a recorded detonation whose spec names none, and that run's end time (s)
+HYDRO_LENGTH, HYDRO_TMAX = 2e7, 1.2e-2
+
+
+def hydro_run(item: str) -> tuple[int, float, float, float]:
+    """(zones, density g/cm³, length cm, end time s) of a ``hydro_runs`` entry 'zones:density[:length]'; the end
+    time grows with the length (the default problem's 1.2e-2 s per 2e7 cm)."""
+    parts = item.split(":")
+    try:
+        n, rho = int(parts[0]), float(parts[1])
+        length = float(parts[2]) if len(parts) == 3 else HYDRO_LENGTH
+        ok = len(parts) in (2, 3) and n >= 8 and rho > 0 and length > 0
+    except (ValueError, IndexError):
+        ok = False
+    if not ok:
+        raise ValueError(f"hydro run {item!r} must look like zones:density[:length], e.g. 256:1e7 or 640:1e7:4e8")
+    return n, rho, length, HYDRO_TMAX * length / HYDRO_LENGTH
 
 
 class SurrogateTrainConfig(Config):

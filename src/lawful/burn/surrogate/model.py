@@ -209,7 +209,12 @@ def feature_stats(step, rho, T, X, dt, dX_p) -> None:
         step.scale.copy_(torch.clamp(f.std(0), min=1e-6))
 
 
-def domain_of(rho, T, dt) -> dict[str, list[float]]:
-    """The box of log10 ρ, log10 T and log10 Δt the training data cover (the guard's domain check)."""
-    return {name: [float(np.log10(a).min()), float(np.log10(a).max())]
-            for name, a in (("log_rho", rho), ("log_T", T), ("log_dt", dt))}
+def domain_of(rho, T, dt, X=None) -> dict[str, list[float]]:
+    """The box of log10 ρ, log10 T and log10 Δt the training data cover (the guard's domain check) and, given
+    the input compositions X [N, n], ``X_max``: the largest mass fraction of each species among them (the guard's
+    composition check: a fuel the model never saw)."""
+    out = {name: [float(np.log10(a).min()), float(np.log10(a).max())]
+           for name, a in (("log_rho", rho), ("log_T", T), ("log_dt", dt))}
+    if X is not None:
+        out["X_max"] = [float(v) for v in np.asarray(X).max(axis=0)]
+    return out

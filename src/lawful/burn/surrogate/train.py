@@ -126,10 +126,11 @@ def prepare(data_dir, substeps: int = 1) -> Prepared:
         raise ValueError(f"{data_dir} holds no training samples (all held out)")
     pred = Prediction(net, StellarEOS(table=True).options(), d["rho"][rows], d["T"][rows], d["X"][rows],
                       d["dt"][rows], substeps)
+    # the ash limit is the hottest state the model was trained from (generate's T_max leaves out hotter ones)
     guard = {"residual": guard_threshold(pred, d["T_new"][rows], d["X_new"][rows]), "clip": 1e-6,
-             "T_ash_max": 6.5e9}
+             "T_ash_max": float(d["T"][rows].max())}
     # the domain is the box the data cover (a zone inside it that the predictor cannot take fails that check)
-    domain = domain_of(d["rho"][rows], d["T"][rows], d["dt"][rows])
+    domain = domain_of(d["rho"][rows], d["T"][rows], d["dt"][rows], d["X"][rows])
     return Prepared(d, net, rows[pred.ok], pred.dX[pred.ok], pred.eX[pred.ok], guard, domain, substeps)
 
 
