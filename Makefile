@@ -32,20 +32,16 @@ bench: $(STAMP)
 	$(PY) benchmarks/burn_surrogate.py --network c12
 	$(PY) benchmarks/burn_surrogate.py --network aprox13
 
-# Rebuild the burn surrogates that ship in src/lawful/burn/surrogate/models (about 30 minutes on 2 cores).
-# network:energy weight:error limit:predictor substeps. c12 trains with energy weight 3 (held-out energy p99 7e-3
-# against 1.2-1.5e-2 with 0.1); aprox13's net corrects two RODAS3 substeps (energy p99 0.0089 behind the guard with
-# the error detector, against 0.020 with one step; docs/burn.md).
-SURROGATES = c12:3.0:1:1 aprox13:0.1:1:2
+# Rebuild the burn surrogates that ship in src/lawful/burn/surrogate/models from the generate.toml and train.toml
+# beside each model (about 40 minutes on 2 cores; docs/burn.md gives each part's time).
+MODELS = src/lawful/burn/surrogate/models
 surrogates: $(STAMP)
-	for spec in $(SURROGATES); do \
-	  net=$${spec%%:*} rest=$${spec#*:} && ew=$${rest%%:*} rest=$${rest#*:} && \
-	  limit=$${rest%%:*} k=$${rest#*:} && \
-	  $(VENV)/bin/lawful burn surrogate generate --network $$net --out runs/surrogate/data_$$net && \
-	  $(VENV)/bin/lawful burn surrogate train --data runs/surrogate/data_$$net --energy-weight $$ew \
-	    --error-limit $$limit --predictor-substeps $$k --out runs/surrogate/model_$$net && \
-	  mkdir -p src/lawful/burn/surrogate/models/$$net && \
-	  cp runs/surrogate/model_$$net/model.pt src/lawful/burn/surrogate/models/$$net/ || exit 1; \
+	for net in aprox13 c12; do \
+	  $(VENV)/bin/lawful burn surrogate generate --config $(MODELS)/$$net/generate.toml --scheduler local \
+	    --workers 2 --out runs/surrogate/data_$$net && \
+	  $(VENV)/bin/lawful burn surrogate train --config $(MODELS)/$$net/train.toml --data runs/surrogate/data_$$net \
+	    --out runs/surrogate/model_$$net && \
+	  cp runs/surrogate/model_$$net/model.pt $(MODELS)/$$net/ || exit 1; \
 	done
 
 clean:

@@ -19,6 +19,7 @@ from lawful.cli.common import (
     WORKERS_OPT,
     console,
     guarded,
+    print_rows,
     print_summary,
     resolve_config,
     resumable,
@@ -176,7 +177,10 @@ def surrogate_evaluate_cmd(
     if json_out:
         print(json.dumps(s))
         return
-    print_summary(f"{s['network']} surrogate on {s['held_out']} held-out steps", s, skip=("network", "held_out"))
+    print_summary(f"{s['network']} surrogate on {s['held_out']} held-out steps", s,
+                  skip=("network", "held_out", "by_density_decade"))
+    print_rows("held-out steps per density decade (guarded)", s["by_density_decade"],
+               ("zones", "surrogate_fraction", "median_rel_err_energy", "p99_rel_err_energy", "p99_rel_err_species"))
 
 
 @surrogate_app.command("export")

@@ -54,6 +54,18 @@ def print_summary(title: str, summary: dict[str, Any], skip: tuple[str, ...] = (
     console.print(table)
 
 
+def print_rows(title: str, rows: dict[str, dict[str, Any]], columns: tuple[str, ...]) -> None:
+    """Print ``rows`` (row name -> {column: value}) as a table of the given columns (floats to 4 digits)."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for name in ("", *columns):
+        table.add_column(name, justify="right")
+    for name, row in rows.items():
+        table.add_row(name, *(f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]) for c in columns))
+    console.print(table)
+
+
 #: python types a schema field may have, mapped to what the command line parses before pydantic validates
 _FLAG_TYPES = {int: int, float: float, Path: str}
 

@@ -35,3 +35,21 @@ def test_roc_auc_counts_the_pairs_a_score_orders_right():
     assert roc_auc(score, positive) == pytest.approx(pairs, rel=1e-12)
     assert roc_auc(positive.astype(float), positive) == 1.0 and roc_auc(-positive.astype(float), positive) == 0.0
     assert np.isnan(roc_auc(score, np.zeros(300, dtype=bool)))
+
+
+def test_by_density_decade_splits_the_errors_at_powers_of_ten():
+    """Zones at ρ = 2e6, 9.99e6 (decade 1e6) and 1e7, 5e8: each decade reports its own count, accepted share and
+    energy error quantiles, from errors made known per zone."""
+    from types import SimpleNamespace
+
+    from lawful.burn.surrogate.evaluate import by_density_decade
+
+    rho = np.array([2e6, 9.99e6, 1e7, 5e8])
+    X_ref = np.tile([0.5, 0.5], (4, 1))
+    e_ref = np.full(4, 1e16)
+    guarded = SimpleNamespace(X=X_ref.copy(), enuc=e_ref * (1 + np.array([1e-3, 3e-3, 1e-5, 0.0])))
+    out = by_density_decade(rho, guarded, np.array([True, False, True, True]), X_ref, e_ref)
+    assert list(out) == ["1e6", "1e7", "1e8"]
+    assert out["1e6"]["zones"] == 2 and out["1e6"]["surrogate_fraction"] == 0.5
+    assert out["1e6"]["median_rel_err_energy"] == pytest.approx(2e-3)
+    assert out["1e7"]["p99_rel_err_energy"] == pytest.approx(1e-5) and out["1e8"]["median_rel_err"] == 0.0

@@ -78,3 +78,23 @@ def test_detector_export_gives_the_same_outputs(aprox13, tmp_path):
         assert f.shape[0] >= 10 and torch.equal(ts(f), det(f)) and det(f).std() > 0
     with pytest.raises(ValueError, match="no error detector to export"):
         store.export_detector(plain)
+
+
+@pytest.mark.parametrize("name", ["aprox13", "c12"])
+def test_the_configs_that_rebuild_a_shipped_model_are_the_ones_it_was_trained_with(name):
+    """``make surrogates`` rebuilds each shipped model from the generate.toml and train.toml beside it: both
+    validate, and every train key matches the config stored in the model (a key the model predates: its
+    default)."""
+    import tomllib
+
+    from lawful.burn.network import Network
+    from lawful.burn.surrogate.config import GenerateConfig, SurrogateTrainConfig
+
+    folder = store.shipped_dir(name)
+    gen = GenerateConfig(**tomllib.loads((folder / "generate.toml").read_text()))
+    train = tomllib.loads((folder / "train.toml").read_text())
+    SurrogateTrainConfig(**train)
+    stored = SurrogateTrainConfig(**{k: v for k, v in tomllib.loads(store.load(None, Network(name)).record["config"])
+                                     .items() if k not in ("data", "out")})
+    assert gen.network == name
+    assert {k: getattr(stored, k) for k in train} == train

@@ -15,7 +15,8 @@ The guarded result is what a hydro code gets: the surrogate where the guard acce
 time, guard and fallback included, on burn calls as hydro makes them (all burning zones of a half-step in one
 call; ``lawful burn surrogate evaluate`` records them from a detonation the model was not trained on), or, when
 none are given, on the held-out hydro zone-steps grouped by Δt (small calls: mostly call overhead).
-``speed_calls`` and ``speed_zones_per_call`` say which.
+``speed_calls`` and ``speed_zones_per_call`` say which. ``by_density_decade``: the same errors and the
+surrogate fraction per decade of ρ.
 """
 
 from __future__ import annotations
@@ -73,9 +74,22 @@ def evaluate(model_dir, data_dir, *, rtol: float = 1e-6, error_limit: float | No
     out["min_X"] = float(guarded.X.min())
     out["surrogate_fraction"] = float(acc.mean())
     out["failed"] = {name: int((raw.failed == k).sum()) for k, name in enumerate(CHECKS)}
+    out["by_density_decade"] = by_density_decade(rho, guarded, acc, X_ref, e_ref)
     if calls is None:
         calls = [(d["rho"][g], d["T"][g], d["X"][g], float(d["dt"][g[0]])) for g in hydro_calls(d, idx)]
     out.update(_speed(calls, implicit, burner))
+    return out
+
+
+def by_density_decade(rho, guarded, accept, X_ref, e_ref) -> dict[str, dict[str, float]]:
+    """The guarded result's errors and the surrogate fraction per decade of density: keys ``"1e6"`` for
+    ρ ∈ [1e6, 1e7) g/cm³ etc., each with ``zones``, ``surrogate_fraction`` and the median and p99 errors."""
+    decade = np.floor(np.log10(rho)).astype(int)
+    out = {}
+    for k in np.unique(decade):
+        z = decade == k
+        out[f"1e{k}"] = {"zones": int(z.sum()), "surrogate_fraction": float(accept[z].mean()),
+                         **_quantiles(errors(guarded.X[z], guarded.enuc[z], X_ref[z], e_ref[z]))}
     return out
 
 
