@@ -119,17 +119,13 @@ def implicit_accuracy(d, net) -> list[tuple[str, float, float]]:
     from lawful.burn.burner import ImplicitBurner
     from lawful.burn.eos import StellarEOS
     from lawful.burn.surrogate.accuracy import errors
+    from lawful.burn.surrogate.evaluate import burn_each
 
     idx = np.flatnonzero(d["held_out"])
     out = []
     for atol in (1e-8, 1e-12):
         burner = ImplicitBurner(net, StellarEOS(table=True), rtol=1e-6, atol=atol)
-        enuc = np.empty(idx.size)
-        X = np.empty((idx.size, len(net.names)))
-        for h in np.unique(d["dt"][idx]):
-            z = np.flatnonzero(d["dt"][idx] == h)
-            r = burner(*(d[k][idx[z]] for k in ("rho", "T", "X")), float(h))
-            X[z], enuc[z] = r.X, r.enuc
+        X, enuc = burn_each(burner, *(d[k][idx] for k in ("rho", "T", "X", "dt")))
         err = errors(X, enuc, d["X_new"][idx], d["enuc"][idx])["energy"]
         out.append((f"rtol 1e-6, atol {atol:g}", float(np.median(err)), float(np.quantile(err, 0.99))))
     return out

@@ -4,8 +4,9 @@ densities, each run with the implicit burner and with the surrogate, side by sid
 Per run: the surrogate's share of guarded sub-steps, sub-steps per burning zone-step, the refusals, the front
 speed against the implicit run's, the nuclear energy released, and the burn time per zone-step of both (the
 Strang half-steps' wall time over the burning zone-steps, fallbacks included), with their ratio. A run is
-``zones:density:length`` (g/cm³, cm); it lasts ``--crossing`` × length / 1.2e9 cm/s (the front crosses that
-share of the domain), and its front speed is fitted over the second half of that time.
+``zones:density:length[:ny]`` (g/cm³, cm; ``ny`` > 1: the 2D detonation); it lasts ``--crossing`` × length /
+1.2e9 cm/s (the front crosses that share of the domain), and its front speed is fitted over the second half of
+that time.
 
     python benchmarks/burn_surrogate_sweep.py [--model DIR] [--runs 128:1e7:2e7,...] [--crossing 0.6]
                                               [--threads 1]
@@ -20,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-RUNS = "128:1e7:2e7,512:1e7:2e7,1024:1e7:2e7,160:1e7:4e8,640:1e7:4e8,256:1e8:2e7,256:1e9:2e7"
+RUNS = ("128:1e7:2e7,512:1e7:2e7,1024:1e7:2e7,160:1e7:4e8,640:1e7:4e8,2048:1e7:4e8,256:1e8:2e7,256:1e9:2e7,"
+        "64:1e7:2e7:16")
 #: a C/O detonation front moves at about this speed (cm/s) at these densities
 FRONT_SPEED = 1.2e9
 
@@ -28,7 +30,7 @@ FRONT_SPEED = 1.2e9
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None, help="surrogate model directory [default: the shipped aprox13 one]")
-    ap.add_argument("--runs", default=RUNS, help="comma-separated zones:density:length")
+    ap.add_argument("--runs", default=RUNS, help="comma-separated zones:density:length[:ny]")
     ap.add_argument("--crossing", type=float, default=0.6, help="share of the domain the front crosses")
     ap.add_argument("--max-substeps", type=int, default=4, help="the surrogate's burn_max_substeps")
     ap.add_argument("--threads", type=int, default=1, help="numba and torch threads (0: all cores)")
@@ -44,12 +46,14 @@ def main() -> None:
           "front speed vs implicit | energy ratio | burn µs/zone-step implicit | surrogate | speed-up | refusals |\n"
           "|---|---|---|---|---|---|---|---|---|---|---|---|")
     for spec in args.runs.split(","):
-        n, rho, length = spec.split(":")
-        keys = {"rho": float(rho), "length": float(length), "tmax": args.crossing * float(length) / FRONT_SPEED}
+        n, rho, length, *ny = spec.split(":")
+        keys = {"rho": float(rho), "length": float(length), "tmax": args.crossing * float(length) / FRONT_SPEED,
+                "ny": int(ny[0]) if ny else 1}
         imp = detonation(int(n), "aprox13", None, "implicit", **keys)
         sur = detonation(int(n), "aprox13", args.model, "surrogate", burn_max_substeps=args.max_substeps, **keys)
         refusals = {k: v for k, v in sur["surrogate_failed"].items() if v}
-        print(f"| {n} | {float(rho):.0e} | {float(length):.0e} | {sur['burn_zone_steps']} | "
+        print(f"| {n}{' × ' + ny[0] if ny else ''} | {float(rho):.0e} | {float(length):.0e} | "
+              f"{sur['burn_zone_steps']} | "
               f"{sur['surrogate_fraction']:.1%} | {sur['surrogate_substeps_per_zone_step']:.2f} | "
               f"{sur['front_speed'] / imp['front_speed'] - 1:+.3%} | "
               f"{sur['nuclear_energy_released'] / imp['nuclear_energy_released']:.5f} | "

@@ -133,6 +133,34 @@ def test_detonation_front_moves_near_chapman_jouguet(tmp_path):
     assert s["ash"]["T"] > 3e9 and s["ash"]["X"].get("c12", 0.0) < 1e-3
 
 
+@pytest.mark.parametrize("rho", [1e7, 1e9])
+def test_the_front_is_found_in_degenerate_fuel_too(rho):
+    """At t = 0 the front is the igniting region's edge (hot_width × length). At 1e9 g/cm³ the hot region's
+    pressure is less than twice the degenerate fuel's, so a fixed factor-2 threshold finds no front."""
+    cfg = detonation.Config(n=64, rho=rho)
+    s = detonation.setup(cfg)
+    p = s.solver.primitives(s.state)[3][s.solver.mesh.active][0]
+    assert (rho < 1e8) == (p.max() > 2 * p[-1])
+    assert s.record(s.state)["front"] == pytest.approx(cfg.hot_width * cfg.length, abs=s.solver.mesh.dx)
+
+
+def test_a_2d_detonation_keeps_the_1d_front_speed_and_a_rippled_start(tmp_path):
+    """ny > 1: square cells, periodic in y; the igniting edge ripples in y. With no ripple every row of the 2D run
+    is a 1D run (the y fluxes vanish; only the time steps are shorter, the CFL condition counting both
+    directions): the rows agree to round-off and the front lands within a zone of the 1D run's."""
+    one = detonation.Config(n=32, tmax=2e-3, length=1e7, out=tmp_path / "1d", n_snapshots=1)
+    flat = detonation.Config(n=32, ny=8, ripple=0.0, tmax=2e-3, length=1e7, out=tmp_path / "2d", n_snapshots=1)
+    a, b = (run(c, "detonation", show_progress=False) for c in (one, flat))
+    rho = b.setup.solver.primitives(b.setup.state)[0][b.setup.solver.mesh.active]
+    assert np.abs(rho - rho[0]).max() <= 1e-12 * rho.max()
+    assert abs(b.history["front"][-1] - a.history["front"][-1]) < one.length / one.n
+    assert b.history["front"][-1] > 1.5e6  # it moved: 2e-3 s at ~1.1e9 cm/s from the 5e5 cm edge
+    rippled = detonation.setup(detonation.Config(n=32, ny=8, length=1e7))
+    T = rippled.state.T[rippled.solver.mesh.active]
+    hot = (T > 1e9).sum(axis=1)  # hot cells per row
+    assert rippled.solver.mesh.dy == rippled.solver.mesh.dx and hot.max() > hot.min()
+
+
 def test_cli_run_json_and_plot(tmp_path):
     r = runner.invoke(app, ["hydro", "run", "sod", "--n", "64", "--out", str(tmp_path), "--json", "--plot"])
     assert r.exit_code == 0, r.output

@@ -180,7 +180,8 @@ def surrogate_evaluate_cmd(
     print_summary(f"{s['network']} surrogate on {s['held_out']} held-out steps", s,
                   skip=("network", "held_out", "by_density_decade"))
     print_rows("held-out steps per density decade (guarded)", s["by_density_decade"],
-               ("zones", "surrogate_fraction", "median_rel_err_energy", "p99_rel_err_energy", "p99_rel_err_species"))
+               ("zones", "surrogate_fraction", "median_rel_err_energy", "p99_rel_err_energy", "p99_rel_err_species",
+                "implicit_median_rel_err_energy", "implicit_p99_rel_err_energy"))
 
 
 @surrogate_app.command("export")

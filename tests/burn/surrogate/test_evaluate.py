@@ -48,8 +48,10 @@ def test_by_density_decade_splits_the_errors_at_powers_of_ten():
     X_ref = np.tile([0.5, 0.5], (4, 1))
     e_ref = np.full(4, 1e16)
     guarded = SimpleNamespace(X=X_ref.copy(), enuc=e_ref * (1 + np.array([1e-3, 3e-3, 1e-5, 0.0])))
-    out = by_density_decade(rho, guarded, np.array([True, False, True, True]), X_ref, e_ref)
+    implicit = (X_ref, e_ref * (1 + np.array([0.0, 0.0, 0.0, 0.5])))
+    out = by_density_decade(rho, guarded, np.array([True, False, True, True]), X_ref, e_ref, implicit)
     assert list(out) == ["1e6", "1e7", "1e8"]
     assert out["1e6"]["zones"] == 2 and out["1e6"]["surrogate_fraction"] == 0.5
     assert out["1e6"]["median_rel_err_energy"] == pytest.approx(2e-3)
     assert out["1e7"]["p99_rel_err_energy"] == pytest.approx(1e-5) and out["1e8"]["median_rel_err"] == 0.0
+    assert out["1e8"]["implicit_p99_rel_err_energy"] == pytest.approx(0.5) and out["1e6"]["implicit_p99_rel_err_energy"] == 0

@@ -199,7 +199,8 @@ def test_a_step_longer_than_the_training_data_is_taken_as_guarded_substeps(aprox
         T_ref, X_ref, e_ref = step.T, step.X, e_ref + step.enuc
     assert out.ok.all() and np.array_equal(out.X, X_ref) and np.array_equal(out.T, T_ref)
     np.testing.assert_allclose(out.enuc, e_ref, rtol=1e-15)
-    assert burner.zone_steps == 3 and burner.sub_steps == 12 and burner.summary()["surrogate_substeps_per_zone_step"] == 4
+    assert burner.zone_steps == 3 and burner.sub_steps == 12
+    assert burner.summary()["surrogate_substeps_per_zone_step"] == 4
     assert burner.surrogate_steps + sum(burner.failed.values()) == 12
     assert burner.failed["domain"] == 0 and all(h == dt / 4 for _, h in burner.fallback.calls)
     assert burner.surrogate_steps > 0

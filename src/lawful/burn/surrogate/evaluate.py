@@ -21,7 +21,6 @@ surrogate fraction per decade of ρ.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from lawful.burn.surrogate.accuracy import ENERGY_FLOOR, MAJOR, P99_GOAL, errors
@@ -74,22 +73,40 @@ def evaluate(model_dir, data_dir, *, rtol: float = 1e-6, error_limit: float | No
     out["min_X"] = float(guarded.X.min())
     out["surrogate_fraction"] = float(acc.mean())
     out["failed"] = {name: int((raw.failed == k).sum()) for k, name in enumerate(CHECKS)}
-    out["by_density_decade"] = by_density_decade(rho, guarded, acc, X_ref, e_ref)
+    out["by_density_decade"] = by_density_decade(rho, guarded, acc, X_ref, e_ref,
+                                                 burn_each(implicit, rho, T, X, dt))
     if calls is None:
         calls = [(d["rho"][g], d["T"][g], d["X"][g], float(d["dt"][g[0]])) for g in hydro_calls(d, idx)]
     out.update(_speed(calls, implicit, burner))
     return out
 
 
-def by_density_decade(rho, guarded, accept, X_ref, e_ref) -> dict[str, dict[str, float]]:
+def burn_each(burner, rho, T, X, dt):
+    """Burn N zones (ρ, T, Δt [N]; X [N, n]) each for its own Δt, one call per distinct Δt; returns
+    (X_new [N, n], enuc [N])."""
+    X_new, enuc = np.empty_like(X), np.empty(len(rho))
+    for h in np.unique(dt):
+        z = np.flatnonzero(dt == h)
+        r = burner(rho[z], T[z], X[z], float(h))
+        X_new[z], enuc[z] = r.X, r.enuc
+    return X_new, enuc
+
+
+def by_density_decade(rho, guarded, accept, X_ref, e_ref, implicit=None) -> dict[str, dict[str, float]]:
     """The guarded result's errors and the surrogate fraction per decade of density: keys ``"1e6"`` for
-    ρ ∈ [1e6, 1e7) g/cm³ etc., each with ``zones``, ``surrogate_fraction`` and the median and p99 errors."""
+    ρ ∈ [1e6, 1e7) g/cm³ etc., each with ``zones``, ``surrogate_fraction`` and the median and p99 errors; with
+    ``implicit`` (X_new, enuc of the implicit burner alone, :func:`burn_each`) also its median and p99 energy
+    error (``implicit_…``: what the fallback itself reaches there)."""
     decade = np.floor(np.log10(rho)).astype(int)
     out = {}
     for k in np.unique(decade):
         z = decade == k
-        out[f"1e{k}"] = {"zones": int(z.sum()), "surrogate_fraction": float(accept[z].mean()),
-                         **_quantiles(errors(guarded.X[z], guarded.enuc[z], X_ref[z], e_ref[z]))}
+        row = {"zones": int(z.sum()), "surrogate_fraction": float(accept[z].mean()),
+               **_quantiles(errors(guarded.X[z], guarded.enuc[z], X_ref[z], e_ref[z]))}
+        if implicit is not None:
+            q = _quantiles(errors(implicit[0][z], implicit[1][z], X_ref[z], e_ref[z]))
+            row.update({f"implicit_{w}_rel_err_energy": q[f"{w}_rel_err_energy"] for w in ("median", "p99")})
+        out[f"1e{k}"] = row
     return out
 
 

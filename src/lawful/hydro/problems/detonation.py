@@ -66,17 +66,19 @@ def setup(cfg: Config):
     p_fuel = float(solver.primitives(state)[3][mesh.active][:, -1].mean())
 
     def record(s):
-        return {"front": front_position(solver, s, 2.0 * p_fuel)}
+        return {"front": front_position(solver, s, p_fuel)}
 
     return Setup(solver, state, step, burn, tuple(net.names), record)
 
 
-def front_position(solver, state, p_threshold: float) -> float:
-    """x (cm) of the leading pressure jump: the last place the y-averaged p crosses ``p_threshold``, linearly
-    interpolated."""
+def front_position(solver, state, p_fuel: float) -> float:
+    """x (cm) of the leading pressure jump: the last place the y-averaged p crosses twice the fuel pressure
+    ``p_fuel``, or halfway from p_fuel to the peak pressure when that is lower (degenerate fuel at ρ ≳ 1e8 g/cm³,
+    where the jump is less than a factor 2); linearly interpolated."""
     from lawful.hydro.kernels import QP
 
     p = solver.primitives(state)[QP][solver.mesh.active].mean(axis=0)
+    p_threshold = min(2.0 * p_fuel, 0.5 * (p_fuel + p.max()))
     x = solver.mesh.x
     above = np.flatnonzero(p > p_threshold)
     if above.size == 0:
@@ -89,7 +91,8 @@ def front_position(solver, state, p_threshold: float) -> float:
 
 def measure(cfg: Config, run) -> dict:
     """Front speed (cm/s; least-squares slope of the front position over t >= fit_from·tmax, with its
-    standard error), the speeds over the first and second half of that window, and the post-detonation state (y-averaged in 2D)."""
+    standard error), the speeds over the first and second half of that window, and the post-detonation state
+    (y-averaged in 2D)."""
     from lawful.hydro.kernels import QP, QR, QX
 
     t, x = np.asarray(run.history.get("t", [])), np.asarray(run.history.get("front", []))
