@@ -206,3 +206,27 @@ def test_snapshots_cost_at_most_one_step_each_and_no_tiny_steps(tmp_path):
     free, snapped = _step_sizes(tmp_path, 1), _step_sizes(tmp_path, 9)  # 9: the old driver took 147 steps, not 35
     assert snapped.size <= free.size + 9
     assert snapped.min() >= 0.4 * free[:-1].min()
+
+
+def test_compare_draws_two_2d_runs_and_measures_their_difference(tmp_path):
+    """Two KH runs that differ only in the perturbation: a PNG, zero difference of a run with itself, the
+    largest relative difference of the other; 1D runs and runs at other times are refused by name."""
+    from lawful.hydro.plots import compare_runs
+
+    base = {"n": 16, "tmax": 2e-3, "burner": "none", "n_snapshots": 1}
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out, amp in ((a, 0.05), (b, 0.1)):
+        run(kh.Config(**base, perturbation=amp, out=out), "kh", show_progress=False)
+    same = compare_runs(a, a, tmp_path / "same.png")
+    assert set(same) == {f"max_rel_diff_{k}" for k in ("T", "rho", "c12", "o16")} and max(same.values()) == 0.0
+    other = compare_runs(a, b, tmp_path / "ab.png")
+    with h5py.File(a / "snap_0001.h5") as fa, h5py.File(b / "snap_0001.h5") as fb:
+        expected = np.abs(fa["rho"][...] - fb["rho"][...]).max() / np.abs(fa["rho"][...]).max()
+    assert other["max_rel_diff_rho"] == pytest.approx(expected) and expected > 0
+    assert (tmp_path / "ab.png").stat().st_size > 10_000
+    run(sod.Config(n=16, tmax=1e-3, out=tmp_path / "sod", n_snapshots=1), "sod", show_progress=False)
+    with pytest.raises(ValueError, match="not the same problem"):
+        compare_runs(a, tmp_path / "sod", tmp_path / "x.png")
+    r = runner.invoke(app, ["hydro", "compare", str(a), str(b), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["max_rel_diff_rho"] == pytest.approx(expected)

@@ -74,6 +74,25 @@ def plot_cmd(directory: Path = typer.Argument(..., help="a run directory with sn
                   highlight=False)
 
 
+@app.command("compare")
+@guarded
+def compare_cmd(a: Path = typer.Argument(..., help="a 2D run directory (say, implicit burning)"),
+                b: Path = typer.Argument(..., help="the same problem run another way (say, the surrogate)"),
+                out: Path = typer.Option(None, "--out", help="PNG [default: B/compare.png]"),
+                json_out: bool = JSON_OPT) -> None:
+    """Draw the last snapshots of two 2D runs side by side with their difference; print the largest difference
+    of each field relative to its largest value in A."""
+    from lawful.hydro.plots import compare_runs
+
+    out = out or b / "compare.png"
+    diffs = compare_runs(a, b, out)
+    if json_out:
+        print(json.dumps({**diffs, "plot": str(out)}))
+        return
+    print_summary(f"{b} against {a}", diffs)
+    console.print(f"plot: {out}", highlight=False)
+
+
 @app.command("config")
 @guarded
 def config_cmd(problem: str = typer.Argument(..., help="sod | advect | detonation | kh")) -> None:

@@ -1,5 +1,6 @@
 """Pictures of hydro snapshots: 1D profiles (ρ, u, p, T and mass fractions) or 2D images (ρ and, with species,
-the mass fraction that changed most), one PNG per snapshot beside it."""
+the mass fraction that changed most), one PNG per snapshot beside it; and two 2D runs side by side
+(:func:`compare_runs`)."""
 
 from __future__ import annotations
 
@@ -72,7 +73,57 @@ def plot_snapshot(path: Path, out: Path | None = None) -> Path:
 
 def plot_run(directory: Path) -> list[Path]:
     """Render every ``snap_*.h5`` of a run directory; FileNotFoundError when there are none."""
-    snaps = sorted(Path(directory).glob("snap_*.h5"))
+    _last_snapshot(Path(directory))  # FileNotFoundError when there are none
+    return [plot_snapshot(s) for s in sorted(Path(directory).glob("snap_*.h5"))]
+
+
+def compare_runs(a: Path, b: Path, out: Path) -> dict[str, float]:
+    """The last snapshots of two runs of the same 2D problem and grid (say implicit and surrogate burning) side
+    by side: one row per field (T, ρ and the three mass fractions that vary most in run ``a``), columns run a,
+    run b and |a − b|; written to PNG ``out``. Returns per field the largest |a − b| relative to the field's
+    largest |a| ("max_rel_diff_<field>"). ValueError for runs of different problems, grids or times."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    da, db = (_read(_last_snapshot(Path(d))) for d in (a, b))
+    if da["problem"] != db["problem"] or da["rho"].shape != db["rho"].shape or da["t"] != db["t"]:
+        raise ValueError(f"{a} ({da['problem']}, {da['rho'].shape}, t = {da['t']:.6g} s) and {b} ({db['problem']}, "
+                         f"{db['rho'].shape}, t = {db['t']:.6g} s) are not the same problem, grid and time")
+    if da["ndim"] != 2:
+        raise ValueError(f"{a} is a {da['ndim']}D run; compare_runs draws 2D images")
+    rows = [("T", "T (K)"), ("rho", "ρ (g/cm³)")]
+    change = np.ptp(da["X"], axis=(1, 2)) if da["species"] else np.zeros(0)
+    species = [k for k in np.argsort(change)[::-1][:3] if change[k] > 1e-3]
+    fields = {key: (da[key], db[key]) for key, _ in rows}
+    for k in species:
+        name = da["species"][k]
+        rows.append((name, f"X({name})"))
+        fields[name] = (da["X"][k], db["X"][k])
+    extent = (da["x"][0], da["x"][-1], da["y"][0], da["y"][-1])
+    fig, axes = plt.subplots(len(rows), 3, figsize=(13, 3.6 * len(rows)), squeeze=False)
+    diffs = {}
+    for row, (key, label) in zip(axes, rows):
+        va, vb = fields[key]
+        diff = np.abs(va - vb)
+        diffs[f"max_rel_diff_{key}"] = float(diff.max() / np.abs(va).max())
+        lo, hi = min(va.min(), vb.min()), max(va.max(), vb.max())
+        for ax, arr, name, kw in ((row[0], va, Path(a).name, {"vmin": lo, "vmax": hi}),
+                                  (row[1], vb, Path(b).name, {"vmin": lo, "vmax": hi}),
+                                  (row[2], diff, "|difference|", {"cmap": "magma"})):
+            im = ax.imshow(arr, origin="lower", extent=extent, aspect="equal", **{"cmap": "viridis", **kw})
+            fig.colorbar(im, ax=ax, shrink=0.8, label=label)
+            ax.set_title(name, fontsize=9)
+    fig.suptitle(f"{da['problem']}  t = {da['t']:.4g} s")
+    fig.tight_layout()
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
+    return diffs
+
+
+def _last_snapshot(directory: Path) -> Path:
+    snaps = sorted(directory.glob("snap_*.h5"))
     if not snaps:
         raise FileNotFoundError(f"no snapshots (snap_*.h5) in {str(directory)!r}; run `lawful hydro run` first")
-    return [plot_snapshot(s) for s in snaps]
+    return snaps[-1]
