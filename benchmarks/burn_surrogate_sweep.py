@@ -9,7 +9,7 @@ Strang half-steps' wall time over the burning zone-steps, fallbacks included), w
 that time.
 
     python benchmarks/burn_surrogate_sweep.py [--model DIR] [--runs 128:1e7:2e7,...] [--crossing 0.6]
-                                              [--threads 1]
+                                              [--max-substeps 4] [--error-limit 0] [--threads 1]
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ def main() -> None:
     ap.add_argument("--runs", default=RUNS, help="comma-separated zones:density:length[:ny]")
     ap.add_argument("--crossing", type=float, default=0.6, help="share of the domain the front crosses")
     ap.add_argument("--max-substeps", type=int, default=4, help="the surrogate's burn_max_substeps")
+    ap.add_argument("--error-limit", type=float, default=0.0,
+                    help="the error detector's limit (x 1e-2; 0: the model's own)")
     ap.add_argument("--threads", type=int, default=1, help="numba and torch threads (0: all cores)")
     args = ap.parse_args()
 
@@ -42,7 +44,8 @@ def main() -> None:
 
     set_threads(args.threads)
     print(f"model {args.model or 'shipped aprox13'}, {args.threads or 'all'} thread(s), max {args.max_substeps} "
-          f"sub-steps\n\n| zones | ρ (g/cm³) | length (cm) | burning zone-steps | share | sub-steps per zone-step | "
+          f"sub-steps, error limit {args.error_limit or 'the model’s'}\n\n"
+          "| zones | ρ (g/cm³) | length (cm) | burning zone-steps | share | sub-steps per zone-step | "
           "front speed vs implicit | energy ratio | burn µs/zone-step implicit | surrogate | speed-up | refusals |\n"
           "|---|---|---|---|---|---|---|---|---|---|---|---|")
     for spec in args.runs.split(","):
@@ -50,7 +53,8 @@ def main() -> None:
         keys = {"rho": float(rho), "length": float(length), "tmax": args.crossing * float(length) / FRONT_SPEED,
                 "ny": int(ny[0]) if ny else 1}
         imp = detonation(int(n), "aprox13", None, "implicit", **keys)
-        sur = detonation(int(n), "aprox13", args.model, "surrogate", burn_max_substeps=args.max_substeps, **keys)
+        sur = detonation(int(n), "aprox13", args.model, "surrogate", args.error_limit,
+                         burn_max_substeps=args.max_substeps, **keys)
         refusals = {k: v for k, v in sur["surrogate_failed"].items() if v}
         print(f"| {n}{' × ' + ny[0] if ny else ''} | {float(rho):.0e} | {float(length):.0e} | "
               f"{sur['burn_zone_steps']} | "

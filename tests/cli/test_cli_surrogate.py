@@ -79,6 +79,12 @@ def test_evaluate_json_and_export(tiny):
     assert r.exit_code == 0, r.output
     loose = json.loads(r.output)  # a limit no prediction of the detector reaches: it refuses nothing
     assert loose["failed"]["error"] == 0 and loose["surrogate_fraction"] >= s["surrogate_fraction"]
+    decades = s["by_density_decade"]
+    assert sum(row["zones"] for row in decades.values()) == s["held_out"]
+    r = runner.invoke(app, ["burn", "surrogate", "evaluate", "--model", str(tiny / "model"),
+                            "--data", str(tiny / "data"), "--speed-run", "held-out"])
+    assert r.exit_code == 0, r.output
+    assert "per density decade" in r.output and all(f"│ {k} │" in r.output for k in decades)
     r = runner.invoke(app, ["burn", "surrogate", "evaluate", "--model", str(tiny / "model"),
                             "--data", str(tiny / "data"), "--error-limit", "-1"])
     assert r.exit_code == 2 and "positive finite" in r.output

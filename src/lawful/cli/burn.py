@@ -179,9 +179,11 @@ def surrogate_evaluate_cmd(
         return
     print_summary(f"{s['network']} surrogate on {s['held_out']} held-out steps", s,
                   skip=("network", "held_out", "by_density_decade"))
-    print_rows("held-out steps per density decade (guarded)", s["by_density_decade"],
-               ("zones", "surrogate_fraction", "median_rel_err_energy", "p99_rel_err_energy", "p99_rel_err_species",
-                "implicit_median_rel_err_energy", "implicit_p99_rel_err_energy"))
+    print_rows("held-out steps per density decade (g/cm³): guarded errors, and the implicit burner's own",
+               s["by_density_decade"],
+               {"zones": "steps", "surrogate_fraction": "share", "median_rel_err_energy": "energy median",
+                "p99_rel_err_energy": "energy p99", "p99_rel_err_species": "species p99",
+                "implicit_median_rel_err_energy": "implicit: energy median", "implicit_p99_rel_err_energy": "p99"})
 
 
 @surrogate_app.command("export")

@@ -54,15 +54,16 @@ def print_summary(title: str, summary: dict[str, Any], skip: tuple[str, ...] = (
     console.print(table)
 
 
-def print_rows(title: str, rows: dict[str, dict[str, Any]], columns: tuple[str, ...]) -> None:
-    """Print ``rows`` (row name -> {column: value}) as a table of the given columns (floats to 4 digits)."""
+def print_rows(title: str, rows: dict[str, dict[str, Any]], columns: dict[str, str]) -> None:
+    """Print ``rows`` (row name -> {key: value}) as a table with one column per key of ``columns`` (key ->
+    header; floats to 3 digits)."""
     from rich.table import Table
 
     table = Table(title=title)
-    for name in ("", *columns):
-        table.add_column(name, justify="right")
+    for header in ("", *columns.values()):
+        table.add_column(header, justify="right")
     for name, row in rows.items():
-        table.add_row(name, *(f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]) for c in columns))
+        table.add_row(name, *(f"{row[c]:.3g}" if isinstance(row[c], float) else str(row[c]) for c in columns))
     console.print(table)
 
 
