@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/threads.py
 	$(PY) benchmarks/burn_surrogate.py --network c12
 	$(PY) benchmarks/burn_surrogate.py --network aprox13
+	$(PY) benchmarks/burn_surrogate_sweep.py
 
 # Rebuild the burn surrogates that ship in src/lawful/burn/surrogate/models from the generate.toml and train.toml
 # beside each model (about 40 minutes on 2 cores; docs/burn.md gives each part's time).
