@@ -242,3 +242,24 @@ def test_a_fuel_the_model_never_saw_is_an_error_or_burns_implicitly_by_choice(ap
     assert burner.summary()["surrogate_failed"]["composition"] == 1  # the C/O zone passed that check
     with pytest.raises(ValueError, match="untrained = 'maybe'"):
         SurrogateBurner(loaded, aprox13, EOS, implicit, untrained="maybe")
+
+
+def test_a_run_resumed_with_another_model_file_is_refused(aprox13, tmp_path):
+    """The checkpoint keeps the model file's fingerprint: replacing the file under a run's feet (retrained, or the
+    shipped one updated) stops the resume with a message, before any step."""
+    import shutil
+
+    from lawful.hydro.problems import detonation
+    from lawful.hydro.run import run
+
+    model = tmp_path / "model"
+    model.mkdir()
+    shutil.copy(store.shipped_dir("aprox13") / "model.pt", model / "model.pt")
+    cfg = detonation.Config(n=32, length=1e7, burner="surrogate", burn_model=str(model), max_steps=3,
+                            out=tmp_path / "run", n_snapshots=1)
+    first = run(cfg, "detonation", show_progress=False)
+    assert not first.complete and first.setup.burn.burner.zone_steps > 0
+    tiny_model(aprox13, tmp_path / "other", np.random.default_rng(0))
+    shutil.copy(tmp_path / "other" / "model.pt", model / "model.pt")
+    with pytest.raises(ValueError, match="another surrogate model"):
+        run(cfg, "detonation", show_progress=False)

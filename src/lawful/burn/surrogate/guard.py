@@ -200,12 +200,19 @@ class SurrogateBurner:
         return self.surrogate_steps / self.sub_steps if self.sub_steps else float("nan")
 
     def state_dict(self) -> dict[str, int]:
-        """The counters, flat: ``zone_steps``, ``sub_steps``, ``surrogate_steps`` and ``failed_<check>``."""
+        """The counters, flat: ``zone_steps``, ``sub_steps``, ``surrogate_steps``, ``failed_<check>``, and the
+        model's ``fingerprint`` (a resumed run must burn with the same model)."""
         return {"zone_steps": self.zone_steps, "sub_steps": self.sub_steps, "surrogate_steps": self.surrogate_steps,
-                **{f"failed_{k}": v for k, v in self.failed.items()}}
+                **{f"failed_{k}": v for k, v in self.failed.items()}, "fingerprint": self.loaded.fingerprint}
 
     def load_state_dict(self, state: dict[str, float]) -> None:
-        """Restore the counters of :meth:`state_dict` (missing keys: zero; ``sub_steps``: ``zone_steps``)."""
+        """Restore the counters of :meth:`state_dict` (missing keys: zero; ``sub_steps``: ``zone_steps``).
+        ValueError when the state was saved with another model file (a retrained or replaced one)."""
+        saved = int(state.get("fingerprint", self.loaded.fingerprint))
+        if saved != self.loaded.fingerprint:
+            raise ValueError(f"this run was started with another surrogate model than {self.loaded.path} holds now "
+                             f"(fingerprint {saved:012x}, now {self.loaded.fingerprint:012x}); resuming would mix "
+                             "two models: start the run again in a new directory")
         self.zone_steps = int(state.get("zone_steps", 0))
         self.sub_steps = int(state.get("sub_steps", self.zone_steps))
         self.surrogate_steps = int(state.get("surrogate_steps", 0))

@@ -13,6 +13,7 @@ codes, and ``<dir>/detector.ts`` that of the error detector.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import math
 import pickle
@@ -41,6 +42,8 @@ class LoadedSurrogate:
     path: Path
     detector: Any = None
     substeps: int = 1
+    #: the first 48 bits of the model file's SHA-256, as an integer (exact in a float64 checkpoint counter)
+    fingerprint: int = 0
 
 
 def shipped_dir(network: str) -> Path:
@@ -112,7 +115,8 @@ def load(path: str | Path | None, network=None) -> LoadedSurrogate:
         raise ValueError(f"{file}: weights do not fit the stored layer sizes ({exc})") from None
     step = half_precision_net(step)
     return LoadedSurrogate(step, record["network"], tuple(record["names"]), record["domain"], record["guard"],
-                           record, file.parent, _load_detector(record, file), _substeps(record, file))
+                           record, file.parent, _load_detector(record, file), _substeps(record, file),
+                           int(hashlib.sha256(file.read_bytes()).hexdigest()[:12], 16))
 
 
 def _substeps(record: dict, file: Path) -> int:
