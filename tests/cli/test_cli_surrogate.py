@@ -100,6 +100,7 @@ def test_train_resumes_from_its_checkpoint(tiny):
     assert r.exit_code == 0, r.output
     record = torch.load(tiny / "model" / "model.pt", weights_only=True)
     assert record["train"]["steps"] == 60 and len(record["train"]["history"]) == 0  # 40 + 20, logged every 100
+    assert record["guard"]["T_skip"] > 0  # measured on the finished guard (inf: nothing to skip)
     # a finished run, rerun with another error limit: the same net, a refitted detector with the new limit
     r = runner.invoke(app, ["burn", "surrogate", "train", "--data", str(tiny / "data"), "--steps", "60",
                             "--set", "hidden=[16]", "--detector-steps", "30", "--error-limit", "3",

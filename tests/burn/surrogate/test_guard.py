@@ -263,3 +263,38 @@ def test_a_run_resumed_with_another_model_file_is_refused(aprox13, tmp_path):
     shutil.copy(tmp_path / "other" / "model.pt", model / "model.pt")
     with pytest.raises(ValueError, match="another surrogate model"):
         run(cfg, "detonation", show_progress=False)
+
+
+def test_the_skip_temperature_is_where_the_guard_stops_accepting(monkeypatch):
+    """Rows with T uniform in 1e9–1e10 K, a guard that accepts exactly the zones below 5e9 K: the share accepted
+    above T_s first reaches 10 % where the accepted rows between T_s and 5e9 are 1/9 of the 5e9–1e10 rows,
+    T_s = 5e9 − 5e9/9 ≈ 4.44e9 K. A guard that accepts everything: no skip (inf)."""
+    from types import SimpleNamespace
+
+    import lawful.burn.surrogate.guard as guard
+    from lawful.burn.surrogate.train import skip_temperature
+
+    T = np.linspace(1e9, 1e10, 40000)
+    def zones(pick):
+        return [np.ones(pick.size), T[pick], np.ones((pick.size, 1)), np.ones(pick.size)]
+
+    prep = SimpleNamespace(rows=np.arange(T.size), network=None, zones=zones)
+    monkeypatch.setattr(guard, "propose", lambda loaded, net, opts, rho, T, X, dt: SimpleNamespace(accept=T < 5e9))
+    assert skip_temperature(None, prep) == pytest.approx(5e9 - 5e9 / 9, rel=1e-3)
+    monkeypatch.setattr(guard, "propose", lambda *a: SimpleNamespace(accept=np.ones(a[4].size, dtype=bool)))
+    assert skip_temperature(None, prep) == np.inf
+
+
+def test_zones_hotter_than_the_skip_temperature_go_straight_to_the_fallback(aprox13):
+    import dataclasses
+
+    loaded = store.load(None, aprox13)
+    loaded = dataclasses.replace(loaded, guard={**loaded.guard, "T_skip": 3e9})
+    rho, T = np.array([1e7, 1e7]), np.array([2.5e9, 3.5e9])
+    X = np.tile(aprox13.composition({"c12": 0.5, "o16": 0.5}), (2, 1))
+    p = propose(loaded, aprox13, EOS.options(), rho, T, X, np.full(2, 1e-6))
+    assert p.failed[1] == CHECKS.index("hot") and p.failed[0] != CHECKS.index("hot")
+    implicit = ImplicitBurner(aprox13, EOS)
+    out = SurrogateBurner(loaded, aprox13, EOS, implicit)(rho[1:], T[1:], X[1:], 1e-6)
+    ref = implicit(rho[1:], T[1:], X[1:], 1e-6)
+    assert np.array_equal(out.X, ref.X) and np.array_equal(out.T, ref.T)

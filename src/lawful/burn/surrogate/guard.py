@@ -3,6 +3,9 @@
 Every surrogate step is checked; a zone that fails any check is burned by the implicit integrator instead:
 
 * **inputs**: finite, and inside the box of log ρ, log T, log Δt that the training data covered;
+* **hot** (models that store ``T_skip``): inputs hotter than ``T_skip`` go straight to the fallback: above it the
+  finished guard accepted less than 10 % of the training proposals (near NSE), so proposing would cost more
+  than it saves;
 * **composition** (models that store ``X_max``): no species above the largest mass fraction it had in the
   training inputs, plus :data:`COMPOSITION_MARGIN` (a fuel the model never saw: pure He, O/Ne);
 * **predictor**: the RODAS3 step that the net corrects could be evaluated (finite RHS, LU, |ΔX| ≤ 1, T > 0);
@@ -36,7 +39,7 @@ import dataclasses
 import numpy as np
 
 #: names of the checks, in the order counted
-CHECKS = ("input", "domain", "composition", "predictor", "positivity", "temperature", "ash", "residual", "error")
+CHECKS = ("input", "domain", "hot", "composition", "predictor", "positivity", "temperature", "ash", "residual", "error")
 
 #: absolute slack on a species' largest training mass fraction before the composition check refuses a zone
 COMPOSITION_MARGIN = 0.05
@@ -115,6 +118,8 @@ def propose(loaded, network, eos_opts, rho, T, X, dt, *, features: bool = False,
     for key, (lo, hi) in ((k, dom[k]) for k in logs):
         inside &= (logs[key] >= lo) & (logs[key] <= hi)
     fail(~inside, "domain")
+    with np.errstate(invalid="ignore"):
+        fail(T > loaded.guard.get("T_skip", np.inf), "hot")
     fail(untrained_composition(dom, X), "composition")
     X_new, enuc, T_new = X.copy(), np.zeros(N), T.copy()
     det, feats = loaded.detector, None

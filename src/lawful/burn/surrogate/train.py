@@ -27,6 +27,11 @@ CHECKPOINT = "checkpoint.pt"
 TRUST_SAMPLES = 20000
 #: the guard's residual threshold is this quantile of the reference steps' own residuals (training set)
 GUARD_QUANTILE = 0.97
+#: zones hotter than the lowest T above which the finished guard accepts less than this share of the training
+#: proposals go straight to the fallback (``guard["T_skip"]``; the proposals would cost more than they save)
+SKIP_ACCEPTANCE = 0.1
+#: training rows the skip temperature is measured on, and the fewest rows above it
+SKIP_SAMPLES, SKIP_MIN_ROWS = 40000, 200
 
 
 def _tensors(d: dict, dX_p: np.ndarray, idx: np.ndarray, dtype):
@@ -202,6 +207,26 @@ def finish(step, prep: Prepared) -> None:
                                     sdata.from_hydro(prep.d["group"][rows]), ENERGY_FLOOR, judged))
 
 
+def skip_temperature(loaded, prep: Prepared) -> float:
+    """The lowest temperature T_s (K) such that the guard of ``loaded`` (the finished model, detector included)
+    accepts less than :data:`SKIP_ACCEPTANCE` of the proposals for training rows hotter than T_s (at least
+    :data:`SKIP_MIN_ROWS` of them; up to :data:`SKIP_SAMPLES` rows, evenly spaced); inf when no such T_s exists.
+    Near NSE (aprox13 above ~8e9 K) the guard refuses almost everything, and skipping saves the proposals."""
+    from lawful.burn.eos import StellarEOS
+    from lawful.burn.surrogate.guard import propose
+
+    pick = np.arange(0, prep.rows.size, max(1, prep.rows.size // SKIP_SAMPLES))
+    rho, T, X, dt = prep.zones(pick)
+    accept = propose(loaded, prep.network, StellarEOS(table=True).options(), rho, T, X, dt).accept
+    order = np.argsort(T)[::-1]  # hottest first
+    share = np.cumsum(accept[order]) / np.arange(1, order.size + 1)  # acceptance above each T, going down
+    ok = (share < SKIP_ACCEPTANCE) & (np.arange(1, order.size + 1) >= SKIP_MIN_ROWS)
+    if not ok.any():
+        return float("inf")
+    k = np.flatnonzero(ok)[-1]  # the most rows (the lowest T) that still meet the bound
+    return float(T[order[k]])
+
+
 def fit_error_detector(step, prep: Prepared, seed: int, steps: int):
     """The error detector of the finished ``step``, fitted to its error scores on every training row that the
     guard's physics checks accept (:func:`lawful.burn.surrogate.detector.fit_detector`, ``steps`` Adam steps)."""
@@ -261,6 +286,8 @@ def train(cfg: SurrogateTrainConfig, *, show_progress: bool | None = None) -> Pa
     if cfg.detector:
         detector = fit_error_detector(step, prep, cfg.seed, cfg.detector_steps)
         guard["error"] = math.log10(cfg.error_limit)
+    loaded = dataclasses.replace(prep.loaded(step), guard=guard, detector=detector)
+    guard["T_skip"] = skip_temperature(loaded, prep)
     store.save(out, step, prep.network, domain=prep.domain, guard=guard, config_toml=cfg_toml, detector=detector,
                substeps=prep.substeps,
                train={"steps": state.step, "seconds": state.seconds, "samples": int(prep.rows.size),
