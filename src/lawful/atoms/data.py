@@ -177,16 +177,13 @@ def generate(cfg: DataConfig, scheduler: str | None = None, n_workers: int | Non
 
     from ase.io import write
 
-    from lawful.core.config import check_same_run, to_toml_text
     from lawful.core.executor import run_tasks
     from lawful.core.io import atomic_write_bytes, provenance
+    from lawful.core.lifecycle import claim_run_directory
 
     out = Path(cfg.out)
-    cfg_toml = to_toml_text(cfg)
-    if (out / "config.toml").exists():
-        check_same_run(cfg, (out / "config.toml").read_text(), out)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out / "config.toml", cfg_toml.encode())
+    cfg_toml = claim_run_directory(cfg, out)  # refuses a directory that holds another run
     todo = tasks(cfg)
     frames = run_tasks(make_frame, todo, scheduler, n_workers)
     files = {}

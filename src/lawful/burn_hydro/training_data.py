@@ -114,21 +114,13 @@ def tasks(cfg: GenerateConfig) -> list:
 def generate(cfg: GenerateConfig, scheduler: str | None = None, n_workers: int | None = None) -> Path:
     """Run (or resume) every task of ``cfg`` and merge the parts into ``out/data.h5``; returns its path."""
     from lawful.burn.network import Network
-    from lawful.core.config import check_same_run, to_toml_text
     from lawful.core.executor import run_tasks
-    from lawful.core.io import (
-        atomic_h5,
-        atomic_write_bytes,
-        provenance,
-        write_provenance,
-    )
+    from lawful.core.io import atomic_h5, provenance, write_provenance
+    from lawful.core.lifecycle import claim_run_directory
 
     out = Path(cfg.out)
-    cfg_toml = to_toml_text(cfg)
-    if (out / "config.toml").exists():
-        check_same_run(cfg, (out / "config.toml").read_text(), out)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out / "config.toml", cfg_toml.encode())
+    cfg_toml = claim_run_directory(cfg, out)  # refuses a directory that holds another run
     net = Network(cfg.network)  # builds the network cache once, before workers race for it
     todo = [t for t in tasks(cfg) if not _part_path(t).exists()]
     run_tasks(_run_part, todo, scheduler, n_workers)

@@ -14,7 +14,6 @@ from lawful.cli.common import (
     JSON_OPT,
     SET_OPT,
     WORKERS_OPT,
-    console,
     guarded,
     print_rows,
     resolve_config,
