@@ -1,34 +1,12 @@
 """lawful.testing.check_potential: passes for ASE's EMT (an exactly conservative, local, smooth potential) and
 fails for a calculator whose forces carry white noise (the negative control)."""
 
-import numpy as np
 import pytest
 from ase.build import bulk
-from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.emt import EMT
 
-from lawful.testing import check_potential
-
-#: EMT's neighbour-list range (Å), the same for every element: its Fermi cutoff at 5.38 Å is zero to 6e-6 there
-EMT_RANGE = 5.88
-
-
-class NoisyForces(Calculator):
-    """EMT with Gaussian noise (``sigma`` eV/Å) added to every force component on every call."""
-
-    implemented_properties = ["energy", "free_energy", "forces", "stress"]
-
-    def __init__(self, sigma, seed=0):
-        super().__init__()
-        self.sigma, self.rng, self.inner = sigma, np.random.default_rng(seed), EMT()
-
-    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
-        super().calculate(atoms, properties, system_changes)
-        a = self.atoms.copy()
-        a.calc = self.inner
-        self.results = {"energy": a.get_potential_energy(), "free_energy": a.get_potential_energy(),
-                        "forces": a.get_forces() + self.rng.normal(scale=self.sigma, size=(len(a), 3)),
-                        "stress": a.get_stress()}
+from lawful.atoms.data import EMT_RANGE
+from lawful.testing import check_potential, noisy_forces
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +26,7 @@ def test_emt_passes_every_check(element, a):
 
 def test_noisy_forces_fail_the_derivative_and_symmetry_checks(cu):
     """Noise of 1e-3 of the force scale: invisible in the energy, caught by every check that looks at forces."""
-    report = check_potential(NoisyForces(sigma=0.005), cu, cutoff=EMT_RANGE)
+    report = check_potential(noisy_forces(EMT(), sigma=0.005), cu, cutoff=EMT_RANGE)
     assert {"force_fd", "force_sum", "rotation", "translation", "permutation"} <= set(report.failures)
     assert report["stress_fd"].passed  # the stress is EMT's own: the checks are independent
 

@@ -34,6 +34,8 @@ from lawful.core.config import Config, FiniteFloat
 
 #: the elements ASE's EMT parametrizes as fcc metals, with their experimental melting points (K)
 ELEMENTS = {"Cu": 1358.0, "Al": 933.0, "Ni": 1728.0, "Pd": 1828.0, "Ag": 1235.0, "Pt": 2041.0, "Au": 1337.0}
+#: the range (Å) of ASE's EMT for every element: its neighbour list; the Fermi cutoff at 5.38 Å is 6e-6 there
+EMT_RANGE = 5.88
 KINDS = ("rattled", "strained", "thermal")
 SHIFTS = ("hot", "strain", "vacancy", "surface", "melt")
 TRAIN_FILE = "train.extxyz"

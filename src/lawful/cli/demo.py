@@ -157,6 +157,31 @@ def hydro_stage(out: Path) -> None:
     console.print(table)
 
 
+def atoms_stage(out: Path) -> None:
+    """EMT reference data for Cu, and the conformance checks a learned potential must pass, run on EMT itself and
+    on EMT with noisy forces (the negative control)."""
+    from ase.calculators.emt import EMT
+    from ase.io import read
+
+    from lawful.atoms.data import EMT_RANGE, DataConfig, generate
+    from lawful.testing import check_potential, noisy_forces
+
+    cfg = DataConfig(n_configs=6, n_shift=1, md_steps=50, out=out / "data")
+    files = generate(cfg)
+    frame = read(files["train"], 0)
+    reports = {"EMT": check_potential(EMT(), frame, cutoff=EMT_RANGE),
+               "noisy": check_potential(noisy_forces(EMT(), sigma=0.005), frame, cutoff=EMT_RANGE)}
+    table = Table(title=f"{len(read(files['train'], ':'))} EMT Cu frames written to {files['train']}; a potential's "
+                        f"checks on one of {len(frame)} atoms", title_justify="left")
+    for col in ("check", "tolerance", "EMT: error", "EMT + force noise 0.005 eV/Å: error"):
+        table.add_column(col, justify="right")
+    for check in reports["EMT"].checks:
+        noisy = reports["noisy"][check.name]
+        table.add_row(check.name, f"{check.tolerance:.0e}", f"{check.error:.1e} " + ("✓" if check.passed else "✗"),
+                      f"{noisy.error:.1e} " + ("✓" if noisy.passed else "✗"))
+    console.print(table)
+
+
 STAGES = {s.name: s for s in (
     Stage("lattice", "HMC of 3D φ⁴ at the critical point, Γ-method errors, against the lecture's reference",
           lattice_stage),
@@ -165,6 +190,8 @@ STAGES = {s.name: s for s in (
     Stage("burn", "one-zone aprox13 burns: the shipped surrogate behind its guard against the implicit integrator",
           burn_stage),
     Stage("hydro", "a C/O detonation coupled to the shipped surrogate against the implicit burner", hydro_stage),
+    Stage("atoms", "EMT reference data for Cu, and the checks a learned potential must pass, on EMT and a control",
+          atoms_stage),
 )}
 
 

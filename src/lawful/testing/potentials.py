@@ -17,8 +17,8 @@ with the measured error and the tolerance it was held to:
 * ``cutoff``: a dimer pulled apart past ``cutoff``: E(r) − E(∞) and F(r) fall to zero without jumps.
 
 Errors are relative to the scale of the quantity (|E| per atom, the largest |F|, the largest |σ|), so the same
-tolerances serve any potential. The negative control in the tests, a calculator that adds white noise to its
-forces, fails ``force_fd``, ``force_sum`` and the equivariance checks.
+tolerances serve any potential. :func:`noisy_forces` is the negative control: a calculator whose forces carry white
+noise fails ``force_fd``, ``force_sum`` and the equivariance checks.
 """
 
 from __future__ import annotations
@@ -201,3 +201,28 @@ def _cutoff(calc, atoms, cutoff: float, tol: float) -> Check:
     # a jump: E changes between neighbours by more than the force allows
     jump = np.abs(np.diff(E) + 0.5 * (Fz[1:] + Fz[:-1]) * np.diff(r)).max()
     return Check("cutoff", max(tail, jump) / scale, tol * 100)
+
+
+def noisy_forces(inner, sigma: float, seed: int = 0):
+    """An ASE calculator: ``inner``'s energy and stress, its forces plus Gaussian noise of ``sigma`` eV/Å per
+    component, fresh on every call (a non-conservative potential, for negative controls)."""
+    from ase.calculators.calculator import Calculator, all_changes
+
+    class NoisyForces(Calculator):
+        implemented_properties = ["energy", "free_energy", "forces", "stress"]
+
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+
+        def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+            super().calculate(atoms, properties, system_changes)
+            a = self.atoms.copy()
+            a.calc = inner
+            energy = a.get_potential_energy()
+            self.results = {"energy": energy, "free_energy": energy,
+                            "forces": a.get_forces() + self.rng.normal(scale=sigma, size=(len(a), 3))}
+            if a.pbc.all():
+                self.results["stress"] = a.get_stress()
+
+    return NoisyForces()
