@@ -78,12 +78,14 @@ class DataConfig(Config):
 
 @dataclasses.dataclass(frozen=True)
 class FrameTask:
-    """One configuration: its set (``train`` or a shift name), kind, index and seed stream."""
+    """One configuration: its set (``train`` or a shift name), kind, seed stream, and the element's EMT
+    lattice constant ``a0`` (Å), found once per run."""
 
     cfg: DataConfig
     dataset: str
     kind: str
     seed: np.random.SeedSequence
+    a0: float
 
 
 def lattice_constant(element: str) -> float:
@@ -129,8 +131,7 @@ def make_frame(task: FrameTask):
     from ase.calculators.emt import EMT
     from ase.calculators.singlepoint import SinglePointCalculator
 
-    cfg, rng = task.cfg, np.random.default_rng(task.seed)
-    a0 = lattice_constant(cfg.element)
+    cfg, rng, a0 = task.cfg, np.random.default_rng(task.seed), task.a0
     n = int(rng.choice([2, 3]))
     atoms = bulk(cfg.element, "fcc", a=a0, cubic=True) * (n, n, n)
     rattle = rng.uniform(cfg.rattle_min, cfg.rattle_max)
@@ -169,7 +170,8 @@ def tasks(cfg: DataConfig) -> list[FrameTask]:
 
     plan = [("train", KINDS[k % len(KINDS)]) for k in range(cfg.n_configs)]
     plan += [(name, name) for name in SHIFTS for _ in range(cfg.n_shift)]
-    return [FrameTask(cfg, dataset, kind, s) for (dataset, kind), s in zip(plan, spawn_seeds(cfg.seed, len(plan)))]
+    a0 = lattice_constant(cfg.element)
+    return [FrameTask(cfg, dataset, kind, s, a0) for (dataset, kind), s in zip(plan, spawn_seeds(cfg.seed, len(plan)))]
 
 
 def generate(cfg: DataConfig, scheduler: str | None = None, n_workers: int | None = None) -> dict[str, Path]:

@@ -93,8 +93,9 @@ def check_potential(calc, atoms, *, cutoff: float, seed: int = 0, rtol: float = 
     f_scale = max(np.abs(F).max(), 1e-3)
     s_scale = max(np.abs(S).max(), 1e-6)
 
-    def same(other, E2, F2, S2, name, tol=rtol):
-        return Check(name, max(abs(E2 - E) / e_scale, _rel(F2, other[0], f_scale), _rel(S2, other[1], s_scale)), tol)
+    def same(other, E2, F2, S2, name):
+        return Check(name, max(abs(E2 - E) / e_scale, _rel(F2, other[0], f_scale), _rel(S2, other[1], s_scale)),
+                     rtol)
 
     checks = []
     for name, proper in (("rotation", True), ("reflection", False)):
@@ -120,17 +121,26 @@ def check_potential(calc, atoms, *, cutoff: float, seed: int = 0, rtol: float = 
     return PotentialCheck(tuple(checks))
 
 
+def _central_difference(calc, atoms, displace, h: float) -> float:
+    """(E(+h) − E(−h)) / 2h, where ``displace(copy, step)`` moves a copy of ``atoms`` by ``step`` in place."""
+    energies = []
+    for step in (h, -h):
+        moved = atoms.copy()
+        displace(moved, step)
+        energies.append(_evaluate(calc, moved, stress=False)[0])
+    return (energies[0] - energies[1]) / (2 * h)
+
+
 def _force_fd(calc, atoms, F, rng, h: float, components: int = 6) -> float:
     """Largest |F + ∂E/∂r| (eV/Å) over ``components`` random (atom, axis) pairs, by central differences."""
     worst = 0.0
     for _ in range(components):
         i, a = int(rng.integers(len(atoms))), int(rng.integers(3))
-        energies = []
-        for sign in (1.0, -1.0):
-            moved = atoms.copy()
-            moved.positions[i, a] += sign * h
-            energies.append(_evaluate(calc, moved, stress=False)[0])
-        worst = max(worst, abs(F[i, a] + (energies[0] - energies[1]) / (2 * h)))
+
+        def move(moved, step, i=i, a=a):
+            moved.positions[i, a] += step
+
+        worst = max(worst, abs(F[i, a] + _central_difference(calc, atoms, move, h)))
     return worst
 
 
@@ -140,15 +150,13 @@ def _stress_fd(calc, atoms, S, h: float) -> float:
     worst = 0.0
     volume = atoms.get_volume()
     for a, b in ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)):
-        energies = []
-        for sign in (1.0, -1.0):
+
+        def strain(moved, step, a=a, b=b):
             eps = np.zeros((3, 3))
-            eps[a, b] = eps[b, a] = sign * h / (1 if a == b else 2)
-            strained = atoms.copy()
-            strained.set_cell(atoms.cell.array @ (np.eye(3) + eps), scale_atoms=True)
-            energies.append(_evaluate(calc, strained, stress=False)[0])
-        dE = (energies[0] - energies[1]) / (2 * h)
-        worst = max(worst, abs(S[a, b] - dE / volume))
+            eps[a, b] = eps[b, a] = step / (1 if a == b else 2)
+            moved.set_cell(atoms.cell.array @ (np.eye(3) + eps), scale_atoms=True)
+
+        worst = max(worst, abs(S[a, b] - _central_difference(calc, atoms, strain, h) / volume))
     return worst
 
 
