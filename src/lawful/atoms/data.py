@@ -89,22 +89,13 @@ class FrameTask:
 
 
 def lattice_constant(element: str) -> float:
-    """EMT's equilibrium fcc lattice constant (Å) of ``element``: the minimum of E(a), by a parabola through
-    E at a₀ ± 1 % refined twice (independent of ASE's tabulated value)."""
-    from ase.build import bulk
+    """EMT's equilibrium fcc lattice constant (Å) of ``element`` (:func:`lawful.atoms.properties.lattice_constant`,
+    independent of ASE's tabulated value)."""
     from ase.calculators.emt import EMT
 
-    a = bulk(element, "fcc").cell.lengths()[0] * np.sqrt(2)  # ASE's experimental value, the start
-    for width in (0.02, 0.002, 0.0002):
-        trial = a * (1 + np.array([-width, 0.0, width]))
-        energies = []
-        for x in trial:
-            atoms = bulk(element, "fcc", a=x)
-            atoms.calc = EMT()
-            energies.append(atoms.get_potential_energy())
-        c = np.polyfit(trial, energies, 2)
-        a = -c[1] / (2 * c[0])
-    return float(a)
+    from lawful.atoms.properties import lattice_constant as minimum
+
+    return minimum(EMT(), element)
 
 
 def _random_strain(rng: np.random.Generator, amplitude: float) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""``lawful atoms …``: interatomic potentials learned from a classical reference (so far: the reference data)."""
+"""``lawful atoms data|train|evaluate|md|export``: interatomic potentials learned from a classical reference."""
 
 from __future__ import annotations
 
@@ -9,14 +9,19 @@ from pathlib import Path
 import typer
 
 from lawful.atoms.data import DataConfig
+from lawful.atoms.md import MDConfig
+from lawful.atoms.train import TrainConfig
 from lawful.cli.common import (
     CONFIG_OPT,
+    console,
     JSON_OPT,
     SET_OPT,
     WORKERS_OPT,
     guarded,
     print_rows,
+    print_summary,
     resolve_config,
+    resumable,
     scheduler_option,
     with_config_flags,
 )
@@ -51,3 +56,82 @@ def data_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT, scheduler: st
         return
     print_rows(f"{cfg.element}: EMT reference data in {summary['seconds']:.1f} s", rows,
                {"frames": "frames", "atoms": "atoms", "energy_ev_atom_mean": "mean E (eV/atom)", "file": "file"})
+
+
+@app.command("train")
+@guarded
+@with_config_flags(TrainConfig)
+def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT, json_out: bool = JSON_OPT,
+              flags: dict | None = None) -> None:
+    """Fit a Deep Potential (se_e2_a) committee to labelled extxyz frames; checkpoints OUT/checkpoint.pt, resumes,
+    writes OUT/model.pt and OUT/learning.png."""
+    import torch
+
+    from lawful.atoms.train import train
+
+    cfg = resolve_config(TrainConfig, config, flags or {}, set_)
+    path = resumable(train, cfg.out, cfg, show_progress=False if json_out else None)
+    record = torch.load(path, map_location="cpu", weights_only=True)["record"]
+    summary = {"model": str(path), **record["validation"], "frames": record["frames"],
+               "steps": [h[-1]["step"] for h in record["histories"]],
+               "seconds": [h[-1]["seconds"] for h in record["histories"]]}
+    if json_out:
+        print(json.dumps(summary))
+        return
+    print_summary(f"Deep Potential ({cfg.committee} member(s)), validation errors of member 0", summary)
+
+
+@app.command("evaluate")
+@guarded
+def evaluate_cmd(model: Path = typer.Option(..., "--model", help="model.pt or its directory"),
+                 data: Path = typer.Option(..., "--data", help="data directory (train.extxyz, shift sets) or extxyz"),
+                 reference: str = typer.Option("emt", "--reference", help="reference calculator for the properties"),
+                 json_out: bool = JSON_OPT) -> None:
+    """Errors on labelled frames, properties (a0, B, C11, C12, C44, vacancy) beside the reference's, and the
+    guard's ROC AUC on the shift sets."""
+    from lawful.atoms.evaluate import PROPERTIES, evaluate
+
+    summary = evaluate(model, data, reference)
+    if json_out:
+        print(json.dumps(summary))
+        return
+    print_summary(f"errors on {summary['frames']} frames of {data}",
+                  {k: v for k, v in summary["model"].items() if k not in PROPERTIES})
+    print_rows("properties", {k: {"model": summary["model"][k], "reference": summary["reference"][k],
+                                  "relative": summary["relative"][k]} for k in PROPERTIES},
+               {"model": "model", "reference": reference, "relative": "model/ref - 1"})
+    if "guard" in summary:
+        g = summary["guard"]
+        print_rows(f"guard: ROC AUC {g['auc']:.3f} for force RMSE > 2x in-domain ({g['positives']}/{g['frames']})",
+                   g["sets"], {"frames": "frames", "force_rmse_mev_a": "force RMSE (meV/A)",
+                               "large_error_share": "large error", "flagged_share": "flagged"})
+
+
+@app.command("md")
+@guarded
+@with_config_flags(MDConfig)
+def md_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT, json_out: bool = JSON_OPT,
+           flags: dict | None = None) -> None:
+    """NVE (or Langevin) molecular dynamics of an fcc supercell with the energy ledger: drift, sigma(E) at two time
+    steps, the guard's share; checkpoints and resumes."""
+    from lawful.atoms.md import run
+
+    cfg = resolve_config(MDConfig, config, flags or {}, set_)
+    summary = resumable(run, cfg.out, cfg, show_progress=False if json_out else None)
+    if json_out:
+        print(json.dumps(summary))
+        return
+    print_summary(f"{cfg.ensemble.upper()} MD, {summary['atoms']} atoms, dt = {cfg.dt} fs, energy ledger", summary)
+    console.print(f"ledger: {cfg.out / 'ledger.npz'}", highlight=False)
+
+
+@app.command("export")
+@guarded
+def export_cmd(model: Path = typer.Option(..., "--model", help="model.pt or its directory"),
+               out: Path = typer.Option(..., "--out", help="TorchScript file to write"),
+               dtype: str = typer.Option(None, "--dtype", help="float32|float64 [default: the training dtype]")
+               ) -> None:
+    """TorchScript export of member 0 (forward(pos, cell, types, i, j, shift) -> energy, forces, stress)."""
+    from lawful.atoms.export import export
+
+    console.print(f"exported: {export(model, out, dtype)}", highlight=False)

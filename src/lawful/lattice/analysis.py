@@ -1,4 +1,4 @@
-"""Γ-method analysis of a lattice ensemble (Wolff, Comput. Phys. Commun. 156 (2004) 143): :mod:`lawful.lattice.gamma`,
+"""Γ-method analysis of a lattice ensemble (Wolff, Comput. Phys. Commun. 156 (2004) 143): :mod:`lawful.core.gamma`,
 which gives pyerrors' numbers (tested against it) at a small fraction of its cost.
 
 Primary observables are per-update series (m², |m|, m⁴, W, S, e^{−ΔH}, …) with the chains as replicas of one
@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from lawful.lattice import ensemble
-from lawful.lattice.gamma import GammaResult, Observable, gamma_method
+from lawful.core.gamma import GammaResult, Observable, gamma_method
 
 TAU_REPORTED = ("m2", "abs_m", "S", "binder")
 #: chain length (after the cut, in units of τ_int, Wolff's convention) below which errors are flagged unreliable;

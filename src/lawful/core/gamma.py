@@ -4,7 +4,7 @@ It computes what pyerrors' ``Obs.gamma_method()`` computes for equal-length repl
 automatic window with S = 2, the bias correction of τ_int, Wolff's error of τ_int), and linear error
 propagation for derived observables, but on all observables at once: one real FFT over a stack of
 ``(K, C, N)`` fluctuations instead of K Python objects each doing its own, and no import of pyerrors (1.5 s,
-longer than the analysis). ``tests/lattice/test_gamma.py`` checks every number against pyerrors itself.
+longer than the analysis). ``tests/core/test_gamma.py`` checks every number against pyerrors itself.
 
 Shapes: a primary series is ``(C, N)``: C replicas (chains) of N measurements each. An :class:`Observable` holds
 its value and its fluctuations δ ``(C, N)`` about each replica's mean; a derived observable's fluctuations are

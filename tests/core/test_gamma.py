@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from lawful.lattice.gamma import Observable, gamma_method
+from lawful.core.gamma import Observable, gamma_method
 from tests.helpers import ar1
 
 pe = pytest.importorskip("pyerrors")

@@ -1,0 +1,161 @@
+"""Deep Potential, smooth edition (se_e2_a; Zhang et al., NeurIPS 2018; DeePMD-kit), in torch.
+
+For atom i and each neighbour j within ``rcut`` (Å), with r = |r_ij|:
+
+* the switched inverse distance s(r) = sw(r)/r, sw = 1 below ``rcut_smth`` and u³(−6u² + 15u − 10) + 1 with
+  u = (r − rcut_smth)/(rcut − rcut_smth) up to ``rcut`` (C² at both ends, so energy, forces and their
+  derivatives vanish continuously at the cutoff);
+* the environment row R̃_ij = (s, s x/r, s y/r, s z/r) [4], each column divided by its spread in the training data
+  (no shift, so a neighbour leaving the cutoff contributes exactly zero);
+* the embedding G_ij = G_{type j}((s − s̄)/σ_s) [M1], one small tanh net per neighbour species;
+* T_i = (1/n̄) Σ_j G_ijᵀ R̃_ij [M1, 4] and the descriptor D_i = T_i T_i[:M2]ᵀ [M1·M2], invariant under rotation,
+  reflection, translation and permutation of the neighbours by construction;
+* the atomic energy E_i = F_{type i}(D_i)·e_scale + e_ref[type i] (eV), one fitting net per species, and
+  E = Σ E_i.
+
+Forces are −∂E/∂r and the stress (1/V) ∂E/∂ε for a strain ε applied to every pair vector (that is, to cell and
+positions together), both by autograd (:meth:`DeepPotential.energy_forces_stress`); there is no force head. Every loop below
+runs over species, never over atoms or pairs.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def switch(r: torch.Tensor, rcut_smth: float, rcut: float) -> torch.Tensor:
+    """sw(r) of the module docstring: 1 below ``rcut_smth``, 0 from ``rcut`` on, C² in between."""
+    u = ((r - rcut_smth) / (rcut - rcut_smth)).clamp(0.0, 1.0)
+    return u * u * u * (-6.0 * u * u + 15.0 * u - 10.0) + 1.0
+
+
+def mlp(sizes: list[int], last_linear: bool = True) -> torch.nn.Sequential:
+    """tanh MLP with layer widths ``sizes`` (input first); the last layer is linear if ``last_linear``."""
+    layers: list[torch.nn.Module] = []
+    for k in range(len(sizes) - 1):
+        layers.append(torch.nn.Linear(sizes[k], sizes[k + 1]))
+        if k < len(sizes) - 2 or not last_linear:
+            layers.append(torch.nn.Tanh())
+    return torch.nn.Sequential(*layers)
+
+
+class DeepPotential(torch.nn.Module):
+    """se_e2_a for ``n_types`` species. ``embed`` the embedding widths (the last is M1), ``axis`` M2, ``fit`` the
+    fitting-net hidden widths. Statistics (``s_mean``, ``s_std``, ``env_std`` [4], ``n_avg``, ``e_ref`` [types],
+    ``e_scale``) are buffers set from training data by :meth:`set_statistics`."""
+
+    def __init__(self, n_types: int, rcut: float = 6.0, rcut_smth: float = 2.0, embed: tuple[int, ...] = (16, 32),
+                 axis: int = 8, fit: tuple[int, ...] = (64, 64)):
+        super().__init__()
+        if not 0.0 < rcut_smth < rcut:
+            raise ValueError(f"need 0 < rcut_smth < rcut, got rcut_smth = {rcut_smth}, rcut = {rcut}")
+        if axis > embed[-1]:
+            raise ValueError(f"axis = {axis} exceeds the embedding width M1 = {embed[-1]}")
+        self.n_types, self.rcut, self.rcut_smth, self.axis = n_types, float(rcut), float(rcut_smth), axis
+        self.m1 = embed[-1]
+        self.embedding = torch.nn.ModuleList([mlp([1, *embed], last_linear=False) for _ in range(n_types)])
+        self.fitting = torch.nn.ModuleList([mlp([self.m1 * axis, *fit, 1]) for _ in range(n_types)])
+        self.register_buffer("s_mean", torch.zeros(()))
+        self.register_buffer("s_std", torch.ones(()))
+        self.register_buffer("env_std", torch.ones(4))
+        self.register_buffer("n_avg", torch.ones(()))
+        self.register_buffer("e_ref", torch.zeros(n_types))
+        self.register_buffer("e_scale", torch.ones(()))
+
+    def hyper(self) -> dict:
+        """The constructor's arguments (what a model file stores beside the weights)."""
+        return {"n_types": self.n_types, "rcut": self.rcut, "rcut_smth": self.rcut_smth,
+                "embed": [m.out_features for m in self.embedding[0] if isinstance(m, torch.nn.Linear)],
+                "axis": self.axis,
+                "fit": [m.out_features for m in self.fitting[0] if isinstance(m, torch.nn.Linear)][:-1]}
+
+    def environment(self, d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pair vectors d [P, 3] (Å) → (raw s [P], normalized R̃ [P, 4])."""
+        r = torch.linalg.vector_norm(d, dim=1)
+        s = switch(r, self.rcut_smth, self.rcut) / r
+        env = torch.cat([s.unsqueeze(1), (s / r).unsqueeze(1) * d], dim=1)
+        return s, env / self.env_std
+
+    def forward(self, d: torch.Tensor, i: torch.Tensor, j: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
+        """Atomic energies [N] (eV) from pair vectors d [P, 3] = r_j − r_i (Å, pairs within ``rcut``), their
+        centre and neighbour atoms i, j [P] (int64) and the atoms' species indices ``types`` [N] (int64)."""
+        n = types.shape[0]
+        s, env = self.environment(d)
+        x = ((s - self.s_mean) / self.s_std).unsqueeze(1)
+        g = torch.zeros(s.shape[0], self.m1, dtype=d.dtype, device=d.device)
+        if self.n_types == 1:
+            g = self.embedding[0](x)
+        else:
+            tj = types[j]
+            for t, net in enumerate(self.embedding):
+                mask = tj == t
+                g = g.index_put((mask,), net(x[mask]))
+        # T_i = (1/n̄) Σ_j G_ijᵀ R̃_ij  [N, M1, 4]
+        outer = (g.unsqueeze(2) * env.unsqueeze(1)).reshape(-1, self.m1 * 4)
+        t_i = torch.zeros(n, self.m1 * 4, dtype=d.dtype, device=d.device).index_add(0, i, outer)
+        t_i = t_i.reshape(n, self.m1, 4) / self.n_avg
+        desc = torch.bmm(t_i, t_i[:, : self.axis, :].transpose(1, 2)).reshape(n, self.m1 * self.axis)
+        e = torch.zeros(n, dtype=d.dtype, device=d.device)
+        if self.n_types == 1:
+            e = self.fitting[0](desc).squeeze(1)
+        else:
+            for t, net in enumerate(self.fitting):
+                mask = types == t
+                e = e.index_put((mask,), net(desc[mask]).squeeze(1))
+        return e * self.e_scale + self.e_ref[types]
+
+    @torch.jit.export
+    def energy_forces_stress(self, pos: torch.Tensor, cell: torch.Tensor, types: torch.Tensor,
+                                 frame: torch.Tensor, i: torch.Tensor, j: torch.Tensor, shift: torch.Tensor, n_frames: int,
+                                 create_graph: bool = False, stress: bool = True
+                                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """(atomic energies [N], frame energies [B] (eV), forces [N, 3] (eV/Å), stress [B, 3, 3] (eV/Å³, ASE's sign:
+        σ = (1/V) ∂E/∂ε) or None) for a batch of ``n_frames`` frames. ``create_graph`` keeps the graph of the
+        derivatives (to train on forces and stress). TorchScript compiles it (:mod:`lawful.atoms.export`)."""
+        pos = pos.detach().requires_grad_(True)
+        strain = torch.zeros([n_frames, 3, 3], dtype=pos.dtype, device=pos.device).requires_grad_(stress)
+        e_atom = self.forward(pair_vectors(pos, cell, frame, i, j, shift, strain), i, j, types)
+        e_frame = torch.zeros(n_frames, dtype=pos.dtype, device=pos.device).index_add(0, frame, e_atom)
+        inputs = [pos, strain] if stress else [pos]
+        grads = torch.autograd.grad([e_frame.sum()], inputs, create_graph=create_graph)
+        forces = grads[0]
+        assert forces is not None
+        sigma: torch.Tensor | None = None
+        if stress:
+            g = grads[1]
+            assert g is not None
+            volume = torch.linalg.det(cell).abs()
+            sigma = 0.5 * (g + g.transpose(1, 2)) / volume[:, None, None]
+        return e_atom, e_frame, -forces, sigma
+
+    @torch.no_grad()
+    def set_statistics(self, s: torch.Tensor, env: torch.Tensor, n_avg: float, e_ref: torch.Tensor,
+                       e_scale: float) -> None:
+        """Set the input and output scales: ``s`` [P] and raw ``env`` [P, 4] of training pairs, the mean number
+        of neighbours ``n_avg``, per-species reference energies ``e_ref`` [types] (eV) and ``e_scale`` (eV)."""
+        self.s_mean.fill_(float(s.mean()))
+        self.s_std.fill_(float(s.std().clamp_min(1e-6)))
+        self.env_std.copy_(env.pow(2).mean(0).sqrt().clamp_min(1e-6))
+        self.n_avg.fill_(float(n_avg))
+        self.e_ref.copy_(e_ref)
+        self.e_scale.fill_(float(e_scale))
+
+
+def pair_vectors(pos: torch.Tensor, cell: torch.Tensor, frame: torch.Tensor, i: torch.Tensor, j: torch.Tensor,
+                 shift: torch.Tensor, strain: torch.Tensor) -> torch.Tensor:
+    """d_ij = (r_j − r_i + S_ij·cell)(1 + ε) [P, 3] for positions ``pos`` [N, 3], cells [B, 3, 3] (rows are the
+    lattice vectors), each atom's ``frame`` [N], pairs i, j [P], integer shifts S [P, 3] and strains ε [B, 3, 3]."""
+    f = frame[i]
+    d = pos[j] - pos[i] + torch.bmm(shift.to(pos.dtype).unsqueeze(1), cell[f]).squeeze(1)
+    return d + torch.bmm(d.unsqueeze(1), strain[f]).squeeze(1)
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def flops_per_pair(model: DeepPotential) -> float:
+    """Multiply-adds per neighbour pair of the embedding (the dominant cost): Σ widths products."""
+    sizes = [1, *model.hyper()["embed"]]
+    return float(sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) + 4 * model.m1)
+

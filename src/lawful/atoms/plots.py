@@ -1,0 +1,57 @@
+"""Plots of a trained potential: force parity and learning curves (PNG, matplotlib's Agg backend)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def parity_plot(pred: dict, folder: Path) -> Path:
+    """Model against reference force components (eV/Å), written as ``parity.png`` into ``folder``."""
+    plt = _pyplot()
+    f, r = pred["forces"].ravel(), pred["forces_ref"].ravel()
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.plot(r, f, ",", alpha=0.3)
+    lim = [r.min(), r.max()]
+    ax.plot(lim, lim, "k-", lw=0.5)
+    ax.set_xlabel("reference force (eV/Å)")
+    ax.set_ylabel("model force (eV/Å)")
+    rmse = np.sqrt(np.mean((f - r) ** 2))
+    ax.set_title(f"force RMSE {1e3 * rmse:.1f} meV/Å")
+    fig.tight_layout()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "parity.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def learning_curves(histories: list[list[dict]], folder: Path) -> Path:
+    """Validation force and energy RMSE against training step for each committee member, as ``learning.png``."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.5))
+    for k, hist in enumerate(histories):
+        steps = [h["step"] for h in hist]
+        axes[0].loglog(steps, [h["force_rmse_mev_a"] for h in hist], label=f"member {k}")
+        axes[1].loglog(steps, [h["energy_rmse_mev_atom"] for h in hist], label=f"member {k}")
+    axes[0].set_ylabel("validation force RMSE (meV/Å)")
+    axes[1].set_ylabel("validation energy RMSE (meV/atom)")
+    for ax in axes:
+        ax.set_xlabel("step")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "learning.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
