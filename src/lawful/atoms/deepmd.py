@@ -14,8 +14,8 @@ For atom i and each neighbour j within ``rcut`` (Å), with r = |r_ij|:
   E = Σ E_i.
 
 Forces are −∂E/∂r and the stress (1/V) ∂E/∂ε for a strain ε applied to every pair vector (that is, to cell and
-positions together), both by autograd (:meth:`DeepPotential.energy_forces_stress`); there is no force head. Every loop below
-runs over species, never over atoms or pairs.
+positions together), both by autograd (:meth:`DeepPotential.energy_forces_stress`); there is no force head.
+Every loop below runs over species, never over atoms or pairs.
 """
 
 from __future__ import annotations
@@ -106,11 +106,11 @@ class DeepPotential(torch.nn.Module):
 
     @torch.jit.export
     def energy_forces_stress(self, pos: torch.Tensor, cell: torch.Tensor, types: torch.Tensor,
-                                 frame: torch.Tensor, i: torch.Tensor, j: torch.Tensor, shift: torch.Tensor, n_frames: int,
-                                 create_graph: bool = False, stress: bool = True
-                                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """(atomic energies [N], frame energies [B] (eV), forces [N, 3] (eV/Å), stress [B, 3, 3] (eV/Å³, ASE's sign:
-        σ = (1/V) ∂E/∂ε) or None) for a batch of ``n_frames`` frames. ``create_graph`` keeps the graph of the
+                             frame: torch.Tensor, i: torch.Tensor, j: torch.Tensor, shift: torch.Tensor,
+                             n_frames: int, create_graph: bool = False, stress: bool = True
+                             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """(atomic energies [N], frame energies [B] (eV), forces [N, 3] (eV/Å), stress [B, 3, 3] (eV/Å³, ASE's
+        sign: σ = (1/V) ∂E/∂ε) or None) for a batch of ``n_frames`` frames. ``create_graph`` keeps the graph of the
         derivatives (to train on forces and stress). TorchScript compiles it (:mod:`lawful.atoms.export`)."""
         pos = pos.detach().requires_grad_(True)
         strain = torch.zeros([n_frames, 3, 3], dtype=pos.dtype, device=pos.device).requires_grad_(stress)

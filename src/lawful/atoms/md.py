@@ -37,6 +37,7 @@ class MDConfig(Config):
 
     model: Path = pydantic.Field(Path("runs/atoms/model"), description="model.pt or its directory")
     supercell: int = pydantic.Field(3, ge=1, le=30, description="cubic fcc cells per side (4 atoms each)")
+    a0: FiniteFloat = pydantic.Field(0.0, ge=0.0, description="fcc lattice constant (A; 0: the model's own minimum)")
     temperature: FiniteFloat = pydantic.Field(300.0, gt=0.0, description="target temperature (K)")
     dt: FiniteFloat = pydantic.Field(2.0, gt=0.0, le=20.0, description="time step (fs)")
     time: FiniteFloat = pydantic.Field(10.0, gt=0.0, description="production time (ps)")
@@ -150,14 +151,15 @@ def advance(atoms, dyn, steps: int, dt_fs: float, target: float, book: Ledger | 
 
 
 def build(cfg: MDConfig, calc):
-    """The fcc supercell of the model's first species at the lattice constant of ``calc``, with its calculator."""
+    """The fcc supercell of the model's first species at ``cfg.a0`` or else the lattice constant of ``calc``, with
+    its calculator."""
     from ase.build import bulk
     from ase.data import chemical_symbols
 
     from lawful.atoms.properties import lattice_constant
 
     symbol = chemical_symbols[calc.potential.species[0]]
-    a0 = lattice_constant(calc, symbol)
+    a0 = cfg.a0 or lattice_constant(calc, symbol)
     atoms = bulk(symbol, "fcc", a=a0, cubic=True) * ((cfg.supercell,) * 3)
     atoms.calc = calc
     return atoms
@@ -169,7 +171,7 @@ def run(cfg: MDConfig, *, show_progress: bool | None = None) -> dict:
     import json
 
     from ase.io import write
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+    from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
     from lawful.core.io import atomic_write_bytes
     from lawful.core.lifecycle import check_run_directory, checkpointing, claim_run_directory
@@ -195,7 +197,7 @@ def run(cfg: MDConfig, *, show_progress: bool | None = None) -> dict:
         done = int(z["done"])
         book.t, book.epot, book.ekin = list(z["t"]), list(z["epot"]), list(z["ekin"])
     else:
-        MaxwellBoltzmannDistribution(atoms, temperature_K=cfg.temperature, rng=rng)
+        thermalize_momenta(atoms, temperature_K=cfg.temperature, rng=rng)
         Stationary(atoms)
         n_eq = int(round(cfg.equilibrate * 1e3 / cfg.dt))
         advance(atoms, _dynamics(atoms, cfg, cfg.dt, "langevin", rng), n_eq, cfg.dt, cfg.temperature, None, 0.0)

@@ -28,6 +28,8 @@ def lattice_constant(calc, symbol: str, start: float | None = None) -> float:
     for width in (0.02, 0.002, 0.0002):
         trial = a * (1 + np.array([-width, 0.0, width]))
         c = np.polyfit(trial, [_energy(calc, bulk(symbol, "fcc", a=x, cubic=True)) for x in trial], 2)
+        if not c[0] > 0:
+            raise ValueError(f"E(a) of fcc {symbol} has no minimum near a = {a:.4f} Å")
         a = -c[1] / (2 * c[0])
     return float(a)
 
@@ -39,7 +41,10 @@ def bulk_modulus(calc, symbol: str, a0: float, spread: float = 0.02) -> float:
 
     cells = [bulk(symbol, "fcc", a=a0 * x, cubic=True) for x in np.linspace(1 - spread, 1 + spread, 9)]
     eos = EquationOfState([c.get_volume() for c in cells], [_energy(calc, c) for c in cells], eos="birchmurnaghan")
-    _, _, b = eos.fit()
+    try:
+        _, _, b = eos.fit()
+    except RuntimeError as exc:  # scipy's curve_fit found no minimum
+        raise ValueError(f"no Birch-Murnaghan fit of E(V) for fcc {symbol}: {exc}") from None
     return float(b * EV_A3_GPA)
 
 
@@ -76,8 +81,18 @@ def vacancy_energy(calc, symbol: str, a0: float, n: int = 3, fmax: float = 0.005
     return float(vac.get_potential_energy() - (len(vac) / len(perfect)) * e_perfect)
 
 
-def properties(calc, symbol: str) -> dict[str, float]:
-    """a0 (Å), B_gpa, C11_gpa, C12_gpa, C44_gpa, vacancy_ev of fcc ``symbol`` under ``calc``."""
-    a0 = lattice_constant(calc, symbol)
-    return {"a0": a0, "B_gpa": bulk_modulus(calc, symbol, a0), **elastic_constants(calc, symbol, a0),
-            "vacancy_ev": vacancy_energy(calc, symbol, a0)}
+def properties(calc, symbol: str) -> dict:
+    """a0 (Å), B_gpa, C11_gpa, C12_gpa, C44_gpa, vacancy_ev of fcc ``symbol`` under ``calc``. A potential with
+    no minimum of E(a) or E(V) (an undertrained model) gets NaN there and the reason under ``failed``."""
+    nan = float("nan")
+    try:
+        a0 = lattice_constant(calc, symbol)
+    except ValueError as exc:
+        return {"a0": nan, "B_gpa": nan, "C11_gpa": nan, "C12_gpa": nan, "C44_gpa": nan, "vacancy_ev": nan,
+                "failed": str(exc)}
+    out = {"a0": a0, **elastic_constants(calc, symbol, a0), "vacancy_ev": vacancy_energy(calc, symbol, a0)}
+    try:
+        out["B_gpa"] = bulk_modulus(calc, symbol, a0)
+    except ValueError as exc:
+        out["B_gpa"], out["failed"] = nan, str(exc)
+    return out

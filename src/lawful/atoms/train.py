@@ -249,8 +249,9 @@ def split(n: int, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
 
-def train(cfg: TrainConfig, *, show_progress: bool | None = None) -> Path:
-    """Train (or resume) the committee of ``cfg`` and write ``out/model.pt``; returns its path."""
+def train(cfg: TrainConfig, *, show_progress: bool | None = None, on_step=None) -> Path:
+    """Train (or resume) the committee of ``cfg`` and write ``out/model.pt``; returns its path. ``on_step(step)``
+    runs after every optimizer step (a test's hook)."""
     import torch
 
     from lawful.atoms.errors import errors
@@ -258,7 +259,7 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None) -> Path:
     from lawful.atoms.potential import Potential, build_members, species_of
     from lawful.core.lifecycle import check_run_directory, checkpointing, claim_run_directory
     from lawful.core.progress import progress
-    from lawful.core.training import TrainingState
+    from lawful.core.training import TrainingState, deterministic
 
     out = Path(cfg.out)
     ckpt_path = out / CHECKPOINT
@@ -286,7 +287,7 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None) -> Path:
     if ckpt_path.exists():
         resume = torch.load(ckpt_path, map_location="cpu", weights_only=True)
         finished, histories, member = resume["finished"], resume["histories"], int(resume["member"])
-    with progress(show_progress and rank == 0) as prog:
+    with progress(show_progress if rank == 0 else False) as prog, deterministic():
         while member < cfg.committee:
             torch.manual_seed(cfg.seed * 1000 + member)
             model = build_members(species, hyper, 1, dtype)[0]
@@ -329,6 +330,8 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None) -> Path:
                                               "train": (terms / cfg.batch_size).tolist(), **val})
                         prog.update(task, completed=state.step, info=f"validation force RMSE "
                                                                      f"{val['force_rmse_mev_a']:.1f} meV/Å")
+                    if on_step is not None:
+                        on_step(state.step)
                     checkpoints.tick()
             histories.append(state.history)
             finished.append(ema.model.state_dict())

@@ -13,10 +13,10 @@ from lawful.atoms.md import MDConfig
 from lawful.atoms.train import TrainConfig
 from lawful.cli.common import (
     CONFIG_OPT,
-    console,
     JSON_OPT,
     SET_OPT,
     WORKERS_OPT,
+    console,
     guarded,
     print_rows,
     print_summary,

@@ -7,8 +7,10 @@ holds them, gives the checkpoint's dict and restores from it, so a resumed train
 
 from __future__ import annotations
 
+import contextlib
 import io
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,3 +67,18 @@ class TrainingState:
         buf = io.BytesIO()
         torch.save({**self.state_dict(), **extra}, buf)
         atomic_write_bytes(Path(path), buf.getvalue())
+
+
+@contextlib.contextmanager
+def deterministic() -> Iterator[None]:
+    """Run the block with torch's deterministic algorithms (restored after): with more than one thread, the
+    scatter-adds of index_add/index_put backward otherwise sum in a varying order and a resumed training drifts
+    from the uninterrupted one in the last bits."""
+    import torch
+
+    before = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before)
