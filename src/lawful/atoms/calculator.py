@@ -46,9 +46,10 @@ class Calculator(AseCalculator):
         if want_stress and not np.all(self.atoms.pbc):
             raise PropertyNotImplementedError(
                 f"stress asked of a system with pbc {self.atoms.pbc.tolist()}: stress needs a periodic cell")
-        check_atoms(self.atoms, "atoms given to the Deep Potential", self.potential.species)
-        arrays = frame_arrays(self.atoms, self.potential.species, self.potential.rcut)
-        self.results = ase_results(self.potential.evaluate([arrays], stress=bool(np.all(self.atoms.pbc)))[0])
+        where = "atoms given to the Deep Potential"
+        check_atoms(self.atoms, where, self.potential.species, distances=False)
+        arrays = frame_arrays(self.atoms, self.potential.species, self.potential.rcut, where)
+        self.results = ase_results(self.potential.evaluate([arrays], stress=want_stress)[0])
 
 
 def ase_results(out: dict) -> dict:

@@ -80,6 +80,9 @@ class DeepPotential(torch.nn.Module):
         """Atomic energies [N] (eV) from pair vectors d [P, 3] = r_j − r_i (Å, pairs within ``rcut``), their
         centre and neighbour atoms i, j [P] (int64) and the atoms' species indices ``types`` [N] (int64)."""
         n = types.shape[0]
+        if i.shape[0] > 1 and bool((i[1:] < i[:-1]).any()):  # group the pairs by centre atom
+            order = torch.argsort(i, stable=True)
+            d, i, j = d[order], i[order], j[order]
         s, env = self.environment(d)
         x = ((s - self.s_mean) / self.s_std).unsqueeze(1)
         g = torch.zeros(s.shape[0], self.m1, dtype=d.dtype, device=d.device)
@@ -90,10 +93,14 @@ class DeepPotential(torch.nn.Module):
             for t, net in enumerate(self.embedding):
                 mask = tj == t
                 g = g.index_put((mask,), net(x[mask]))
-        # T_i = (1/n̄) Σ_j G_ijᵀ R̃_ij  [N, M1, 4]
-        outer = (g.unsqueeze(2) * env.unsqueeze(1)).reshape(-1, self.m1 * 4)
-        t_i = torch.zeros(n, self.m1 * 4, dtype=d.dtype, device=d.device).index_add(0, i, outer)
-        t_i = t_i.reshape(n, self.m1, 4) / self.n_avg
+        # T_i = (1/n̄) Σ_j G_ijᵀ R̃_ij  [N, M1, 4], as a batched matmul over each atom's neighbours padded to the
+        # largest count (padding rows of R̃ are zero, so they add nothing)
+        counts = torch.bincount(i, minlength=n)
+        width = int(counts.max().item()) if i.shape[0] > 0 else 1
+        slot = torch.arange(i.shape[0], device=d.device) - (torch.cumsum(counts, 0) - counts)[i]
+        g_pad = torch.zeros(n, width, self.m1, dtype=d.dtype, device=d.device).index_put((i, slot), g)
+        env_pad = torch.zeros(n, width, 4, dtype=d.dtype, device=d.device).index_put((i, slot), env)
+        t_i = torch.bmm(g_pad.transpose(1, 2), env_pad) / self.n_avg
         desc = torch.bmm(t_i, t_i[:, : self.axis, :].transpose(1, 2)).reshape(n, self.m1 * self.axis)
         e = torch.zeros(n, dtype=d.dtype, device=d.device)
         if self.n_types == 1:
@@ -106,15 +113,17 @@ class DeepPotential(torch.nn.Module):
 
     @torch.jit.export
     def energy_forces_stress(self, pos: torch.Tensor, cell: torch.Tensor, types: torch.Tensor,
-                             frame: torch.Tensor, i: torch.Tensor, j: torch.Tensor, shift: torch.Tensor,
+                             frame: torch.Tensor, i: torch.Tensor, j: torch.Tensor, offset: torch.Tensor,
                              n_frames: int, create_graph: bool = False, stress: bool = True
                              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """(atomic energies [N], frame energies [B] (eV), forces [N, 3] (eV/Å), stress [B, 3, 3] (eV/Å³, ASE's
-        sign: σ = (1/V) ∂E/∂ε) or None) for a batch of ``n_frames`` frames. ``create_graph`` keeps the graph of the
-        derivatives (to train on forces and stress). TorchScript compiles it (:mod:`lawful.atoms.export`)."""
+        sign: σ = (1/V) ∂E/∂ε) or None) for a batch of ``n_frames`` frames: positions ``pos`` [N, 3], cells
+        [B, 3, 3], species indices ``types`` [N], each atom's ``frame`` [N], pairs i, j [P] and their periodic
+        ``offset`` S·cell [P, 3] (Å). ``create_graph`` keeps the graph of the derivatives (to train on forces and
+        stress). TorchScript compiles it (:mod:`lawful.atoms.export`)."""
         pos = pos.detach().requires_grad_(True)
         strain = torch.zeros([n_frames, 3, 3], dtype=pos.dtype, device=pos.device).requires_grad_(stress)
-        e_atom = self.forward(pair_vectors(pos, cell, frame, i, j, shift, strain), i, j, types)
+        e_atom = self.forward(pair_vectors(pos, frame, i, j, offset, strain, stress), i, j, types)
         e_frame = torch.zeros(n_frames, dtype=pos.dtype, device=pos.device).index_add(0, frame, e_atom)
         inputs = [pos, strain] if stress else [pos]
         grads = torch.autograd.grad([e_frame.sum()], inputs, create_graph=create_graph)
@@ -141,13 +150,15 @@ class DeepPotential(torch.nn.Module):
         self.e_scale.fill_(float(e_scale))
 
 
-def pair_vectors(pos: torch.Tensor, cell: torch.Tensor, frame: torch.Tensor, i: torch.Tensor, j: torch.Tensor,
-                 shift: torch.Tensor, strain: torch.Tensor) -> torch.Tensor:
-    """d_ij = (r_j − r_i + S_ij·cell)(1 + ε) [P, 3] for positions ``pos`` [N, 3], cells [B, 3, 3] (rows are the
-    lattice vectors), each atom's ``frame`` [N], pairs i, j [P], integer shifts S [P, 3] and strains ε [B, 3, 3]."""
-    f = frame[i]
-    d = pos[j] - pos[i] + torch.bmm(shift.to(pos.dtype).unsqueeze(1), cell[f]).squeeze(1)
-    return d + torch.bmm(d.unsqueeze(1), strain[f]).squeeze(1)
+def pair_vectors(pos: torch.Tensor, frame: torch.Tensor, i: torch.Tensor, j: torch.Tensor, offset: torch.Tensor,
+                 strain: torch.Tensor, strained: bool = True) -> torch.Tensor:
+    """d_ij = (r_j − r_i + S_ij·cell)(1 + ε) [P, 3] for positions ``pos`` [N, 3], each atom's ``frame`` [N],
+    pairs i, j [P], periodic offsets S·cell [P, 3] (Å; rows of the cell are the lattice vectors) and strains
+    ε [B, 3, 3] (applied when ``strained``: a strain of cell and positions together moves every pair vector)."""
+    d = pos[j] - pos[i] + offset
+    if strained:
+        d = d + torch.bmm(d.unsqueeze(1), strain[frame[i]]).squeeze(1)
+    return d
 
 
 def count_parameters(model: torch.nn.Module) -> int:

@@ -28,7 +28,9 @@ class Exported(torch.nn.Module):
     def forward(self, pos: torch.Tensor, cell: torch.Tensor, types: torch.Tensor, i: torch.Tensor, j: torch.Tensor,
                 shift: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         frame = torch.zeros(pos.shape[0], dtype=torch.int64, device=pos.device)
-        _, e, f, s = self.model.energy_forces_stress(pos, cell.unsqueeze(0), types, frame, i, j, shift, 1)
+        offset = shift.to(pos.dtype) @ cell
+        _, e, f, s = self.model.energy_forces_stress(pos, cell.unsqueeze(0), types.long(), frame, i.long(), j.long(),
+                                                     offset, 1)
         assert s is not None
         return e[0], f, s[0]
 

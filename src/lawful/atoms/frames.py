@@ -27,9 +27,10 @@ class LabelKeys:
     stress: str = "stress"
 
 
-def check_atoms(atoms, where: str, species: list[int] | None = None) -> None:
+def check_atoms(atoms, where: str, species: list[int] | None = None, distances: bool = True) -> None:
     """Raise ``ValueError`` naming ``where`` (file and frame) if ``atoms`` has NaN positions, a degenerate cell
-    along a periodic direction, atoms closer than :data:`MIN_DISTANCE` or a species outside ``species``."""
+    along a periodic direction, a species outside ``species`` or (``distances``) atoms closer than
+    :data:`MIN_DISTANCE` (:func:`frame_arrays` checks distances from its own neighbour list)."""
     import vesin
 
     pos = np.asarray(atoms.positions, dtype=float)
@@ -50,13 +51,17 @@ def check_atoms(atoms, where: str, species: list[int] | None = None) -> None:
         if not np.isfinite(volume) or volume < 1e-6:
             raise ValueError(f"{where}: degenerate cell {cell.tolist()} (volume {volume:.3g} Å³) with pbc "
                              f"{pbc.tolist()}")
-    if len(atoms) > 1:
-        i, j, d = vesin.NeighborList(cutoff=MIN_DISTANCE, full_list=False).compute(
-            pos, _box(atoms), pbc if pbc.any() else False, "ijd")
-        if len(i):
-            k = int(np.argmin(d))
-            raise ValueError(f"{where}: atoms {int(i[k])} and {int(j[k])} are {d[k]:.3f} Å apart, closer than "
-                             f"{MIN_DISTANCE} Å")
+    if distances and len(atoms) > 1:
+        check_distances(*vesin.NeighborList(cutoff=MIN_DISTANCE, full_list=False).compute(
+            pos, _box(atoms), pbc if pbc.any() else False, "ijd"), where)
+
+
+def check_distances(i: np.ndarray, j: np.ndarray, d: np.ndarray, where: str) -> None:
+    """Raise ``ValueError`` naming ``where`` and the atoms if a pair distance d (Å) is below :data:`MIN_DISTANCE`."""
+    if len(d) and d.min() < MIN_DISTANCE:
+        k = int(np.argmin(d))
+        raise ValueError(f"{where}: atoms {int(i[k])} and {int(j[k])} are {d[k]:.3f} Å apart, closer than "
+                         f"{MIN_DISTANCE} Å")
 
 
 def _box(atoms) -> np.ndarray:
@@ -64,15 +69,18 @@ def _box(atoms) -> np.ndarray:
     return atoms.cell.array if np.any(atoms.pbc) else np.zeros((3, 3))
 
 
-def neighbours(atoms, rcut: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Full neighbour list within ``rcut`` (Å): centre i, neighbour j [P] (int64) and integer cell shifts S [P, 3],
-    with r_j − r_i + S·cell the pair vector (vesin)."""
+def neighbours(atoms, rcut: float, where: str = "atoms") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full neighbour list within ``rcut`` (Å), grouped by centre atom: centre i, neighbour j [P] (int64) and
+    integer cell shifts S [P, 3], with r_j − r_i + S·cell the pair vector (vesin). Refuses pairs closer than
+    :data:`MIN_DISTANCE` (naming ``where``)."""
     import vesin
 
     pbc = np.asarray(atoms.pbc, dtype=bool)
-    i, j, s = vesin.NeighborList(cutoff=rcut, full_list=True).compute(
-        np.asarray(atoms.positions, dtype=float), _box(atoms), pbc if pbc.any() else False, "ijS")
-    return i.astype(np.int64), j.astype(np.int64), s.astype(np.int64)
+    i, j, s, d = vesin.NeighborList(cutoff=rcut, full_list=True).compute(
+        np.asarray(atoms.positions, dtype=float), _box(atoms), pbc if pbc.any() else False, "ijSd")
+    check_distances(i, j, d, where)
+    order = np.argsort(i, kind="stable")
+    return i[order].astype(np.int64), j[order].astype(np.int64), s[order].astype(np.int64)
 
 
 def _label(atoms, key: str, kind: str):
@@ -149,7 +157,8 @@ def read_labelled(path: str | Path, keys: LabelKeys = LabelKeys(), *, need_force
 @dataclasses.dataclass
 class Graph:
     """Frames concatenated for one model call (torch tensors): ``pos`` [N, 3], ``cell`` [B, 3, 3], ``types`` [N],
-    ``frame`` [N] (each atom's frame), pairs ``i``, ``j`` [P] and ``shift`` [P, 3], ``n_atoms`` [B]."""
+    ``frame`` [N] (each atom's frame), pairs ``i``, ``j`` [P] and their periodic ``offset`` S·cell [P, 3] (Å),
+    ``n_atoms`` [B]."""
 
     pos: object
     cell: object
@@ -157,7 +166,7 @@ class Graph:
     frame: object
     i: object
     j: object
-    shift: object
+    offset: object
     n_atoms: object
 
     @property
@@ -166,12 +175,13 @@ class Graph:
 
     def inputs(self) -> tuple:
         """The positional arguments of :meth:`~lawful.atoms.deepmd.DeepPotential.energy_forces_stress`."""
-        return self.pos, self.cell, self.types, self.frame, self.i, self.j, self.shift, self.n_frames
+        return self.pos, self.cell, self.types, self.frame, self.i, self.j, self.offset, self.n_frames
 
 
 @dataclasses.dataclass
 class FrameArrays:
-    """One frame's model inputs as numpy arrays (positions, cell, type indices, pairs), made once."""
+    """One frame's model inputs as numpy arrays, made once: positions [N, 3], cell [3, 3], type indices [N],
+    pairs i, j [P] (int32, grouped by i) and integer cell shifts [P, 3] (int8; small, for 1000s of frames)."""
 
     pos: np.ndarray
     cell: np.ndarray
@@ -181,14 +191,14 @@ class FrameArrays:
     shift: np.ndarray
 
 
-def frame_arrays(atoms, species: list[int], rcut: float) -> FrameArrays:
+def frame_arrays(atoms, species: list[int], rcut: float, where: str = "atoms") -> FrameArrays:
     """``atoms`` as :class:`FrameArrays` for a model of ``species`` (atomic numbers) with cutoff ``rcut``."""
     lookup = np.full(119, -1, dtype=np.int64)
     lookup[np.asarray(species)] = np.arange(len(species))
-    i, j, s = neighbours(atoms, rcut)
+    i, j, s = neighbours(atoms, rcut, where)
     cell = atoms.cell.array if np.all(atoms.pbc) else np.zeros((3, 3))
     return FrameArrays(np.asarray(atoms.positions, dtype=float), np.asarray(cell, dtype=float),
-                       lookup[atoms.numbers], i, j, s)
+                       lookup[atoms.numbers], i.astype(np.int32), j.astype(np.int32), s.astype(np.int8))
 
 
 def graph(arrays: list[FrameArrays], dtype) -> Graph:
@@ -202,7 +212,7 @@ def graph(arrays: list[FrameArrays], dtype) -> Graph:
                  torch.as_tensor(np.stack([a.cell for a in arrays]), dtype=dtype),
                  torch.as_tensor(cat([a.types for a in arrays])),
                  torch.as_tensor(np.repeat(np.arange(len(arrays)), sizes)),
-                 torch.as_tensor(cat([a.i + o for a, o in zip(arrays, offsets)])),
-                 torch.as_tensor(cat([a.j + o for a, o in zip(arrays, offsets)])),
-                 torch.as_tensor(cat([a.shift for a in arrays])),
+                 torch.as_tensor(cat([a.i.astype(np.int64) + o for a, o in zip(arrays, offsets)])),
+                 torch.as_tensor(cat([a.j.astype(np.int64) + o for a, o in zip(arrays, offsets)])),
+                 torch.as_tensor(cat([a.shift @ a.cell for a in arrays]), dtype=dtype),
                  torch.as_tensor(sizes))

@@ -120,9 +120,10 @@ class GuardedCalculator(AseCalculator):
         from lawful.atoms.frames import check_atoms, frame_arrays
 
         super().calculate(atoms, properties, system_changes)
-        check_atoms(self.atoms, "atoms given to the guarded Deep Potential", self.potential.species)
-        periodic = bool(np.all(self.atoms.pbc))
-        arrays = frame_arrays(self.atoms, self.potential.species, self.potential.rcut)
+        where = "atoms given to the guarded Deep Potential"
+        check_atoms(self.atoms, where, self.potential.species, distances=False)
+        periodic = bool(np.all(self.atoms.pbc)) and "stress" in properties
+        arrays = frame_arrays(self.atoms, self.potential.species, self.potential.rcut, where)
         res = self.potential.evaluate([arrays], members=len(self.potential.members), stress=periodic)
         self.calls += 1
         self.last_score = float(deviation(np.stack([r["forces"] for r in res])).max())

@@ -150,7 +150,7 @@ def set_statistics(model, t: Tensors, e_ref, f_rms: float) -> None:
 
     g, *_ = t.batch(range(min(len(t), STAT_FRAMES)))
     with torch.no_grad():
-        d = pair_vectors(g.pos, g.cell, g.frame, g.i, g.j, g.shift, torch.zeros(g.n_frames, 3, 3, dtype=t.dtype))
+        d = pair_vectors(g.pos, g.frame, g.i, g.j, g.offset, torch.zeros(g.n_frames, 3, 3, dtype=t.dtype), False)
         s, _ = model.environment(d)
         r = torch.linalg.vector_norm(d, dim=1)
         env = torch.cat([s.unsqueeze(1), (s / r).unsqueeze(1) * d], dim=1)

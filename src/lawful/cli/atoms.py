@@ -1,4 +1,4 @@
-"""``lawful atoms data|train|evaluate|md|export``: interatomic potentials learned from a classical reference."""
+"""``lawful atoms data|train|evaluate|md|learn|export``: interatomic potentials learned from a classical reference."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from lawful.atoms.data import DataConfig
+from lawful.atoms.learn import LearnConfig
 from lawful.atoms.md import MDConfig
 from lawful.atoms.train import TrainConfig
 from lawful.cli.common import (
@@ -135,3 +136,22 @@ def export_cmd(model: Path = typer.Option(..., "--model", help="model.pt or its 
     from lawful.atoms.export import export
 
     console.print(f"exported: {export(model, out, dtype)}", highlight=False)
+
+
+@app.command("learn")
+@guarded
+@with_config_flags(LearnConfig)
+def learn_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT, json_out: bool = JSON_OPT,
+              flags: dict | None = None) -> None:
+    """Active learning as DP-GEN does it: explore with MD at rising T and strain, label the frames the committee
+    flags with EMT, retrain, until the flagged share is below TARGET; resumes after the last finished iteration."""
+    from lawful.atoms.learn import learn
+
+    cfg = resolve_config(LearnConfig, config, flags or {}, set_)
+    rows = resumable(learn, cfg.out, cfg, show_progress=False if json_out else None)
+    if json_out:
+        print(json.dumps(rows))
+        return
+    print_rows("active learning", {str(r["iteration"]): r for r in rows},
+               {"training_frames": "training frames", "validation_force_rmse_mev_a": "val force RMSE (meV/A)",
+                "explored": "explored", "flagged_share": "flagged", "selected": "labelled"})
