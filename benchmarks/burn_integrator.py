@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from lawful.burn import kernels as K
-from lawful.burn.eos import StellarEOS, eos_zone, eos_scratch
+from lawful.burn.eos import StellarEOS, eos_scratch, eos_zone
 from lawful.burn.integrate import burn
 from lawful.burn.network import Network
 from lawful.burn.zone import lu_factor, lu_solve, zone_rhs, zone_rhs_jac

@@ -38,6 +38,7 @@ class MDConfig(Config):
     model: Path = pydantic.Field(Path("runs/atoms/model"), description="model.pt or its directory")
     supercell: int = pydantic.Field(3, ge=1, le=30, description="cubic fcc cells per side (4 atoms each)")
     a0: FiniteFloat = pydantic.Field(0.0, ge=0.0, description="fcc lattice constant (A; 0: the model's own minimum)")
+    element: str = pydantic.Field("", description="fcc element (default: the model's first species)")
     temperature: FiniteFloat = pydantic.Field(300.0, gt=0.0, description="target temperature (K)")
     dt: FiniteFloat = pydantic.Field(2.0, gt=0.0, le=20.0, description="time step (fs)")
     time: FiniteFloat = pydantic.Field(10.0, gt=0.0, description="production time (ps)")
@@ -151,23 +152,24 @@ def advance(atoms, dyn, steps: int, dt_fs: float, target: float, book: Ledger | 
 
 
 def build(cfg: MDConfig, calc):
-    """The fcc supercell of the model's first species at ``cfg.a0`` or else the lattice constant of ``calc``, with
-    its calculator."""
+    """The fcc supercell of ``cfg.element`` (default the model's first species) at ``cfg.a0`` or else the lattice
+    constant of ``calc``, with its calculator."""
     from ase.build import bulk
     from ase.data import chemical_symbols
 
     from lawful.atoms.properties import lattice_constant
 
-    symbol = chemical_symbols[calc.potential.species[0]]
+    symbol = cfg.element or chemical_symbols[calc.potential.species[0]]
     a0 = cfg.a0 or lattice_constant(calc, symbol)
     atoms = bulk(symbol, "fcc", a=a0, cubic=True) * ((cfg.supercell,) * 3)
     atoms.calc = calc
     return atoms
 
 
-def run(cfg: MDConfig, *, show_progress: bool | None = None) -> dict:
+def run(cfg: MDConfig, *, show_progress: bool | None = None, calc=None) -> dict:
     """Run (or resume) ``cfg`` and return the summary (the ``--json`` keys); writes ``ledger.npz``,
-    ``final.extxyz`` (or ``last_good.extxyz``) and ``summary.json`` into ``cfg.out``."""
+    ``final.extxyz`` (or ``last_good.extxyz``) and ``summary.json`` into ``cfg.out``. ``calc``: any ASE
+    calculator instead of ``cfg.model`` (an anchor or a control; set ``cfg.element``)."""
     import json
 
     from ase.io import write
@@ -180,7 +182,7 @@ def run(cfg: MDConfig, *, show_progress: bool | None = None) -> dict:
 
     out = Path(cfg.out)
     check_run_directory(cfg, out)
-    calc = _calculator(cfg)
+    calc = calc or _calculator(cfg)
     out.mkdir(parents=True, exist_ok=True)
     claim_run_directory(cfg, out)
     atoms = build(cfg, calc)

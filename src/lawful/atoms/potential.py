@@ -109,6 +109,15 @@ def load(path: str | Path, dtype: str | None = None) -> Potential:
     return Potential(list(blob["species"]), members, blob["guard"], blob["record"])
 
 
+def shipped(name: str = "cu") -> Path:
+    """The ``model.pt`` of a potential that ships with lawful (``cu``: a 3-member committee for EMT Cu; its
+    ``train.toml`` beside it says how it was trained)."""
+    path = Path(__file__).with_name("models") / name / MODEL_FILE
+    if not path.is_file():
+        raise ValueError(f"no shipped potential {name!r} (expected {path})")
+    return path
+
+
 def species_of(frames) -> list[int]:
     """The sorted atomic numbers present in ``frames``."""
     return sorted({int(z) for f in frames for z in np.unique(f.numbers)})

@@ -158,27 +158,42 @@ def hydro_stage(out: Path) -> None:
 
 
 def atoms_stage(out: Path) -> None:
-    """EMT reference data for Cu, and the conformance checks a learned potential must pass, run on EMT itself and
-    on EMT with noisy forces (the negative control)."""
-    from ase.calculators.emt import EMT
-    from ase.io import read
+    """The shipped Deep Potential for Cu (a 3-member committee trained on EMT): the conformance checks it passes
+    by construction, against a control with noisy forces; then guarded NVE with the energy ledger."""
+    from ase.build import bulk
 
-    from lawful.atoms.data import EMT_RANGE, DataConfig, generate
+    from lawful.atoms.calculator import Calculator
+    from lawful.atoms.md import MDConfig, run
+    from lawful.atoms.potential import shipped
     from lawful.testing import check_potential, noisy_forces
 
-    cfg = DataConfig(n_configs=6, n_shift=1, md_steps=50, out=out / "data")
-    files = generate(cfg)
-    frame = read(files["train"], 0)
-    reports = {"EMT": check_potential(EMT(), frame, cutoff=EMT_RANGE),
-               "noisy": check_potential(noisy_forces(EMT(), sigma=0.005), frame, cutoff=EMT_RANGE)}
-    table = Table(title=f"{len(read(files['train'], ':'))} EMT Cu frames written to {files['train']}; a potential's "
-                        f"checks on one of {len(frame)} atoms", title_justify="left")
-    for col in ("check", "tolerance", "EMT: error", "EMT + force noise 0.005 eV/Å: error"):
+    model = shipped("cu")
+    calc = Calculator(model)
+    atoms = bulk("Cu", "fcc", a=3.59, cubic=True) * (2, 2, 2)
+    reports = {"model": check_potential(calc, atoms, cutoff=calc.potential.rcut),
+               "noisy": check_potential(noisy_forces(calc, sigma=0.005), atoms, cutoff=calc.potential.rcut)}
+    table = Table(title=f"shipped Deep Potential (Cu, {len(calc.potential.members)} members): a potential's checks "
+                        f"on {len(atoms)} atoms", title_justify="left")
+    for col in ("check", "tolerance", "model: error", "model + force noise 0.005 eV/Å: error"):
         table.add_column(col, justify="right")
-    for check in reports["EMT"].checks:
+    for check in reports["model"].checks:
         noisy = reports["noisy"][check.name]
         table.add_row(check.name, f"{check.tolerance:.0e}", f"{check.error:.1e} " + ("✓" if check.passed else "✗"),
                       f"{noisy.error:.1e} " + ("✓" if noisy.passed else "✗"))
+    console.print(table)
+    cfg = MDConfig(model=model, supercell=3, time=2.0, equilibrate=0.5, check_time=0.5, reference="emt",
+                   out=out / "md")
+    s = run(cfg, show_progress=False)
+    table = Table(title=f"NVE, Cu{s['atoms']}, {cfg.temperature:g} K, dt = {cfg.dt:g} fs, {s['time_ps']:g} ps, "
+                        f"float64, EMT behind the committee", title_justify="left")
+    for col in ("quantity", "value", "for a conservative force"):
+        table.add_column(col, justify="right")
+    table.add_row("energy drift (meV/atom/ps)", fmt(s["drift_mev_atom_ps"], s["drift_err"]), "0 within its error")
+    table.add_row("|drift·t| / std(KE)", f"{s['drift_over_ke_std']:.1e}", "≪ 1")
+    table.add_row("σ(E_tot) (meV/atom)", f"{s['sigma_e_mev_atom']:.2e}", "")
+    table.add_row("σ(E)(Δt) / σ(E)(Δt/2)", f"{s['sigma_ratio']:.2f}", "4 (Δt²)")
+    table.add_row("steps the model took (guard)", f"{s['guarded_share']:.1%}", "")
+    table.add_row("mean T (K)", f"{s['temperature_mean']:.0f}", "")
     console.print(table)
 
 
@@ -190,7 +205,7 @@ STAGES = {s.name: s for s in (
     Stage("burn", "one-zone aprox13 burns: the shipped surrogate behind its guard against the implicit integrator",
           burn_stage),
     Stage("hydro", "a C/O detonation coupled to the shipped surrogate against the implicit burner", hydro_stage),
-    Stage("atoms", "EMT reference data for Cu, and the checks a learned potential must pass, on EMT and a control",
+    Stage("atoms", "the shipped Deep Potential for Cu: its conformance checks, and guarded NVE with the energy ledger",
           atoms_stage),
 )}
 

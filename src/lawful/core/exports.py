@@ -12,12 +12,13 @@ from typing import Any
 
 
 def lazy_exports(package: str, names: dict[str, str]) -> tuple[list[str], Callable[[str], Any]]:
-    """``(__all__, __getattr__)`` for ``package``: each public name maps to the module (relative to
-    ``package``) that defines it."""
+    """``(__all__, __getattr__)`` for ``package``: each public name maps to the module that defines it, relative
+    to ``package`` or, when it starts with ``lawful.``, absolute (a name a domain shares from ``lawful.core``)."""
 
     def __getattr__(name: str) -> Any:
         if name not in names:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(f"{package}.{names[name]}"), name)
+        module = names[name] if names[name].startswith("lawful.") else f"{package}.{names[name]}"
+        return getattr(importlib.import_module(module), name)
 
     return sorted(names), __getattr__
