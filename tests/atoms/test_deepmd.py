@@ -17,15 +17,16 @@ from lawful.testing import check_potential
 
 
 def random_potential(species, seed=0, rcut=5.0, dtype=torch.float64):
-    """An untrained potential with statistics of an fcc lattice and e_ref = -3 eV (so |E| is not tiny)."""
+    """An untrained potential, its statistics set by ``set_statistics`` from anisotropic pairs, e_ref = -3 eV."""
     torch.manual_seed(seed)
     model = DeepPotential(len(species), rcut=rcut, rcut_smth=1.5, embed=(8, 16), axis=4, fit=(16, 16)).to(dtype)
-    with torch.no_grad():
-        model.s_mean.fill_(0.1)
-        model.s_std.fill_(0.1)
-        model.env_std.copy_(torch.tensor([0.15, 0.09, 0.09, 0.09]))
-        model.n_avg.fill_(40.0)
-        model.e_ref.fill_(-3.0)
+    # statistics as training sets them, from pairs whose x, y and z spreads differ (a strained cell)
+    gen = torch.Generator().manual_seed(seed)
+    d = torch.randn(500, 3, generator=gen, dtype=dtype) * torch.tensor([1.0, 1.3, 0.8], dtype=dtype) + 1.0
+    s, _ = model.environment(d)
+    r = torch.linalg.vector_norm(d, dim=1)
+    env = torch.cat([s.unsqueeze(1), (s / r).unsqueeze(1) * d], dim=1)
+    model.set_statistics(s, env, 40.0, torch.full((len(species),), -3.0, dtype=dtype), 1.0)
     return Potential(list(species), [model])
 
 

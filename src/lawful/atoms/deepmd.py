@@ -5,8 +5,9 @@ For atom i and each neighbour j within ``rcut`` (Å), with r = |r_ij|:
 * the switched inverse distance s(r) = sw(r)/r, sw = 1 below ``rcut_smth`` and u³(−6u² + 15u − 10) + 1 with
   u = (r − rcut_smth)/(rcut − rcut_smth) up to ``rcut`` (C² at both ends, so energy, forces and their
   derivatives vanish continuously at the cutoff);
-* the environment row R̃_ij = (s, s x/r, s y/r, s z/r) [4], each column divided by its spread in the training data
-  (no shift, so a neighbour leaving the cutoff contributes exactly zero);
+* the environment row R̃_ij = (s, s x/r, s y/r, s z/r) [4], the s column and the three direction columns each
+  divided by one spread from the training data (no shift, so a neighbour leaving the cutoff contributes exactly
+  zero; one scale for x, y and z, so rotations commute with it);
 * the embedding G_ij = G_{type j}((s − s̄)/σ_s) [M1], one small tanh net per neighbour species;
 * T_i = (1/n̄) Σ_j G_ijᵀ R̃_ij [M1, 4] and the descriptor D_i = T_i T_i[:M2]ᵀ [M1·M2], invariant under rotation,
   reflection, translation and permutation of the neighbours by construction;
@@ -144,7 +145,9 @@ class DeepPotential(torch.nn.Module):
         of neighbours ``n_avg``, per-species reference energies ``e_ref`` [types] (eV) and ``e_scale`` (eV)."""
         self.s_mean.fill_(float(s.mean()))
         self.s_std.fill_(float(s.std().clamp_min(1e-6)))
-        self.env_std.copy_(env.pow(2).mean(0).sqrt().clamp_min(1e-6))
+        # one scale for the three direction columns: a different one per axis would break rotation invariance
+        self.env_std[0] = env[:, 0].pow(2).mean().sqrt().clamp_min(1e-6)
+        self.env_std[1:] = env[:, 1:].pow(2).mean().sqrt().clamp_min(1e-6)
         self.n_avg.fill_(float(n_avg))
         self.e_ref.copy_(e_ref)
         self.e_scale.fill_(float(e_scale))

@@ -168,7 +168,7 @@ def atoms_stage(out: Path) -> None:
     from lawful.testing import check_potential, noisy_forces
 
     model = shipped("cu")
-    calc = Calculator(model)
+    calc = Calculator(model, dtype="float64")  # the checks' tolerances are float64 round-off
     atoms = bulk("Cu", "fcc", a=3.59, cubic=True) * (2, 2, 2)
     reports = {"model": check_potential(calc, atoms, cutoff=calc.potential.rcut),
                "noisy": check_potential(noisy_forces(calc, sigma=0.005), atoms, cutoff=calc.potential.rcut)}
@@ -181,7 +181,7 @@ def atoms_stage(out: Path) -> None:
         table.add_row(check.name, f"{check.tolerance:.0e}", f"{check.error:.1e} " + ("✓" if check.passed else "✗"),
                       f"{noisy.error:.1e} " + ("✓" if noisy.passed else "✗"))
     console.print(table)
-    cfg = MDConfig(model=model, supercell=3, time=2.0, equilibrate=0.5, check_time=0.5, reference="emt",
+    cfg = MDConfig(model=model, supercell=3, time=2.0, equilibrate=0.3, check_time=0.4, reference="emt",
                    out=out / "md")
     s = run(cfg, show_progress=False)
     table = Table(title=f"NVE, Cu{s['atoms']}, {cfg.temperature:g} K, dt = {cfg.dt:g} fs, {s['time_ps']:g} ps, "
