@@ -112,7 +112,8 @@ def test_demo_lists_runs_one_stage_and_refuses_an_unknown_one(tmp_path):
     assert res.exit_code == 2 and "unknown demo stage(s) ['galaxies']" in res.output
     res = invoke("demo", "--only", "atoms", "--out", tmp_path / "demo")
     assert res.exit_code == 0, res.output
-    assert "force_fd" in res.output and res.output.count("✗") >= 5  # the noisy control fails, EMT does not
+    assert "force_fd" in res.output and res.output.count("✗") >= 5  # the noisy control fails, the model does not
+    assert "σ(E)(Δt) / σ(E)(Δt/2)" in res.output and "steps the model took (guard)" in res.output
 
 
 @pytest.mark.slow
