@@ -55,6 +55,8 @@ def test_each_kind_lies_where_the_config_puts_it(data):
         assert np.abs(strain).max() <= (cfg.strain_max if kind == "strained" else 1e-12)
         if kind == "rattled":
             assert cfg.rattle_min <= frame.info["rattle"] <= cfg.rattle_max
+        if kind == "strained":
+            assert 0.0 <= frame.info["rattle"] <= cfg.rattle_min
         if kind == "thermal":
             assert cfg.T_min <= frame.info["temperature"] <= cfg.T_max
     for frame in read(files["strain"], ":"):

@@ -5,7 +5,7 @@ atoms) at EMT's own equilibrium lattice constant, each configuration one of
 
 * **rattled**: Gaussian displacements of σ uniform in [``rattle_min``, ``rattle_max``] Å;
 * **strained**: a random symmetric strain (isotropic part and shear, each component uniform in ±``strain_max``),
-  then rattled by ``rattle_min``;
+  then rattled by σ uniform in [0, ``rattle_min``] (the unrattled end pins the elastic constants);
 * **thermal**: a Langevin run (1 fs, friction 0.02/fs) at T uniform in [``T_min``, ``T_max``] K, the last frame.
 
 The *shift* sets (``shift_<name>.extxyz``), never trained on, are what the guard against domain shift must
@@ -133,7 +133,7 @@ def make_frame(task: FrameTask):
         if kind == "strain":  # the shift set: every component beyond the training range
             eps = np.sign(eps) * np.maximum(np.abs(eps), cfg.strain_max * 1.25)
         atoms.set_cell(atoms.cell.array @ (np.eye(3) + eps), scale_atoms=True)
-        rattle = cfg.rattle_min
+        rattle = rng.uniform(0.0, cfg.rattle_min)
     if kind == "vacancy":
         del atoms[int(rng.integers(len(atoms)))]
     if kind == "surface":

@@ -24,6 +24,7 @@ follow, so the all-reduce is explicit.)
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -309,6 +310,15 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None, on_step=None) 
                                       "state": state.state_dict(), "ema": ema.model.state_dict()})
 
             task = prog.add_task(f"member {member}", total=None, info="")
+
+            def record(train_terms: list, state=state, ema=ema, sched=sched, task=task) -> None:
+                val = errors(ema.model, data, val_idx)
+                state.history.append({"step": state.step, "seconds": state.seconds, "lr": sched.get_last_lr()[0],
+                                      "train": train_terms, **val})
+                prog.update(task, completed=state.step,
+                            info=f"validation force RMSE {val['force_rmse_mev_a']:.1f} meV/Å")
+
+            last = state.history[-1]["train"] if state.history else [math.nan] * 3
             state.start_clock()
             with checkpointing(checkpoint, cfg.checkpoint_seconds) as checkpoints:
                 while state.step < cfg.steps and state.seconds < cfg.train_seconds:
@@ -323,16 +333,14 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None, on_step=None) 
                     opt.step()
                     ema.update(model, state.step)
                     state.end_step(budget)
+                    last = (terms / cfg.batch_size).tolist()
                     if state.step % cfg.eval_every == 0 or state.step == 1:
-                        val = errors(ema.model, data, val_idx)
-                        state.history.append({"step": state.step, "seconds": state.seconds,
-                                              "lr": sched.get_last_lr()[0],
-                                              "train": (terms / cfg.batch_size).tolist(), **val})
-                        prog.update(task, completed=state.step, info=f"validation force RMSE "
-                                                                     f"{val['force_rmse_mev_a']:.1f} meV/Å")
+                        record(last)
                     if on_step is not None:
                         on_step(state.step)
                     checkpoints.tick()
+            if state.history[-1]["step"] != state.step:  # the finished member's own validation
+                record(last)
             histories.append(state.history)
             finished.append(ema.model.state_dict())
             member += 1
