@@ -24,7 +24,7 @@ def main() -> None:
     ap.add_argument("--model", default="src/lawful/atoms/models/cu/model.pt")
     ap.add_argument("--time", type=float, default=10.0, help="NVE time (ps)")
     ap.add_argument("--dt", type=float, default=2.0, help="time step (fs)")
-    ap.add_argument("--noise", type=float, default=0.05, help="force noise of the negative control (eV/A)")
+    ap.add_argument("--noise", type=float, default=0.2, help="force noise of the negative control (eV/A)")
     args = ap.parse_args()
     runs = {"Deep Potential f64": (None, args.time), "EMT (anchor)": (EMT(), args.time),
             f"EMT + noise {args.noise}": (noisy_forces(EMT(), args.noise, seed=1), min(args.time, 2.0))}

@@ -16,6 +16,14 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, path: Path) -> Path:
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def parity_plot(pred: dict, folder: Path) -> Path:
     """Model against reference force components (eV/Å), written as ``parity.png`` into ``folder``."""
     plt = _pyplot()
@@ -28,12 +36,7 @@ def parity_plot(pred: dict, folder: Path) -> Path:
     ax.set_ylabel("model force (eV/Å)")
     rmse = np.sqrt(np.mean((f - r) ** 2))
     ax.set_title(f"force RMSE {1e3 * rmse:.1f} meV/Å")
-    fig.tight_layout()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "parity.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, folder / "parity.png")
 
 
 def learning_curves(histories: list[list[dict]], folder: Path) -> Path:
@@ -49,9 +52,4 @@ def learning_curves(histories: list[list[dict]], folder: Path) -> Path:
     for ax in axes:
         ax.set_xlabel("step")
     axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "learning.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, folder / "learning.png")
