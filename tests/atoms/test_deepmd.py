@@ -69,6 +69,7 @@ def test_float32_agrees_with_float64():
 
 
 def test_torchscript_export_gives_the_same_numbers(tmp_path):
+    """Also checks the embedding once per unordered pair (the calculator) against once per ordered pair (export)."""
     from lawful.atoms.export import export
     from lawful.atoms.frames import frame_arrays
 

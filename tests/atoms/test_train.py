@@ -52,8 +52,8 @@ def test_two_processes_reproduce_one(cu_data, tmp_path):
         "embed=[8, 16], axis=4, fit=[16, 16], rcut=5.0)\ntrain(cfg, show_progress=False)\n")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     subprocess.run([sys.executable, str(script), str(tmp_path / "one")], check=True, env=env)
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-                    "29517", str(script), str(tmp_path / "two")], check=True, env=env, capture_output=True)
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                    str(script), str(tmp_path / "two")], check=True, env=env, capture_output=True)
     h1 = torch.load(tmp_path / "one" / "model.pt", weights_only=True)["record"]["histories"][0]
     h2 = torch.load(tmp_path / "two" / "model.pt", weights_only=True)["record"]["histories"][0]
     assert len(h1) == len(h2) == 6

@@ -77,17 +77,23 @@ class DeepPotential(torch.nn.Module):
         env = torch.cat([s.unsqueeze(1), (s / r).unsqueeze(1) * d], dim=1)
         return s, env / self.env_std
 
-    def forward(self, d: torch.Tensor, i: torch.Tensor, j: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
+    def forward(self, d: torch.Tensor, i: torch.Tensor, j: torch.Tensor, types: torch.Tensor,
+                rep: torch.Tensor | None = None, half: torch.Tensor | None = None) -> torch.Tensor:
         """Atomic energies [N] (eV) from pair vectors d [P, 3] = r_j − r_i (Å, pairs within ``rcut``), their
-        centre and neighbour atoms i, j [P] (int64) and the atoms' species indices ``types`` [N] (int64)."""
+        centre and neighbour atoms i, j [P] (int64) and the atoms' species indices ``types`` [N] (int64). For a
+        full list made of mirrored pairs, ``rep`` [P/2] (one ordered pair per unordered pair) and ``half`` [P]
+        (each pair's unordered pair) let one species embed each unordered pair once (its two rows share s)."""
         n = types.shape[0]
         if i.shape[0] > 1 and bool((i[1:] < i[:-1]).any()):  # group the pairs by centre atom
             order = torch.argsort(i, stable=True)
             d, i, j = d[order], i[order], j[order]
+            rep, half = None, None
         s, env = self.environment(d)
         x = ((s - self.s_mean) / self.s_std).unsqueeze(1)
         g = torch.zeros(s.shape[0], self.m1, dtype=d.dtype, device=d.device)
-        if self.n_types == 1:
+        if self.n_types == 1 and rep is not None and half is not None:
+            g = self.embedding[0](x[rep])[half]
+        elif self.n_types == 1:
             g = self.embedding[0](x)
         else:
             tj = types[j]
@@ -115,16 +121,17 @@ class DeepPotential(torch.nn.Module):
     @torch.jit.export
     def energy_forces_stress(self, pos: torch.Tensor, cell: torch.Tensor, types: torch.Tensor,
                              frame: torch.Tensor, i: torch.Tensor, j: torch.Tensor, offset: torch.Tensor,
-                             n_frames: int, create_graph: bool = False, stress: bool = True
+                             n_frames: int, create_graph: bool = False, stress: bool = True,
+                             rep: torch.Tensor | None = None, half: torch.Tensor | None = None
                              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """(atomic energies [N], frame energies [B] (eV), forces [N, 3] (eV/Å), stress [B, 3, 3] (eV/Å³, ASE's
         sign: σ = (1/V) ∂E/∂ε) or None) for a batch of ``n_frames`` frames: positions ``pos`` [N, 3], cells
         [B, 3, 3], species indices ``types`` [N], each atom's ``frame`` [N], pairs i, j [P] and their periodic
         ``offset`` S·cell [P, 3] (Å). ``create_graph`` keeps the graph of the derivatives (to train on forces and
-        stress). TorchScript compiles it (:mod:`lawful.atoms.export`)."""
+        stress); ``rep``, ``half`` as in :meth:`forward`. TorchScript compiles it (:mod:`lawful.atoms.export`)."""
         pos = pos.detach().requires_grad_(True)
         strain = torch.zeros([n_frames, 3, 3], dtype=pos.dtype, device=pos.device).requires_grad_(stress)
-        e_atom = self.forward(pair_vectors(pos, frame, i, j, offset, strain, stress), i, j, types)
+        e_atom = self.forward(pair_vectors(pos, frame, i, j, offset, strain, stress), i, j, types, rep, half)
         e_frame = torch.zeros(n_frames, dtype=pos.dtype, device=pos.device).index_add(0, frame, e_atom)
         inputs = [pos, strain] if stress else [pos]
         grads = torch.autograd.grad([e_frame.sum()], inputs, create_graph=create_graph)

@@ -22,7 +22,7 @@ def predictions(model, data, idx) -> dict:
     idx = np.asarray(idx)
     for start in range(0, idx.size, CHUNK):
         g, energy, forces, stress, n_atoms = data.batch(idx[start:start + CHUNK])
-        _, e, f, s = model.energy_forces_stress(*g.inputs())
+        _, e, f, s = model.energy_forces_stress(*g.inputs(), **g.pairs())
         for key, value in (("energy", e), ("forces", f), ("stress", s), ("energy_ref", energy),
                            ("forces_ref", forces), ("stress_ref", stress), ("n_atoms", n_atoms)):
             parts[key].append(value.detach().numpy().astype(float))

@@ -69,18 +69,22 @@ def _box(atoms) -> np.ndarray:
     return atoms.cell.array if np.any(atoms.pbc) else np.zeros((3, 3))
 
 
-def neighbours(atoms, rcut: float, where: str = "atoms") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Full neighbour list within ``rcut`` (Å), grouped by centre atom: centre i, neighbour j [P] (int64) and
-    integer cell shifts S [P, 3], with r_j − r_i + S·cell the pair vector (vesin). Refuses pairs closer than
+def neighbours(atoms, rcut: float, where: str = "atoms") -> tuple[np.ndarray, ...]:
+    """Full neighbour list within ``rcut`` (Å), grouped by centre atom: centre i, neighbour j [P] (int64), integer
+    cell shifts S [P, 3] (r_j − r_i + S·cell is the pair vector) and each pair's index among the P/2 unordered pairs
+    [P] (a pair and its mirror share it). Built from vesin's half list; refuses pairs closer than
     :data:`MIN_DISTANCE` (naming ``where``)."""
     import vesin
 
     pbc = np.asarray(atoms.pbc, dtype=bool)
-    i, j, s, d = vesin.NeighborList(cutoff=rcut, full_list=True).compute(
+    i, j, s, d = vesin.NeighborList(cutoff=rcut, full_list=False).compute(
         np.asarray(atoms.positions, dtype=float), _box(atoms), pbc if pbc.any() else False, "ijSd")
     check_distances(i, j, d, where)
-    order = np.argsort(i, kind="stable")
-    return i[order].astype(np.int64), j[order].astype(np.int64), s[order].astype(np.int64)
+    pair = np.arange(len(i))
+    fi, fj = np.concatenate([i, j]), np.concatenate([j, i])
+    order = np.argsort(fi, kind="stable")
+    return (fi[order].astype(np.int64), fj[order].astype(np.int64), np.concatenate([s, -s])[order].astype(np.int64),
+            np.concatenate([pair, pair])[order])
 
 
 def _label(atoms, key: str, kind: str):
@@ -158,7 +162,9 @@ def read_labelled(path: str | Path, keys: LabelKeys = LabelKeys(), *, need_force
 class Graph:
     """Frames concatenated for one model call (torch tensors): ``pos`` [N, 3], ``cell`` [B, 3, 3], ``types`` [N],
     ``frame`` [N] (each atom's frame), pairs ``i``, ``j`` [P] and their periodic ``offset`` S·cell [P, 3] (Å),
-    ``n_atoms`` [B]."""
+    ``n_atoms`` [B], and for the unordered pairs ``rep`` [P/2] (one of its two ordered pairs) and ``half`` [P] (each
+    ordered pair's unordered one): a pair and its mirror have the same distance, so a one-species embedding is
+    evaluated once per unordered pair."""
 
     pos: object
     cell: object
@@ -168,6 +174,8 @@ class Graph:
     j: object
     offset: object
     n_atoms: object
+    rep: object
+    half: object
 
     @property
     def n_frames(self) -> int:
@@ -177,11 +185,16 @@ class Graph:
         """The positional arguments of :meth:`~lawful.atoms.deepmd.DeepPotential.energy_forces_stress`."""
         return self.pos, self.cell, self.types, self.frame, self.i, self.j, self.offset, self.n_frames
 
+    def pairs(self) -> dict:
+        """The keyword arguments that let a one-species model embed each unordered pair once."""
+        return {"rep": self.rep, "half": self.half}
+
 
 @dataclasses.dataclass
 class FrameArrays:
     """One frame's model inputs as numpy arrays, made once: positions [N, 3], cell [3, 3], type indices [N],
-    pairs i, j [P] (int32, grouped by i) and integer cell shifts [P, 3] (int8; small, for 1000s of frames)."""
+    pairs i, j [P] (int32, grouped by i), integer cell shifts [P, 3] (int8; small, for 1000s of frames) and each
+    pair's unordered pair ``half`` [P] (int32; :func:`neighbours`)."""
 
     pos: np.ndarray
     cell: np.ndarray
@@ -189,16 +202,18 @@ class FrameArrays:
     i: np.ndarray
     j: np.ndarray
     shift: np.ndarray
+    half: np.ndarray
 
 
 def frame_arrays(atoms, species: list[int], rcut: float, where: str = "atoms") -> FrameArrays:
     """``atoms`` as :class:`FrameArrays` for a model of ``species`` (atomic numbers) with cutoff ``rcut``."""
     lookup = np.full(119, -1, dtype=np.int64)
     lookup[np.asarray(species)] = np.arange(len(species))
-    i, j, s = neighbours(atoms, rcut, where)
+    i, j, s, half = neighbours(atoms, rcut, where)
     cell = atoms.cell.array if np.all(atoms.pbc) else np.zeros((3, 3))
     return FrameArrays(np.asarray(atoms.positions, dtype=float), np.asarray(cell, dtype=float),
-                       lookup[atoms.numbers], i.astype(np.int32), j.astype(np.int32), s.astype(np.int8))
+                       lookup[atoms.numbers], i.astype(np.int32), j.astype(np.int32), s.astype(np.int8),
+                       half.astype(np.int32))
 
 
 def graph(arrays: list[FrameArrays], dtype) -> Graph:
@@ -207,7 +222,15 @@ def graph(arrays: list[FrameArrays], dtype) -> Graph:
 
     sizes = np.array([a.pos.shape[0] for a in arrays])
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    n_pairs = np.array([a.i.shape[0] for a in arrays])
+    pair_offsets = np.concatenate([[0], np.cumsum(n_pairs)[:-1]])
+    half_offsets = pair_offsets // 2
     cat = np.concatenate
+    reps = []
+    for a, o in zip(arrays, pair_offsets):
+        rep = np.empty(a.half.shape[0] // 2, dtype=np.int64)
+        rep[a.half] = np.arange(a.half.shape[0])  # an ordered pair of each unordered one
+        reps.append(rep + o)
     return Graph(torch.as_tensor(cat([a.pos for a in arrays]), dtype=dtype),
                  torch.as_tensor(np.stack([a.cell for a in arrays]), dtype=dtype),
                  torch.as_tensor(cat([a.types for a in arrays])),
@@ -215,4 +238,5 @@ def graph(arrays: list[FrameArrays], dtype) -> Graph:
                  torch.as_tensor(cat([a.i.astype(np.int64) + o for a, o in zip(arrays, offsets)])),
                  torch.as_tensor(cat([a.j.astype(np.int64) + o for a, o in zip(arrays, offsets)])),
                  torch.as_tensor(cat([a.shift @ a.cell for a in arrays]), dtype=dtype),
-                 torch.as_tensor(sizes))
+                 torch.as_tensor(sizes), torch.as_tensor(cat(reps)),
+                 torch.as_tensor(cat([a.half.astype(np.int64) + o for a, o in zip(arrays, half_offsets)])))

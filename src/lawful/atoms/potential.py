@@ -52,7 +52,7 @@ class Potential:
         g = graph(arrays, self.dtype)
         out = []
         for model in self.members[:members]:
-            ea, e, f, s = model.energy_forces_stress(*g.inputs(), stress=stress)
+            ea, e, f, s = model.energy_forces_stress(*g.inputs(), stress=stress, **g.pairs())
             out.append({"energy": e.detach().numpy().astype(float), "energies": ea.detach().numpy().astype(float),
                         "forces": f.detach().numpy().astype(float),
                         "stress": None if s is None else s.detach().numpy().astype(float)})

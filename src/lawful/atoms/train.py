@@ -164,7 +164,8 @@ def batch_loss(model, batch, sigma: dict, pref: tuple[float, float, float], n_gl
     import torch
 
     g, energy, forces, stress, n_atoms = batch
-    _, e, f, s = model.energy_forces_stress(*g.inputs(), create_graph=True, stress=pref[2] > 0)
+    _, e, f, s = model.energy_forces_stress(*g.inputs(), create_graph=True, stress=pref[2] > 0,
+                                              **g.pairs())
     term_e = ((e - energy) / n_atoms).pow(2) / sigma["energy"] ** 2
     df = (f - forces).pow(2).sum(1)
     term_f = torch.zeros_like(e).index_add(0, g.frame, df) / (3 * n_atoms) / sigma["forces"] ** 2
