@@ -10,14 +10,17 @@ Run: python benchmarks/atoms_speed.py [--model runs/atoms/model] [--sizes 6,10] 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
-import torch
-from ase.build import bulk
-from ase.calculators.emt import EMT
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # numpy's small products stay on one thread; torch's follow below
 
-from lawful.atoms.calculator import Calculator
-from lawful.atoms.deepmd import flops_per_pair
+import torch  # noqa: E402
+from ase.build import bulk  # noqa: E402
+from ase.calculators.emt import EMT  # noqa: E402
+
+from lawful.atoms.calculator import Calculator  # noqa: E402
+from lawful.atoms.deepmd import flops_per_pair  # noqa: E402
 
 
 def rate(calc, atoms, seconds: float) -> float:

@@ -216,6 +216,13 @@ def frame_arrays(atoms, species: list[int], rcut: float, where: str = "atoms") -
                        half.astype(np.int32))
 
 
+def _offsets(a: FrameArrays) -> np.ndarray:
+    """S·cell [P, 3] (Å) by broadcasting: a BLAS call for a [P, 3]·[3, 3] product spawns threads that fight a busy
+    machine (measured 15 ms instead of 1 with the other core loaded)."""
+    s = a.shift.astype(np.float64)
+    return s[:, 0:1] * a.cell[0] + s[:, 1:2] * a.cell[1] + s[:, 2:3] * a.cell[2]
+
+
 def graph(arrays: list[FrameArrays], dtype) -> Graph:
     """One :class:`Graph` of the frames ``arrays`` in torch ``dtype``."""
     import torch
@@ -237,6 +244,6 @@ def graph(arrays: list[FrameArrays], dtype) -> Graph:
                  torch.as_tensor(np.repeat(np.arange(len(arrays)), sizes)),
                  torch.as_tensor(cat([a.i.astype(np.int64) + o for a, o in zip(arrays, offsets)])),
                  torch.as_tensor(cat([a.j.astype(np.int64) + o for a, o in zip(arrays, offsets)])),
-                 torch.as_tensor(cat([a.shift @ a.cell for a in arrays]), dtype=dtype),
+                 torch.as_tensor(cat([_offsets(a) for a in arrays]), dtype=dtype),
                  torch.as_tensor(sizes), torch.as_tensor(cat(reps)),
                  torch.as_tensor(cat([a.half.astype(np.int64) + o for a, o in zip(arrays, half_offsets)])))
