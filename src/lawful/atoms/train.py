@@ -11,7 +11,8 @@ with DeePMD's prefactor schedule p = p_limit + (p_start − p_limit)·lr(t)/lr(0
 learning rate decays exponentially from ``lr`` to ``lr_stop`` over the
 horizon of :class:`lawful.core.schedule.Budget` — the step budget, or the steps ``train_seconds`` allow, whichever
 ends first — so a shorter budget runs the whole schedule faster instead of stopping half-way down it. The weights
-kept are an exponential moving average (``ema_decay``). Validation metrics (on ``val_fraction`` of the frames,
+kept are an exponential moving average (``ema_decay``); gradient norms above ``clip_factor`` × their running
+mean are clipped. Validation metrics (on ``val_fraction`` of the frames,
 seeded) are recorded every ``eval_every`` steps. A checkpoint (atomic, on a timer and on Ctrl-C) holds every
 finished member and the current member's whole training state; the same command resumes it bitwise.
 
@@ -67,6 +68,8 @@ class TrainConfig(Config):
     start_pref_v: FiniteFloat = pydantic.Field(0.0, ge=0.0, description="virial prefactor at the start")
     limit_pref_v: FiniteFloat = pydantic.Field(1.0, ge=0.0, description="virial prefactor at the end")
     ema_decay: FiniteFloat = pydantic.Field(0.999, ge=0.0, lt=1.0, description="decay of the weights' moving average")
+    clip_factor: FiniteFloat = pydantic.Field(10.0, ge=0.0, description="clip gradient norms above this x their "
+                                                                       "running mean (0: never)")
     val_fraction: FiniteFloat = pydantic.Field(0.1, gt=0.0, lt=1.0, description="share of frames for validation")
     eval_every: int = pydantic.Field(2000, ge=1, description="steps between validation records")
     seed: int = pydantic.Field(0, ge=0, description="root seed (split, initial weights, batches)")
@@ -196,6 +199,24 @@ def optimizer(model, cfg: TrainConfig, budget: Budget):
 
 
 
+class GradientClip:
+    """Clip the gradient norm at ``factor`` × its running mean (decay 0.99; the mean follows the clipped norms):
+    with the force prefactor at 1000, rare batches give gradients 60× the median, and one such step at the
+    starting learning rate can saturate every tanh and end the training."""
+
+    def __init__(self, factor: float):
+        self.factor, self.mean = factor, 0.0
+
+    def __call__(self, model) -> None:
+        import torch
+
+        if self.factor <= 0:
+            return
+        limit = self.factor * self.mean if self.mean > 0 else float("inf")
+        norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), limit))
+        self.mean = norm if self.mean == 0 else 0.99 * self.mean + 0.01 * min(norm, limit)
+
+
 class EMA:
     """Exponential moving average of a module's parameters and buffers (the weights a training keeps):
     decay min(``decay``, (1 + t)/(10 + t)) at step t, so early averages are not dominated by the initial weights."""
@@ -296,19 +317,22 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None, on_step=None) 
             set_statistics(model, data, e_ref_t, sigma["forces"])
             ema = EMA(model, cfg.ema_decay)
             budget = Budget(cfg.steps, cfg.train_seconds)
+            clip = GradientClip(cfg.clip_factor)
             opt, sched = optimizer(model, cfg, budget)
             gen = torch.Generator().manual_seed(cfg.seed * 1000 + member)
             state = TrainingState(model, opt, sched, gen)
             if resume is not None and resume["state"] is not None:  # the member the checkpoint was taken in
                 state.load_state_dict(resume["state"])
                 ema.model.load_state_dict(resume["ema"])
+                clip.mean = float(resume["grad_norm"])
                 budget.update(state.step, state.seconds)
             resume = None
 
-            def checkpoint(state=state, ema=ema, member=member) -> None:
+            def checkpoint(state=state, ema=ema, member=member, clip=clip) -> None:
                 if rank == 0:
                     _save(ckpt_path, {"finished": finished, "histories": histories, "member": member,
-                                      "state": state.state_dict(), "ema": ema.model.state_dict()})
+                                      "state": state.state_dict(), "ema": ema.model.state_dict(),
+                                      "grad_norm": clip.mean})
 
             task = prog.add_task(f"member {member}", total=None, info="")
 
@@ -331,6 +355,7 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None, on_step=None) 
                     loss.backward()
                     terms = terms.detach()
                     _all_reduce(model, terms, world)
+                    clip(model)
                     opt.step()
                     ema.update(model, state.step)
                     state.end_step(budget)
