@@ -107,3 +107,20 @@ def test_bad_atoms_are_refused_by_name(spoil, match):
     atoms.calc = Calculator(random_potential((29,)))
     with pytest.raises(ValueError, match=match):
         atoms.get_potential_energy()
+
+
+def test_the_shipped_model_relaxes_a_strained_cell_to_its_own_lattice_constant():
+    """ASE's FrechetCellFilter with FIRE (stress and forces together) ends where E(a) has its minimum."""
+    from ase.filters import FrechetCellFilter
+    from ase.optimize import FIRE
+
+    from lawful.atoms.potential import shipped
+    from lawful.atoms.properties import lattice_constant
+
+    calc = Calculator(shipped("cu"), dtype="float64")
+    a0 = lattice_constant(calc, "Cu")
+    atoms = cu(2, a=3.59 * 1.03)
+    atoms.rattle(0.02, seed=4)
+    atoms.calc = calc
+    FIRE(FrechetCellFilter(atoms), logfile=None).run(fmax=1e-4, steps=500)
+    assert np.abs(atoms.cell.lengths() / 2 - a0).max() < 2e-4 and np.abs(atoms.get_stress()).max() < 1e-5
