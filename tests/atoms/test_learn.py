@@ -26,3 +26,11 @@ def test_the_loop_labels_flagged_frames_and_resumes(cu_data, tmp_path):
     more = learn(LearnConfig(data=cu_data, out=tmp_path, iterations=2, **SMALL), show_progress=False)
     assert more[0] == json.loads(json.dumps(rows[0])) and len(more) == 2
     assert more[1]["training_frames"] == rows[0]["training_frames"] + rows[0]["selected"]
+
+
+def test_exploration_stages_parse_from_the_command_line():
+    import pytest
+
+    assert LearnConfig(temperatures="300,900", strains="[0, 0.06]").temperatures == [300.0, 900.0]
+    with pytest.raises(ValueError, match="comma-separated numbers like 300,900, got '300,hot'"):
+        LearnConfig(temperatures="300,hot")

@@ -21,7 +21,7 @@ from typing import ClassVar
 import numpy as np
 import pydantic
 
-from lawful.core.config import Config, FiniteFloat
+from lawful.core.config import Config, FiniteFloat, FloatList
 
 
 class LearnConfig(Config):
@@ -33,8 +33,8 @@ class LearnConfig(Config):
     committee: int = pydantic.Field(4, ge=2, description="committee members")
     train_seconds: FiniteFloat = pydantic.Field(120.0, gt=0.0, description="training budget per member (s)")
     train_steps: int = pydantic.Field(1_000_000, ge=1, description="training steps per member (at most)")
-    temperatures: list[float] = pydantic.Field([300.0, 900.0, 1500.0], description="exploration temperatures (K)")
-    strains: list[float] = pydantic.Field([0.0, 0.06], description="isotropic exploration strains")
+    temperatures: FloatList = pydantic.Field([300.0, 900.0, 1500.0], description="exploration temperatures (K)")
+    strains: FloatList = pydantic.Field([0.0, 0.06], description="isotropic exploration strains")
     supercell: int = pydantic.Field(2, ge=1, le=6, description="cubic cells per side of the explored supercell")
     explore_steps: int = pydantic.Field(400, ge=1, description="MD steps per stage (2 fs)")
     sample_every: int = pydantic.Field(10, ge=1, description="score every n-th frame")

@@ -61,6 +61,19 @@ def _check_widths(value: list[int]) -> list[int]:
 LayerWidths = Annotated[list[int], pydantic.BeforeValidator(_widths_from_text), pydantic.AfterValidator(_check_widths)]
 
 
+def _floats_from_text(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return [float(v) for v in value.strip("[]").split(",") if v.strip()]
+        except ValueError:
+            raise ValueError(f"must be comma-separated numbers like 300,900, got {value!r}") from None
+    return value
+
+
+#: a list of finite numbers, also given as "300,900,1500" on the command line
+FloatList = Annotated[list[FiniteFloat], pydantic.BeforeValidator(_floats_from_text)]
+
+
 class ConfigError(ValueError):
     """A config key or value is wrong; the message names it and what was expected."""
 
