@@ -2,9 +2,10 @@
 
 Iteration k trains a committee on the data so far (``iter_<k>/model.pt``), then explores: Langevin MD with
 member 0 at each stage of ``temperatures`` × ``strains`` (an fcc supercell of the element at EMT's a₀,
-isotropically strained),
-scoring every ``sample_every``-th frame by the committee's force deviation
-(:func:`lawful.atoms.guard.committee_outputs`). Frames scoring above the calibrated threshold are *flagged*;
+isotropically strained), scoring every ``sample_every``-th frame by the committee's force deviation
+(:func:`lawful.atoms.guard.committee_outputs`). Frames scoring above the threshold are *flagged*: ``trust_lo``
+(eV/Å), or the first iteration's calibrated one, kept fixed after it as DP-GEN keeps its trust levels (a later,
+worse-fitted committee would otherwise calibrate itself a laxer threshold and stop the loop early);
 those below ``trust_hi`` × the threshold (wilder ones are unphysical and would mislead the fit) are candidates, of
 which up to ``max_select`` (evenly spread) are labelled by the reference (EMT) and added to the training set
 (``iter_<k>/added.extxyz``). The loop ends when the flagged share of an exploration is at most ``target`` (or
@@ -38,6 +39,8 @@ class LearnConfig(Config):
     supercell: int = pydantic.Field(2, ge=1, le=6, description="cubic cells per side of the explored supercell")
     explore_steps: int = pydantic.Field(400, ge=1, description="MD steps per stage (2 fs)")
     sample_every: int = pydantic.Field(10, ge=1, description="score every n-th frame")
+    trust_lo: FiniteFloat = pydantic.Field(0.0, ge=0.0, description="flag threshold (eV/A; 0: the first "
+                                                                   "iteration's calibrated one, kept after)")
     trust_hi: FiniteFloat = pydantic.Field(4.0, gt=1.0, description="candidates score below this x threshold")
     max_select: int = pydantic.Field(30, ge=1, description="frames labelled per iteration")
     target: FiniteFloat = pydantic.Field(0.05, ge=0.0, le=1.0, description="stop when the flagged share is below")
@@ -137,7 +140,7 @@ def learn(cfg: LearnConfig, *, show_progress: bool | None = None) -> list[dict]:
                               "steps": cfg.train_steps, "seed": cfg.seed + k})
         potential = load(train(tcfg, show_progress=show_progress))
         stages = explore(potential, cfg, k)
-        threshold = potential.guard["threshold"]
+        threshold = cfg.trust_lo or (rows[0]["threshold"] if rows else potential.guard["threshold"])
         scores = np.concatenate([st["scores"] for st in stages])
         new = label(select(stages, threshold, cfg))
         write(folder / "added.extxyz", new)
