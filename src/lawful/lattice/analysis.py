@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from lawful.lattice import ensemble
 from lawful.core.gamma import GammaResult, Observable, gamma_method
+from lawful.lattice import ensemble
 
 TAU_REPORTED = ("m2", "abs_m", "S", "binder")
 #: chain length (after the cut, in units of τ_int, Wolff's convention) below which errors are flagged unreliable;
