@@ -38,10 +38,11 @@ class Calculator(AseCalculator):
         super().__init__(**kwargs)
         self.potential = as_potential(model, dtype)
 
-    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+    def member_outputs(self, properties, members: int = 1) -> list[dict]:
+        """Check ``self.atoms`` and evaluate the first ``members`` committee members on it
+        (:meth:`~lawful.atoms.potential.Potential.evaluate`; stress only when asked)."""
         from lawful.atoms.frames import check_atoms, frame_arrays
 
-        super().calculate(atoms, properties, system_changes)
         want_stress = "stress" in properties
         if want_stress and not np.all(self.atoms.pbc):
             raise PropertyNotImplementedError(
@@ -49,7 +50,11 @@ class Calculator(AseCalculator):
         where = "atoms given to the Deep Potential"
         check_atoms(self.atoms, where, self.potential.species, distances=False)
         arrays = frame_arrays(self.atoms, self.potential.species, self.potential.rcut, where)
-        self.results = ase_results(self.potential.evaluate([arrays], stress=want_stress)[0])
+        return self.potential.evaluate([arrays], members=members, stress=want_stress)
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        self.results = ase_results(self.member_outputs(properties)[0])
 
 
 def ase_results(out: dict) -> dict:

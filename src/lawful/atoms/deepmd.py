@@ -171,10 +171,6 @@ def pair_vectors(pos: torch.Tensor, frame: torch.Tensor, i: torch.Tensor, j: tor
     return d
 
 
-def count_parameters(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 def flops_per_pair(model: DeepPotential) -> float:
     """Multiply-adds per neighbour pair of the embedding (the dominant cost): Σ widths products."""
     sizes = [1, *model.hyper()["embed"]]

@@ -194,7 +194,8 @@ class Graph:
 class FrameArrays:
     """One frame's model inputs as numpy arrays, made once: positions [N, 3], cell [3, 3], type indices [N],
     pairs i, j [P] (int32, grouped by i), integer cell shifts [P, 3] (int8; small, for 1000s of frames) and each
-    pair's unordered pair ``half`` [P] (int32; :func:`neighbours`)."""
+    pair's unordered pair ``half`` [P] and one ordered pair of each unordered one ``rep`` [P/2] (int32;
+    :func:`neighbours`)."""
 
     pos: np.ndarray
     cell: np.ndarray
@@ -203,6 +204,7 @@ class FrameArrays:
     j: np.ndarray
     shift: np.ndarray
     half: np.ndarray
+    rep: np.ndarray
 
 
 def frame_arrays(atoms, species: list[int], rcut: float, where: str = "atoms") -> FrameArrays:
@@ -210,10 +212,12 @@ def frame_arrays(atoms, species: list[int], rcut: float, where: str = "atoms") -
     lookup = np.full(119, -1, dtype=np.int64)
     lookup[np.asarray(species)] = np.arange(len(species))
     i, j, s, half = neighbours(atoms, rcut, where)
+    rep = np.empty(half.shape[0] // 2, dtype=np.int32)
+    rep[half] = np.arange(half.shape[0])
     cell = atoms.cell.array if np.all(atoms.pbc) else np.zeros((3, 3))
     return FrameArrays(np.asarray(atoms.positions, dtype=float), np.asarray(cell, dtype=float),
                        lookup[atoms.numbers], i.astype(np.int32), j.astype(np.int32), s.astype(np.int8),
-                       half.astype(np.int32))
+                       half.astype(np.int32), rep)
 
 
 def _offsets(a: FrameArrays) -> np.ndarray:
@@ -233,11 +237,6 @@ def graph(arrays: list[FrameArrays], dtype) -> Graph:
     pair_offsets = np.concatenate([[0], np.cumsum(n_pairs)[:-1]])
     half_offsets = pair_offsets // 2
     cat = np.concatenate
-    reps = []
-    for a, o in zip(arrays, pair_offsets):
-        rep = np.empty(a.half.shape[0] // 2, dtype=np.int64)
-        rep[a.half] = np.arange(a.half.shape[0])  # an ordered pair of each unordered one
-        reps.append(rep + o)
     return Graph(torch.as_tensor(cat([a.pos for a in arrays]), dtype=dtype),
                  torch.as_tensor(np.stack([a.cell for a in arrays]), dtype=dtype),
                  torch.as_tensor(cat([a.types for a in arrays])),
@@ -245,5 +244,6 @@ def graph(arrays: list[FrameArrays], dtype) -> Graph:
                  torch.as_tensor(cat([a.i.astype(np.int64) + o for a, o in zip(arrays, offsets)])),
                  torch.as_tensor(cat([a.j.astype(np.int64) + o for a, o in zip(arrays, offsets)])),
                  torch.as_tensor(cat([_offsets(a) for a in arrays]), dtype=dtype),
-                 torch.as_tensor(sizes), torch.as_tensor(cat(reps)),
+                 torch.as_tensor(sizes),
+                 torch.as_tensor(cat([a.rep.astype(np.int64) + o for a, o in zip(arrays, pair_offsets)])),
                  torch.as_tensor(cat([a.half.astype(np.int64) + o for a, o in zip(arrays, half_offsets)])))

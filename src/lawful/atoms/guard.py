@@ -17,6 +17,8 @@ import numpy as np
 from ase.calculators.calculator import Calculator as AseCalculator
 from ase.calculators.calculator import all_changes
 
+from lawful.atoms.calculator import Calculator, ase_results
+
 #: flag where the predicted force error exceeds this multiple of the in-domain force RMSE
 FLAG_FACTOR = 2.0
 
@@ -30,16 +32,19 @@ def deviation(forces: np.ndarray) -> np.ndarray:
     return np.sqrt(((forces - forces.mean(axis=0)) ** 2).sum(axis=2).mean(axis=0))
 
 
-def committee_outputs(potential, frames) -> list[dict]:
-    """For each frame: every member's forces ``forces`` [K, N, 3] and the ``score`` (max σ_i)."""
+def committee_outputs(potential, frames, chunk: int = 16) -> list[dict]:
+    """For each frame: every member's forces ``forces`` [K, N, 3] and the ``score`` (max σ_i); the frames are
+    evaluated ``chunk`` at a time."""
     from lawful.atoms.frames import frame_arrays
 
     out = []
-    for atoms in frames:
-        res = potential.evaluate([frame_arrays(atoms, potential.species, potential.rcut)],
+    for start in range(0, len(frames), chunk):
+        part = frames[start:start + chunk]
+        res = potential.evaluate([frame_arrays(a, potential.species, potential.rcut) for a in part],
                                  members=len(potential.members), stress=False)
-        forces = np.stack([r["forces"] for r in res])
-        out.append({"forces": forces, "score": float(deviation(forces).max())})
+        stacked = np.stack([r["forces"] for r in res])  # [K, atoms of the chunk, 3]
+        for forces in np.split(stacked, np.cumsum([len(a) for a in part])[:-1], axis=1):
+            out.append({"forces": forces, "score": float(deviation(forces).max())})
     return out
 
 
@@ -87,21 +92,16 @@ def roc_auc(potential, sets: dict[str, tuple[list, list]]) -> dict:
     return {"auc": auc, "positives": int(bad.sum()), "frames": int(bad.size), "sets": rows}
 
 
-class GuardedCalculator(AseCalculator):
+class GuardedCalculator(Calculator):
     """A Deep Potential committee behind a guard: configurations whose committee score exceeds the calibrated
     threshold are computed by ``reference`` (``on_flag="reference"``) or raise :class:`OutOfDomain`
     (``on_flag="raise"``). ``calls`` and ``flagged`` count them; ``model_share`` = 1 − flagged/calls. ``last_score``
     is the latest score (eV/Å)."""
 
-    implemented_properties = ["energy", "free_energy", "energies", "forces", "stress"]
-
     def __init__(self, model, reference=None, on_flag: str = "reference", dtype: str | None = None, **kwargs):
-        from lawful.atoms.calculator import as_potential
-
-        super().__init__(**kwargs)
         if on_flag not in ("reference", "raise"):
             raise ValueError(f"on_flag = {on_flag!r}: expected 'reference' or 'raise'")
-        self.potential = as_potential(model, dtype)
+        super().__init__(model, dtype, **kwargs)
         if "threshold" not in self.potential.guard:
             raise ValueError("this model has no guard calibration: train it with a committee of at least 2 "
                              "(lawful atoms train --committee 4)")
@@ -116,15 +116,8 @@ class GuardedCalculator(AseCalculator):
         return 1.0 - self.flagged / self.calls if self.calls else float("nan")
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
-        from lawful.atoms.calculator import ase_results
-        from lawful.atoms.frames import check_atoms, frame_arrays
-
-        super().calculate(atoms, properties, system_changes)
-        where = "atoms given to the guarded Deep Potential"
-        check_atoms(self.atoms, where, self.potential.species, distances=False)
-        periodic = bool(np.all(self.atoms.pbc)) and "stress" in properties
-        arrays = frame_arrays(self.atoms, self.potential.species, self.potential.rcut, where)
-        res = self.potential.evaluate([arrays], members=len(self.potential.members), stress=periodic)
+        AseCalculator.calculate(self, atoms, properties, system_changes)
+        res = self.member_outputs(properties, len(self.potential.members))
         self.calls += 1
         self.last_score = float(deviation(np.stack([r["forces"] for r in res])).max())
         if self.last_score > self.potential.guard["threshold"]:
@@ -136,7 +129,7 @@ class GuardedCalculator(AseCalculator):
             ref.calc = self.reference
             self.results = {"energy": ref.get_potential_energy(), "forces": ref.get_forces()}
             self.results["free_energy"] = self.results["energy"]
-            if periodic:
+            if "stress" in properties:
                 self.results["stress"] = ref.get_stress()
             return
         self.results = ase_results(res[0])

@@ -133,22 +133,25 @@ def advance(atoms, dyn, steps: int, dt_fs: float, target: float, book: Ledger | 
     """Take ``steps`` steps of ``dyn``, recording into ``book``; raises :class:`Stopped` (atoms left at the last
     good frame) when T exceeds the blow-up limit or atoms come too close (the calculator refuses them)."""
     for k in range(steps):
-        good = atoms.copy()
+        good = atoms.positions.copy(), atoms.get_momenta()  # the last good frame, cheaper than a copy of atoms
         try:
             dyn.run(1)
             temperature = atoms.get_temperature()
-        except ValueError as exc:  # too-close atoms, from check_atoms
-            atoms.set_positions(good.positions)
-            atoms.set_momenta(good.get_momenta())
+        except ValueError as exc:  # too-close atoms, from the calculator's distance check
+            _restore(atoms, good)
             raise Stopped(str(exc)) from None
         if temperature > BLOWUP_FACTOR * target or not np.isfinite(temperature):
-            atoms.set_positions(good.positions)
-            atoms.set_momenta(good.get_momenta())
+            _restore(atoms, good)
             raise Stopped(f"T = {temperature:.3g} K exceeds {BLOWUP_FACTOR:g} × the target {target:g} K")
         if book is not None:
             book.record(t0_ps + (k + 1) * dt_fs * 1e-3, atoms)
         if tick is not None:
             tick()
+
+
+def _restore(atoms, frame: tuple[np.ndarray, np.ndarray]) -> None:
+    atoms.set_positions(frame[0])
+    atoms.set_momenta(frame[1])
 
 
 def build(cfg: MDConfig, calc):
@@ -203,8 +206,8 @@ def run(cfg: MDConfig, *, show_progress: bool | None = None, calc=None) -> dict:
         Stationary(atoms)
         n_eq = int(round(cfg.equilibrate * 1e3 / cfg.dt))
         advance(atoms, _dynamics(atoms, cfg, cfg.dt, "langevin", rng), n_eq, cfg.dt, cfg.temperature, None, 0.0)
-        start = atoms.copy()
-        np.savez(out / "start.npz", positions=start.positions, momenta=start.get_momenta())
+        atomic_write_bytes(out / "start.npz", _npz({"numbers": atoms.numbers, "cell": atoms.cell.array,
+                                                     "positions": atoms.positions, "momenta": atoms.get_momenta()}))
 
     def save() -> None:
         import io
@@ -247,7 +250,7 @@ def timestep_check(cfg: MDConfig, calc, out: Path, arrays: dict) -> dict:
     """σ(E_tot) over the first ``check_time`` ps at Δt (from the main run) and at Δt/2 (a companion run from the
     same start): their ratio, ≈ 4 for a conservative force and a symplectic integrator."""
     z = np.load(out / "start.npz")
-    atoms = calc_atoms(calc, z, cfg)
+    atoms = calc_atoms(calc, z)
     n = len(atoms)
     steps = int(round(cfg.check_time * 1e3 / cfg.dt))
     half = Ledger(n)
@@ -259,11 +262,12 @@ def timestep_check(cfg: MDConfig, calc, out: Path, arrays: dict) -> dict:
             "check_time_ps": cfg.check_time}
 
 
-def calc_atoms(calc, start, cfg: MDConfig):
-    """A fresh supercell with the positions and momenta of ``start`` and the calculator ``calc``."""
-    atoms = build(cfg, calc)
-    atoms.set_positions(start["positions"])
-    atoms.set_momenta(start["momenta"])
+def calc_atoms(calc, start):
+    """The periodic frame ``start`` (numbers, cell, positions, momenta) with the calculator ``calc``."""
+    from ase import Atoms
+
+    atoms = Atoms(start["numbers"], start["positions"], cell=start["cell"], pbc=True, momenta=start["momenta"])
+    atoms.calc = calc
     return atoms
 
 

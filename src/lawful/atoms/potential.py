@@ -9,7 +9,6 @@ weights, the training dtype, the guard's calibration and the training record; it
 from __future__ import annotations
 
 import dataclasses
-import io
 from pathlib import Path
 
 import numpy as np
@@ -60,19 +59,15 @@ class Potential:
 
     def save(self, path: str | Path) -> Path:
         """Write the potential to ``path`` (a file, or a directory that gets ``model.pt``) atomically."""
-        import torch
-
-        from lawful.core.io import atomic_write_bytes
+        from lawful.core.io import atomic_torch_save
 
         path = Path(path)
         if path.suffix != ".pt":
             path = path / MODEL_FILE
-        buf = io.BytesIO()
-        torch.save({"format": FORMAT, "species": list(self.species), "hyper": self.members[0].hyper(),
+        atomic_torch_save(path, {"format": FORMAT, "species": list(self.species), "hyper": self.members[0].hyper(),
                     "dtype": str(self.dtype).removeprefix("torch."),
                     "members": [m.state_dict() for m in self.members], "guard": self.guard,
-                    "record": self.record}, buf)
-        atomic_write_bytes(path, buf.getvalue())
+                    "record": self.record})
         return path
 
 

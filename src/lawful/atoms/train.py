@@ -280,6 +280,7 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None, on_step=None) 
     from lawful.atoms.errors import errors
     from lawful.atoms.frames import read_labelled
     from lawful.atoms.potential import Potential, build_members, species_of
+    from lawful.core.io import atomic_torch_save
     from lawful.core.lifecycle import check_run_directory, checkpointing, claim_run_directory
     from lawful.core.progress import progress
     from lawful.core.training import TrainingState, deterministic
@@ -330,7 +331,7 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None, on_step=None) 
 
             def checkpoint(state=state, ema=ema, member=member, clip=clip) -> None:
                 if rank == 0:
-                    _save(ckpt_path, {"finished": finished, "histories": histories, "member": member,
+                    atomic_torch_save(ckpt_path, {"finished": finished, "histories": histories, "member": member,
                                       "state": state.state_dict(), "ema": ema.model.state_dict(),
                                       "grad_norm": clip.mean})
 
@@ -371,7 +372,8 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None, on_step=None) 
             finished.append(ema.model.state_dict())
             member += 1
             if rank == 0:
-                _save(ckpt_path, {"finished": finished, "histories": histories, "member": member, "state": None})
+                atomic_torch_save(ckpt_path, {"finished": finished, "histories": histories, "member": member,
+                                              "state": None})
     members = build_members(species, hyper, cfg.committee, dtype)
     for m, sd in zip(members, finished):
         m.load_state_dict(sd)
@@ -392,14 +394,3 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None, on_step=None) 
         learning_curves(histories, out)
     return out / "model.pt"
 
-
-def _save(path: Path, blob: dict) -> None:
-    import io
-
-    import torch
-
-    from lawful.core.io import atomic_write_bytes
-
-    buf = io.BytesIO()
-    torch.save(blob, buf)
-    atomic_write_bytes(path, buf.getvalue())

@@ -64,6 +64,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+def atomic_torch_save(path: Path, obj: Any) -> None:
+    """``torch.save(obj)`` to ``path`` atomically (serialized in memory, then :func:`atomic_write_bytes`)."""
+    import io
+
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    atomic_write_bytes(Path(path), buf.getvalue())
+
+
 @contextlib.contextmanager
 def atomic_h5(path: Path) -> Iterator[Any]:
     """Open a new HDF5 file for writing that appears at ``path`` only once it is complete.

@@ -8,14 +8,13 @@ holds them, gives the checkpoint's dict and restores from it, so a resumed train
 from __future__ import annotations
 
 import contextlib
-import io
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lawful.core.io import atomic_write_bytes
+from lawful.core.io import atomic_torch_save
 
 
 @dataclass
@@ -62,11 +61,7 @@ class TrainingState:
 
     def save(self, path: str | Path, **extra: Any) -> None:
         """Write :meth:`state_dict` (plus ``extra`` entries, e.g. the config) to ``path`` atomically."""
-        import torch
-
-        buf = io.BytesIO()
-        torch.save({**self.state_dict(), **extra}, buf)
-        atomic_write_bytes(Path(path), buf.getvalue())
+        atomic_torch_save(Path(path), {**self.state_dict(), **extra})
 
 
 @contextlib.contextmanager

@@ -11,5 +11,6 @@ __all__, __getattr__ = lazy_exports(__name__, {
     "Lattice": "geometry", "Phi4": "actions",
     "HMC": "mcmc", "Metropolis": "mcmc", "HeatBath": "mcmc", "initial_configuration": "mcmc", "make_sampler": "mcmc",
     "Phi4RunConfig": "config", "TrainConfig": "train_config", "SampleConfig": "train_config",
-    "analyze": "analysis", "Observable": "lawful.core.gamma", "gamma_method": "lawful.core.gamma", "load_model": "models",
+    "analyze": "analysis", "load_model": "models",
+    "Observable": "lawful.core.gamma", "gamma_method": "lawful.core.gamma",
 })

@@ -8,12 +8,11 @@ action it was trained for, so ``lawful lattice sample`` can refuse a model that 
 
 from __future__ import annotations
 
-import io
 import pickle
 from pathlib import Path
 from typing import Any
 
-from lawful.core.io import atomic_write_bytes
+from lawful.core.io import atomic_torch_save
 from lawful.lattice.actions import Phi4
 from lawful.lattice.geometry import Lattice
 
@@ -42,7 +41,6 @@ def build_model(kind: str, hparams: dict[str, Any], extra: dict[str, Any] | None
 
 def save_model(path_dir: Path, model: Any, action: Phi4, *, config_toml: str, train: dict[str, Any]) -> Path:
     """Write ``<path_dir>/model.pt`` atomically; returns its path."""
-    import torch
 
     from lawful import __version__
 
@@ -56,10 +54,8 @@ def save_model(path_dir: Path, model: Any, action: Phi4, *, config_toml: str, tr
         "lawful_version": __version__,
         "config": config_toml,
     }
-    buf = io.BytesIO()
-    torch.save(record, buf)
     path = Path(path_dir) / MODEL_FILE
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_torch_save(path, record)
     return path
 
 

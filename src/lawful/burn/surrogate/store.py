@@ -20,7 +20,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from lawful.core.io import atomic_write_bytes
+from lawful.core.io import atomic_torch_save, atomic_write_bytes
 
 MODEL_FILE = "model.pt"
 EXPORT_FILE = "surrogate.ts"
@@ -55,7 +55,6 @@ def save(path_dir: Path, step, network, *, domain: dict, guard: dict, train: dic
          detector=None, substeps: int = 1) -> Path:
     """Write ``<path_dir>/model.pt`` atomically (weights as float32 halves the size; loaded as float64), with the
     error ``detector`` if given (its threshold in ``guard["error"]``) and the predictor's ``substeps``."""
-    import torch
 
     from lawful import __version__
 
@@ -68,10 +67,8 @@ def save(path_dir: Path, step, network, *, domain: dict, guard: dict, train: dic
         if "error" not in guard:
             raise ValueError("a model saved with an error detector needs its threshold guard['error']")
         record["detector"] = {"hidden": _hidden_widths(detector), "state_dict": _weights(detector)}
-    buf = io.BytesIO()
-    torch.save(record, buf)
     path = Path(path_dir) / MODEL_FILE
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_torch_save(path, record)
     return path
 
 
