@@ -53,3 +53,20 @@ def learning_curves(histories: list[list[dict]], folder: Path) -> Path:
         ax.set_xlabel("step")
     axes[0].legend(fontsize=7)
     return _save(plt, fig, folder / "learning.png")
+
+
+def krr_curves_plot(curves: dict, path: Path) -> Path:
+    """Test MAE (kcal/mol) against training size, log-log, one line per label of ``curves`` (lists of points
+    with ``n_train`` and ``mae``), with the fitted slope in the legend; written to ``path``."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for label, points in curves.items():
+        n = np.array([p.n_train for p in points])
+        mae = np.array([p.mae for p in points])
+        slope = np.polyfit(np.log(n), np.log(mae), 1)[0] if len(n) > 1 else float("nan")
+        ax.loglog(n, mae, "o-", label=f"{label} (slope {slope:.2f})")
+    ax.axhline(1.0, color="k", lw=0.5, ls="--")
+    ax.set_xlabel("training molecules N")
+    ax.set_ylabel("test MAE (kcal/mol)")
+    ax.legend(fontsize=8)
+    return _save(plt, fig, path)

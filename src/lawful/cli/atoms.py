@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from lawful.atoms.chemspace import QM9Config
 from lawful.atoms.data import DataConfig
 from lawful.atoms.learn import LearnConfig
 from lawful.atoms.md import MDConfig
@@ -57,6 +58,28 @@ def data_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT, scheduler: st
         return
     print_rows(f"{cfg.element}: EMT reference data in {summary['seconds']:.1f} s", rows,
                {"frames": "frames", "atoms": "atoms", "energy_ev_atom_mean": "mean E (eV/atom)", "file": "file"})
+
+
+@app.command("qm9")
+@guarded
+@with_config_flags(QM9Config)
+def qm9_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT, scheduler: str = scheduler_option("serial"),
+            json_out: bool = JSON_OPT, flags: dict | None = None) -> None:
+    """Kernel ridge regression of QM9 atomization energies (kcal/mol) on a representation (cm, cm_eigen, bob,
+    local), directly or as Delta on GFN2-xTB; --curve 100,200,... writes a learning curve and its plot to OUT."""
+    from lawful.atoms.chemspace import run
+
+    cfg = resolve_config(QM9Config, config, flags or {}, set_)
+    summary = run(cfg, scheduler=scheduler)
+    if json_out:
+        print(json.dumps(summary))
+        return
+    curve = summary.pop("curve", None)
+    print_summary(f"QM9 {cfg.prop}: KRR on {cfg.representation}" + (" (Delta on GFN2-xTB)" if cfg.delta == "xtb"
+                  else "") + f", {summary['n_test']} test molecules", summary)
+    if curve:
+        print_rows(f"learning curve (log-log slope {summary['slope']:.2f})", {str(p["n_train"]): p for p in curve},
+                   {"mae": "MAE (kcal/mol)", "rmse": "RMSE", "sigma": "sigma", "lam": "lambda"})
 
 
 @app.command("train")

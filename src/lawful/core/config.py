@@ -61,6 +61,16 @@ def _check_widths(value: list[int]) -> list[int]:
 LayerWidths = Annotated[list[int], pydantic.BeforeValidator(_widths_from_text), pydantic.AfterValidator(_check_widths)]
 
 
+def _check_counts(value: list[int]) -> list[int]:
+    if any(n < 1 for n in value):
+        raise ValueError(f"must be positive counts, got {value}")
+    return value
+
+
+#: a possibly empty list of positive counts (sample sizes), also given as "100,200,400" on the command line
+CountList = Annotated[list[int], pydantic.BeforeValidator(_widths_from_text), pydantic.AfterValidator(_check_counts)]
+
+
 def _floats_from_text(value: Any) -> Any:
     if isinstance(value, str):
         try:
