@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 import pydantic
@@ -55,6 +55,15 @@ class DataConfig(Config):
     md_steps: int = pydantic.Field(200, ge=1, description="Langevin steps (1 fs) before a thermal frame")
     T_shift: FiniteFloat = pydantic.Field(1500.0, gt=0.0, description="temperature of the 'hot' shift set (K)")
     strain_shift: FiniteFloat = pydantic.Field(0.08, gt=0.0, lt=0.3, description="strain of the 'strain' shift set")
+    molecule: str = pydantic.Field("", description="molecular data instead: a name (ethanol, aspirin, ...) or FILE")
+    calculator: Literal["emt", "xtb"] = pydantic.Field("emt", description="labels: emt (fcc metals) | xtb (molecules)")
+    temperature: FiniteFloat = pydantic.Field(500.0, gt=0.0, description="molecules: Langevin temperature (K)")
+    dt: FiniteFloat = pydantic.Field(0.5, gt=0.0, le=5.0, description="molecules: time step (fs)")
+    stride: int = pydantic.Field(40, ge=1, description="molecules: steps between kept frames")
+    equilibrate: FiniteFloat = pydantic.Field(500.0, ge=0.0, description="molecules: equilibration per chain (fs)")
+    friction: FiniteFloat = pydantic.Field(0.01, gt=0.0, description="molecules: Langevin friction (1/fs)")
+    n_test: int = pydantic.Field(200, ge=0, description="molecules: test frames (other chains)")
+    unseen: str = pydantic.Field("dimethyl_ether", description="molecules: a molecule never trained on ('' none)")
     seed: int = pydantic.Field(0, ge=0, description="root seed")
     out: Path = pydantic.Field(Path("runs/atoms/data"), description="output directory")
 
@@ -70,6 +79,9 @@ class DataConfig(Config):
 
     @pydantic.model_validator(mode="after")
     def _ranges(self) -> DataConfig:
+        if bool(self.molecule) != (self.calculator == "xtb"):
+            raise ValueError("molecular data need both --molecule and --calculator xtb; fcc metals use emt "
+                             f"(got molecule = {self.molecule!r}, calculator = {self.calculator!r})")
         for lo, hi in (("rattle_min", "rattle_max"), ("T_min", "T_max")):
             if getattr(self, lo) > getattr(self, hi):
                 raise ValueError(f"{lo} = {getattr(self, lo)} exceeds {hi} = {getattr(self, hi)}")
@@ -176,6 +188,10 @@ def generate(cfg: DataConfig, scheduler: str | None = None, n_workers: int | Non
     from lawful.core.io import atomic_write_bytes, provenance
     from lawful.core.lifecycle import claim_run_directory
 
+    if cfg.molecule:
+        from lawful.atoms.molecules import generate as molecular
+
+        return molecular(cfg, scheduler, n_workers)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     cfg_toml = claim_run_directory(cfg, out)  # refuses a directory that holds another run

@@ -46,7 +46,7 @@ class DeepPotential(torch.nn.Module):
     ``e_scale``) are buffers set from training data by :meth:`set_statistics`."""
 
     def __init__(self, n_types: int, rcut: float = 6.0, rcut_smth: float = 2.0, embed: tuple[int, ...] = (16, 32),
-                 axis: int = 8, fit: tuple[int, ...] = (64, 64)):
+                 axis: int = 8, fit: tuple[int, ...] = (64, 64), force_head: bool = False):
         super().__init__()
         if not 0.0 < rcut_smth < rcut:
             raise ValueError(f"need 0 < rcut_smth < rcut, got rcut_smth = {rcut_smth}, rcut = {rcut}")
@@ -56,6 +56,10 @@ class DeepPotential(torch.nn.Module):
         self.m1 = embed[-1]
         self.embedding = torch.nn.ModuleList([mlp([1, *embed], last_linear=False) for _ in range(n_types)])
         self.fitting = torch.nn.ModuleList([mlp([self.m1 * axis, *fit, 1]) for _ in range(n_types)])
+        # the direct-force variant: F_i = σ_F Σ_j (q_i · G_ij) R̃_ij[1:4], q_i = head(D_i) [M1]; equivariant but
+        # not the gradient of any energy (a control, not a potential)
+        self.force_head = bool(force_head)
+        self.head = torch.nn.ModuleList([mlp([self.m1 * axis, *fit, self.m1])] if force_head else [])
         self.register_buffer("s_mean", torch.zeros(()))
         self.register_buffer("s_std", torch.ones(()))
         self.register_buffer("env_std", torch.ones(4))
@@ -68,7 +72,8 @@ class DeepPotential(torch.nn.Module):
         return {"n_types": self.n_types, "rcut": self.rcut, "rcut_smth": self.rcut_smth,
                 "embed": [m.out_features for m in self.embedding[0] if isinstance(m, torch.nn.Linear)],
                 "axis": self.axis,
-                "fit": [m.out_features for m in self.fitting[0] if isinstance(m, torch.nn.Linear)][:-1]}
+                "fit": [m.out_features for m in self.fitting[0] if isinstance(m, torch.nn.Linear)][:-1],
+                "force_head": self.force_head}
 
     def environment(self, d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Pair vectors d [P, 3] (Å) → (raw s [P], normalized R̃ [P, 4])."""
@@ -83,6 +88,14 @@ class DeepPotential(torch.nn.Module):
         centre and neighbour atoms i, j [P] (int64) and the atoms' species indices ``types`` [N] (int64). For a
         full list made of mirrored pairs, ``rep`` [P/2] (one ordered pair per unordered pair) and ``half`` [P]
         (each pair's unordered pair) let one species embed each unordered pair once (its two rows share s)."""
+        desc, _, _, _ = self.features(d, i, j, types, rep, half)
+        return self.energies(desc, types)
+
+    def features(self, d: torch.Tensor, i: torch.Tensor, j: torch.Tensor, types: torch.Tensor,
+                 rep: torch.Tensor | None = None, half: torch.Tensor | None = None
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(descriptors D [N, M1·M2], pair embeddings G [P, M1], R̃ [P, 4], centre atoms i [P]); the pairs in the
+        order used (grouped by centre atom)."""
         n = types.shape[0]
         if i.shape[0] > 1 and bool((i[1:] < i[:-1]).any()):  # group the pairs by centre atom
             order = torch.argsort(i, stable=True)
@@ -109,7 +122,11 @@ class DeepPotential(torch.nn.Module):
         env_pad = torch.zeros(n, width, 4, dtype=d.dtype, device=d.device).index_put((i, slot), env)
         t_i = torch.bmm(g_pad.transpose(1, 2), env_pad) / self.n_avg
         desc = torch.bmm(t_i, t_i[:, : self.axis, :].transpose(1, 2)).reshape(n, self.m1 * self.axis)
-        e = torch.zeros(n, dtype=d.dtype, device=d.device)
+        return desc, g, env, i
+
+    def energies(self, desc: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
+        """Atomic energies [N] (eV) of descriptors [N, M1·M2] by the fitting net of each species."""
+        e = torch.zeros(desc.shape[0], dtype=desc.dtype, device=desc.device)
         if self.n_types == 1:
             e = self.fitting[0](desc).squeeze(1)
         else:
@@ -117,6 +134,14 @@ class DeepPotential(torch.nn.Module):
                 mask = types == t
                 e = e.index_put((mask,), net(desc[mask]).squeeze(1))
         return e * self.e_scale + self.e_ref[types]
+
+    def direct_forces(self, desc: torch.Tensor, g: torch.Tensor, env: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
+        """The force head's forces [N, 3] (eV/Å): σ_F Σ_j (q_i · G_ij) R̃_ij[1:4]."""
+        out = torch.zeros(desc.shape[0], 3, dtype=desc.dtype, device=desc.device)
+        for net in self.head:
+            c = (net(desc)[i] * g).sum(1)
+            out = out.index_add(0, i, c.unsqueeze(1) * env[:, 1:])
+        return out * self.e_scale
 
     @torch.jit.export
     def energy_forces_stress(self, pos: torch.Tensor, cell: torch.Tensor, types: torch.Tensor,
@@ -129,6 +154,12 @@ class DeepPotential(torch.nn.Module):
         [B, 3, 3], species indices ``types`` [N], each atom's ``frame`` [N], pairs i, j [P] and their periodic
         ``offset`` S·cell [P, 3] (Å). ``create_graph`` keeps the graph of the derivatives (to train on forces and
         stress); ``rep``, ``half`` as in :meth:`forward`. TorchScript compiles it (:mod:`lawful.atoms.export`)."""
+        if self.force_head:  # forces from the head, energies from the fitting nets, no stress
+            d = pair_vectors(pos, frame, i, j, offset, pos.new_zeros([n_frames, 3, 3]), False)
+            desc, g, env, i_sorted = self.features(d, i, j, types, rep, half)
+            e_atom = self.energies(desc, types)
+            e_frame = torch.zeros(n_frames, dtype=pos.dtype, device=pos.device).index_add(0, frame, e_atom)
+            return e_atom, e_frame, self.direct_forces(desc, g, env, i_sorted), None
         pos = pos.detach().requires_grad_(True)
         strain = torch.zeros([n_frames, 3, 3], dtype=pos.dtype, device=pos.device).requires_grad_(stress)
         e_atom = self.forward(pair_vectors(pos, frame, i, j, offset, strain, stress), i, j, types, rep, half)
@@ -142,6 +173,7 @@ class DeepPotential(torch.nn.Module):
             g = grads[1]
             assert g is not None
             volume = torch.linalg.det(cell).abs()
+            volume = torch.where(volume > 0, volume, torch.ones_like(volume))  # open frames: finite, meaningless
             sigma = 0.5 * (g + g.transpose(1, 2)) / volume[:, None, None]
         return e_atom, e_frame, -forces, sigma
 

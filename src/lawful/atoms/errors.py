@@ -19,10 +19,14 @@ def predictions(model, data, idx) -> dict:
     ``data`` (:class:`lawful.atoms.train.Tensors`), with the labels (``*_ref``) and atom counts."""
     parts: dict[str, list] = {k: [] for k in ("energy", "forces", "stress", "energy_ref", "forces_ref", "stress_ref",
                                               "n_atoms")}
+    import torch
+
     idx = np.asarray(idx)
     for start in range(0, idx.size, CHUNK):
         g, energy, forces, stress, n_atoms = data.batch(idx[start:start + CHUNK])
-        _, e, f, s = model.energy_forces_stress(*g.inputs(), **g.pairs())
+        _, e, f, s = model.energy_forces_stress(*g.inputs(), stress=not model.force_head, **g.pairs())
+        if s is None:
+            s = torch.full_like(stress, float("nan"))
         for key, value in (("energy", e), ("forces", f), ("stress", s), ("energy_ref", energy),
                            ("forces_ref", forces), ("stress_ref", stress), ("n_atoms", n_atoms)):
             parts[key].append(value.detach().numpy().astype(float))

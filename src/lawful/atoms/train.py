@@ -54,6 +54,8 @@ class TrainConfig(Config):
     embed: LayerWidths = pydantic.Field([16, 32], description="embedding net widths (the last is M1)")
     axis: int = pydantic.Field(8, ge=1, description="M2: embedding columns in the second factor of D")
     fit: LayerWidths = pydantic.Field([64, 64], description="fitting net hidden widths")
+    force_head: bool = pydantic.Field(False, description="direct forces from a head (not conservative: a control)")
+    n_train: int = pydantic.Field(0, ge=0, description="training frames (0: all but the validation share)")
     committee: int = pydantic.Field(1, ge=1, le=16, description="members (different seeds; >= 2 for the guard)")
     dtype: Literal["float32", "float64"] = pydantic.Field("float32", description="training dtype")
     steps: int = pydantic.Field(1_000_000, ge=1, description="optimizer steps per member (at most)")
@@ -167,11 +169,20 @@ def batch_loss(model, batch, sigma: dict, pref: tuple[float, float, float], n_gl
     import torch
 
     g, energy, forces, stress, n_atoms = batch
-    _, e, f, s = model.energy_forces_stress(*g.inputs(), create_graph=True, stress=pref[2] > 0,
-                                              **g.pairs())
+    if pref[1] == 0 and pref[2] == 0 and not model.force_head:  # energy only: no derivatives to train through
+        from lawful.atoms.deepmd import pair_vectors
+
+        d = pair_vectors(g.pos, g.frame, g.i, g.j, g.offset, g.pos.new_zeros(g.n_frames, 3, 3), False)
+        e = torch.zeros_like(energy).index_add(0, g.frame, model(d, g.i, g.j, g.types, **g.pairs()))
+        f, s = None, None
+    else:
+        want_v = pref[2] > 0 and bool(torch.isfinite(stress).all(dim=(1, 2)).any())
+        _, e, f, s = model.energy_forces_stress(*g.inputs(), create_graph=True, stress=want_v, **g.pairs())
     term_e = ((e - energy) / n_atoms).pow(2) / sigma["energy"] ** 2
-    df = (f - forces).pow(2).sum(1)
-    term_f = torch.zeros_like(e).index_add(0, g.frame, df) / (3 * n_atoms) / sigma["forces"] ** 2
+    term_f = torch.zeros_like(e)
+    if f is not None:
+        df = (f - forces).pow(2).sum(1)
+        term_f = term_f.index_add(0, g.frame, df) / (3 * n_atoms) / sigma["forces"] ** 2
     term_v = torch.zeros_like(e)
     if s is not None:
         has = torch.isfinite(stress).all(dim=(1, 2))
@@ -264,12 +275,16 @@ def _all_reduce(model, terms, world: int) -> None:
 
 
 def split(n: int, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(training, validation) frame indices: a seeded permutation, ``val_fraction`` (at least 1) held out."""
+    """(training, validation) frame indices: a seeded permutation, ``val_fraction`` (at least 1) held out, and of
+    the rest the first ``n_train`` (all if 0) for training."""
     if n < 2:
         raise ValueError(f"{n} frame(s): training needs at least 2 (one for validation)")
     perm = np.random.default_rng([cfg.seed, 1]).permutation(n)
     n_val = max(1, int(round(cfg.val_fraction * n)))
-    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+    if cfg.n_train > n - n_val:
+        raise ValueError(f"n_train = {cfg.n_train} exceeds the {n - n_val} frames left after {n_val} for validation")
+    stop = n_val + cfg.n_train if cfg.n_train else n
+    return np.sort(perm[n_val:stop]), np.sort(perm[:n_val])
 
 
 def train(cfg: TrainConfig, *, show_progress: bool | None = None, on_step=None) -> Path:
@@ -304,7 +319,8 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None, on_step=None) 
     e_ref = np.linalg.lstsq(n_by_species[train_idx].astype(float), labelled.energy[train_idx], rcond=None)[0]
     e_ref_t = torch.as_tensor(e_ref, dtype=dtype)
     sigma = spreads(data, e_ref_t, torch.as_tensor(n_by_species, dtype=dtype))
-    hyper = {"rcut": cfg.rcut, "rcut_smth": cfg.rcut_smth, "embed": cfg.embed, "axis": cfg.axis, "fit": cfg.fit}
+    hyper = {"rcut": cfg.rcut, "rcut_smth": cfg.rcut_smth, "embed": cfg.embed, "axis": cfg.axis, "fit": cfg.fit,
+             "force_head": cfg.force_head}
     finished: list[dict] = []
     histories: list[list] = []
     member, resume = 0, None

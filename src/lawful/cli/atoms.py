@@ -52,11 +52,12 @@ def data_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT, scheduler: st
         n_atoms = sum(len(f) for f in frames)
         rows[name] = {"file": str(path), "frames": len(frames), "atoms": n_atoms,
                       "energy_ev_atom_mean": sum(f.get_potential_energy() for f in frames) / n_atoms}
-    summary = {"element": cfg.element, "seconds": time.perf_counter() - start, "sets": rows}
+    system = cfg.molecule or cfg.element
+    summary = {"system": system, "calculator": cfg.calculator, "seconds": time.perf_counter() - start, "sets": rows}
     if json_out:
         print(json.dumps(summary))
         return
-    print_rows(f"{cfg.element}: EMT reference data in {summary['seconds']:.1f} s", rows,
+    print_rows(f"{system}: {cfg.calculator.upper()} reference data in {summary['seconds']:.1f} s", rows,
                {"frames": "frames", "atoms": "atoms", "energy_ev_atom_mean": "mean E (eV/atom)", "file": "file"})
 
 
