@@ -39,6 +39,7 @@ class MDConfig(Config):
     supercell: int = pydantic.Field(3, ge=1, le=30, description="cubic fcc cells per side (4 atoms each)")
     a0: FiniteFloat = pydantic.Field(0.0, ge=0.0, description="fcc lattice constant (A; 0: the model's own minimum)")
     element: str = pydantic.Field("", description="fcc element (default: the model's first species)")
+    molecule: str = pydantic.Field("", description="a molecule instead of a crystal: a name (ethanol, ...) or FILE")
     temperature: FiniteFloat = pydantic.Field(300.0, gt=0.0, description="target temperature (K)")
     dt: FiniteFloat = pydantic.Field(2.0, gt=0.0, le=20.0, description="time step (fs)")
     time: FiniteFloat = pydantic.Field(10.0, gt=0.0, description="production time (ps)")
@@ -46,7 +47,7 @@ class MDConfig(Config):
     check_time: FiniteFloat = pydantic.Field(1.0, ge=0.0, description="length of the dt/2 companion run (ps)")
     ensemble: Literal["nve", "langevin"] = pydantic.Field("nve", description="production ensemble")
     friction: FiniteFloat = pydantic.Field(0.01, gt=0.0, description="Langevin friction (1/fs)")
-    reference: Literal["none", "emt"] = pydantic.Field("none", description="guard: flagged steps by this reference")
+    reference: Literal["none", "emt", "xtb"] = pydantic.Field("none", description="guard: flagged steps by this reference")
     dtype: Literal["float32", "float64"] = pydantic.Field("float64", description="model dtype in MD")
     seed: int = pydantic.Field(0, ge=0, description="velocities and thermostat seed")
     out: Path = pydantic.Field(Path("runs/atoms/md"), description="output directory")
@@ -156,12 +157,18 @@ def _restore(atoms, frame: tuple[np.ndarray, np.ndarray]) -> None:
 
 def build(cfg: MDConfig, calc):
     """The fcc supercell of ``cfg.element`` (default the model's first species) at ``cfg.a0`` or else the lattice
-    constant of ``calc``, with its calculator."""
+    constant of ``calc``, with its calculator; or ``cfg.molecule`` (xTB-relaxed, :mod:`lawful.atoms.molecules`)."""
     from ase.build import bulk
     from ase.data import chemical_symbols
 
     from lawful.atoms.properties import lattice_constant
 
+    if cfg.molecule:
+        from lawful.atoms.molecules import build_molecule
+
+        atoms = build_molecule(cfg.molecule, cfg.seed)
+        atoms.calc = calc
+        return atoms
     symbol = cfg.element or chemical_symbols[calc.potential.species[0]]
     a0 = cfg.a0 or lattice_constant(calc, symbol)
     atoms = bulk(symbol, "fcc", a=a0, cubic=True) * ((cfg.supercell,) * 3)
@@ -176,7 +183,7 @@ def run(cfg: MDConfig, *, show_progress: bool | None = None, calc=None) -> dict:
     import json
 
     from ase.io import write
-    from ase.md.velocitydistribution import Stationary, thermalize_momenta
+    from ase.md.velocitydistribution import Stationary, ZeroRotation, thermalize_momenta
 
     from lawful.core.io import atomic_write_bytes
     from lawful.core.lifecycle import check_run_directory, checkpointing, claim_run_directory
@@ -204,10 +211,13 @@ def run(cfg: MDConfig, *, show_progress: bool | None = None, calc=None) -> dict:
     else:
         thermalize_momenta(atoms, temperature_K=cfg.temperature, rng=rng)
         Stationary(atoms)
+        if cfg.molecule:
+            ZeroRotation(atoms)
         n_eq = int(round(cfg.equilibrate * 1e3 / cfg.dt))
         advance(atoms, _dynamics(atoms, cfg, cfg.dt, "langevin", rng), n_eq, cfg.dt, cfg.temperature, None, 0.0)
         atomic_write_bytes(out / "start.npz", _npz({"numbers": atoms.numbers, "cell": atoms.cell.array,
-                                                     "positions": atoms.positions, "momenta": atoms.get_momenta()}))
+                                                     "pbc": atoms.pbc, "positions": atoms.positions,
+                                                     "momenta": atoms.get_momenta()}))
 
     def save() -> None:
         import io
@@ -263,10 +273,11 @@ def timestep_check(cfg: MDConfig, calc, out: Path, arrays: dict) -> dict:
 
 
 def calc_atoms(calc, start):
-    """The periodic frame ``start`` (numbers, cell, positions, momenta) with the calculator ``calc``."""
+    """The frame ``start`` (numbers, cell, pbc, positions, momenta) with the calculator ``calc``."""
     from ase import Atoms
 
-    atoms = Atoms(start["numbers"], start["positions"], cell=start["cell"], pbc=True, momenta=start["momenta"])
+    pbc = start["pbc"] if "pbc" in start else True
+    atoms = Atoms(start["numbers"], start["positions"], cell=start["cell"], pbc=pbc, momenta=start["momenta"])
     atoms.calc = calc
     return atoms
 
@@ -276,9 +287,13 @@ def _calculator(cfg: MDConfig):
 
     if cfg.reference == "none":
         return Calculator(cfg.model, dtype=cfg.dtype)
-    from ase.calculators.emt import EMT
-
     from lawful.atoms.guard import GuardedCalculator
+
+    if cfg.reference == "xtb":
+        from lawful.atoms.molecules import xtb_calculator
+
+        return GuardedCalculator(cfg.model, reference=xtb_calculator(), dtype=cfg.dtype)
+    from ase.calculators.emt import EMT
 
     return GuardedCalculator(cfg.model, reference=EMT(), dtype=cfg.dtype)
 

@@ -110,7 +110,7 @@ def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT, json_out: bo
 @guarded
 def evaluate_cmd(model: Path = typer.Option(..., "--model", help="model.pt or its directory"),
                  data: Path = typer.Option(..., "--data", help="data directory (train.extxyz, shift sets) or extxyz"),
-                 reference: str = typer.Option("emt", "--reference", help="reference calculator for the properties"),
+                 reference: str = typer.Option("emt", "--reference", help="reference for a crystal's properties: emt|none"),
                  json_out: bool = JSON_OPT) -> None:
     """Errors on labelled frames, properties (a0, B, C11, C12, C44, vacancy) beside the reference's, and the
     guard's ROC AUC on the shift sets."""
@@ -122,9 +122,10 @@ def evaluate_cmd(model: Path = typer.Option(..., "--model", help="model.pt or it
         return
     print_summary(f"errors on {summary['frames']} frames of {data}",
                   {k: v for k, v in summary["model"].items() if k not in PROPERTIES})
-    print_rows("properties", {k: {"model": summary["model"][k], "reference": summary["reference"][k],
-                                  "relative": summary["relative"][k]} for k in PROPERTIES},
-               {"model": "model", "reference": reference, "relative": "model/ref - 1"})
+    if "reference" in summary:
+            print_rows("properties", {k: {"model": summary["model"][k], "reference": summary["reference"][k],
+                                      "relative": summary["relative"][k]} for k in PROPERTIES},
+                   {"model": "model", "reference": reference, "relative": "model/ref - 1"})
     if "guard" in summary:
         g = summary["guard"]
         print_rows(f"guard: ROC AUC {g['auc']:.3f} for force RMSE > 2x in-domain ({g['positives']}/{g['frames']})",
