@@ -38,12 +38,18 @@ def descriptor(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, jac.reshape(b, len(i), 3 * n)
 
 
+def _sqdist(xa, xb):
+    """‖x_a − x_b‖² [A, B] from differences (not ‖x‖² + ‖y‖² − 2x·y, whose round-off the large α amplify)."""
+    import torch
+
+    return torch.cdist(xa, xb, compute_mode="donot_use_mm_for_euclid_dist") ** 2
+
+
 def _blocks(xa, ja, xb, jb, sigma: float):
     """Force covariance K [A·3n, B·3n] and the kernel k [A, B] between frames a and b (torch tensors)."""
     import torch
 
-    d2 = ((xa * xa).sum(1)[:, None] + (xb * xb).sum(1)[None, :] - 2.0 * xa @ xb.T).clamp_min(0.0)
-    k = torch.exp(-0.5 * d2 / sigma ** 2)
+    k = torch.exp(-0.5 * _sqdist(xa, xb) / sigma ** 2)
     m = torch.einsum("adi,bdj->aibj", ja, jb)
     pa = torch.einsum("adi,ad->ai", ja, xa)
     v = pa[:, :, None] - torch.einsum("adi,bd->aib", ja, xb)  # J_aᵀ (x_a − x_b)  [A, 3n, B]
@@ -85,17 +91,16 @@ class GDML:
         x, jac = descriptor(positions)
         kf = force_kernel(x, jac, self.x, self.jac, self.sigma)
         forces = (kf @ self.alpha.ravel()).reshape(positions.shape)
-        xt, xs = torch.as_tensor(x), torch.as_tensor(self.x)
-        d2 = ((xt * xt).sum(1)[:, None] + (xs * xs).sum(1)[None, :] - 2.0 * xt @ xs.T).clamp_min(0.0).numpy()
-        k = np.exp(-0.5 * d2 / self.sigma ** 2)
+        k = np.exp(-0.5 * _sqdist(torch.as_tensor(x), torch.as_tensor(self.x)).numpy() / self.sigma ** 2)
         u = np.einsum("bdj,bj->bd", self.jac, self.alpha)  # J_b α_b [N, P]
         g = (k * (x @ u.T - np.sum(self.x * u, axis=1)[None, :])).sum(1) / self.sigma ** 2
         return self.c - g, forces
 
 
 def _solve(k: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
-    reg = k + lam * float(np.mean(np.diag(k))) * np.eye(len(k))
-    return scipy.linalg.cho_solve(scipy.linalg.cho_factor(reg, overwrite_a=True, check_finite=False), y,
+    """α of (K + λ·mean diag K·I) α = y; overwrites ``k`` (the training kernel can be most of the memory)."""
+    k[np.diag_indices_from(k)] += lam * float(np.mean(np.diag(k)))
+    return scipy.linalg.cho_solve(scipy.linalg.cho_factor(k, overwrite_a=True, check_finite=False), y,
                                   check_finite=False)
 
 
