@@ -28,8 +28,8 @@ def reference_calculator(name: str):
 
 def evaluate(model: str | Path, data: str | Path, reference: str = "emt", plots: bool = True,
              dtype: str = "float64") -> dict:
-    """Raises on a reference other than emt or none before any work. The ``--json`` summary: the model's errors and properties, the reference's properties, their relative
-    differences and (committees) the guard's AUC on the shift sets."""
+    """The ``--json`` summary: the model's errors and properties, the reference's properties, their relative
+    differences and (committees) the guard's AUC on the shift sets. ``reference``: emt or none (checked first)."""
     from ase.data import chemical_symbols
 
     from lawful.atoms.calculator import Calculator

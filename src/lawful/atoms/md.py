@@ -47,7 +47,7 @@ class MDConfig(Config):
     check_time: FiniteFloat = pydantic.Field(1.0, ge=0.0, description="length of the dt/2 companion run (ps)")
     ensemble: Literal["nve", "langevin"] = pydantic.Field("nve", description="production ensemble")
     friction: FiniteFloat = pydantic.Field(0.01, gt=0.0, description="Langevin friction (1/fs)")
-    reference: Literal["none", "emt", "xtb"] = pydantic.Field("none", description="guard: flagged steps by this reference")
+    reference: Literal["none", "emt", "xtb"] = pydantic.Field("none", description="guard: the reference when flagged")
     dtype: Literal["float32", "float64"] = pydantic.Field("float64", description="model dtype in MD")
     seed: int = pydantic.Field(0, ge=0, description="velocities and thermostat seed")
     out: Path = pydantic.Field(Path("runs/atoms/md"), description="output directory")

@@ -110,7 +110,7 @@ def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT, json_out: bo
 @guarded
 def evaluate_cmd(model: Path = typer.Option(..., "--model", help="model.pt or its directory"),
                  data: Path = typer.Option(..., "--data", help="data directory (train.extxyz, shift sets) or extxyz"),
-                 reference: str = typer.Option("emt", "--reference", help="reference for a crystal's properties: emt|none"),
+                 reference: str = typer.Option("emt", "--reference", help="crystal properties' reference: emt|none"),
                  json_out: bool = JSON_OPT) -> None:
     """Errors on labelled frames, properties (a0, B, C11, C12, C44, vacancy) beside the reference's, and the
     guard's ROC AUC on the shift sets."""
