@@ -56,10 +56,19 @@ def _train(data, out, **kw):
 def test_energy_only_training_learns_energies(eth_data, tmp_path):
     import torch
 
-    path = _train(eth_data, tmp_path / "e", steps=300, start_pref_e=1.0, limit_pref_e=1.0, start_pref_f=0.0,
-                  limit_pref_f=0.0)
-    hist = torch.load(path, weights_only=True)["record"]["histories"][0]
-    assert hist[-1]["energy_rmse_mev_atom"] < 0.5 * hist[0]["energy_rmse_mev_atom"]
+    path = _train(eth_data, tmp_path / "e", steps=3000, eval_every=1000, batch_size=8, lr=5e-3, lr_stop=1e-3, start_pref_e=1.0,
+                  limit_pref_e=1.0, start_pref_f=0.0, limit_pref_f=0.0)
+    from lawful.atoms.evaluate import evaluate
+    from lawful.atoms.potential import load
+
+    record = torch.load(path, weights_only=True)["record"]
+    fitted = evaluate(path, eth_data / "train.extxyz", reference="none", plots=False)["model"]
+    # the training frames' per-atom energies, fitted below their spread (what the mean would leave): energy-only
+    # fits learn slowly (a plateau near the mean for hundreds of steps), so this asks for progress, not precision
+    assert fitted["energy_rmse_mev_atom"] < 0.7 * 1e3 * record["sigma"]["energy"]
+
+    # the output unit of an energy-only fit is the per-atom energy spread, not σ_F·1 Å
+    assert float(load(path).members[0].e_scale) == pytest.approx(record["sigma"]["energy"])
 
 
 def _loop_work(calc, atoms, atom: int = 0, radius: float = 0.05, n: int = 64) -> float:

@@ -165,9 +165,9 @@ def set_statistics(model, t: Tensors, e_ref, e_scale: float) -> None:
 
 def energy_scale(cfg: TrainConfig, sigma: dict) -> float:
     """The fitting nets' output unit (eV per atom): σ_F × 1 Å when forces are trained (the forces then start at
-    their labels' size), else σ_E, the spread of the per-atom energy: with σ_F's unit an energy-only fit starts
-    with energies ~60× too large for ethanol's labels and stays on a plateau near the mean (measured: 13 meV/atom
-    against 2.3 with σ_E)."""
+    their labels' size), else σ_E, the spread of the per-atom energy: with σ_F's unit (65× σ_E for ethanol) an
+    energy-only fit stayed on a plateau near the mean (ethanol, N = 1000, 300 s: test energy MAE 8.9 meV/atom
+    with σ_F, 6.9 with σ_E)."""
     trains_forces = max(cfg.start_pref_f, cfg.limit_pref_f) > 0
     return sigma["forces"] if trains_forces else sigma["energy"]
 
