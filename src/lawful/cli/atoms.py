@@ -53,7 +53,8 @@ def data_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT, scheduler: st
         rows[name] = {"file": str(path), "frames": len(frames), "atoms": n_atoms,
                       "energy_ev_atom_mean": sum(f.get_potential_energy() for f in frames) / n_atoms}
     system = cfg.molecule or cfg.element
-    summary = {"system": system, "calculator": cfg.calculator, "seconds": time.perf_counter() - start, "sets": rows}
+    summary = {("molecule" if cfg.molecule else "element"): system, "calculator": cfg.calculator,
+               "seconds": time.perf_counter() - start, "sets": rows}
     if json_out:
         print(json.dumps(summary))
         return
