@@ -56,8 +56,8 @@ def _train(data, out, **kw):
 def test_energy_only_training_learns_energies(eth_data, tmp_path):
     import torch
 
-    path = _train(eth_data, tmp_path / "e", steps=3000, eval_every=1000, batch_size=8, lr=5e-3, lr_stop=1e-3, start_pref_e=1.0,
-                  limit_pref_e=1.0, start_pref_f=0.0, limit_pref_f=0.0)
+    path = _train(eth_data, tmp_path / "e", steps=3000, eval_every=1000, batch_size=8, lr=5e-3, lr_stop=1e-3,
+                  start_pref_e=1.0, limit_pref_e=1.0, start_pref_f=0.0, limit_pref_f=0.0)
     from lawful.atoms.evaluate import evaluate
     from lawful.atoms.potential import load
 

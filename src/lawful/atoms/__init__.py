@@ -7,8 +7,8 @@ the reference (:mod:`~lawful.atoms.evaluate`), active learning (:mod:`~lawful.at
 export (:mod:`~lawful.atoms.export`). Molecules: xTB MD data (:mod:`~lawful.atoms.molecules`), QM9 from its
 wheel (:mod:`~lawful.atoms.qm9`), representations and kernel ridge regression with Δ-learning on GFN2-xTB
 (:mod:`~lawful.atoms.representations`, :mod:`~lawful.atoms.krr`, :mod:`~lawful.atoms.chemspace`,
-:mod:`~lawful.atoms.xtb`) and GDML (:mod:`~lawful.atoms.gdml`). Public names (classes; the verbs stay in their modules) are imported
-on first use.
+:mod:`~lawful.atoms.xtb`) and GDML (:mod:`~lawful.atoms.gdml`). Public names (classes; the verbs stay in
+their modules) are imported on first use.
 """
 
 from lawful.core.exports import lazy_exports

@@ -11,59 +11,33 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pydantic
 
 from lawful.atoms import krr, qm9
-from lawful.atoms.representations import REPRESENTATIONS, element_counts, represent
+from lawful.atoms.representations import element_counts, represent
 from lawful.core.config import Config, CountList
-
-DELTAS = ("none", "xtb")
 
 
 class QM9Config(Config):
     """What ``lawful atoms qm9`` fits (energies in kcal/mol)."""
 
-    representation: str = pydantic.Field("bob", description="cm|cm_eigen|bob|local (FCHL19)")
-    kernel: str = pydantic.Field("laplacian", description="laplacian|gaussian (local always gaussian)")
+    representation: Literal["cm", "cm_eigen", "bob", "local"] = pydantic.Field(
+        "bob", description="cm|cm_eigen|bob|local (FCHL19)")
+    kernel: Literal["laplacian", "gaussian"] = pydantic.Field(
+        "laplacian", description="laplacian|gaussian (local always gaussian)")
     n_train: int = pydantic.Field(1000, ge=5, description="training molecules")
     n_test: int = pydantic.Field(2000, ge=1, description="test molecules (the same for every N of a seed)")
     curve: CountList = pydantic.Field(default_factory=list, description="learning-curve sizes, e.g. 100,200,400")
-    delta: str = pydantic.Field("none", description="none|xtb: learn the B3LYP energy or its difference to xTB")
-    prop: str = pydantic.Field("U0", description="U0|U|H|G")
+    delta: Literal["none", "xtb"] = pydantic.Field(
+        "none", description="none|xtb: learn the B3LYP energy or its difference to xTB")
+    prop: Literal["U0", "U", "H", "G"] = pydantic.Field("U0", description="U0|U|H|G")
     cv_max: int = pydantic.Field(2000, ge=10, description="training molecules used to choose sigma")
     seed: int = pydantic.Field(0, ge=0, description="split seed")
     cache: Path | None = pydantic.Field(None, description="xTB HDF5 cache [default: <lawful cache>/xtb/]")
     out: Path | None = pydantic.Field(None, description="folder for curve.json and curve.png (when curve is set)")
-
-    @pydantic.field_validator("representation")
-    @classmethod
-    def _rep(cls, value: str) -> str:
-        if value not in REPRESENTATIONS:
-            raise ValueError(f"representation {value!r}; expected one of {', '.join(REPRESENTATIONS)}")
-        return value
-
-    @pydantic.field_validator("kernel")
-    @classmethod
-    def _kernel(cls, value: str) -> str:
-        if value not in krr.KERNELS:
-            raise ValueError(f"kernel {value!r}; expected one of {', '.join(krr.KERNELS)}")
-        return value
-
-    @pydantic.field_validator("delta")
-    @classmethod
-    def _delta(cls, value: str) -> str:
-        if value not in DELTAS:
-            raise ValueError(f"delta {value!r}; expected one of {', '.join(DELTAS)}")
-        return value
-
-    @pydantic.field_validator("prop")
-    @classmethod
-    def _prop(cls, value: str) -> str:
-        if value not in qm9.COLUMN:
-            raise ValueError(f"prop {value!r}; expected one of {', '.join(qm9.COLUMN)}")
-        return value
 
     @property
     def sizes(self) -> list[int]:
