@@ -67,8 +67,8 @@ class Molecules:
         if rows.size and (rows.min() < 0 or rows.max() >= len(self)):
             raise IndexError(f"rows must lie in [0, {len(self)}), got {rows.min()} … {rows.max()}")
         sizes = self.sizes[rows]
-        atoms = np.concatenate([np.arange(self.offsets[m], self.offsets[m + 1]) for m in rows]) if rows.size \
-            else np.zeros(0, dtype=np.int64)
+        starts = np.r_[0, np.cumsum(sizes)][:-1]
+        atoms = np.repeat(self.offsets[rows] - starts, sizes) + np.arange(int(sizes.sum()))
         return Molecules(self.charges[atoms], self.positions[atoms], np.r_[0, np.cumsum(sizes)],
                          self.energy[rows], self.index[rows])
 
