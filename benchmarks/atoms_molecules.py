@@ -113,7 +113,7 @@ def main() -> None:
 
     # NVE: conservative against direct, with xTB as the anchor (one protocol: lawful atoms md's)
     from lawful.atoms.md import MDConfig, run
-    from lawful.atoms.molecules import xtb_calculator
+    from lawful.atoms.xtb import calculator as xtb_calculator
 
     md = {}
     for name, model, calc in (("Deep Potential (conservative)", rows[("energy + force", big)]["model"], None),

@@ -23,7 +23,6 @@ by independent tasks with their own seed streams (:mod:`lawful.core.rng`) throug
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -180,12 +179,8 @@ def tasks(cfg: DataConfig) -> list[FrameTask]:
 def generate(cfg: DataConfig, scheduler: str | None = None, n_workers: int | None = None) -> dict[str, Path]:
     """Make every frame of ``cfg`` and write ``train.extxyz`` and ``shift_<name>.extxyz`` into ``cfg.out``
     atomically, with ``config.toml`` and ``provenance.json``; returns the files by set name."""
-    import io
-
-    from ase.io import write
-
+    from lawful.atoms.frames import write_sets
     from lawful.core.executor import run_tasks
-    from lawful.core.io import atomic_write_bytes, provenance
     from lawful.core.lifecycle import claim_run_directory
 
     if cfg.molecule:
@@ -197,16 +192,6 @@ def generate(cfg: DataConfig, scheduler: str | None = None, n_workers: int | Non
     cfg_toml = claim_run_directory(cfg, out)  # refuses a directory that holds another run
     todo = tasks(cfg)
     frames = run_tasks(make_frame, todo, scheduler, n_workers)
-    files = {}
-    for name in ("train", *SHIFTS):
-        chosen = [f for t, f in zip(todo, frames) if t.dataset == name]
-        if not chosen:
-            continue
-        buf = io.StringIO()
-        write(buf, chosen, format="extxyz")
-        files[name] = out / (TRAIN_FILE if name == "train" else f"shift_{name}.extxyz")
-        atomic_write_bytes(files[name], buf.getvalue().encode())
-    prov = {k: (v if isinstance(v, (str, int, float, bool)) else str(v))
-            for k, v in provenance(cfg_toml, cfg.seed).items()}
-    atomic_write_bytes(out / "provenance.json", json.dumps(prov, indent=1).encode())
-    return files
+    sets = {name: (TRAIN_FILE if name == "train" else f"shift_{name}.extxyz",
+                   [f for t, f in zip(todo, frames) if t.dataset == name]) for name in ("train", *SHIFTS)}
+    return write_sets(out, sets, cfg_toml, cfg.seed)

@@ -247,3 +247,26 @@ def graph(arrays: list[FrameArrays], dtype) -> Graph:
                  torch.as_tensor(sizes),
                  torch.as_tensor(cat([a.rep.astype(np.int64) + o for a, o in zip(arrays, pair_offsets)])),
                  torch.as_tensor(cat([a.half.astype(np.int64) + o for a, o in zip(arrays, half_offsets)])))
+
+
+def write_sets(out: Path, sets: dict[str, tuple[str, list]], cfg_toml: str, seed: int) -> dict[str, Path]:
+    """Write each named set of labelled frames, ``{name: (file name, frames)}``, as extended XYZ into ``out``
+    atomically (empty sets are skipped), with ``provenance.json``; returns the files by set name."""
+    import io
+    import json
+
+    from ase.io import write
+
+    from lawful.core.io import atomic_write_bytes, provenance
+
+    files = {}
+    for name, (file_name, frames) in sets.items():
+        if not frames:
+            continue
+        buf = io.StringIO()
+        write(buf, frames, format="extxyz")
+        files[name] = Path(out) / file_name
+        atomic_write_bytes(files[name], buf.getvalue().encode())
+    prov = {k: (v if isinstance(v, (str, int, float, bool)) else str(v)) for k, v in provenance(cfg_toml, seed).items()}
+    atomic_write_bytes(Path(out) / "provenance.json", json.dumps(prov, indent=1).encode())
+    return files

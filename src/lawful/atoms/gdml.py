@@ -17,7 +17,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import scipy.linalg
+
+from lawful.atoms.krr import median_distance, solve
 
 SIGMA_FACTORS = (0.5, 1.0, 2.0, 4.0, 8.0)
 LAMBDAS = (1e-10, 1e-8, 1e-6, 1e-4)
@@ -97,13 +98,6 @@ class GDML:
         return self.c - g, forces
 
 
-def _solve(k: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
-    """α of (K + λ·mean diag K·I) α = y; overwrites ``k`` (the training kernel can be most of the memory)."""
-    k[np.diag_indices_from(k)] += lam * float(np.mean(np.diag(k)))
-    return scipy.linalg.cho_solve(scipy.linalg.cho_factor(k, overwrite_a=True, check_finite=False), y,
-                                  check_finite=False)
-
-
 def fit(positions: np.ndarray, energies: np.ndarray, forces: np.ndarray, seed: int = 0,
         cv_max: int = 200) -> GDML:
     """GDML fitted to frames ``positions`` [N, n, 3] with ``energies`` [N] (eV) and ``forces`` [N, n, 3] (eV/Å)."""
@@ -116,9 +110,7 @@ def fit(positions: np.ndarray, energies: np.ndarray, forces: np.ndarray, seed: i
     order = np.random.default_rng([seed, n_cv]).permutation(n_cv)
     n_val = max(1, n_cv // 5)
     fit_rows, val_rows = order[n_val:], order[:n_val]
-    sample = x[:n_cv]
-    d = np.sqrt(np.maximum(((sample[:, None] - sample[None]) ** 2).sum(2), 0.0))
-    median = float(np.median(d[np.triu_indices(n_cv, 1)]))
+    median = median_distance(x[:n_cv], "gaussian", seed=seed)
     best = (np.inf, None, None)
     for factor in SIGMA_FACTORS:
         sigma = factor * median
@@ -126,7 +118,7 @@ def fit(positions: np.ndarray, energies: np.ndarray, forces: np.ndarray, seed: i
         kv = force_kernel(x[val_rows], jac[val_rows], x[fit_rows], jac[fit_rows], sigma)
         for lam in LAMBDAS:
             try:
-                alpha = _solve(kf.copy(), forces[fit_rows].reshape(-1), lam)
+                alpha = solve(kf.copy(), forces[fit_rows].reshape(-1), lam)
             except np.linalg.LinAlgError:
                 continue
             mae = float(np.mean(np.abs(kv @ alpha - forces[val_rows].reshape(-1))))
@@ -135,7 +127,7 @@ def fit(positions: np.ndarray, energies: np.ndarray, forces: np.ndarray, seed: i
     if best[1] is None:
         raise np.linalg.LinAlgError("the GDML kernel is not positive definite for any sigma and lambda of the grid")
     _, sigma, lam = best
-    alpha = _solve(force_kernel(x, jac, x, jac, sigma), forces.reshape(-1), lam).reshape(n, dof)
+    alpha = solve(force_kernel(x, jac, x, jac, sigma), forces.reshape(-1), lam).reshape(n, dof)
     model = GDML(x, jac, alpha, sigma, lam)
     e0, _ = model.predict(positions)
     model.c = float(np.mean(energies - e0))

@@ -117,9 +117,10 @@ def linear_fit(counts: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def solve(k: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
-    """α with (K + λ·mean diag K · I) α = y, by Cholesky; raises ``LinAlgError`` if not positive definite."""
-    reg = k + lam * float(np.mean(np.diag(k))) * np.eye(len(k))
-    return scipy.linalg.cho_solve(scipy.linalg.cho_factor(reg, overwrite_a=True, check_finite=False), y,
+    """α with (K + λ·mean diag K · I) α = y, by Cholesky; overwrites ``k`` (a training kernel can be most of the
+    memory: pass a copy to keep it); raises ``LinAlgError`` if not positive definite."""
+    k[np.diag_indices_from(k)] += lam * float(np.mean(np.diag(k)))
+    return scipy.linalg.cho_solve(scipy.linalg.cho_factor(k, overwrite_a=True, check_finite=False), y,
                                   check_finite=False)
 
 
@@ -129,7 +130,7 @@ def _best_lambda(k: np.ndarray, y: np.ndarray, fit: np.ndarray, val: np.ndarray)
     kf, kv = k[np.ix_(fit, fit)], k[np.ix_(val, fit)]
     for lam in LAMBDAS:
         try:
-            alpha = solve(kf.copy(), y[fit], lam)
+            alpha = solve(kf.copy(), y[fit], lam)  # kf is reused for the next λ
         except np.linalg.LinAlgError:
             continue
         mae = float(np.mean(np.abs(kv @ alpha - y[val])))

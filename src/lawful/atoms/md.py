@@ -290,9 +290,9 @@ def _calculator(cfg: MDConfig):
     from lawful.atoms.guard import GuardedCalculator
 
     if cfg.reference == "xtb":
-        from lawful.atoms.molecules import xtb_calculator
+        from lawful.atoms.xtb import calculator
 
-        return GuardedCalculator(cfg.model, reference=xtb_calculator(), dtype=cfg.dtype)
+        return GuardedCalculator(cfg.model, reference=calculator(), dtype=cfg.dtype)
     from ase.calculators.emt import EMT
 
     return GuardedCalculator(cfg.model, reference=EMT(), dtype=cfg.dtype)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lawful.atoms.xtb import calculator as xtb_calculator
+
 #: named molecules: SMILES for RDKit
 SMILES = {"ethanol": "CCO", "aspirin": "CC(=O)Oc1ccccc1C(=O)O", "dimethyl_ether": "COC", "methanol": "CO",
           "acetic_acid": "CC(=O)O", "propanol": "CCCO", "benzene": "c1ccccc1", "toluene": "Cc1ccccc1",
@@ -57,13 +59,6 @@ def build_molecule(spec: str, seed: int = 0):
     atoms.calc = xtb_calculator()
     BFGS(atoms, logfile=None).run(fmax=0.01, steps=500)
     return Atoms(atoms.numbers, atoms.positions)
-
-
-def xtb_calculator():
-    """``tblite``'s ASE calculator for GFN2-xTB, quiet."""
-    from tblite.ase import TBLite
-
-    return TBLite(method="GFN2-xTB", verbosity=0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,34 +129,19 @@ def chains(cfg, start, unseen) -> list[Chain]:
 
 def generate(cfg, scheduler: str | None = None, n_workers: int | None = None) -> dict[str, Path]:
     """Run every chain of ``cfg`` and write the sets (see the module docstring) atomically; files by set name."""
-    import io
-    import json
-
-    from ase.io import write
-
+    from lawful.atoms.frames import write_sets
     from lawful.core.executor import run_tasks
-    from lawful.core.io import atomic_write_bytes, provenance
     from lawful.core.lifecycle import claim_run_directory
 
     out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg_toml = claim_run_directory(cfg, out)  # refuses a directory that holds another run, before any work
     start = build_molecule(cfg.molecule, cfg.seed)
     unseen = build_molecule(cfg.unseen, cfg.seed) if cfg.unseen and cfg.n_shift else None
-    out.mkdir(parents=True, exist_ok=True)
-    cfg_toml = claim_run_directory(cfg, out)
     todo = chains(cfg, start, unseen)
     results = run_tasks(run_chain, todo, scheduler, n_workers)
-    files = {}
     names = {"train": "train.extxyz", "test": "test.extxyz", "hot": "shift_hot.extxyz",
              "unseen": "shift_unseen.extxyz"}
-    for dataset, name in names.items():
-        chosen = [f for c, frames in zip(todo, results) if c.dataset == dataset for f in frames]
-        if not chosen:
-            continue
-        buf = io.StringIO()
-        write(buf, chosen, format="extxyz")
-        files[dataset] = out / name
-        atomic_write_bytes(files[dataset], buf.getvalue().encode())
-    prov = {k: (v if isinstance(v, (str, int, float, bool)) else str(v))
-            for k, v in provenance(cfg_toml, cfg.seed).items()}
-    atomic_write_bytes(out / "provenance.json", json.dumps(prov, indent=1).encode())
-    return files
+    sets = {dataset: (name, [f for c, frames in zip(todo, results) if c.dataset == dataset for f in frames])
+            for dataset, name in names.items()}
+    return write_sets(out, sets, cfg_toml, cfg.seed)

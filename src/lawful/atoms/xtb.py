@@ -39,14 +39,20 @@ def _tblite_version() -> str:
     return version("tblite")
 
 
+def calculator(multiplicity: int | None = None):
+    """``tblite``'s ASE calculator for GFN2-xTB, quiet; ``multiplicity`` 2S + 1 (default: tblite's guess)."""
+    from tblite.ase import TBLite
+
+    return TBLite(method=METHOD, multiplicity=multiplicity, verbosity=0)
+
+
 def singlepoint(numbers: np.ndarray, positions: np.ndarray, multiplicity: int | None = None,
                 forces: bool = False) -> tuple[float, np.ndarray | None]:
     """xTB energy (eV) and, if asked, forces (n, 3) eV/Å of one molecule; raises ``RuntimeError`` if the SCF fails."""
     import ase
-    from tblite.ase import TBLite
 
     atoms = ase.Atoms(numbers=numbers, positions=positions)
-    atoms.calc = TBLite(method=METHOD, multiplicity=multiplicity, verbosity=0)
+    atoms.calc = calculator(multiplicity)
     energy = float(atoms.get_potential_energy())
     return energy, (atoms.get_forces() if forces else None)
 
