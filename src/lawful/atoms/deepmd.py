@@ -143,6 +143,15 @@ class DeepPotential(torch.nn.Module):
             out = out.index_add(0, i, c.unsqueeze(1) * env[:, 1:])
         return out * self.e_scale
 
+    def frame_energies(self, pos: torch.Tensor, cell: torch.Tensor, types: torch.Tensor, frame: torch.Tensor,
+                       i: torch.Tensor, j: torch.Tensor, offset: torch.Tensor, n_frames: int,
+                       rep: torch.Tensor | None = None, half: torch.Tensor | None = None
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(atomic energies [N], frame energies [B]) (eV) of a batch, without derivatives (an energy-only fit);
+        arguments as :meth:`energy_forces_stress` (``cell`` unused)."""
+        e_atom = self.forward(pos[j] - pos[i] + offset, i, j, types, rep, half)
+        return e_atom, torch.zeros(n_frames, dtype=pos.dtype, device=pos.device).index_add(0, frame, e_atom)
+
     @torch.jit.export
     def energy_forces_stress(self, pos: torch.Tensor, cell: torch.Tensor, types: torch.Tensor,
                              frame: torch.Tensor, i: torch.Tensor, j: torch.Tensor, offset: torch.Tensor,

@@ -179,10 +179,7 @@ def batch_loss(model, batch, sigma: dict, pref: tuple[float, float, float], n_gl
 
     g, energy, forces, stress, n_atoms = batch
     if pref[1] == 0 and pref[2] == 0 and not model.force_head:  # energy only: no derivatives to train through
-        from lawful.atoms.deepmd import pair_vectors
-
-        d = pair_vectors(g.pos, g.frame, g.i, g.j, g.offset, g.pos.new_zeros(g.n_frames, 3, 3), False)
-        e = torch.zeros_like(energy).index_add(0, g.frame, model(d, g.i, g.j, g.types, **g.pairs()))
+        _, e = model.frame_energies(*g.inputs(), **g.pairs())
         f, s = None, None
     else:
         want_v = pref[2] > 0 and bool(torch.isfinite(stress).all(dim=(1, 2)).any())
