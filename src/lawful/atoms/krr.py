@@ -170,14 +170,6 @@ def _subset(x, rows: np.ndarray):
     return LocalRep(x.x[keep][order], x.charges[keep][order], where[x.molecule][keep][order], len(rows))
 
 
-def _kernels(x_train, x_test, sigmas: list[float], kernel: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Train–train and test–train kernels for each σ."""
-    if isinstance(x_train, LocalRep):
-        return local_kernels(x_train, None, sigmas), local_kernels(x_test, x_train, sigmas)
-    d_tt, d_st = global_distances(x_train, x_train, kernel), global_distances(x_test, x_train, kernel)
-    return [global_kernel(d_tt, s, kernel) for s in sigmas], [global_kernel(d_st, s, kernel) for s in sigmas]
-
-
 def learning_curve(x_train, y_train: np.ndarray, counts_train: np.ndarray, x_test, y_test: np.ndarray,
                    counts_test: np.ndarray, sizes: list[int], kernel: str = "laplacian", seed: int = 0,
                    cv_max: int = 2000) -> list[CurvePoint]:
@@ -197,17 +189,17 @@ def learning_curve(x_train, y_train: np.ndarray, counts_train: np.ndarray, x_tes
         kernel = "gaussian"
     # σ (and a first λ) on the validation part of the first n_cv molecules
     n_cv = min(n_max, cv_max)
-    cv_rows = np.arange(n_cv)
     coef = linear_fit(counts_train[:n_cv], y_train[:n_cv])
     r_cv = y_train[:n_cv] - counts_train[:n_cv] @ coef
-    sigmas = [f * median_distance(_subset(x_train, cv_rows), kernel, seed=seed) for f in SIGMA_FACTORS]
+    x_max, x_cv = _subset(x_train, np.arange(n_max)), _subset(x_train, np.arange(n_cv))
+    sigmas = [f * median_distance(x_cv, kernel, seed=seed) for f in SIGMA_FACTORS]
     fit, val = _validation_split(n_cv, seed)
-    x_cv = _subset(x_train, cv_rows)
-    if isinstance(x_cv, LocalRep):
+    local = isinstance(x_cv, LocalRep)
+    if local:
         k_cv = local_kernels(x_cv, None, sigmas)
-    else:
-        d_cv = global_distances(x_cv, x_cv, kernel)
-        k_cv = [global_kernel(d_cv, s, kernel) for s in sigmas]
+    else:  # one distance matrix serves the σ search (its first n_cv rows) and the final kernel
+        d_all = global_distances(x_max, x_max, kernel)
+        k_cv = [global_kernel(d_all[:n_cv, :n_cv], s, kernel) for s in sigmas]
     scores = []
     for k in k_cv:
         try:
@@ -216,7 +208,12 @@ def learning_curve(x_train, y_train: np.ndarray, counts_train: np.ndarray, x_tes
             scores.append(math.inf)
     sigma = sigmas[int(np.argmin(scores))]
     del k_cv
-    (k_all,), (k_test,) = _kernels(_subset(x_train, np.arange(n_max)), x_test, [sigma], kernel)
+    if local:
+        k_all, k_test = local_kernels(x_max, None, [sigma])[0], local_kernels(x_test, x_max, [sigma])[0]
+    else:
+        k_all = global_kernel(d_all, sigma, kernel)
+        del d_all
+        k_test = global_kernel(global_distances(x_test, x_max, kernel), sigma, kernel)
     points = []
     for n in sorted(sizes):
         coef = linear_fit(counts_train[:n], y_train[:n])
