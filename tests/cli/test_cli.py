@@ -121,5 +121,5 @@ def test_the_whole_tour(tmp_path):
     """Every stage ends in its table against its reference (make demo, in a temporary directory)."""
     res = invoke("demo", "--out", tmp_path / "demo")
     assert res.exit_code == 0, res.output
-    for text in ("32.8", "free field", "implicit (reference)", "front speed", "force_fd", "tour: 5 stage(s)"):
+    for text in ("32.8", "free field", "implicit (reference)", "front speed", "force_fd", "tour: 7 stage(s)", "Hbeta"):
         assert text in res.output

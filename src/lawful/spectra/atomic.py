@@ -112,7 +112,7 @@ def line_list(wave_min: float = 3000.0, wave_max: float = 10000.0) -> LineList:
             if parsed is None or not (0.0 < f < 10.0) or gj < 1:
                 continue
             key = (parsed[0] + str(parsed[1]), round(float(row["wrest"]), 1))
-            rows.setdefault(key, (str(row["name"]).strip(), float(row["wrest"]), np.log10(gj * f),
+            rows.setdefault(key, (" ".join(str(row["name"]).split()), float(row["wrest"]), np.log10(gj * f),
                                   float(row["Ej"]), parsed))
     for name, wave, loggf, e_low, _ in EXTRA_LINES:
         if wave_min < wave < wave_max:

@@ -1,0 +1,19 @@
+"""Shipped spectra models: ``giants`` — an SPT (Hadamard attention, Mahalanobis loss, MC dropout) trained on
+20 000 synthetic LAMOST giants (benchmarks/spectra_labels.py; docs/spectra.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: directory of the shipped models
+MODELS = Path(__file__).parent
+
+
+def shipped(name: str = "giants") -> dict:
+    """The state of a shipped model (for :func:`lawful.spectra.evaluate.predict`)."""
+    from lawful.spectra.evaluate import load_model
+
+    path = MODELS / name
+    if not path.is_dir():
+        raise ValueError(f"no shipped spectra model {name!r}; there are {sorted(p.name for p in MODELS.iterdir() if p.is_dir())}")
+    return load_model(path)

@@ -1,0 +1,120 @@
+"""Networks that map a continuum-normalised spectrum (B, W) to standardised labels (B, n_labels).
+
+* :class:`SPT` — the Spectral Transformer: patch tokens, multi-head **Hadamard** self-attention, MC dropout.
+  The paper's "enhanced softmax" is not public; the formula used here (per head h, channel c, token t) is
+
+      A_tc = softmax_t((Q_tc ⊙ K_tc) / √d_h),   g_c = Σ_t A_tc V_tc,   out_tc = Q_tc ⊙ g_c,
+
+  i.e. the Hadamard product Q ⊙ K scored per channel, normalised over the tokens (in place of the softmax over
+  token pairs), pooled with V into a global context that gates every query: O(T d) instead of O(T² d).
+  ``attention="dot"`` swaps in standard scaled dot-product attention for the ablation.
+* :class:`BCNN` — the astroNN Bayesian CNN design (two conv layers 2→4, 4→16 filters of width 8, max-pool,
+  dense 192 and 64, dropout kept on at inference).
+* :class:`MLP` — a plain multilayer perceptron on the pixels.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+class HadamardAttention(nn.Module):
+    """Multi-head Hadamard self-attention (module docstring), tokens (B, T, d) → (B, T, d)."""
+
+    def __init__(self, dim: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"dim = {dim} must be a multiple of heads = {heads}")
+        self.heads, self.dh = heads, dim // heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        q, k, v = self.qkv(x).view(b, t, 3, self.heads, self.dh).unbind(dim=2)
+        scores = torch.softmax(q * k / math.sqrt(self.dh), dim=1)  # over tokens, per head and channel
+        context = (scores * v).sum(dim=1, keepdim=True)
+        return self.out(self.drop((q * context).reshape(b, t, d)))
+
+
+class DotAttention(nn.Module):
+    """Standard multi-head scaled dot-product self-attention, for the ablation."""
+
+    def __init__(self, dim: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.attn(x, x, x, need_weights=False)[0]
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: attention and a GELU feed-forward, each with dropout and a residual."""
+
+    def __init__(self, dim: int, heads: int, dropout: float, attention: str) -> None:
+        super().__init__()
+        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.attn = (HadamardAttention if attention == "hadamard" else DotAttention)(dim, heads, dropout)
+        self.ff = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(2 * dim, dim))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.drop(self.attn(self.norm1(x)))
+        return x + self.drop(self.ff(self.norm2(x)))
+
+
+class SPT(nn.Module):
+    """Spectral Transformer: (B, W) flux → (B, n_out); patches of ``patch`` pixels, ``depth`` blocks."""
+
+    def __init__(self, n_pixels: int, n_out: int, patch: int = 32, dim: int = 64, heads: int = 4, depth: int = 2,
+                 dropout: float = 0.1, attention: str = "hadamard") -> None:
+        super().__init__()
+        if attention not in ("hadamard", "dot"):
+            raise ValueError(f"attention must be 'hadamard' or 'dot', got {attention!r}")
+        self.patch = patch
+        self.n_tokens = math.ceil(n_pixels / patch)
+        self.pad = self.n_tokens * patch - n_pixels
+        self.embed = nn.Linear(patch, dim)
+        self.pos = nn.Parameter(torch.zeros(1, self.n_tokens, dim))
+        nn.init.normal_(self.pos, std=0.02)
+        self.blocks = nn.ModuleList([Block(dim, heads, dropout, attention) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(dim, n_out))
+
+    def forward(self, flux: torch.Tensor) -> torch.Tensor:
+        x = nn.functional.pad(flux - 1.0, (0, self.pad)).view(flux.shape[0], self.n_tokens, self.patch)
+        x = self.embed(x) + self.pos
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.norm(x).mean(dim=1))
+
+
+class BCNN(nn.Module):
+    """astroNN-style Bayesian CNN: conv(4, 8) → conv(16, 8) → max-pool 4 → dense 192 → dense 64 → out."""
+
+    def __init__(self, n_pixels: int, n_out: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv1d(1, 4, 8), nn.ReLU(), nn.Dropout(dropout), nn.Conv1d(4, 16, 8),
+                                      nn.ReLU(), nn.Dropout(dropout), nn.MaxPool1d(4))
+        n_flat = 16 * ((n_pixels - 14) // 4)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(n_flat, 192), nn.ReLU(), nn.Dropout(dropout),
+                                  nn.Linear(192, 64), nn.ReLU(), nn.Dropout(dropout), nn.Linear(64, n_out))
+
+    def forward(self, flux: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features((flux - 1.0)[:, None]))
+
+
+class MLP(nn.Module):
+    """Pixels → 256 → 128 → out, GELU, dropout."""
+
+    def __init__(self, n_pixels: int, n_out: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n_pixels, 256), nn.GELU(), nn.Dropout(dropout), nn.Linear(256, 128),
+                                 nn.GELU(), nn.Dropout(dropout), nn.Linear(128, n_out))
+
+    def forward(self, flux: torch.Tensor) -> torch.Tensor:
+        return self.net(flux - 1.0)

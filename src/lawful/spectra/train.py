@@ -1,0 +1,256 @@
+"""Training label regressors on a ``spectra.h5`` split, with checkpoints and resume.
+
+Targets (:data:`~lawful.spectra.labels.TARGETS`) are standardised after taking log10 of mass and age. The loss of
+the torch models is the Mahalanobis distance rᵀ Σ⁻¹ r of the residual r in standardised units, with Σ the
+covariance (here the correlation matrix) of the training labels (``loss="mahalanobis"``), a learned Σ = L Lᵀ with
+the Gaussian log-det term (``"learned"``), or the plain MSE (``"mse"``). Torch models train for a wall-clock
+budget or a number of epochs, keep the best validation state, and checkpoint every epoch (atomically), so a
+killed run resumes. σ per star: MC dropout for SPT and the CNN (``mc_samples`` passes), the spread of the trees
+for the random forest, the inverse Hessian for The Cannon, the validation RMS for the others — all rescaled per
+label on the validation split so that the RMS of z = error/σ is 1 (the post-hoc recalibration).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pydantic
+
+from lawful.core.config import Config, FiniteFloat
+
+MODELS = ("spt", "spt-dot", "cnn", "mlp", "rf", "gbm", "cannon")
+LOG_TARGETS = ("mass", "age")
+
+
+class TrainConfig(Config):
+    """One label regressor."""
+
+    model: Literal["spt", "spt-dot", "cnn", "mlp", "rf", "gbm", "cannon"] = "spt"
+    loss: Literal["mahalanobis", "learned", "mse"] = "mahalanobis"
+    train_seconds: FiniteFloat = pydantic.Field(600.0, gt=0, description="wall-clock budget of a torch model")
+    epochs: int = pydantic.Field(200, ge=1)
+    batch: int = pydantic.Field(128, ge=1)
+    lr: FiniteFloat = pydantic.Field(1e-3, gt=0)
+    dropout: FiniteFloat = pydantic.Field(0.1, ge=0, lt=1)
+    mc_samples: int = pydantic.Field(20, ge=1, description="MC-dropout passes at inference (0 dropout: 1)")
+    patch: int = pydantic.Field(32, ge=2)
+    dim: int = pydantic.Field(64, ge=8)
+    depth: int = pydantic.Field(2, ge=1)
+    heads: int = pydantic.Field(4, ge=1)
+    n_train: int | None = pydantic.Field(None, ge=10, description="use only the first N training spectra")
+    seed: int = pydantic.Field(0, ge=0)
+
+
+class Scaler:
+    """log10 of mass and age, then standardisation with the training mean and std (arrays of shape (6,))."""
+
+    def __init__(self, targets: np.ndarray, names: tuple[str, ...]) -> None:
+        self.log = np.array([n in LOG_TARGETS for n in names])
+        t = self._forward_log(targets)
+        self.mean, self.std = t.mean(axis=0), t.std(axis=0)
+
+    def _forward_log(self, y: np.ndarray) -> np.ndarray:
+        y = np.array(y, dtype=float)
+        y[:, self.log] = np.log10(y[:, self.log])
+        return y
+
+    def forward(self, y: np.ndarray) -> np.ndarray:
+        return (self._forward_log(y) - self.mean) / self.std
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {"log": self.log, "mean": self.mean, "std": self.std}
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray]) -> "Scaler":
+        obj = cls.__new__(cls)
+        obj.log, obj.mean, obj.std = (np.asarray(state[k]) for k in ("log", "mean", "std"))
+        return obj
+
+
+def clean_flux(flux: np.ndarray, ivar: np.ndarray) -> tuple[np.ndarray, int]:
+    """NaN flux or zero/NaN inverse variance → masked (set to the continuum, 1); returns (flux, n masked)."""
+    bad = ~np.isfinite(flux) | ~np.isfinite(ivar) | (ivar <= 0)
+    out = np.where(bad, 1.0, flux).astype(np.float32)
+    return out, int(bad.sum())
+
+
+def build_network(cfg: TrainConfig, n_pixels: int, n_out: int) -> "torch.nn.Module":
+    from lawful.spectra.networks import BCNN, MLP, SPT
+
+    if cfg.model in ("spt", "spt-dot"):
+        return SPT(n_pixels, n_out, cfg.patch, cfg.dim, cfg.heads, cfg.depth, cfg.dropout,
+                   "dot" if cfg.model == "spt-dot" else "hadamard")
+    if cfg.model == "cnn":
+        return BCNN(n_pixels, n_out, cfg.dropout)
+    return MLP(n_pixels, n_out, cfg.dropout)
+
+
+def _loss(kind: str, resid: "torch.Tensor", precision: "torch.Tensor", chol: "torch.Tensor | None") -> "torch.Tensor":
+    import torch
+
+    if kind == "mse":
+        return resid.pow(2).mean()
+    if kind == "mahalanobis":
+        return torch.einsum("bi,ij,bj->b", resid, precision, resid).mean() / resid.shape[1]
+    lower = torch.tril(chol, -1) + torch.diag(torch.nn.functional.softplus(torch.diagonal(chol)) + 1e-3)
+    z = torch.linalg.solve_triangular(lower, resid.T, upper=False)
+    return (z.pow(2).sum(0).mean() + 2.0 * torch.log(torch.diagonal(lower)).sum()) / resid.shape[1]
+
+
+def train(cfg: TrainConfig, data: Path, out: Path, log=print) -> dict:
+    """Train ``cfg.model`` on ``data`` (a spectra.h5); writes ``out/model.pt`` (or ``model.joblib``) and returns
+    a summary with the validation MAE per label."""
+    from lawful.core.config import write_toml
+    from lawful.core.io import atomic_torch_save
+    from lawful.spectra.data import load_split
+    from lawful.spectra.labels import TARGETS
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_toml(cfg, out / "config.toml")
+    tr, va = load_split(data, "train"), load_split(data, "val")
+    if cfg.n_train:
+        tr = {k: (v[: cfg.n_train] if k != "wave" else v) for k, v in tr.items()}
+    scaler = Scaler(tr["targets"], TARGETS)
+    ytr, yva = scaler.forward(tr["targets"]), scaler.forward(va["targets"])
+    xtr, _ = clean_flux(tr["flux"], tr["ivar"])
+    xva, _ = clean_flux(va["flux"], va["ivar"])
+    common = {"kind": cfg.model, "config": cfg.model_dump(), "scaler": scaler.state(), "targets": TARGETS,
+              "wave": tr["wave"]}
+    t0 = time.perf_counter()
+    if cfg.model in ("rf", "gbm", "cannon"):
+        model, pca = _fit_classical(cfg, xtr, tr["ivar"], ytr)
+        state = {**common, "classical": model, "pca": pca}
+        mean, sigma = _predict_classical(state, xva, va["ivar"])
+    else:
+        state, mean, sigma = _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log)
+    resid = mean - yva
+    state["val_rms"] = np.sqrt((resid**2).mean(axis=0))
+    if sigma is None:
+        sigma = np.broadcast_to(state["val_rms"], resid.shape)
+    state["calibration"] = np.sqrt(((resid / sigma) ** 2).mean(axis=0))
+    state["train_seconds"] = time.perf_counter() - t0
+    if cfg.model in ("rf", "gbm", "cannon"):
+        import io
+
+        import joblib
+
+        from lawful.core.io import atomic_write_bytes
+
+        buffer = io.BytesIO()
+        joblib.dump(state, buffer)
+        atomic_write_bytes(out / "model.joblib", buffer.getvalue())
+    else:
+        atomic_torch_save(out / "model.pt", state)
+    val_mae = np.abs(resid) * scaler.std
+    return {"model": cfg.model, "n_train": len(xtr), "train_seconds": state["train_seconds"],
+            "val_mae_std_units": dict(zip(TARGETS, (np.abs(resid).mean(axis=0)).round(4).tolist())),
+            "calibration": dict(zip(TARGETS, state["calibration"].round(3).tolist())),
+            "val_mae_scaled": dict(zip(TARGETS, val_mae.mean(axis=0).round(4).tolist()))}
+
+
+def _fit_classical(cfg: TrainConfig, x: np.ndarray, ivar: np.ndarray, y: np.ndarray):
+    if cfg.model == "cannon":
+        from lawful.spectra.cannon import Cannon
+
+        return Cannon().fit(x, ivar, y), None
+    from sklearn.decomposition import PCA
+
+    pca = PCA(n_components=min(50, x.shape[0] - 1), random_state=cfg.seed).fit(x)
+    feats = pca.transform(x)
+    if cfg.model == "rf":
+        from sklearn.ensemble import RandomForestRegressor
+
+        return RandomForestRegressor(n_estimators=200, min_samples_leaf=2, n_jobs=1,
+                                     random_state=cfg.seed).fit(feats, y), pca
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    return [HistGradientBoostingRegressor(max_iter=300, random_state=cfg.seed).fit(feats, y[:, j])
+            for j in range(y.shape[1])], pca
+
+
+def _predict_classical(state: dict, x: np.ndarray, ivar: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    model, kind = state["classical"], state["kind"]
+    if kind == "cannon":
+        return model.predict(x, ivar)
+    feats = state["pca"].transform(x)
+    if kind == "rf":
+        per_tree = np.stack([t.predict(feats) for t in model.estimators_])
+        return per_tree.mean(axis=0), per_tree.std(axis=0) + 1e-6
+    return np.stack([m.predict(feats) for m in model], axis=1), None
+
+
+def _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log):
+    import torch
+
+    from lawful.core.io import atomic_torch_save
+
+    torch.manual_seed(cfg.seed)
+    net = build_network(cfg, xtr.shape[1], ytr.shape[1])
+    corr = np.corrcoef(ytr.T)
+    precision = torch.as_tensor(np.linalg.inv(corr), dtype=torch.float32)
+    chol = torch.nn.Parameter(torch.zeros(ytr.shape[1], ytr.shape[1])) if cfg.loss == "learned" else None
+    params = list(net.parameters()) + ([chol] if chol is not None else [])
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=1e-4)
+    ckpt = out / "checkpoint.pt"
+    start_epoch, best, best_state, elapsed = 0, np.inf, None, 0.0
+    if ckpt.exists():
+        saved = torch.load(ckpt, weights_only=False)
+        net.load_state_dict(saved["net"])
+        opt.load_state_dict(saved["opt"])
+        if chol is not None:
+            chol.data.copy_(saved["chol"])
+        start_epoch, best, best_state, elapsed = saved["epoch"], saved["best"], saved["best_state"], saved["elapsed"]
+        log(f"resuming at epoch {start_epoch} ({elapsed:.0f} s done)")
+    xt, yt = torch.as_tensor(xtr), torch.as_tensor(ytr, dtype=torch.float32)
+    xv = torch.as_tensor(xva)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    t0 = time.perf_counter() - elapsed
+    epoch = start_epoch
+    while epoch < cfg.epochs and time.perf_counter() - t0 < cfg.train_seconds:
+        frac = min(1.0, (time.perf_counter() - t0) / cfg.train_seconds)
+        for g in opt.param_groups:
+            g["lr"] = cfg.lr * 0.5 * (1.0 + np.cos(np.pi * frac))
+        net.train()
+        order = torch.randperm(len(xt), generator=gen)
+        for i in range(0, len(xt), cfg.batch):
+            idx = order[i:i + cfg.batch]
+            loss = _loss(cfg.loss, net(xt[idx]) - yt[idx], precision, chol)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        net.eval()
+        with torch.no_grad():
+            val = float(np.abs(net(xv).numpy() - yva).mean())
+        epoch += 1
+        if val < best:
+            best, best_state = val, {k: v.clone() for k, v in net.state_dict().items()}
+        atomic_torch_save(ckpt, {"net": net.state_dict(), "opt": opt.state_dict(), "epoch": epoch, "best": best,
+                                 "best_state": best_state, "elapsed": time.perf_counter() - t0,
+                                 "chol": chol.data if chol is not None else None})
+        log(f"epoch {epoch}: val MAE {val:.4f} (standardised), best {best:.4f}, {time.perf_counter() - t0:.0f} s")
+    net.load_state_dict(best_state)
+    state = {**common, "net": best_state, "n_pixels": xtr.shape[1], "n_out": ytr.shape[1], "epochs": epoch}
+    mean, sigma = predict_network(net, xva, cfg.mc_samples if cfg.dropout > 0 and cfg.model in ("spt", "spt-dot",
+                                                                                                "cnn") else 1)
+    return state, mean, sigma
+
+
+def predict_network(net: "torch.nn.Module", x: np.ndarray, mc_samples: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Mean and (with ``mc_samples`` > 1) the MC-dropout σ of a network's standardised outputs, batched."""
+    import torch
+
+    outs = []
+    with torch.no_grad():
+        xt = torch.as_tensor(x, dtype=torch.float32)
+        if mc_samples > 1:
+            net.train()
+        else:
+            net.eval()
+        for _ in range(mc_samples):
+            outs.append(torch.cat([net(xt[i:i + 1024]) for i in range(0, len(xt), 1024)]).numpy())
+    net.eval()
+    stack = np.stack(outs)
+    return stack.mean(axis=0), (stack.std(axis=0) + 1e-6 if mc_samples > 1 else None)

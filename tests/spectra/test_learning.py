@@ -1,0 +1,120 @@
+"""Labels from real APOGEE giants, data sets (seeded, resumable), the networks and the label regressors."""
+
+import numpy as np
+import pytest
+import torch
+
+from lawful.spectra.data import DataConfig, generate, load_split
+from lawful.spectra.labels import TARGETS, apogee_giants, draw_labels
+
+
+def test_apogee_join_gives_real_giants_with_all_four_labels():
+    stars = apogee_giants()
+    assert stars.shape == (189182, 4)
+    teff, logg, feh, alpha = stars.T
+    assert 3100 < teff.min() and teff.max() < 5500
+    assert np.median(logg) == pytest.approx(2.0, abs=0.1)  # the red clump / RGB, not dwarfs
+    assert -2.5 < feh.min() and feh.max() < 0.6
+
+
+def test_drawn_labels_follow_the_stated_relations():
+    lab = draw_labels(4000, np.random.default_rng(1), sigma_cn=0.0)
+    assert lab["mass"].min() >= 0.8 and lab["mass"].max() <= 2.5 and lab["age"].max() <= 13.5
+    cn = lab["c_fe"] - lab["n_fe"]
+    np.testing.assert_allclose(cn, -0.25 - 1.1 * np.log10(lab["mass"]), atol=1e-12)
+    resid = np.log10(lab["age"]) - (1.0 - 2.5 * np.log10(lab["mass"]) + 0.25 * lab["feh"])
+    assert abs(resid.std() - 0.04) < 0.01  # the stated scatter (minus the truncation at 13.5 Gyr)
+    assert np.median(lab["snr"]) == pytest.approx(50.0, rel=0.1)
+
+
+def test_data_sets_are_seeded_disjoint_and_resume(tmp_path):
+    cfg = DataConfig(n=60, seed=3)
+    path = generate(cfg, tmp_path / "a")
+    train, val, test = (load_split(path, s) for s in ("train", "val", "test"))
+    assert len(train["flux"]) + len(val["flux"]) + len(test["flux"]) == 60 and len(test["flux"]) == 6
+    assert train["flux"].shape[1] == 3462 == len(train["wave"])
+    keys = {tuple(np.round(t, 8)) for s in (train, val, test) for t in s["targets"]}
+    assert len(keys) == 60
+    again = generate(cfg, tmp_path / "b")
+    np.testing.assert_array_equal(load_split(again, "test")["flux"], test["flux"])
+    chunk = tmp_path / "a" / "chunks" / "chunk_00000.npz"
+    stamp = chunk.stat().st_mtime_ns
+    generate(cfg, tmp_path / "a")  # resumes: the chunk is not made again
+    assert chunk.stat().st_mtime_ns == stamp
+    # the noise is what the SNR says: residual against the noise-free model / σ has unit variance
+    assert np.all(test["ivar"] > 0)
+
+
+def test_hadamard_attention_is_permutation_equivariant_over_tokens():
+    from lawful.spectra.networks import HadamardAttention
+
+    torch.manual_seed(0)
+    attn = HadamardAttention(16, 4, 0.0).eval()
+    x = torch.randn(3, 10, 16)
+    perm = torch.randperm(10)
+    torch.testing.assert_close(attn(x)[:, perm], attn(x[:, perm]))
+
+
+def test_spt_and_the_baselines_map_spectra_to_six_labels():
+    from lawful.spectra.networks import BCNN, MLP, SPT
+
+    x = torch.ones(4, 3462)
+    for net in (SPT(3462, 6), SPT(3462, 6, attention="dot"), BCNN(3462, 6), MLP(3462, 6)):
+        assert net(x).shape == (4, 6)
+    with pytest.raises(ValueError, match="attention must be"):
+        SPT(3462, 6, attention="softmax")
+
+
+def test_cannon_recovers_labels_of_its_own_quadratic_model():
+    from lawful.spectra.cannon import Cannon, _design
+
+    rng = np.random.default_rng(0)
+    labels = rng.normal(size=(400, 3))
+    theta = rng.normal(scale=0.05, size=(200, 10))
+    flux = 1 + (_design(torch.as_tensor(labels)) @ torch.as_tensor(theta).T).numpy()
+    ivar = np.full_like(flux, 1e6)
+    model = Cannon().fit(flux + rng.normal(scale=1e-3, size=flux.shape), ivar, labels)
+    pred, sigma = model.predict(flux[:50], ivar[:50])
+    np.testing.assert_allclose(pred, labels[:50], atol=0.05)
+    assert np.all(sigma > 0)
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory):
+    return generate(DataConfig(n=300, seed=5), tmp_path_factory.mktemp("spectra"))
+
+
+@pytest.mark.parametrize("model", ["spt", "gbm"])
+def test_train_evaluate_and_refuse_another_grid(small_data, tmp_path, model):
+    from lawful.spectra.evaluate import evaluate, load_model, predict
+    from lawful.spectra.train import TrainConfig, train
+
+    summary = train(TrainConfig(model=model, epochs=2, mc_samples=5), small_data, tmp_path / model,
+                    log=lambda *a: None)
+    assert summary["n_train"] == 240
+    results = evaluate(small_data, [tmp_path / model])
+    row = results[model]["mass"]
+    assert set(row) >= {"mpe", "mae", "bias", "coverage68", "coverage95"} and 0 <= row["coverage95"] <= 1
+    state = load_model(tmp_path / model)
+    test = load_split(small_data, "test")
+    with pytest.raises(ValueError, match="expects 3462 pixels"):
+        predict(state, test["flux"][:, :100], test["ivar"][:, :100], test["wave"][:100])
+    flux = test["flux"].copy()
+    flux[0, :10] = np.nan
+    pred = predict(state, flux, test["ivar"])
+    assert pred["masked"][0] == 10 and np.isfinite(pred["mean"]).all()
+
+
+def test_training_resumes_from_its_checkpoint(small_data, tmp_path):
+    from lawful.spectra.train import TrainConfig, train
+
+    logs = []
+    train(TrainConfig(model="mlp", epochs=2), small_data, tmp_path / "m", log=logs.append)
+    (tmp_path / "m" / "model.pt").unlink()
+    logs.clear()
+    train(TrainConfig(model="mlp", epochs=3), small_data, tmp_path / "m", log=logs.append)
+    assert logs[0].startswith("resuming at epoch 2") and len(logs) == 2
+
+
+def test_targets_order():
+    assert TARGETS == ("teff", "logg", "feh", "alpha", "mass", "age")
