@@ -1,4 +1,4 @@
-"""``lawful spectra synth|data|train|evaluate``: stellar spectra from a physical forward model, and labels
+"""``lawful spectra synth|data|train|evaluate|classify``: stellar spectra from a physical forward model, and labels
 learned from them."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import typer
 
 from lawful.cli.common import CONFIG_OPT, JSON_OPT, SET_OPT, guarded, print_rows, print_summary, resolve_config, \
     with_config_flags
+from lawful.spectra.classify import ClassifyConfig
 from lawful.spectra.data import DataConfig
 from lawful.spectra.train import TrainConfig
 
@@ -137,3 +138,26 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
     for name, rows in results.items():
         print_rows(f"{name} on {split}", rows, {"mpe": "MPE %", "mae": "MAE", "bias": "bias", "coverage68": "cov68",
                                                 "coverage95": "cov95", "z_std": "std z", "out_of_range": "out of range"})
+
+
+@app.command("classify")
+@guarded
+@with_config_flags(ClassifyConfig)
+def classify_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+                 out: Path = typer.Option(None, "--out", help="directory for classify.json"),
+                 json_out: bool = JSON_OPT, flags: dict | None = None) -> None:
+    """CVs against stars, Hα-emitting M dwarfs, Be stars, galaxies and QSOs: class-conditional RBMs (free
+    energies and a softmax), the discriminative RBM and baselines on binarised spectra, 50/50 split."""
+    from lawful.spectra.classify import run
+
+    cfg = resolve_config(ClassifyConfig, config, flags or {}, set_)
+    results = run(cfg, out)
+    if json_out:
+        print(json.dumps(results))
+        return
+    rows = {name: {"accuracy": r["accuracy"], "precision": r["precision"], "recall": r["recall"],
+                   **{f"snr {s}": v["accuracy"] for s, v in r["by_snr"].items()},
+                   **{f"{k}": v for k, v in r["by_class"].items()}} for name, r in results.items()}
+    columns = {k: k for k in next(iter(rows.values()))}
+    print_rows(f"CVs against the rest: {2 * cfg.n} spectra, 50/50 split, accuracy per SNR and per class", rows,
+               columns)
