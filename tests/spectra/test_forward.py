@@ -149,3 +149,24 @@ def test_solar_giant_colours_within_100_K_of_ramirez_melendez(teff):
     sp = Synthesizer(grid, 1800.0)(torch.tensor([[teff, logg, 0.0, 0.0, 0.0, 0.0, 1.5, 0.0]], dtype=torch.float64))
     bv = anchors.b_minus_v(grid, sp.flux[0].double().numpy())
     assert anchors.ramirez_teff(bv, 0.0) == pytest.approx(teff, abs=100.0)
+
+
+def test_specutils_round_trip_and_resampling_onto_lamost():
+    from lawful.spectra.grids import lamost_wave
+    from lawful.spectra.interop import from_specutils, to_specutils
+
+    wave = np.arange(3800.0, 9000.0, 0.5)
+    flux = 1.0 - 0.5 * np.exp(-0.5 * ((wave - 5000.0) / 3.0) ** 2)
+    ivar = np.full_like(wave, 400.0)
+    ivar[2800:2810] = 0.0  # 5200–5205 Å
+    spec = to_specutils(wave, flux, ivar, unit="")
+    out_flux, out_ivar, masked = from_specutils(spec, lamost_wave())
+    grid = lamost_wave()
+    good = out_ivar > 0
+    # flux conserving: the line's equivalent width survives the resampling
+    sel = (grid > 4950) & (grid < 5050) & good
+    ew_in = np.trapezoid(1 - flux[(wave > 4950) & (wave < 5050)], wave[(wave > 4950) & (wave < 5050)])
+    assert np.trapezoid(1 - out_flux[sel], grid[sel]) == pytest.approx(ew_in, rel=0.05)
+    assert masked >= 1 and np.all(out_ivar[good] > 400.0)  # coarser pixels, more signal per pixel
+    with pytest.raises(ValueError, match="covers 10000–10099 Å"):
+        from_specutils(to_specutils(np.arange(10000.0, 10100.0), np.ones(100), np.ones(100), unit=""), grid)

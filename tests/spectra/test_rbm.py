@@ -131,3 +131,30 @@ def test_cv_classification_end_to_end_and_bad_snr():
         assert 0.5 < row["accuracy"] <= 1.0 and set(row["by_snr"]) == {"20"}
     with pytest.raises(ValueError, match="SNR must be positive"):
         add_noise(np.ones((2, 5)), np.array([10.0, 0.0]), np.random.default_rng(0))
+
+
+def test_real_sdss_galaxy_and_quasar_are_not_taken_for_cvs():
+    """Smoke test on real spectra that wheels ship: ppxf's SDSS DR18 spectrum of NGC 3073 (used, not copied) and
+    linetools' SDSS quasar J220248.31+123656.3, resampled onto the LAMOST grid."""
+    from astropy.io import fits
+
+    from lawful.spectra.atomic import _data_dir
+    from lawful.spectra.classify import ClassifyConfig, _scores, make_set, train_models
+    from lawful.spectra.emitters import EmitterFactory, binarize
+    from lawful.spectra.grids import lamost_wave
+    from lawful.spectra.interop import from_specutils, to_specutils
+
+    coadd = fits.open(_data_dir("ppxf") / "spectra" / "NGC3073_SDSS_DR18.fits")[1].data
+    qso = fits.open(_data_dir("linetools") / "spectra" / "tests" / "files" / "SDSSJ220248.31+123656.3.fits")
+    sig = qso[1].data.astype(float)
+    real = [(10 ** coadd["loglam"], coadd["flux"], coadd["ivar"]),
+            (10 ** qso[2].data, qso[0].data, np.divide(1.0, sig**2, out=np.zeros_like(sig), where=sig > 0))]
+    bits = []
+    for wave, flux, ivar in real:
+        f, iv, _ = from_specutils(to_specutils(wave, flux, ivar, unit=""), lamost_wave())
+        bits.append(binarize(np.nan_to_num(f, nan=float(np.nanmedian(f)))[None], iv[None]))
+    rng = np.random.default_rng(0)
+    train_bits, y, _ = make_set(EmitterFactory(), 300, np.exp(rng.uniform(np.log(5), np.log(100), 600)), rng)
+    models = train_models(ClassifyConfig(n=300, epochs=10), train_bits, y)
+    for name in ("rbm", "drbm", "logistic"):
+        assert np.all(_scores(name, models[name], np.concatenate(bits)) < 0), name
