@@ -29,7 +29,8 @@ model = anchors.balmer_equivalent_widths(grid, vega)
 print("Vega, forward model against CALSPEC (R ≈ 800)")
 print(f"{'quantity':12s} {'CALSPEC':>9s} {'model':>9s} {'diff':>8s} {'goal':>8s}")
 for line in observed:
-    print(f"{'EW ' + line:12s} {observed[line]:9.2f} {model[line]:9.2f} {model[line] / observed[line] - 1:+8.1%} {'±15%':>8s}")
+    diff = model[line] / observed[line] - 1
+    print(f"{'EW ' + line:12s} {observed[line]:9.2f} {model[line]:9.2f} {diff:+8.1%} {'±15%':>8s}")
 jo, jm = anchors.balmer_jump(wave[keep], flux[keep]), anchors.balmer_jump(grid, vega)
 print(f"{'Balmer jump':12s} {jo:9.3f} {jm:9.3f} {jm / jo - 1:+8.1%} {'(report)':>8s}")
 

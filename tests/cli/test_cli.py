@@ -123,3 +123,26 @@ def test_the_whole_tour(tmp_path):
     assert res.exit_code == 0, res.output
     for text in ("32.8", "free field", "implicit (reference)", "front speed", "force_fd", "tour: 7 stage(s)", "Hbeta"):
         assert text in res.output
+
+
+def test_spectra_demo_stage_and_commands(tmp_path):
+    res = invoke("demo", "--only", "spectra", "--out", tmp_path / "demo")
+    assert res.exit_code == 0, res.output
+    assert "Hbeta" in res.output and "±15 %" in res.output and "SPT" in res.output and "±" in res.output
+    res = invoke("spectra", "synth", "--teff", "4600", "--logg", "2.5", "--feh", "-0.5", "--snr", "30",
+                 "--out", tmp_path / "s.fits", "--json")
+    assert res.exit_code == 0, res.output
+    from astropy.table import Table
+
+    table = Table.read(tmp_path / "s.fits")
+    assert len(table) == 3462 and table["wave"].unit == "Angstrom" and table.meta["FEH"] == -0.5
+    res = invoke("spectra", "synth", "--teff", "4600", "--logg", "2.5", "--snr", "-1", "--out", tmp_path / "x.fits")
+    assert res.exit_code == 2 and "--snr = -1 must be positive" in res.output
+    res = invoke("spectra", "data", "--n", "40", "--out", tmp_path / "d", "--json")
+    assert res.exit_code == 0 and '"test": {"spectra": 4' in res.output
+    res = invoke("spectra", "train", "--data", tmp_path / "d", "--model", "rf", "--out", tmp_path / "rf", "--json")
+    assert res.exit_code == 0, res.output
+    res = invoke("spectra", "evaluate", "--data", tmp_path / "d", "--model", tmp_path / "rf", "--json")
+    assert res.exit_code == 0 and '"coverage68"' in res.output
+    res = invoke("spectra", "evaluate", "--data", tmp_path / "nowhere", "--model", tmp_path / "rf")
+    assert res.exit_code == 2 and "no spectra file" in res.output

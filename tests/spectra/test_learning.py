@@ -92,7 +92,8 @@ def test_train_evaluate_and_refuse_another_grid(small_data, tmp_path, model):
     summary = train(TrainConfig(model=model, epochs=2, mc_samples=5), small_data, tmp_path / model,
                     log=lambda *a: None)
     assert summary["n_train"] == 240
-    results = evaluate(small_data, [tmp_path / model])
+    results = evaluate(small_data, [tmp_path / model], plots=tmp_path / "plots")
+    assert (tmp_path / "plots" / f"{model}.png").stat().st_size > 1000
     row = results[model]["mass"]
     assert set(row) >= {"mpe", "mae", "bias", "coverage68", "coverage95"} and 0 <= row["coverage95"] <= 1
     state = load_model(tmp_path / model)

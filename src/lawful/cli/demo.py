@@ -236,6 +236,7 @@ def spectra_stage(out: Path) -> None:
     import torch
 
     from lawful.spectra import anchors
+    from lawful.spectra.data import noise_sigma
     from lawful.spectra.evaluate import predict
     from lawful.spectra.labels import TARGETS, draw_labels, synth_matrix
     from lawful.spectra.models import shipped
@@ -261,7 +262,7 @@ def spectra_stage(out: Path) -> None:
     with torch.no_grad():
         spectra = Synthesizer()(torch.as_tensor(synth_matrix(labels)))
     norm = spectra.normalized.double().numpy()
-    sigma = np.sqrt(0.9 * np.clip(norm, 0, None) + 0.1) / labels["snr"][:, None]
+    sigma = noise_sigma(norm, labels["snr"])
     noisy = norm + sigma * rng.standard_normal(norm.shape)
     state = shipped()
     pred = predict(state, noisy, 1.0 / sigma**2)

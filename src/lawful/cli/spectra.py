@@ -9,8 +9,16 @@ from pathlib import Path
 
 import typer
 
-from lawful.cli.common import CONFIG_OPT, JSON_OPT, SET_OPT, guarded, print_rows, print_summary, resolve_config, \
-    with_config_flags
+from lawful.cli.common import (
+    CONFIG_OPT,
+    JSON_OPT,
+    SET_OPT,
+    guarded,
+    print_rows,
+    print_summary,
+    resolve_config,
+    with_config_flags,
+)
 from lawful.spectra.classify import ClassifyConfig
 from lawful.spectra.data import DataConfig
 from lawful.spectra.train import TrainConfig
@@ -31,7 +39,8 @@ def synth_cmd(teff: float = typer.Option(..., "--teff", help="effective temperat
               rv: float = typer.Option(0.0, "--rv", help="radial velocity (km/s)"),
               resolution: float = typer.Option(1800.0, "--resolution", help="R of the Gaussian LSF"),
               snr: float = typer.Option(0.0, "--snr", help="signal-to-noise per pixel (0: noise-free)"),
-              wave_min: float = typer.Option(None, "--wave-min", help="Å; with --wave-max a 1 Å grid instead of LAMOST's"),
+              wave_min: float = typer.Option(None, "--wave-min",
+                                             help="Å; with --wave-max a 1 Å grid instead of LAMOST's"),
               wave_max: float = typer.Option(None, "--wave-max", help="Å"),
               seed: int = typer.Option(0, "--seed"),
               out: Path = typer.Option(..., "--out", help="FITS table to write"),
@@ -50,7 +59,8 @@ def synth_cmd(teff: float = typer.Option(..., "--teff", help="effective temperat
     wave = None
     if wave_min is not None:
         if not 900.0 <= wave_min < wave_max <= 30000.0:
-            raise ValueError(f"--wave-min {wave_min:g} and --wave-max {wave_max:g} must satisfy 900 ≤ min < max ≤ 30000 Å")
+            raise ValueError(f"--wave-min {wave_min:g} and --wave-max {wave_max:g} must satisfy "
+                             f"900 ≤ min < max ≤ 30000 Å")
         wave = np.arange(wave_min, wave_max + 0.5, 1.0)
     synth = Synthesizer(wave, resolution)
     labels = torch.tensor([[teff, logg, feh, alpha, c_fe, n_fe, vmic, rv]], dtype=torch.float64)
@@ -59,7 +69,9 @@ def synth_cmd(teff: float = typer.Option(..., "--teff", help="effective temperat
     norm = spectra.normalized[0].double().numpy()
     ivar = np.full_like(norm, np.inf)
     if snr > 0:
-        sigma = np.sqrt(0.9 * np.clip(norm, 0, None) + 0.1) / snr
+        from lawful.spectra.data import noise_sigma
+
+        sigma = noise_sigma(norm, snr)
         norm = norm + sigma * np.random.default_rng(seed).standard_normal(norm.shape)
         ivar = 1.0 / sigma**2
     table = Table({"wave": synth.wave.numpy(), "flux": spectra.flux[0].double().numpy(), "norm_flux": norm,
@@ -126,18 +138,20 @@ def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
 def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with spectra.h5 (or the file)"),
                  model: list[Path] = typer.Option(..., "--model", help="model directory (repeatable)"),
                  split: str = typer.Option("test", "--split"),
+                 plots: Path = typer.Option(None, "--plots", help="directory for a figure per model"),
                  json_out: bool = JSON_OPT) -> None:
     """Per model and label: MPE, MAE, bias, 68/95 % coverage on the test split, one table."""
     from lawful.spectra.evaluate import evaluate
 
     file = data / "spectra.h5" if data.is_dir() else data
-    results = evaluate(file, list(model), split)
+    results = evaluate(file, list(model), split, plots)
     if json_out:
         print(json.dumps(results))
         return
     for name, rows in results.items():
-        print_rows(f"{name} on {split}", rows, {"mpe": "MPE %", "mae": "MAE", "bias": "bias", "coverage68": "cov68",
-                                                "coverage95": "cov95", "z_std": "std z", "out_of_range": "out of range"})
+        print_rows(f"{name} on {split}", rows,
+                   {"mpe": "MPE %", "mae": "MAE", "bias": "bias", "coverage68": "cov68", "coverage95": "cov95",
+                    "z_std": "std z", "out_of_range": "out of range"})
 
 
 @app.command("classify")

@@ -4,7 +4,8 @@
 classes of :mod:`~lawful.spectra.emitters`, SNR log-uniform 5–100), splits it 50/50, binarises (the rule of
 :func:`~lawful.spectra.emitters.binarize`) and trains: one RBM per class (CD-k or PCD) whose free energies feed a
 softmax p(CV|v) = σ(a (F_other(v) − F_cv(v)) + β), a and β (β: the log ratio of the partition functions and
-priors) fitted on the training half; the discriminative RBM; logistic regression, a random forest and a linear SVM on the same bits.
+priors) fitted on the training half; the discriminative RBM; logistic regression, a random forest and a linear
+SVM on the same bits.
 Then accuracy, precision and recall on the test half, by SNR (fresh sets at fixed SNR) and by impostor class.
 """
 
@@ -65,7 +66,9 @@ def _scores(name: str, model, bits: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             logits = model.logits(torch.as_tensor(bits, dtype=torch.float32))
             return (logits[:, 1] - logits[:, 0]).numpy()
-    return model.decision_function(bits) if hasattr(model, "decision_function") else model.predict_proba(bits)[:, 1] - 0.5
+    if hasattr(model, "decision_function"):
+        return model.decision_function(bits)
+    return model.predict_proba(bits)[:, 1] - 0.5
 
 
 def _metrics(pred: np.ndarray, y: np.ndarray) -> dict[str, float]:

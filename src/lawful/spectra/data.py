@@ -23,6 +23,14 @@ from lawful.core.config import Config, FiniteFloat
 CHUNK = 1000
 
 
+def noise_sigma(normalized: np.ndarray, snr: np.ndarray | float) -> np.ndarray:
+    """σ of continuum-normalised flux (n, W) at per-pixel SNR (n,) or scalar: σ² = (0.9 F + 0.1)/SNR²."""
+    snr = np.asarray(snr, dtype=float)
+    if np.any(snr <= 0):
+        raise ValueError(f"SNR must be positive, got {np.min(snr):g}")
+    return np.sqrt(0.9 * np.clip(normalized, 0.0, None) + 0.1) / (snr[:, None] if snr.ndim else snr)
+
+
 class DataConfig(Config):
     """Synthetic giant spectra on the LAMOST LRS grid."""
 
@@ -54,8 +62,7 @@ def _chunk(task: tuple[int, int, np.random.SeedSequence, float, float, str]) -> 
     with torch.no_grad():
         spectra = Synthesizer(resolution=resolution)(torch.as_tensor(synth_matrix(labels)))
     flux = spectra.normalized.double().numpy()
-    snr = labels["snr"][:, None]
-    sigma = np.sqrt(0.9 * np.clip(flux, 0.0, None) + 0.1) / snr
+    sigma = noise_sigma(flux, labels["snr"])
     noisy = flux + sigma * rng.standard_normal(flux.shape)
     import io
 

@@ -5,7 +5,8 @@ model as the giants (σ² ∝ 0.9 F + 0.1 at the median flux, per-pixel SNR at t
 
 * ``cv`` — a steady accretion disk, F_λ ∝ λ^{-7/3 + δ} (δ ~ N(0, 0.3)), double-peaked Balmer and He I emission
   (Hβ equivalent width log-uniform 2–100 Å; 20 % are dwarf novae in outburst: broad Balmer absorption of
-  EW 5–15 Å, σ 1500 km/s, with emission cores of 0.5–3 Å, the other lines in the case-B ratios of ``linetools``' recombination
+  EW 5–15 Å, σ 1500 km/s, with emission cores of 0.5–3 Å), the other lines in the case-B ratios of
+  ``linetools``' recombination
   table, peaks at ±v_p with v_p 300–900 km/s, each peak σ 150–300 km/s), He II 4686 at 0–0.6 × Hβ, and in 30 %
   of them the M-dwarf donor (forward model, 3200–3600 K) contributing 10–60 % of the flux at 7500 Å;
 * ``star`` — normal stars from the forward model (3500–12 000 K, dwarfs and giants, [Fe/H] −1.5…0.4);
@@ -169,11 +170,12 @@ class EmitterFactory:
 
 
 def add_noise(flux: np.ndarray, snr: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Noisy flux and inverse variance for per-pixel SNR at the median flux of each spectrum (n,)."""
-    if np.any(np.asarray(snr) <= 0):
-        raise ValueError(f"SNR must be positive, got {np.min(snr):g}")
+    """Noisy flux and inverse variance for per-pixel SNR (n,) at the median flux of each spectrum: the noise
+    model of :func:`~lawful.spectra.data.noise_sigma` with the median in place of the continuum."""
+    from lawful.spectra.data import noise_sigma
+
     med = np.median(flux, axis=1, keepdims=True)
-    sigma = med * np.sqrt(0.9 * np.clip(flux / med, 0, None) + 0.1) / np.asarray(snr, dtype=float).reshape(-1, 1)
+    sigma = med * noise_sigma(flux / med, np.asarray(snr, dtype=float).reshape(-1))
     return flux + sigma * rng.standard_normal(flux.shape), 1.0 / sigma**2
 
 

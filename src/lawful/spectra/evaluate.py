@@ -37,7 +37,8 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
     model_wave = np.asarray(state["wave"])
     if wave is not None and (len(wave) != len(model_wave) or not np.allclose(wave, model_wave)):
         raise ValueError(f"spectra are on a grid of {len(wave)} pixels ({wave[0]:.1f}–{wave[-1]:.1f} Å); the model "
-                         f"expects {len(model_wave)} pixels ({model_wave[0]:.1f}–{model_wave[-1]:.1f} Å): resample first")
+                         f"expects {len(model_wave)} pixels ({model_wave[0]:.1f}–{model_wave[-1]:.1f} Å): "
+                         f"resample first (lawful.spectra.interop.from_specutils)")
     if flux.ndim != 2 or flux.shape[1] != len(model_wave):
         raise ValueError(f"flux must have shape (n, {len(model_wave)}), got {flux.shape}")
     x, _ = clean_flux(flux, ivar)
@@ -86,8 +87,10 @@ def metrics(state: dict, pred: dict[str, np.ndarray], truth: np.ndarray, train_r
     return out
 
 
-def evaluate(data: Path, models: list[Path], split: str = "test") -> dict[str, dict[str, dict[str, float]]]:
-    """{model directory name: per-label metrics} on one split of ``data``."""
+def evaluate(data: Path, models: list[Path], split: str = "test", plots: Path | None = None
+             ) -> dict[str, dict[str, dict[str, float]]]:
+    """{model directory name: per-label metrics} on one split of ``data``; with ``plots`` a figure per model
+    (prediction against truth with σ, histogram of z) as ``plots/<model>.png``."""
     from lawful.spectra.data import load_split
 
     test, train = load_split(data, split), load_split(data, "train")
@@ -97,4 +100,12 @@ def evaluate(data: Path, models: list[Path], split: str = "test") -> dict[str, d
         state = load_model(path)
         pred = predict(state, test["flux"], test["ivar"], test["wave"])
         results[Path(path).name] = metrics(state, pred, test["targets"], train_range)
+        if plots is not None:
+            from lawful.spectra.plots import label_plot
+            from lawful.spectra.train import Scaler
+
+            scaler = Scaler.from_state(state["scaler"])
+            pred["z"] = (pred["mean_std"] - scaler.forward(test["targets"])) / pred["sigma_std"]
+            label_plot(pred, test["targets"], tuple(state["targets"]), f"{Path(path).name} on {split}",
+                       Path(plots) / f"{Path(path).name}.png")
     return results

@@ -1,4 +1,5 @@
-"""Networks that map a continuum-normalised spectrum (B, W) to standardised labels (B, n_labels).
+"""Networks that map a continuum-normalised spectrum (B, W), standardised per pixel (:class:`Standardize`), to
+standardised labels (B, n_labels).
 
 * :class:`SPT` — the Spectral Transformer: patch tokens, multi-head **Hadamard** self-attention, MC dropout.
   The paper's "enhanced softmax" is not public; the formula used here (per head h, channel c, token t) is
@@ -19,6 +20,19 @@ import math
 
 import torch
 from torch import nn
+
+
+class Standardize(nn.Module):
+    """Per-pixel standardisation with the training set's mean and standard deviation (buffers, saved with the
+    model): the line-depth signals are small beside the mean spectrum."""
+
+    def __init__(self, n_pixels: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.ones(n_pixels))
+        self.register_buffer("std", torch.ones(n_pixels))
+
+    def forward(self, flux: torch.Tensor) -> torch.Tensor:
+        return (flux - self.mean) / self.std
 
 
 class HadamardAttention(nn.Module):
@@ -71,7 +85,7 @@ class SPT(nn.Module):
     """Spectral Transformer: (B, W) flux → (B, n_out); patches of ``patch`` pixels, ``depth`` blocks."""
 
     def __init__(self, n_pixels: int, n_out: int, patch: int = 32, dim: int = 64, heads: int = 4, depth: int = 2,
-                 dropout: float = 0.1, attention: str = "hadamard") -> None:
+                 dropout: float = 0.1, attention: str = "hadamard", pool: str = "flatten") -> None:
         super().__init__()
         if attention not in ("hadamard", "dot"):
             raise ValueError(f"attention must be 'hadamard' or 'dot', got {attention!r}")
@@ -83,14 +97,17 @@ class SPT(nn.Module):
         nn.init.normal_(self.pos, std=0.02)
         self.blocks = nn.ModuleList([Block(dim, heads, dropout, attention) for _ in range(depth)])
         self.norm = nn.LayerNorm(dim)
-        self.head = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(dim, n_out))
+        self.pool = pool
+        width = dim if pool == "mean" else dim * self.n_tokens
+        self.head = nn.Sequential(nn.Linear(width, 128), nn.GELU(), nn.Dropout(dropout), nn.Linear(128, n_out))
 
     def forward(self, flux: torch.Tensor) -> torch.Tensor:
-        x = nn.functional.pad(flux - 1.0, (0, self.pad)).view(flux.shape[0], self.n_tokens, self.patch)
+        x = nn.functional.pad(flux, (0, self.pad)).view(flux.shape[0], self.n_tokens, self.patch)
         x = self.embed(x) + self.pos
         for block in self.blocks:
             x = block(x)
-        return self.head(self.norm(x).mean(dim=1))
+        # no normalisation before a flattening head: a per-token LayerNorm would erase the depth of the lines
+        return self.head(self.norm(x).mean(dim=1) if self.pool == "mean" else x.flatten(1))
 
 
 class BCNN(nn.Module):
@@ -105,7 +122,7 @@ class BCNN(nn.Module):
                                   nn.Linear(192, 64), nn.ReLU(), nn.Dropout(dropout), nn.Linear(64, n_out))
 
     def forward(self, flux: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features((flux - 1.0)[:, None]))
+        return self.head(self.features(flux[:, None]))
 
 
 class MLP(nn.Module):
@@ -117,4 +134,4 @@ class MLP(nn.Module):
                                  nn.GELU(), nn.Dropout(dropout), nn.Linear(128, n_out))
 
     def forward(self, flux: torch.Tensor) -> torch.Tensor:
-        return self.net(flux - 1.0)
+        return self.net(flux)

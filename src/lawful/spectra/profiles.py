@@ -14,6 +14,7 @@ import math
 import numpy as np
 import torch
 
+
 def pseudo_voigt(dx: torch.Tensor, sigma: torch.Tensor, gamma: torch.Tensor) -> torch.Tensor:
     """Area-normalised Voigt profile (1/Å) at offsets ``dx`` (Å) for Gaussian σ and Lorentzian HWHM γ (Å)."""
     fg = 2.3548200 * sigma
@@ -34,7 +35,8 @@ def stark_profile(dx: torch.Tensor, stark: torch.Tensor, core: torch.Tensor) -> 
 
     The wings are the Holtsmark asymptote 1.5 (K F₀)^{3/2} |Δλ|^{-5/2} (Griem 1960, as in Kurucz's SOFBET) for
     the ions, doubled because far in the wings the electrons act quasi-statically too (Griem 1967: the factor
-    1 + F_ns → 2), carried by the shape (3/4w)(1 + |Δλ|/w)^{-5/2} with w = 4^{2/3} K F₀ (``stark`` = K F₀, Å), whose area
+    1 + F_ns → 2), carried by the shape (3/4w)(1 + |Δλ|/w)^{-5/2} with w = 4^{2/3} K F₀ (``stark`` = K F₀, Å),
+    whose area
     inside ±core, 1 − (1 + core/w)^{-3/2}, is given to a Gaussian of σ = core/2 (thermal and pixel width)."""
     w = 4.0 ** (2.0 / 3.0) * stark
     adx = dx.abs()

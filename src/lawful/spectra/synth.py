@@ -3,15 +3,16 @@
 For each star (labels in :data:`LABELS`) a one-layer photosphere (:mod:`~lawful.spectra.atmosphere`) gives the
 electron density, ionisation and continuous opacity. On a log-uniform model grid the emergent flux is
 
-    F_λ = F_c(λ) · R(λ),   F_c = π (B₀ + ⅔ B₁)  (Eddington–Barbier on the grey T(τ), λ-dependent opacity),
+    F_λ = F_c(λ) · R(λ),   F_c = π B_λ(T(τ_R = ⅔ κ_ref/κ_λ))  (Eddington–Barbier on the grey T(τ)),
 
-and the residual R is a Milne–Eddington solution, 1 − R = b/(1+b) · η/(1+η), with η the line-to-continuum
-opacity ratio: Balmer lines (n = 2 population from Boltzmann–Saha, quasi-static Stark wings on a thermal core), strong metal
-lines with damping wings (pseudo-Voigt; van der Waals damping ∝ N_H grows with log g), molecular bands (CN, CH,
-TiO from dissociation equilibrium with CO) — all opacities add before the ME formula — and the forest of weaker
-lines, each as its Milne–Eddington curve-of-growth equivalent width, unresolved at the instrument's resolution.
-Then the instrument: Gaussian LSF at R, Doppler shift by RV, resampling onto the output grid (LAMOST LRS by
-default), continuum normalisation by the model continuum, and noise.
+and the residual R is a Milne–Eddington solution, 1 − R = b/(1+b) · η/(1+η), η the line-to-continuum opacity
+ratio. Opacities that add before the ME formula: Balmer lines (n = 2 population from Boltzmann–Saha,
+quasi-static Stark wings on a thermal core), strong metal lines with damping wings (pseudo-Voigt; van der Waals
+damping ∝ N_H grows with log g), molecular bands (CN, CH, TiO from dissociation equilibrium with CO) and a haze
+for the line forest the resonance-line list lacks (:data:`HAZE_GF`). The other listed lines enter as their
+Milne–Eddington curve-of-growth equivalent widths, unresolved at the instrument's resolution. Then the
+instrument: Gaussian LSF at R, Doppler shift by RV, resampling onto the output grid (LAMOST LRS by default) and
+normalisation by the model's own continuum (noise: :mod:`~lawful.spectra.data`).
 
 Shapes: labels (B, 8) → flux, normalised flux (B, W) on ``Synthesizer.wave`` (W,). Units: Å (vacuum), K, cgs
 log g, dex, km/s, erg s⁻¹ cm⁻² Å⁻¹.
@@ -220,7 +221,8 @@ class Synthesizer:
         t = lab["teff"][:, None]
         v2 = 2.0 * atm.K_CGS * t / (mass * 1.6605e-24) / 1e10 + lab["vmic"][:, None] ** 2  # (km/s)²
         doppler = lines["wave"] * torch.sqrt(v2) / C_KMS
-        gamma = 2.223e15 / lines["wave"] ** 2 + GAMMA_VDW * (phot["n_h"] * phot["x_neutral"])[:, None] * (t / 1e4) ** 0.3
+        n_hi = (phot["n_h"] * phot["x_neutral"])[:, None]
+        gamma = 2.223e15 / lines["wave"] ** 2 + GAMMA_VDW * n_hi * (t / 1e4) ** 0.3
         return doppler, gamma * lines["wave"] ** 2 / (4.0 * math.pi * C_AA)
 
     def _cross_section(self, wave: torch.Tensor, temp: torch.Tensor) -> torch.Tensor:
@@ -253,7 +255,8 @@ class Synthesizer:
                         / at(kappa_c, bw.expand(big, -1)))
             knm = _stark_knm(self.balmer["upper"])
             f0 = 1.25e-9 * phot["ne"] ** (2.0 / 3.0)
-            doppler = bw * torch.sqrt(2.0 * atm.K_CGS * t[:, None] / 1.6735e-24 / 1e10 + lab["vmic"][:, None] ** 2) / C_KMS
+            v2 = 2.0 * atm.K_CGS * t[:, None] / atm.M_H / 1e10 + lab["vmic"][:, None] ** 2  # (km/s)²
+            doppler = bw * torch.sqrt(v2) / C_KMS
             core = 2.0 * torch.sqrt(doppler**2 + (bw * self.dln) ** 2)
             dx = self.grid[self.balmer_window] - bw[:, None]  # (J, K)
             prof = stark_profile(dx[None], (knm * f0[:, None])[..., None], core[..., None]) * strength[..., None]
@@ -285,7 +288,8 @@ class Synthesizer:
         residual = (1.0 + b / (1.0 + eta)) / (1.0 + b)
         # weak lines: Milne–Eddington curve-of-growth equivalent widths, deposited at their centres
         ww = self.weak["wave"]
-        strength = self._level_population(self.weak, lab, phot) * self._cross_section(ww, t) / at(kappa_c, ww.expand(big, -1))
+        strength = (self._level_population(self.weak, lab, phot) * self._cross_section(ww, t)
+                    / at(kappa_c, ww.expand(big, -1)))
         doppler, gamma = self._doppler_and_damping(self.weak, lab, phot)
         cog = curve_of_growth(torch.log10(strength / doppler), torch.log10(gamma / doppler))
         b_line = at(b_coarse, ww.expand(big, -1))

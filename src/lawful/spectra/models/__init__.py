@@ -15,5 +15,6 @@ def shipped(name: str = "giants") -> dict:
 
     path = MODELS / name
     if not path.is_dir():
-        raise ValueError(f"no shipped spectra model {name!r}; there are {sorted(p.name for p in MODELS.iterdir() if p.is_dir())}")
+        names = sorted(p.name for p in MODELS.iterdir() if p.is_dir() and not p.name.startswith("_"))
+        raise ValueError(f"no shipped spectra model {name!r}; there are {names}")
     return load_model(path)
