@@ -87,7 +87,16 @@ def generate(cfg: DataConfig, out: Path) -> Path:
     sizes = [CHUNK] * (cfg.n // CHUNK) + ([cfg.n % CHUNK] if cfg.n % CHUNK else [])
     seeds = spawn_seeds(cfg.seed, len(sizes))
     tasks = [(k, s, seeds[k], cfg.sigma_cn, cfg.resolution, str(chunks)) for k, s in enumerate(sizes)]
-    run_tasks(_chunk, tasks, cfg.scheduler, cfg.workers)
+    if cfg.scheduler == "serial":
+        from lawful.core.progress import progress
+
+        with progress() as prog:
+            bar = prog.add_task("spectra", total=cfg.n, info="")
+            for task in tasks:
+                _chunk(task)
+                prog.update(bar, advance=task[1])
+    else:
+        run_tasks(_chunk, tasks, cfg.scheduler, cfg.workers)
     parts = [np.load(chunks / f"chunk_{k:05d}.npz") for k in range(len(sizes))]
     data = {key: np.concatenate([p[key] for p in parts]) for key in parts[0].files}
     order = np.random.default_rng(cfg.seed).permutation(cfg.n)

@@ -107,6 +107,11 @@ class Synthesizer:
         if self.coarse_index[-1] != len(grid) - 1:
             self.coarse_index.append(len(grid) - 1)
         self.coarse = self.grid[self.coarse_index]
+        # fixed linear interpolation from the coarse nodes to every model pixel (indices and weights)
+        log_grid, log_coarse = np.log(grid), np.log(self.coarse.numpy())
+        hi = np.clip(np.searchsorted(log_coarse, log_grid), 1, len(log_coarse) - 1)
+        self._fine_lo = torch.as_tensor(hi - 1)
+        self._fine_w = torch.as_tensor((log_grid - log_coarse[hi - 1]) / (log_coarse[hi] - log_coarse[hi - 1]))
         self._setup_lines(grid)
         self._setup_bands(grid)
         sigma_px = 1.0 / (2.3548200 * resolution * self.dln)
@@ -244,6 +249,12 @@ class Synthesizer:
         def at(values: torch.Tensor, wave: torch.Tensor) -> torch.Tensor:  # interpolate a coarse quantity
             return _interp_rows(torch.log(wave), log_coarse, values)
 
+        def everywhere(values: torch.Tensor) -> torch.Tensor:  # a coarse quantity on every model pixel
+            v = values.to(self.dtype)
+            w = self._fine_w.to(self.dtype)
+            return (v.index_select(1, self._fine_lo) * (1 - w)
+                    + v.index_select(1, self._fine_lo + 1) * w).to(torch.float64)
+
         n = len(self.grid)
         big = labels.shape[0]
         eta = torch.zeros((big, n), dtype=torch.float64)
@@ -282,9 +293,9 @@ class Synthesizer:
             pop = self._abundance("Fe", lab) * fe_neutral / fe[4] * torch.exp(-HAZE_CHI / (atm.K_EV * t))
             haze = (pop[:, None] * HAZE_GF * (4000.0 / self.coarse) ** 4
                     * self._cross_section(self.coarse, t) / kappa_c)
-            eta = eta + at(haze, self.grid.expand(big, -1))
-        fc = at(fc_coarse, self.grid.expand(big, -1))
-        b = at(b_coarse, self.grid.expand(big, -1))
+            eta = eta + everywhere(haze)
+        fc = everywhere(fc_coarse)
+        b = everywhere(b_coarse)
         residual = (1.0 + b / (1.0 + eta)) / (1.0 + b)
         # weak lines: Milne–Eddington curve-of-growth equivalent widths, deposited at their centres
         ww = self.weak["wave"]
@@ -305,9 +316,15 @@ class Synthesizer:
 
     # ---------------------------------------------------------------------------------------------- instrument
     def _convolve(self, x: torch.Tensor) -> torch.Tensor:
-        pad = self.lsf.shape[-1] // 2
-        y = torch.nn.functional.pad(x[:, None], (pad, pad), mode="replicate")
-        return torch.nn.functional.conv1d(y, self.lsf)[:, 0]
+        """Gaussian LSF on the log-uniform grid: a sum of shifted copies (faster than a 1-channel conv1d)."""
+        kernel = self.lsf.view(-1)
+        pad = len(kernel) // 2
+        y = torch.nn.functional.pad(x[:, None], (pad, pad), mode="replicate")[:, 0]
+        n = x.shape[1]
+        out = kernel[0] * y[:, :n]
+        for k in range(1, len(kernel)):
+            out = out + kernel[k] * y[:, k:k + n]
+        return out
 
     def __call__(self, labels: torch.Tensor) -> Spectra:
         """Noise-free spectra for labels (B, 8) in the order of :data:`LABELS`."""
@@ -315,7 +332,7 @@ class Synthesizer:
         check_labels(labels)
         residual, dens, fc = self.residual_and_continuum(labels)
         r_obs = self._convolve(residual.to(self.dtype)) * torch.exp(-self._convolve(dens.to(self.dtype)))
-        fc_obs = self._convolve(fc.to(self.dtype))
+        fc_obs = fc.to(self.dtype)  # smooth on the LSF's scale: its convolution would change nothing
         shift = torch.log1p(labels[:, 7] / C_KMS)  # ln(1 + v/c)
         pos = (torch.log(self.wave)[None, :] - shift[:, None] - math.log(float(self.grid[0]))) / self.dln
         normalized = _gather_linear(r_obs, pos)
