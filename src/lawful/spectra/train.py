@@ -5,11 +5,12 @@ the torch models is the plain MSE of the standardised residual r (``loss="mse"``
 Mahalanobis distance rᵀ Σ⁻¹ r with Σ the covariance (here the correlation matrix) of the standardised training
 labels (``"mahalanobis"``), or a learned Σ = L Lᵀ with the Gaussian log-det term (``"learned"``). Standardising
 already removes the scale imbalance the Mahalanobis loss was introduced for; what it adds is decorrelation,
-and on these giants it learned more slowly (benchmarks/spectra_labels.py: spt-maha against spt-short). Torch
-models train for a wall-clock budget or a number of epochs, keep the best validation state, and checkpoint every epoch (atomically), so a
-killed run resumes. σ per star: MC dropout for SPT and the CNN (``mc_samples`` passes), the spread of the trees
-for the random forest, the inverse Hessian for The Cannon, the validation RMS for the others — all rescaled per
-label on the validation split (:func:`calibration_factor`, the post-hoc recalibration).
+and on these giants it learned more slowly (benchmarks/spectra_labels.py: spt-maha against spt-short).
+Torch models train for a wall-clock budget or a number of epochs, keep the best validation state, and
+checkpoint every epoch (atomically), so a killed run resumes. σ per star: MC dropout for SPT and the CNN
+(``mc_samples`` passes), the spread of the trees for the random forest, the inverse Hessian for The Cannon, the
+validation RMS for the others — all rescaled per label on the validation split (:func:`calibration_factor`,
+the post-hoc recalibration).
 """
 
 from __future__ import annotations
