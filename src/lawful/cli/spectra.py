@@ -23,6 +23,12 @@ from lawful.spectra.classify import ClassifyConfig
 from lawful.spectra.data import DataConfig
 from lawful.spectra.train import TrainConfig
 
+
+def _spectra_file(data: Path) -> Path:
+    """``--data`` names a directory holding spectra.h5, or the file itself."""
+    return data / "spectra.h5" if data.is_dir() else data
+
+
 app = typer.Typer(help="Stellar spectra: forward model, synthetic surveys, label regression (Å, K, dex).",
                   no_args_is_help=True)
 
@@ -97,6 +103,7 @@ def data_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
              json_out: bool = JSON_OPT, flags: dict | None = None) -> None:
     """Synthetic red giants (labels from real APOGEE DR17 stars) on the LAMOST grid: train/val/test in HDF5."""
     import h5py
+    import numpy as np
 
     from lawful.spectra.data import generate
 
@@ -104,8 +111,8 @@ def data_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     start = time.perf_counter()
     path = generate(cfg, out)
     with h5py.File(path, "r") as h5:
-        rows = {name: {"spectra": int(h5[name]["flux"].shape[0]), "median_snr": float(
-            __import__("numpy").median(h5[name]["snr"][...]))} for name in ("train", "val", "test")}
+        rows = {name: {"spectra": int(h5[name]["flux"].shape[0]), "median_snr": float(np.median(h5[name]["snr"][...]))}
+                for name in ("train", "val", "test")}
     summary = {"file": str(path), "seconds": time.perf_counter() - start, "splits": rows}
     if json_out:
         print(json.dumps(summary))
@@ -125,8 +132,8 @@ def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     from lawful.spectra.train import train
 
     cfg = resolve_config(TrainConfig, config, flags or {}, set_)
-    file = data / "spectra.h5" if data.is_dir() else data
-    summary = train(cfg, file, out, log=(lambda *a: None) if json_out else (lambda msg: typer.echo(msg, err=True)))
+    log = (lambda *a: None) if json_out else (lambda msg: typer.echo(msg, err=True))
+    summary = train(cfg, _spectra_file(data), out, log=log)
     if json_out:
         print(json.dumps(summary))
         return
@@ -143,8 +150,7 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
     """Per model and label: MPE, MAE, bias, 68/95 % coverage on the test split, one table."""
     from lawful.spectra.evaluate import evaluate
 
-    file = data / "spectra.h5" if data.is_dir() else data
-    results = evaluate(file, list(model), split, plots)
+    results = evaluate(_spectra_file(data), list(model), split, plots)
     if json_out:
         print(json.dumps(results))
         return

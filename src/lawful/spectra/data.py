@@ -13,7 +13,6 @@ SNR is the signal-to-noise per pixel at the continuum.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pydantic
@@ -42,11 +41,12 @@ class DataConfig(Config):
     resolution: FiniteFloat = pydantic.Field(1800.0, ge=100, le=1e5, description="R of the Gaussian LSF")
     scheduler: str = pydantic.Field("serial", description="'serial', 'local' or a Dask scheduler address")
     workers: int | None = pydantic.Field(None, ge=1)
-    split: Literal["random"] = "random"
 
 
 def _chunk(task: tuple[int, int, np.random.SeedSequence, float, float, str]) -> None:
     """Make and write one chunk (a picklable top-level task)."""
+    import io
+
     import torch
 
     from lawful.core.io import atomic_write_bytes
@@ -64,8 +64,6 @@ def _chunk(task: tuple[int, int, np.random.SeedSequence, float, float, str]) -> 
     flux = spectra.normalized.double().numpy()
     sigma = noise_sigma(flux, labels["snr"])
     noisy = flux + sigma * rng.standard_normal(flux.shape)
-    import io
-
     buffer = io.BytesIO()
     np.savez(buffer, flux=noisy.astype(np.float32), ivar=(1.0 / sigma**2).astype(np.float32),
              targets=np.stack([labels[t] for t in TARGETS], axis=1), synth_labels=synth_matrix(labels),
@@ -113,8 +111,9 @@ def generate(cfg: DataConfig, out: Path) -> Path:
     return path
 
 
-def load_split(path: Path, split: str) -> dict[str, np.ndarray]:
-    """One split of a ``spectra.h5`` as arrays (flux, ivar, targets, synth_labels, snr) plus ``wave``."""
+def load_split(path: Path, split: str, keys: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """One split of a ``spectra.h5`` as arrays (flux, ivar, targets, synth_labels, snr; or only ``keys``) plus
+    ``wave``."""
     import h5py
 
     if not Path(path).exists():
@@ -122,6 +121,6 @@ def load_split(path: Path, split: str) -> dict[str, np.ndarray]:
     with h5py.File(path, "r") as h5:
         if split not in h5:
             raise KeyError(f"split {split!r} not in {path}; it has {sorted(k for k in h5 if k != 'wave')}")
-        out = {key: h5[split][key][...] for key in h5[split]}
+        out = {key: h5[split][key][...] for key in (keys or h5[split])}
         out["wave"] = h5["wave"][...]
     return out

@@ -46,15 +46,11 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
     if state["kind"] in ("rf", "gbm", "cannon"):
         mean, sigma = _predict_classical(state, x, ivar)
     else:
-        import torch
-
         cfg = TrainConfig(**state["config"])
         net = build_network(cfg, state["n_pixels"], state["n_out"])
         net.load_state_dict(state["net"])
-        torch.set_grad_enabled(False)
         mc = cfg.mc_samples if cfg.dropout > 0 and cfg.model in ("spt", "spt-dot", "cnn") else 1
         mean, sigma = predict_network(net, x, mc)
-        torch.set_grad_enabled(True)
     if sigma is None:
         sigma = np.broadcast_to(state["val_rms"], mean.shape)
     sigma = sigma * state["calibration"]
@@ -93,7 +89,7 @@ def evaluate(data: Path, models: list[Path], split: str = "test", plots: Path | 
     (prediction against truth with σ, histogram of z) as ``plots/<model>.png``."""
     from lawful.spectra.data import load_split
 
-    test, train = load_split(data, split), load_split(data, "train")
+    test, train = load_split(data, split), load_split(data, "train", keys=("targets",))
     train_range = np.stack([train["targets"].min(axis=0), train["targets"].max(axis=0)])
     results = {}
     for path in models:

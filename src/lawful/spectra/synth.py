@@ -107,11 +107,7 @@ class Synthesizer:
         if self.coarse_index[-1] != len(grid) - 1:
             self.coarse_index.append(len(grid) - 1)
         self.coarse = self.grid[self.coarse_index]
-        # fixed linear interpolation from the coarse nodes to every model pixel (indices and weights)
-        log_grid, log_coarse = np.log(grid), np.log(self.coarse.numpy())
-        hi = np.clip(np.searchsorted(log_coarse, log_grid), 1, len(log_coarse) - 1)
-        self._fine_lo = torch.as_tensor(hi - 1)
-        self._fine_w = torch.as_tensor((log_grid - log_coarse[hi - 1]) / (log_coarse[hi] - log_coarse[hi - 1]))
+        self._to_grid = self._coarse_weights(grid)  # every model pixel from the coarse nodes
         self._setup_lines(grid)
         self._setup_bands(grid)
         sigma_px = 1.0 / (2.3548200 * resolution * self.dln)
@@ -122,6 +118,14 @@ class Synthesizer:
         self.eps = {el: 10.0 ** (abund[el] - 12.0) for el in set(ELEMENT_DATA) | {"H"}}
 
     # ---------------------------------------------------------------------------------------------- setup
+    def _coarse_weights(self, wave: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fixed linear interpolation (in ln λ) from the coarse nodes to wavelengths ``wave`` (Å): the lower
+        node's index and the upper node's weight, found once for wavelengths that never change."""
+        log_x, log_nodes = np.log(np.asarray(wave, dtype=float)), np.log(self.coarse.numpy())
+        hi = np.clip(np.searchsorted(log_nodes, log_x), 1, len(log_nodes) - 1)
+        w = np.clip((log_x - log_nodes[hi - 1]) / (log_nodes[hi] - log_nodes[hi - 1]), 0.0, 1.0)
+        return torch.as_tensor(hi - 1), torch.as_tensor(w)
+
     def _setup_lines(self, grid: np.ndarray) -> None:
         ll = line_list(float(grid[0]), float(grid[-1]))
         strong = np.array([n.split()[0] + " " + n.split()[1][:4] in STRONG_LINES for n in ll.names])
@@ -136,6 +140,9 @@ class Synthesizer:
         keep = (bwave > grid[0]) & (bwave < grid[-1])
         self.balmer = {"upper": torch.as_tensor(upper[keep], dtype=torch.float64),
                        "wave": torch.as_tensor(bwave[keep]), "f": torch.as_tensor(bf[keep])}
+        self.balmer["knm"] = _stark_knm(self.balmer["upper"])
+        for lines in (self.weak, self.strong, self.balmer):
+            lines["nodes"] = self._coarse_weights(lines["wave"].numpy())
         # windows of model pixels around the lines computed in full: ±(a fixed span in Å) around each centre
         self.strong_window = self._windows(self.strong["wave"].numpy(), 120.0, grid)
         self.balmer_window = self._windows(self.balmer["wave"].numpy(), 200.0, grid)
@@ -163,6 +170,7 @@ class Synthesizer:
         self.band_shapes = torch.as_tensor(np.array(shapes))  # (n_bands, N) in 1/Å
         self.band_f = torch.tensor([b[4] for b in BANDS], dtype=torch.float64)
         self.band_head = torch.tensor([b[1] for b in BANDS], dtype=torch.float64)
+        self.band_nodes = self._coarse_weights(self.band_head.numpy())
 
     # ---------------------------------------------------------------------------------------------- physics
     def _abundance(self, element: str, lab: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -244,16 +252,9 @@ class Synthesizer:
         kappa_ref = atm.continuum_opacity(torch.tensor([5000.0], dtype=torch.float64), t, phot["ne"],
                                           phot["n_h"])[:, 0]
         fc_coarse, b_coarse = atm.milne_eddington(self.coarse, t, kappa_c, kappa_ref)
-        log_coarse = torch.log(self.coarse)
-
-        def at(values: torch.Tensor, wave: torch.Tensor) -> torch.Tensor:  # interpolate a coarse quantity
-            return _interp_rows(torch.log(wave), log_coarse, values)
 
         def everywhere(values: torch.Tensor) -> torch.Tensor:  # a coarse quantity on every model pixel
-            v = values.to(self.dtype)
-            w = self._fine_w.to(self.dtype)
-            return (v.index_select(1, self._fine_lo) * (1 - w)
-                    + v.index_select(1, self._fine_lo + 1) * w).to(torch.float64)
+            return _from_nodes(values.to(self.dtype), self._to_grid).to(torch.float64)
 
         n = len(self.grid)
         big = labels.shape[0]
@@ -263,8 +264,8 @@ class Synthesizer:
             bw = self.balmer["wave"]
             x_n2 = atm.hydrogen_level_fraction(2, t) * phot["x_neutral"]
             strength = (x_n2[:, None] * self._cross_section(bw, t) * self.balmer["f"]
-                        / at(kappa_c, bw.expand(big, -1)))
-            knm = _stark_knm(self.balmer["upper"])
+                        / _from_nodes(kappa_c, self.balmer["nodes"]))
+            knm = self.balmer["knm"]
             f0 = 1.25e-9 * phot["ne"] ** (2.0 / 3.0)
             v2 = 2.0 * atm.K_CGS * t[:, None] / atm.M_H / 1e10 + lab["vmic"][:, None] ** 2  # (km/s)²
             doppler = bw * torch.sqrt(v2) / C_KMS
@@ -276,7 +277,7 @@ class Synthesizer:
         if len(self.strong["wave"]):
             sw = self.strong["wave"]
             strength = (self._level_population(self.strong, lab, phot) * self._cross_section(sw, t)
-                        / at(kappa_c, sw.expand(big, -1)))
+                        / _from_nodes(kappa_c, self.strong["nodes"]))
             doppler, gamma = self._doppler_and_damping(self.strong, lab, phot)
             sigma = torch.sqrt(doppler**2 / 2.0 + (sw * self.dln) ** 2)
             dx = self.grid[self.strong_window] - sw[:, None]
@@ -285,7 +286,7 @@ class Synthesizer:
         # molecular bands
         mol = self._molecules(lab, phot)
         amp = torch.stack([mol[b[0]] for b in BANDS], dim=1) * self._cross_section(self.band_head, t) * self.band_f
-        amp = amp / at(kappa_c, self.band_head.expand(big, -1))
+        amp = amp / _from_nodes(kappa_c, self.band_nodes)
         eta = eta + amp @ self.band_shapes
         if HAZE_GF > 0:
             fe = ELEMENT_DATA["Fe"]
@@ -300,10 +301,10 @@ class Synthesizer:
         # weak lines: Milne–Eddington curve-of-growth equivalent widths, deposited at their centres
         ww = self.weak["wave"]
         strength = (self._level_population(self.weak, lab, phot) * self._cross_section(ww, t)
-                    / at(kappa_c, ww.expand(big, -1)))
+                    / _from_nodes(kappa_c, self.weak["nodes"]))
         doppler, gamma = self._doppler_and_damping(self.weak, lab, phot)
         cog = curve_of_growth(torch.log10(strength / doppler), torch.log10(gamma / doppler))
-        b_line = at(b_coarse, ww.expand(big, -1))
+        b_line = _from_nodes(b_coarse, self.weak["nodes"])
         width = b_line / (1.0 + b_line) * doppler * cog  # Å
         pos = self.weak_pos
         lo = pos.floor().long().clamp(0, n - 2)
@@ -348,15 +349,15 @@ def _stark_knm(upper: torch.Tensor) -> torch.Tensor:
     n = 2.0
     formula = 5.5e-5 * (n**2 * upper**2) ** 2 / (upper**2 - n**2) / (1.0 + 0.13 / (upper - n))
     table = {3.0: 0.009019, 4.0: 0.01772, 5.0: 0.02507}
-    return torch.stack([torch.tensor(table.get(float(m), float(f))) for m, f in zip(upper, formula)]).to(upper)
+    return torch.tensor([table.get(float(m), float(f)) for m, f in zip(upper, formula)], dtype=upper.dtype)
 
 
-def _interp_rows(x: torch.Tensor, xp: torch.Tensor, fp: torch.Tensor) -> torch.Tensor:
-    """Row-wise linear interpolation: x (B, M) at nodes xp (K,) of values fp (B, K) → (B, M)."""
-    idx = torch.searchsorted(xp, x.contiguous()).clamp(1, len(xp) - 1)
-    x0, x1 = xp[idx - 1], xp[idx]
-    w = ((x - x0) / (x1 - x0)).clamp(0.0, 1.0)
-    return torch.gather(fp, 1, idx - 1) * (1 - w) + torch.gather(fp, 1, idx) * w
+def _from_nodes(values: torch.Tensor, nodes: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """values (B, K) on the coarse nodes at the wavelengths of ``nodes`` = (lower index (M,), weight (M,)) →
+    (B, M)."""
+    lo, w = nodes
+    w = w.to(values.dtype)
+    return values.index_select(1, lo) * (1 - w) + values.index_select(1, lo + 1) * w
 
 
 def _gather_linear(values: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
