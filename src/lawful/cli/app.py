@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from lawful.cli import atoms, burn, hydro, lattice, spectra
+from lawful.cli import atoms, burn, galaxies, hydro, lattice, spectra
 from lawful.cli.common import console, guarded
 
 app = typer.Typer(help="lawful: AI-accelerated physical simulation in which a learned model never gets the last "
@@ -16,6 +16,7 @@ app.add_typer(burn.app, name="burn")
 app.add_typer(hydro.app, name="hydro")
 app.add_typer(atoms.app, name="atoms")
 app.add_typer(spectra.app, name="spectra")
+app.add_typer(galaxies.app, name="galaxies")
 
 
 def _version(value: bool) -> None:

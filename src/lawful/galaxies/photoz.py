@@ -16,6 +16,9 @@ The point estimate of a p(z) method is its median.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +29,15 @@ import pydantic
 
 from lawful.core.config import Config
 from lawful.galaxies.catalog import Catalog
-from lawful.galaxies.metrics import Z_GRID, normalize, pdf_from_samples, pdf_metrics, point_metrics, quantiles
+from lawful.galaxies.metrics import (
+    Z_GRID,
+    normalize,
+    pdf_from_samples,
+    pdf_metrics,
+    pit,
+    point_metrics,
+    quantiles,
+)
 
 METHODS = ("rf", "knn", "gbm", "mdn", "template", "hybrid")
 
@@ -140,30 +151,57 @@ def folds(n: int, k: int, seed: int) -> list[Fold]:
     return list(KFold(k, shuffle=True, random_state=seed).split(np.arange(n)))
 
 
-def cross_validate(cat: Catalog, cfg: PhotozConfig, log: Callable[[str], None] = lambda msg: None) -> dict:
-    """Out-of-fold z_phot, 68 % interval and p(z) of every galaxy (NaN for galaxies of skipped folds), metrics."""
+def _fold_file(checkpoints: Path | None, cfg: PhotozConfig, k: int) -> Path | None:
+    if checkpoints is None:
+        return None
+    key = cfg.model_dump(exclude={"threads", "max_fold"})
+    tag = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+    return checkpoints / f"fold{k}_{cfg.method}_{tag}.npz"
+
+
+def cross_validate(cat: Catalog, cfg: PhotozConfig, log: Callable[[str], None] = lambda msg: None,
+                   checkpoints: Path | None = None) -> dict:
+    """Out-of-fold z_phot, 68 % interval and p(z) of every galaxy (NaN for galaxies of skipped folds), metrics.
+
+    With ``checkpoints`` each finished fold is written there atomically and reused by a rerun of the same config.
+    """
+    from lawful.core.io import atomic_write_bytes
     from lawful.core.threads import set_threads
 
     set_threads(cfg.threads or None)
     n = len(cat)
-    z_phot, lo, hi = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-    pdf = np.zeros((n, len(Z_GRID)))
+    z_phot = np.full(n, np.nan)
+    pdf = np.zeros((n, len(Z_GRID)), dtype=np.float32)
     done = np.zeros(n, dtype=bool)
     start = time.perf_counter()
     splits = folds(n, cfg.folds, cfg.seed)
     for k, (tr, te) in enumerate(splits[:cfg.max_fold or None]):
+        path = _fold_file(checkpoints, cfg, k)
+        if path is not None and path.exists():
+            with np.load(path) as saved:
+                z_phot[te], pdf[te] = saved["z_phot"], saved["pdf"]
+            done[te] = True
+            log(f"{cfg.method}: fold {k + 1}/{cfg.folds} from {path}")
+            continue
         train, test = cat.subset(tr), cat.subset(te)
         if cfg.train_on == "synthetic":
             from lawful.galaxies.templates import synthetic_catalog
 
             train, test = synthetic_catalog(train, cfg.synthetic_n, cfg.seed * 100 + k), test.model_only()
         z_phot[te], pdf[te] = PREDICTORS[cfg.method](train, test, cfg, cfg.seed * 100 + k)
-        lo[te], hi[te] = quantiles(pdf[te], np.array([0.16, 0.84])).T
         done[te] = True
+        if path is not None:
+            buf = io.BytesIO()
+            np.savez_compressed(buf, z_phot=z_phot[te], pdf=pdf[te])
+            atomic_write_bytes(path, buf.getvalue())
         log(f"{cfg.method}: fold {k + 1}/{cfg.folds} in {time.perf_counter() - start:.0f} s")
-    metrics = {**point_metrics(z_phot[done], cat.z[done]), **pdf_metrics(pdf[done], cat.z[done]),
+    pdf = normalize(pdf[done].astype(float))
+    lo, hi = np.full(n, np.nan), np.full(n, np.nan)
+    lo[done], hi[done] = quantiles(pdf, np.array([0.16, 0.84])).T
+    metrics = {**point_metrics(z_phot[done], cat.z[done]), **pdf_metrics(pdf, cat.z[done]),
                "n": int(done.sum()), "seconds": time.perf_counter() - start}
-    return {"metrics": metrics, "z_phot": z_phot, "z_lo68": lo, "z_hi68": hi, "pdf": pdf, "done": done}
+    return {"metrics": metrics, "z_phot": z_phot, "z_lo68": lo, "z_hi68": hi, "done": done,
+            "pit": pit(pdf, cat.z[done])}
 
 
 def write_predictions(path: Path, cat: Catalog, result: dict) -> None:
@@ -171,7 +209,8 @@ def write_predictions(path: Path, cat: Catalog, result: dict) -> None:
     from lawful.core.io import atomic_write_bytes
 
     rows = np.nonzero(result["done"])[0]
-    lines = ["index,z_spec,z_phot,z_lo68,z_hi68"]
-    lines += [f"{i},{cat.z[i]:.6f},{result['z_phot'][i]:.6f},{result['z_lo68'][i]:.6f},{result['z_hi68'][i]:.6f}"
-              for i in rows]
-    atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
+    table = np.c_[rows, cat.z[rows], result["z_phot"][rows], result["z_lo68"][rows], result["z_hi68"][rows]]
+    buf = io.StringIO()
+    np.savetxt(buf, table, fmt=["%d"] + ["%.6f"] * 4, delimiter=",", header="index,z_spec,z_phot,z_lo68,z_hi68",
+               comments="")
+    atomic_write_bytes(path, buf.getvalue().encode())

@@ -1,0 +1,178 @@
+"""``lawful galaxies photoz`` and ``lawful galaxies morph simulate|train|evaluate|classify``: photometric
+redshifts of real SDSS galaxies, and morphology of simulated and real cutouts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from lawful.cli.common import (
+    CONFIG_OPT,
+    JSON_OPT,
+    SET_OPT,
+    guarded,
+    print_rows,
+    print_summary,
+    resolve_config,
+    resumable,
+    with_config_flags,
+)
+from lawful.galaxies.morphology.train import MorphConfig, SimulateConfig
+from lawful.galaxies.photoz import PhotozConfig
+
+app = typer.Typer(help="Galaxies: photo-z with p(z) on real SDSS galaxies; morphology from images.",
+                  no_args_is_help=True)
+morph_app = typer.Typer(help="Morphology (E / S / Irr) of SDSS-like cutouts: simulate, train, evaluate, classify.",
+                        no_args_is_help=True)
+app.add_typer(morph_app, name="morph")
+
+PHOTOZ_KEYS = ("sigma_nmad", "eta_005", "eta_015", "bias", "crps", "coverage68", "coverage95", "n")
+
+
+@app.command("photoz")
+@guarded
+@with_config_flags(PhotozConfig)
+def photoz_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+               out: Path = typer.Option(Path("runs/galaxies/photoz"), "--out",
+                                        help="directory for predictions.csv, metrics.json, the figure and the "
+                                             "fold checkpoints"),
+               json_out: bool = JSON_OPT, flags: dict | None = None) -> None:
+    """Cross-validated photo-z of the 10 000 SDSS galaxies that kcorrect ships; every prediction out-of-fold."""
+    from lawful.core.io import atomic_write_bytes
+    from lawful.galaxies.catalog import sdss_galaxies
+    from lawful.galaxies.photoz import cross_validate, write_predictions
+    from lawful.galaxies.plots import photoz_figure
+
+    cfg = resolve_config(PhotozConfig, config, flags or {}, set_)
+    log = (lambda *a: None) if json_out else (lambda msg: typer.echo(msg, err=True))
+    cat = sdss_galaxies()
+    out.mkdir(parents=True, exist_ok=True)
+    result = resumable(cross_validate, out, cat, cfg, log, out / "folds")
+    write_predictions(out / "predictions.csv", cat, result)
+    metrics = {k: result["metrics"][k] for k in PHOTOZ_KEYS}
+    atomic_write_bytes(out / "metrics.json", json.dumps({**metrics, "config": cfg.model_dump()}, indent=1).encode())
+    done = result["done"]
+    photoz_figure(cat.z[done], result["z_phot"][done], result["pit"],
+                  f"{cfg.method}: σ_NMAD = {metrics['sigma_nmad']:.4f}", out / f"photoz_{cfg.method}.png")
+    if json_out:
+        print(json.dumps(metrics))
+        return
+    print_summary(f"{cfg.method} photo-z, {cfg.folds}-fold CV (seed {cfg.seed}) → {out / 'predictions.csv'}",
+                  {**metrics, "seconds": result["metrics"]["seconds"]})
+
+
+@morph_app.command("simulate")
+@guarded
+@with_config_flags(SimulateConfig)
+def simulate_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+                 out: Path = typer.Option(..., "--out", help="directory for cutouts.h5 and a figure of examples"),
+                 json_out: bool = JSON_OPT, flags: dict | None = None) -> None:
+    """Simulated g, r, i cutouts (galsim) of E, S and Irr galaxies, train and test splits."""
+    import time
+
+    from lawful.galaxies.morphology.train import load_cutouts, write_cutouts
+    from lawful.galaxies.plots import cutout_figure
+
+    cfg = resolve_config(SimulateConfig, config, flags or {}, set_)
+    start = time.perf_counter()
+    path = write_cutouts(cfg, out)
+    test = load_cutouts(path, "test")
+    cutout_figure(test["images"][:12], test["labels"][:12], out / "examples.png")
+    summary = {"file": str(path), "n_train": cfg.n_train, "n_test": cfg.n_test,
+               "seconds": time.perf_counter() - start}
+    if json_out:
+        print(json.dumps(summary))
+        return
+    print_summary(f"{cfg.n_train + cfg.n_test} cutouts, difficulty {cfg.difficulty:g}", summary)
+
+
+def _cutouts_file(data: Path) -> Path:
+    """``--data`` names a directory holding cutouts.h5, or the file itself."""
+    return data / "cutouts.h5" if data.is_dir() else data
+
+
+@morph_app.command("train")
+@guarded
+@with_config_flags(MorphConfig)
+def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+              data: Path = typer.Option(..., "--data", help="directory with cutouts.h5 (or the file)"),
+              out: Path = typer.Option(..., "--out", help="model directory (resumes from its checkpoint)"),
+              json_out: bool = JSON_OPT, flags: dict | None = None) -> None:
+    """Train the lecture's CNN, the deeper CNN or the statmorph random forest on the train split."""
+    from lawful.galaxies.morphology.train import train
+
+    cfg = resolve_config(MorphConfig, config, flags or {}, set_)
+    log = (lambda *a: None) if json_out else (lambda msg: typer.echo(msg, err=True))
+    summary = resumable(train, out, cfg, _cutouts_file(data), out, log)
+    if json_out:
+        print(json.dumps(summary))
+        return
+    print_summary(f"{cfg.model} ({cfg.bands}) trained → {out / 'model.pt'}", summary)
+
+
+@morph_app.command("evaluate")
+@guarded
+def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with cutouts.h5 (or the file)"),
+                 model: list[Path] = typer.Option(..., "--model", help="model directory (repeatable)"),
+                 plots: Path = typer.Option(None, "--plots", help="directory for confusion-matrix figures"),
+                 json_out: bool = JSON_OPT) -> None:
+    """Accuracy, confusion matrix and accuracy per SNR and size bin of each model on the test split."""
+    from lawful.galaxies.morphology.train import evaluate
+
+    results = {str(m): evaluate(_cutouts_file(data), m, plots) for m in model}
+    if json_out:
+        print(json.dumps(results))
+        return
+    for name, r in results.items():
+        rows = {f"true {c}": dict(zip([f"→ {k}" for k in r["classes"]], row)) for c, row in
+                zip(r["classes"], r["confusion"])}
+        print_rows(f"{r['model']} ({r['bands']}) on {r['n']} test cutouts: accuracy {100 * r['accuracy']:.1f} %",
+                   rows, {f"→ {k}": f"→ {k}" for k in r["classes"]})
+        print_rows("accuracy by bin", {"SNR": r["by_snr"], "r_e (″)": r["by_r_e"]},
+                   {k: k for k in {**r["by_snr"], **r["by_r_e"]}})
+
+
+@morph_app.command("classify")
+@guarded
+def classify_cmd(images: list[Path] = typer.Argument(None, help="FITS, .npy or PNG/JPEG images of galaxies"),
+                 model: Path = typer.Option(..., "--model", help="model directory"),
+                 shipped: list[str] = typer.Option(None, "--shipped",
+                                                   help="a real image that a wheel ships: ngc4342, m32 (mgefit) or "
+                                                        "hdf (the Hubble Deep Field's brightest sources)"),
+                 r50: float = typer.Option(5.0, "--r50", help="half-light radius (pixels) to rescale real images to"),
+                 snr: float = typer.Option(100.0, "--snr", help="SNR inside 2 r_50 of the rescaled image"),
+                 json_out: bool = JSON_OPT) -> None:
+    """Class probabilities of real galaxy images, each first made SDSS-like (rescaled, blurred, noised)."""
+    import numpy as np
+
+    from lawful.galaxies.morphology import real
+    from lawful.galaxies.morphology.simulate import CLASSES
+    from lawful.galaxies.morphology.train import load_model
+
+    if r50 <= 0 or snr <= 0:
+        raise ValueError(f"--r50 {r50:g} and --snr {snr:g} must be positive")
+    predict, cfg = load_model(model)
+    named: dict[str, np.ndarray] = {str(p): real.load_image(p) for p in images or []}
+    for name in shipped or []:
+        if name == "hdf":
+            named.update({f"hdf{k}": im for k, im in enumerate(real.hubble_deep_field_cutouts())})
+        else:
+            named[name] = real.mgefit_image(name)
+    if not named:
+        raise ValueError("give image files or --shipped ngc4342|m32|hdf")
+    want = 3 if cfg.bands == "gri" else 1
+    for name, im in named.items():
+        if im.shape[0] != want and not (want == 1 and im.shape[0] == 3):
+            raise ValueError(f"{name} has {im.shape[0]} band(s); this {cfg.bands} model needs {want} — train one "
+                             f"with --bands {'r' if im.shape[0] == 1 else 'gri'}")
+    cutouts = np.stack([real.sdss_like(im if want == 3 else im[(1 if im.shape[0] == 3 else 0):][:1], r50, snr)
+                        for im in named.values()])
+    probs = predict(cutouts)
+    rows = {name: {**{c: float(p) for c, p in zip(CLASSES, row)}, "class": CLASSES[int(np.argmax(row))]}
+            for name, row in zip(named, probs)}
+    if json_out:
+        print(json.dumps(rows))
+        return
+    print_rows(f"{cfg.model} ({cfg.bands}) class probabilities", rows, {c: c for c in (*CLASSES, "class")})

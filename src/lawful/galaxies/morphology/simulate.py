@@ -1,0 +1,145 @@
+"""SDSS-like g, r, i cutouts of elliptical, spiral and irregular galaxies drawn with ``galsim``.
+
+Geometry and noise are SDSS's: 0.396″ pixels, a Moffat PSF (β = 3.5) of FWHM 1.4″ ± 0.15″, a flat sky and
+Poisson noise on sky plus galaxy (galsim's CCDNoise, gain 1). Classes (labels 0, 1, 2):
+
+* **E** — one Sérsic profile, n ∈ [3, 5.5] in steps of 0.25, axis ratio q ∈ [0.55, 1], red (g − r ≈ 0.75, r − i ≈ 0.40);
+* **S** — a de Vaucouleurs bulge (B/T ∈ [0.05, 0.4], r_e = 0.2–0.4 of the disk's) plus an exponential disk
+  seen at inclination i (q = cos i, floored at 0.2) whose surface brightness is multiplied by a logarithmic
+  spiral, 1 + A cos(m(φ − ln(r / r_d) / tan p)), m = 2, pitch p ∈ [12°, 30°], A ∈ [0.4, 0.9] in the disk plane;
+  the disk is bluer (g − r ≈ 0.45) and the arms bluer still;
+* **Irr** — 4–12 star-forming knots (galsim's RandomKnots) over a faint lopsided exponential, blue
+  (g − r ≈ 0.30).
+
+Half-light radii are log-uniform in [1.2″, 5″] and the r-band signal-to-noise ratio inside 2 r_e log-uniform in
+[20, 200]; ``difficulty`` ∈ [0, 1] shrinks both ranges towards small, faint galaxies (at 1: r_e ∈ [0.7″, 2.5″],
+SNR ∈ [8, 60]) and weakens arms and knots.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CLASSES = ("E", "S", "Irr")
+BANDS = ("g", "r", "i")
+PIXEL = 0.396  #: arcsec per pixel
+SIZE = 52  #: cutout side (pixels)
+SKY = 300.0  #: sky level per pixel (counts) in every band
+#: (g − r, r − i) of each component: E, spiral bulge, spiral disk, arms, irregular body, knots
+COLOURS = {"E": (0.75, 0.40), "bulge": (0.75, 0.40), "disk": (0.45, 0.25), "arms": (0.30, 0.15),
+           "irr": (0.40, 0.20), "knots": (0.15, 0.05)}
+
+
+def _band_weights(component: str, rng: np.random.Generator) -> np.ndarray:
+    """Relative g, r, i fluxes (r = 1) of a component, with 0.05 mag of scatter per colour."""
+    gr, ri = np.asarray(COLOURS[component]) + rng.normal(0.0, 0.05, 2)
+    return np.array([10 ** (-0.4 * gr), 1.0, 10 ** (0.4 * ri)])
+
+
+def _spiral_disk(r_e: float, q: float, beta: float, rng: np.random.Generator, difficulty: float):
+    """The spiral-modulated, inclined exponential disk as a galsim InterpolatedImage (flux 1)."""
+    import galsim
+
+    fine = PIXEL / 3.0
+    n = 3 * SIZE
+    y, x = (np.mgrid[:n, :n] - (n - 1) / 2.0) * fine
+    xp = x * np.cos(beta) + y * np.sin(beta)
+    yp = (-x * np.sin(beta) + y * np.cos(beta)) / q
+    r_d = r_e / 1.678
+    r = np.hypot(xp, yp) + 1e-3
+    phi = np.arctan2(yp, xp)
+    pitch = np.radians(rng.uniform(12.0, 30.0))
+    amp = rng.uniform(0.4, 0.9) * (1.0 - 0.5 * difficulty)
+    arms = 1.0 + amp * np.cos(2.0 * (phi - np.log(r / r_d) / np.tan(pitch)) + rng.uniform(0, 2 * np.pi))
+    disk = np.exp(-r / r_d)
+    image = galsim.Image(disk * arms, scale=fine)
+    arm_only = galsim.Image(disk * (arms - 1.0 + amp), scale=fine)
+    return (galsim.InterpolatedImage(image, flux=1.0, x_interpolant="linear"),
+            galsim.InterpolatedImage(arm_only, flux=1.0, x_interpolant="linear"))
+
+
+def draw_galaxy(label: int, rng: np.random.Generator, difficulty: float = 0.0) -> tuple[np.ndarray, dict]:
+    """One galaxy of class ``label``: (3, 52, 52) float32 sky-subtracted counts in g, r, i, and its parameters."""
+    import galsim
+
+    lo_re, hi_re = np.log(1.2 - 0.5 * difficulty), np.log(5.0 - 2.5 * difficulty)
+    r_e = float(np.exp(rng.uniform(lo_re, hi_re)))
+    snr = float(np.exp(rng.uniform(np.log(20.0 - 12.0 * difficulty), np.log(200.0 - 140.0 * difficulty))))
+    beta = rng.uniform(0.0, np.pi)
+    fwhm = float(np.clip(rng.normal(1.4, 0.15), 1.0, 2.0))
+    psf = galsim.Moffat(beta=3.5, fwhm=fwhm)
+    comps = []  # (galsim profile of flux 1, g/r/i weights, fraction of the r flux)
+    if CLASSES[label] == "E":
+        n = round(rng.uniform(3.0, 5.5) * 4) / 4  # steps of 0.25: galsim caches each n's Hankel table
+        q = rng.uniform(0.55, 1.0)
+        prof = galsim.Sersic(n=n, half_light_radius=r_e).shear(q=q, beta=beta * galsim.radians)
+        comps.append((prof, _band_weights("E", rng), 1.0))
+    elif CLASSES[label] == "S":
+        bt = rng.uniform(0.05, 0.4)
+        q = max(np.cos(rng.uniform(0.0, np.radians(80.0))), 0.2)
+        disk, arms = _spiral_disk(r_e, q, beta, rng, difficulty)
+        bulge = galsim.DeVaucouleurs(half_light_radius=r_e * rng.uniform(0.2, 0.4)).shear(
+            q=min(1.0, q + 0.4), beta=beta * galsim.radians)
+        comps += [(bulge, _band_weights("bulge", rng), bt), (disk, _band_weights("disk", rng), 0.8 * (1 - bt)),
+                  (arms, _band_weights("arms", rng), 0.2 * (1 - bt))]
+    else:
+        knots = int(rng.integers(4, 13 - int(4 * difficulty)))
+        frac = rng.uniform(0.3, 0.6) * (1.0 - 0.3 * difficulty)
+        body = galsim.Exponential(half_light_radius=r_e).shear(q=rng.uniform(0.4, 1.0), beta=beta * galsim.radians)
+        body = body.shift(*(rng.normal(0.0, 0.15 * r_e, 2)))
+        clumps = galsim.RandomKnots(knots, half_light_radius=r_e, flux=1.0, rng=galsim.BaseDeviate(
+            int(rng.integers(1, 2**31 - 1))))
+        comps += [(body, _band_weights("irr", rng), 1 - frac), (clumps, _band_weights("knots", rng), frac)]
+    # the r-band flux giving the requested SNR inside 2 r_e: F / sqrt(F + N_pix · sky) = SNR
+    n_pix = np.pi * (2.0 * np.hypot(r_e, fwhm / 2.0) / PIXEL) ** 2
+    flux_r = 0.5 * snr**2 * (1.0 + np.sqrt(1.0 + 4.0 * n_pix * SKY / snr**2))
+    seed = int(rng.integers(1, 2**31 - 1))
+    bands = []
+    for b in range(3):
+        gal = galsim.Add([prof.withFlux(flux_r * w[b] * f) for prof, w, f in comps])
+        image = galsim.Convolve(gal, psf).drawImage(nx=SIZE, ny=SIZE, scale=PIXEL)
+        image += SKY
+        image.addNoise(galsim.PoissonNoise(galsim.BaseDeviate(seed + b)))
+        bands.append(image.array - SKY)
+    params = {"label": label, "r_e": r_e, "snr": snr, "fwhm": fwhm, "difficulty": difficulty}
+    return np.stack(bands).astype(np.float32), params
+
+
+def _draw_chunk(task: tuple[int, int, float, np.random.SeedSequence]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    start, count, difficulty, seq = task
+    rng = np.random.default_rng(seq)
+    labels = rng.integers(0, len(CLASSES), count)
+    images = np.empty((count, 3, SIZE, SIZE), np.float32)
+    meta = np.empty((count, 3))
+    for j, label in enumerate(labels):  # one galsim rendering per galaxy (its C++ loops over pixels)
+        images[j], p = draw_galaxy(int(label), rng, difficulty)
+        meta[j] = (p["r_e"], p["snr"], p["fwhm"])
+    return images, labels, meta
+
+
+def simulate(n: int, seed: int, difficulty: float = 0.0, chunk: int = 500, scheduler: str | None = None,
+             n_workers: int | None = None) -> dict[str, np.ndarray]:
+    """``n`` cutouts with balanced random classes: images (n, 3, 52, 52) float32 counts, labels (n,),
+    r_e (″), snr, psf_fwhm (″). Chunks are seeded independently, so the result does not depend on workers."""
+    from lawful.core.executor import run_tasks
+    from lawful.core.rng import spawn_seeds
+
+    if n < 1:
+        raise ValueError(f"n = {n} cutouts: must be at least 1")
+    if not 0.0 <= difficulty <= 1.0:
+        raise ValueError(f"difficulty = {difficulty} must lie in [0, 1]")
+    starts = list(range(0, n, chunk))
+    seqs = spawn_seeds(seed, len(starts))
+    parts = run_tasks(_draw_chunk, [(s, min(chunk, n - s), difficulty, q) for s, q in zip(starts, seqs)],
+                      scheduler, n_workers)
+    images = np.concatenate([p[0] for p in parts])
+    meta = np.concatenate([p[2] for p in parts])
+    return {"images": images, "labels": np.concatenate([p[1] for p in parts]), "r_e": meta[:, 0],
+            "snr": meta[:, 1], "psf_fwhm": meta[:, 2]}
+
+
+def lupton_rgb(images: np.ndarray, stretch: float = 60.0, q: float = 8.0) -> np.ndarray:
+    """RGB (n, 52, 52, 3) uint8 from g, r, i (n, 3, 52, 52) with astropy's ``make_lupton_rgb`` (i→R, r→G, g→B)."""
+    from astropy.visualization import make_lupton_rgb
+
+    return np.stack([make_lupton_rgb(im[2], im[1], im[0], stretch=stretch, Q=q) for im in images])
