@@ -108,3 +108,36 @@ def test_photoz_command_writes_predictions_and_resumes(tmp_path):
 def test_photoz_command_refuses_bad_input(tmp_path, args, match):
     result = invoke("galaxies", "photoz", "--out", tmp_path, *args)
     assert result.exit_code == 2 and match in result.output
+
+
+def _write_table(path, **columns):
+    from astropy.table import Table
+
+    Table(columns).write(path, overwrite=True)
+    return path
+
+
+def test_photoz_command_reads_a_users_table_and_refuses_bad_ones(tmp_path):
+    from astropy.io import fits
+
+    from lawful.galaxies.catalog import table_path
+
+    with fits.open(table_path()) as hdul:
+        d = hdul[1].data[:400]
+        cols = {c: np.asarray(d[c]) for c in ("MODELFLUX", "MODELFLUX_IVAR", "EXTINCTION", "Z")}
+    good = _write_table(tmp_path / "good.fits", **cols)
+    result = invoke("galaxies", "photoz", "--table", good, "--method", "knn", "--neighbors", "10",
+                    "--out", tmp_path / "run", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["n"] == 400
+    missing = _write_table(tmp_path / "missing.fits", **{k: v for k, v in cols.items() if k != "EXTINCTION"})
+    bad_ivar = cols["MODELFLUX_IVAR"].copy()
+    bad_ivar[7, 2] = -1.0
+    negative = _write_table(tmp_path / "negative.fits", **{**cols, "MODELFLUX_IVAR": bad_ivar})
+    nan_flux = cols["MODELFLUX"].copy()
+    nan_flux[3, 0] = np.nan
+    with_nan = _write_table(tmp_path / "nan.fits", **{**cols, "MODELFLUX": nan_flux})
+    for path, match in ((missing, "EXTINCTION"), (negative, "negative or non-finite inverse"),
+                        (with_nan, "non-finite fluxes"), (tmp_path / "absent.fits", "no catalog table")):
+        result = invoke("galaxies", "photoz", "--table", path, "--out", tmp_path / "bad")
+        assert result.exit_code == 2 and match in result.output, result.output

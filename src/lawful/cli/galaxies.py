@@ -38,16 +38,24 @@ def photoz_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
                out: Path = typer.Option(Path("runs/galaxies/photoz"), "--out",
                                         help="directory for predictions.csv, metrics.json, the figure and the "
                                              "fold checkpoints"),
+               table: Path = typer.Option(None, "--table",
+                                          help="a FITS table in the kcorrect format (MODELFLUX, MODELFLUX_IVAR, "
+                                               "EXTINCTION, Z; optional PETROFLUX*, 2MASS *_M_EXT) instead of the "
+                                               "shipped SDSS galaxies"),
                json_out: bool = JSON_OPT, flags: dict | None = None) -> None:
-    """Cross-validated photo-z of the 10 000 SDSS galaxies that kcorrect ships; every prediction out-of-fold."""
+    """Cross-validated photo-z of the 10 000 SDSS galaxies that kcorrect ships (or --table); every prediction
+    out-of-fold."""
     from lawful.core.io import atomic_write_bytes
-    from lawful.galaxies.catalog import sdss_galaxies
+    from lawful.galaxies.catalog import read_table, sdss_galaxies
     from lawful.galaxies.photoz import cross_validate, write_predictions
     from lawful.galaxies.plots import photoz_figure
 
     cfg = resolve_config(PhotozConfig, config, flags or {}, set_)
     log = (lambda *a: None) if json_out else (lambda msg: typer.echo(msg, err=True))
-    cat = sdss_galaxies()
+    cat = sdss_galaxies() if table is None else read_table(table)
+    if len(cat) < 10 * cfg.folds:
+        raise ValueError(f"{len(cat)} galaxies are too few for {cfg.folds}-fold cross-validation (need ≥ "
+                         f"{10 * cfg.folds})")
     out.mkdir(parents=True, exist_ok=True)
     result = resumable(cross_validate, out, cat, cfg, log, out / "folds")
     write_predictions(out / "predictions.csv", cat, result)

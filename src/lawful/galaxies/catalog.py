@@ -95,8 +95,8 @@ class Catalog:
         return Catalog(self.model, self.model_err, self.model, self.model_err, nan, nan, self.z)
 
     def features(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """(n, 14) features, their (n, 14) 1σ errors (NaN where unknown), and names: r, four model colours, Petrosian r and four
-        colours, r_model − r_petro (a concentration proxy), r − J, J − H, H − K_s."""
+        """(n, 14) features, their (n, 14) 1σ errors (NaN where unknown), and names: r, four model colours,
+        Petrosian r and four colours, r_model − r_petro (a concentration proxy), r − J, J − H, H − K_s."""
         def colours(m: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return m[:, :-1] - m[:, 1:], np.hypot(e[:, :-1], e[:, 1:])
 
@@ -139,15 +139,40 @@ def from_arrays(model_flux: np.ndarray, model_ivar: np.ndarray, extinction: np.n
     return Catalog(model, model_err, petro, petro_err, nir, nir_err, z)
 
 
+#: columns a catalog table must have, and the optional ones read when present (the kcorrect table's names)
+REQUIRED = ("MODELFLUX", "MODELFLUX_IVAR", "EXTINCTION", "Z")
+OPTIONAL = ("PETROFLUX", "PETROFLUX_IVAR", "J_M_EXT", "J_MSIG_EXT", "H_M_EXT", "H_MSIG_EXT", "K_M_EXT", "K_MSIG_EXT")
+
+
+def read_table(path: Path) -> Catalog:
+    """A catalog from a FITS table with the kcorrect table's columns: MODELFLUX, MODELFLUX_IVAR (n, 5) in
+    nanomaggies, EXTINCTION (n, 5) mag and Z are required; PETROFLUX(_IVAR) and 2MASS J/H/K_M_EXT, *_MSIG_EXT are
+    used when present."""
+    from astropy.io import fits
+
+    if not Path(path).exists():
+        raise FileNotFoundError(f"no catalog table at {path}")
+    with fits.open(path) as hdul:
+        table = next((h.data for h in hdul[1:] if isinstance(h, fits.BinTableHDU)), None)
+        if table is None:
+            raise ValueError(f"{path} has no binary table extension")
+        names = set(table.columns.names)
+        missing = [c for c in REQUIRED if c not in names]
+        if missing:
+            raise ValueError(f"{path} lacks the column(s) {missing}; a catalog needs {list(REQUIRED)} "
+                             f"(optional: {list(OPTIONAL)})")
+        col = {name: np.asarray(table[name], dtype=float) for name in REQUIRED + OPTIONAL if name in names}
+    petro = (col.get("PETROFLUX"), col.get("PETROFLUX_IVAR"))
+    if None in petro:
+        petro = (None, None)
+    nir = nir_err = None
+    if all(f"{b}_M_EXT" in col and f"{b}_MSIG_EXT" in col for b in "JHK"):
+        nir = np.c_[col["J_M_EXT"], col["H_M_EXT"], col["K_M_EXT"]]
+        nir_err = np.c_[col["J_MSIG_EXT"], col["H_MSIG_EXT"], col["K_MSIG_EXT"]]
+    return from_arrays(col["MODELFLUX"], col["MODELFLUX_IVAR"], col["EXTINCTION"], col["Z"], *petro, nir, nir_err)
+
+
 @functools.cache
 def sdss_galaxies() -> Catalog:
     """The 10 000 real SDSS galaxies of the ``kcorrect`` wheel (row order kept: row i is galaxy ``index`` i)."""
-    from astropy.io import fits
-
-    with fits.open(table_path()) as hdul:
-        d = hdul[1].data
-        col = {name: np.asarray(d[name], dtype=float) for name in d.columns.names}
-    nir = np.c_[col["J_M_EXT"], col["H_M_EXT"], col["K_M_EXT"]]
-    nir_err = np.c_[col["J_MSIG_EXT"], col["H_MSIG_EXT"], col["K_MSIG_EXT"]]
-    return from_arrays(col["MODELFLUX"], col["MODELFLUX_IVAR"], col["EXTINCTION"], col["Z"],
-                       col["PETROFLUX"], col["PETROFLUX_IVAR"], nir, nir_err)
+    return read_table(table_path())

@@ -64,12 +64,20 @@ Fold = tuple[np.ndarray, np.ndarray]
 Predictor = Callable[[Catalog, Catalog, PhotozConfig, int], tuple[np.ndarray, np.ndarray]]
 
 
+def _features(train: Catalog, test: Catalog) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Features and errors of the training and test galaxies, without the columns no training galaxy has
+    (a table without 2MASS or Petrosian fluxes)."""
+    (x_train, e_train, _), (x_test, e_test, _) = train.features(), test.features()
+    keep = np.any(np.isfinite(x_train), axis=0)
+    return x_train[:, keep], e_train[:, keep], x_test[:, keep], e_test[:, keep]
+
+
 def _rf(train: Catalog, test: Catalog, cfg: PhotozConfig, seed: int):
     from sklearn.ensemble import RandomForestRegressor
 
     forest = RandomForestRegressor(cfg.trees, min_samples_leaf=3, n_jobs=cfg.threads or None, random_state=seed)
-    forest.fit(train.features()[0], train.z)
-    x = test.features()[0]
+    x_train, _, x, _ = _features(train, test)
+    forest.fit(x_train, train.z)
     samples = np.stack([tree.predict(x) for tree in forest.estimators_], axis=1)
     return np.median(samples, axis=1), pdf_from_samples(samples)
 
@@ -77,7 +85,7 @@ def _rf(train: Catalog, test: Catalog, cfg: PhotozConfig, seed: int):
 def _knn(train: Catalog, test: Catalog, cfg: PhotozConfig, seed: int):
     from sklearn.neighbors import NearestNeighbors
 
-    x_train, x_test = train.features()[0], test.features()[0]
+    x_train, _, x_test, _ = _features(train, test)
     med, std = np.nanmedian(x_train, axis=0), np.nanstd(x_train, axis=0) + 1e-9
 
     def scaled(x: np.ndarray) -> np.ndarray:
@@ -91,12 +99,13 @@ def _knn(train: Catalog, test: Catalog, cfg: PhotozConfig, seed: int):
 def _gbm(train: Catalog, test: Catalog, cfg: PhotozConfig, seed: int):
     from sklearn.ensemble import HistGradientBoostingRegressor
 
+    x_train, _, x_test, _ = _features(train, test)
     q = {}
     for name, kw in (("50", {"loss": "absolute_error"}), ("16", {"loss": "quantile", "quantile": 0.16}),
                      ("84", {"loss": "quantile", "quantile": 0.84})):
         model = HistGradientBoostingRegressor(max_iter=800, learning_rate=0.05, max_leaf_nodes=15,
                                               min_samples_leaf=30, random_state=seed, **kw)
-        q[name] = model.fit(train.features()[0], train.z).predict(test.features()[0])
+        q[name] = model.fit(x_train, train.z).predict(x_test)
     lo = np.maximum(q["50"] - q["16"], 1e-3)
     hi = np.maximum(q["84"] - q["50"], 1e-3)
     dz = Z_GRID[None, :] - q["50"][:, None]
@@ -107,7 +116,7 @@ def _gbm(train: Catalog, test: Catalog, cfg: PhotozConfig, seed: int):
 def _mdn(train: Catalog, test: Catalog, cfg: PhotozConfig, seed: int, extra=None):
     from lawful.galaxies import mdn
 
-    (x_train, e_train, _), (x_test, e_test, _) = train.features(), test.features()
+    x_train, e_train, x_test, e_test = _features(train, test)
     if extra is not None:
         x_train, e_train = np.c_[x_train, extra[0][0]], np.c_[e_train, extra[0][1]]
         x_test, e_test = np.c_[x_test, extra[1][0]], np.c_[e_test, extra[1][1]]

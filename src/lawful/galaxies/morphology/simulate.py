@@ -3,13 +3,14 @@
 Geometry and noise are SDSS's: 0.396″ pixels, a Moffat PSF (β = 3.5) of FWHM 1.4″ ± 0.15″, a flat sky and
 Poisson noise on sky plus galaxy (galsim's CCDNoise, gain 1). Classes (labels 0, 1, 2):
 
-* **E** — one Sérsic profile, n ∈ [3, 5.5] in steps of 0.25, axis ratio q ∈ [0.55, 1], red (g − r ≈ 0.75, r − i ≈ 0.40);
+* **E** — one Sérsic profile, n ∈ [3, 5.5] in steps of 0.25, axis ratio q ∈ [0.55, 1], red (g − r ≈ 0.75,
+  r − i ≈ 0.40; 5 % blue);
 * **S** — a de Vaucouleurs bulge (B/T ∈ [0.05, 0.4], r_e = 0.2–0.4 of the disk's) plus an exponential disk
   seen at inclination i (q = cos i, floored at 0.2) whose surface brightness is multiplied by a logarithmic
   spiral, 1 + A cos(m(φ − ln(r / r_d) / tan p)), m = 2, pitch p ∈ [12°, 30°], A ∈ [0.4, 0.9] in the disk plane;
-  the disk is bluer (g − r ≈ 0.45) and the arms bluer still;
+  the disk is bluer (g − r ≈ 0.45; 20 % are red, passive disks) and the arms bluer still;
 * **Irr** — 4–12 star-forming knots (galsim's RandomKnots) over a faint lopsided exponential, blue
-  (g − r ≈ 0.30).
+  (g − r ≈ 0.30; 10 % dusty and red). Every colour scatters by 0.08 mag.
 
 Half-light radii are log-uniform in [1.2″, 5″] and the r-band signal-to-noise ratio inside 2 r_e log-uniform in
 [20, 200]; ``difficulty`` ∈ [0, 1] shrinks both ranges towards small, faint galaxies (at 1: r_e ∈ [0.7″, 2.5″],
@@ -25,14 +26,22 @@ BANDS = ("g", "r", "i")
 PIXEL = 0.396  #: arcsec per pixel
 SIZE = 52  #: cutout side (pixels)
 SKY = 300.0  #: sky level per pixel (counts) in every band
-#: (g − r, r − i) of each component: E, spiral bulge, spiral disk, arms, irregular body, knots
+#: (g − r, r − i) of each component: E, spiral bulge, spiral disk, arms, irregular body, knots, and the
+#: colour outliers that keep colour alone from deciding the class: blue ellipticals, red (passive) spiral disks,
+#: dusty irregulars
 COLOURS = {"E": (0.75, 0.40), "bulge": (0.75, 0.40), "disk": (0.45, 0.25), "arms": (0.30, 0.15),
-           "irr": (0.40, 0.20), "knots": (0.15, 0.05)}
+           "irr": (0.40, 0.20), "knots": (0.15, 0.05), "blue E": (0.50, 0.25), "red disk": (0.72, 0.38),
+           "dusty irr": (0.62, 0.32)}
+#: the fraction of each class whose colours are the outliers above
+OUTLIERS = {"E": ("blue E", 0.05), "disk": ("red disk", 0.2), "irr": ("dusty irr", 0.1)}
+COLOUR_SCATTER = 0.08  #: mag, per colour and component
 
 
 def _band_weights(component: str, rng: np.random.Generator) -> np.ndarray:
-    """Relative g, r, i fluxes (r = 1) of a component, with 0.05 mag of scatter per colour."""
-    gr, ri = np.asarray(COLOURS[component]) + rng.normal(0.0, 0.05, 2)
+    """Relative g, r, i fluxes (r = 1) of a component, with :data:`COLOUR_SCATTER` per colour."""
+    if component in OUTLIERS and rng.random() < OUTLIERS[component][1]:
+        component = OUTLIERS[component][0]
+    gr, ri = np.asarray(COLOURS[component]) + rng.normal(0.0, COLOUR_SCATTER, 2)
     return np.array([10 ** (-0.4 * gr), 1.0, 10 ** (0.4 * ri)])
 
 

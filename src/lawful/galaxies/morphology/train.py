@@ -124,7 +124,8 @@ def train(cfg: MorphConfig, data: Path, out: Path, log: Callable[[str], None] = 
     y = torch.as_tensor(d["labels"].astype(np.int64))
     torch.manual_seed(cfg.seed)
     net = ARCHITECTURES[cfg.model](channels=x.shape[1], n_extra=f.shape[1], size=x.shape[-1])
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.epochs)
     gen = torch.Generator().manual_seed(cfg.seed)
     epoch, elapsed = 0, 0.0
     ckpt = out / "checkpoint.pt"
@@ -132,6 +133,7 @@ def train(cfg: MorphConfig, data: Path, out: Path, log: Callable[[str], None] = 
         state = torch.load(ckpt, weights_only=False)
         net.load_state_dict(state["net"])
         opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
         gen.set_state(state["gen"])
         epoch, elapsed = state["epoch"], state["elapsed"]
         log(f"resumed at epoch {epoch}")
@@ -149,10 +151,11 @@ def train(cfg: MorphConfig, data: Path, out: Path, log: Callable[[str], None] = 
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
+        sched.step()
         epoch += 1
         elapsed += time.perf_counter() - t0
-        _save(ckpt, {"net": net.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(), "epoch": epoch,
-                     "elapsed": elapsed})
+        _save(ckpt, {"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                     "gen": gen.get_state(), "epoch": epoch, "elapsed": elapsed})
         log(f"{cfg.model}: epoch {epoch}/{cfg.epochs} loss {total / len(y):.4f} ({elapsed:.0f} s)")
     _save(out / "model.pt", {"kind": "cnn", "config": cfg.model_dump(), "state": net.state_dict(),
                              "mean": mean, "std": std, "size": int(x.shape[-1])})
@@ -170,6 +173,13 @@ def _train_forest(cfg: MorphConfig, d: dict, feats: np.ndarray, out: Path, start
     forest.fit(np.c_[params, feats[:n]], d["labels"][:n])
     _save(out / "model.pt", {"kind": "rf", "config": cfg.model_dump(), "forest": forest})
     return {"model": "rf", "bands": cfg.bands, "train_seconds": time.perf_counter() - start, "n_train": n}
+
+
+def shipped_model(bands: str) -> Path:
+    """The directory of the deep CNN that ships with lawful for ``bands`` "gri" or "r" (see docs/galaxies.md)."""
+    if bands not in ("gri", "r"):
+        raise ValueError(f"bands {bands!r}: the shipped models are for 'gri' and 'r'")
+    return Path(__file__).resolve().parent.parent / "models" / f"morph_{bands}"
 
 
 def load_model(model_dir: Path):

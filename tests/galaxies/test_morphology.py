@@ -1,0 +1,100 @@
+"""Simulated cutouts, image measurements, classifiers and real images."""
+
+import numpy as np
+import pytest
+
+from lawful.galaxies.morphology import measure, real
+from lawful.galaxies.morphology.simulate import PIXEL, SIZE, SKY, draw_galaxy, simulate
+from lawful.galaxies.morphology.train import MorphConfig, SimulateConfig, evaluate, load_model, train, write_cutouts
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cutouts")
+    return write_cutouts(SimulateConfig(n_train=450, n_test=150, seed=3), out)
+
+
+def test_simulate_is_seeded_balanced_and_sdss_like():
+    a, b = simulate(60, seed=5, chunk=25), simulate(60, seed=5, chunk=25)
+    np.testing.assert_array_equal(a["images"], b["images"])
+    assert a["images"].shape == (60, 3, SIZE, SIZE) and a["images"].dtype == np.float32
+    assert set(np.unique(a["labels"])) == {0, 1, 2}
+    # the corners are sky: Poisson noise of the sky level, σ = √SKY counts
+    corners = a["images"][:, :, :6, :6].reshape(-1)
+    assert np.std(corners) == pytest.approx(np.sqrt(SKY), rel=0.05)
+    assert abs(np.mean(corners)) < 5 * np.sqrt(SKY) / np.sqrt(corners.size) + 0.5  # sky subtracted
+    assert np.all((a["psf_fwhm"] >= 1.0) & (a["psf_fwhm"] <= 2.0))
+
+
+def test_requested_snr_is_the_measured_snr():
+    """The r-band flux inside 2 r_e over the noise of that aperture (sky + source Poisson) is the drawn SNR."""
+    rng = np.random.default_rng(0)
+    ratios = []
+    for _ in range(40):
+        image, p = draw_galaxy(0, rng)
+        y, x = np.indices(image.shape[1:]) - (SIZE - 1) / 2
+        radius = 2 * np.hypot(p["r_e"], p["fwhm"] / 2) / PIXEL
+        aperture = np.hypot(y, x) <= radius
+        signal = image[1][aperture].sum()
+        noise = np.sqrt(signal + aperture.sum() * SKY)
+        ratios.append(signal / noise / p["snr"])
+    # the aperture holds most but not all of the light (Sérsic wings, a square pixel grid)
+    assert 0.75 < np.median(ratios) < 1.05
+
+
+def test_ellipticals_are_redder_and_more_concentrated_than_irregulars():
+    d = simulate(300, seed=2)
+    f = measure.extra_features(d["images"])
+    e, irr = f[d["labels"] == 0], f[d["labels"] == 2]
+    assert np.median(e[:, 0]) > np.median(irr[:, 0]) + 0.2  # g − r
+    assert np.median(e[:, 3]) > np.median(irr[:, 3])  # concentration
+
+
+@pytest.mark.parametrize("images, bands, match", [
+    (np.zeros((2, 3, 52)), None, "must be"),
+    (np.zeros((2, 3, 52, 40)), None, "must be"),
+    (np.zeros((2, 1, 52, 52)), 3, "needs 3"),
+    (np.full((1, 3, 52, 52), np.nan), None, "NaN"),
+])
+def test_bad_images_are_refused(images, bands, match):
+    with pytest.raises(ValueError, match=match):
+        measure.check_images(images, bands)
+
+
+@pytest.mark.parametrize("model", ["lecture", "deep"])
+def test_a_briefly_trained_cnn_beats_chance_by_far_and_resumes(small, tmp_path, model):
+    cfg = MorphConfig(model=model, epochs=3, batch=32)
+    summary = train(cfg, small, tmp_path)
+    assert summary["epochs"] == 3
+    result = evaluate(small, tmp_path)
+    assert result["accuracy"] > 0.7  # chance is 1/3
+    assert np.sum(result["confusion"]) == 150
+    again = train(cfg.model_copy(update={"epochs": 4}), small, tmp_path)  # resumes at epoch 3
+    assert again["epochs"] == 4
+
+
+def test_the_statmorph_forest(small, tmp_path):
+    train(MorphConfig(model="rf", n_statmorph=150), small, tmp_path)
+    result = evaluate(small, tmp_path)
+    assert result["n"] == 150 and result["accuracy"] > 0.6
+
+
+def test_a_model_refuses_images_of_the_wrong_size_or_bands(small, tmp_path):
+    train(MorphConfig(model="lecture", epochs=1), small, tmp_path)
+    predict, _ = load_model(tmp_path)
+    with pytest.raises(ValueError, match="64×64"):
+        predict(np.zeros((1, 3, 64, 64), np.float32))
+    with pytest.raises(ValueError, match="needs 3"):
+        predict(np.zeros((1, 1, 52, 52), np.float32))
+
+
+def test_real_images_become_sdss_like_cutouts():
+    ngc = real.mgefit_image("ngc4342")
+    cut = real.sdss_like(ngc, r50_pixels=5.0, snr=100.0)
+    assert cut.shape == (1, SIZE, SIZE) and np.all(np.isfinite(cut))
+    rad, _, _ = measure._radii(cut[:, :, :], (0.5,))
+    assert 4.0 < rad[0, 0] < 8.0  # the requested r_50 = 5 pixels, widened by the PSF
+    hdf = real.hubble_deep_field_cutouts(n=3)
+    assert hdf.shape == (3, 3, 96, 96)
+    with pytest.raises(ValueError, match="unknown mgefit image"):
+        real.mgefit_image("ngc0001")
