@@ -7,7 +7,8 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("package", ["lawful.lattice", "lawful.burn", "lawful.hydro", "lawful.atoms", "lawful.spectra"])
+@pytest.mark.parametrize("package", ["lawful.lattice", "lawful.burn", "lawful.hydro", "lawful.atoms", "lawful.spectra",
+                                     "lawful.galaxies"])
 def test_every_public_name_resolves(package):
     pkg = importlib.import_module(package)
     assert pkg.__all__
@@ -19,7 +20,8 @@ def test_every_public_name_resolves(package):
 
 
 def test_importing_the_domains_imports_neither_numba_nor_torch():
-    code = ("import sys, lawful.lattice, lawful.burn, lawful.hydro, lawful.atoms, lawful.spectra, lawful.cli.app; "
+    code = ("import sys, lawful.lattice, lawful.burn, lawful.hydro, lawful.atoms, lawful.spectra, lawful.galaxies, "
+            "lawful.cli.app; "
             "print(sorted(m for m in ('numba', 'torch', 'matplotlib', 'dask', 'ase') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]"

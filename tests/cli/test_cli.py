@@ -108,8 +108,8 @@ def test_demo_lists_runs_one_stage_and_refuses_an_unknown_one(tmp_path):
     res = invoke("demo", "--only", "lattice", "--out", tmp_path / "demo")
     assert res.exit_code == 0, res.output
     assert "reference" in res.output and "32.8" in res.output and "1/1 lattice" in res.output
-    res = invoke("demo", "--only", "galaxies", "--out", tmp_path / "demo")
-    assert res.exit_code == 2 and "unknown demo stage(s) ['galaxies']" in res.output
+    res = invoke("demo", "--only", "quasars", "--out", tmp_path / "demo")
+    assert res.exit_code == 2 and "unknown demo stage(s) ['quasars']" in res.output
     res = invoke("demo", "--only", "atoms", "--out", tmp_path / "demo")
     assert res.exit_code == 0, res.output
     assert "force_fd" in res.output and res.output.count("✗") >= 5  # the noisy control fails, the model does not
@@ -121,7 +121,8 @@ def test_the_whole_tour(tmp_path):
     """Every stage ends in its table against its reference (make demo, in a temporary directory)."""
     res = invoke("demo", "--out", tmp_path / "demo")
     assert res.exit_code == 0, res.output
-    for text in ("32.8", "free field", "implicit (reference)", "front speed", "force_fd", "tour: 7 stage(s)", "Hbeta"):
+    for text in ("32.8", "free field", "implicit (reference)", "front speed", "force_fd", "tour: 8 stage(s)", "Hbeta",
+                 "NGC4342"):
         assert text in res.output
 
 
@@ -146,3 +147,26 @@ def test_spectra_demo_stage_and_commands(tmp_path):
     assert res.exit_code == 0 and '"coverage68"' in res.output
     res = invoke("spectra", "evaluate", "--data", tmp_path / "nowhere", "--model", tmp_path / "rf")
     assert res.exit_code == 2 and "no spectra file" in res.output
+
+
+def test_galaxies_demo_stage_and_morph_commands(tmp_path):
+    res = invoke("demo", "--only", "galaxies", "--out", tmp_path / "demo")
+    assert res.exit_code == 0, res.output
+    assert "0.0135" in res.output and "mdn" in res.output and "NGC4342" in res.output and "M32" in res.output
+    res = invoke("galaxies", "morph", "simulate", "--n-train", "60", "--n-test", "30", "--out", tmp_path / "d",
+                 "--json")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "d" / "examples.png").is_file()
+    res = invoke("galaxies", "morph", "train", "--data", tmp_path / "d", "--model", "lecture", "--epochs", "1",
+                 "--out", tmp_path / "m", "--json")
+    assert res.exit_code == 0, res.output
+    res = invoke("galaxies", "morph", "evaluate", "--data", tmp_path / "d", "--model", tmp_path / "m",
+                 "--plots", tmp_path / "p", "--json")
+    assert res.exit_code == 0 and '"confusion"' in res.output
+    assert (tmp_path / "p" / "confusion_lecture_gri.png").is_file()
+    res = invoke("galaxies", "morph", "classify", "--model", tmp_path / "m", "--shipped", "hdf", "--json")
+    assert res.exit_code == 0 and '"hdf0"' in res.output, res.output
+    res = invoke("galaxies", "morph", "classify", "--model", tmp_path / "m", "--shipped", "m32")
+    assert res.exit_code == 2 and "needs 3" in res.output and "--bands r" in res.output
+    res = invoke("galaxies", "morph", "simulate", "--difficulty", "2", "--out", tmp_path / "x")
+    assert res.exit_code == 2 and "difficulty" in res.output

@@ -38,8 +38,8 @@ def test_requested_snr_is_the_measured_snr():
         signal = image[1][aperture].sum()
         noise = np.sqrt(signal + aperture.sum() * SKY)
         ratios.append(signal / noise / p["snr"])
-    # the aperture holds most but not all of the light (Sérsic wings, a square pixel grid)
-    assert 0.75 < np.median(ratios) < 1.05
+    # 40 draws of SNR ≥ 20: each ratio scatters by about 1/SNR
+    assert np.median(ratios) == pytest.approx(1.0, abs=0.03)
 
 
 def test_ellipticals_are_redder_and_more_concentrated_than_irregulars():
@@ -67,7 +67,7 @@ def test_a_briefly_trained_cnn_beats_chance_by_far_and_resumes(small, tmp_path, 
     summary = train(cfg, small, tmp_path)
     assert summary["epochs"] == 3
     result = evaluate(small, tmp_path)
-    assert result["accuracy"] > 0.7  # chance is 1/3
+    assert result["accuracy"] > 0.5  # chance is 1/3; 150 test cutouts put 0.5 four binomial σ above it
     assert np.sum(result["confusion"]) == 150
     again = train(cfg.model_copy(update={"epochs": 4}), small, tmp_path)  # resumes at epoch 3
     assert again["epochs"] == 4

@@ -320,8 +320,9 @@ def galaxies_stage(out: Path) -> None:
     console.print(table)
     predict, _ = load_model(shipped_model("r"))
     names = ("ngc4342", "m32")
-    probs = predict(np.stack([real.sdss_like(real.mgefit_image(n)) for n in names]))
-    table = Table(title="real HST (WFPC2 F814W, mgefit) ellipticals made SDSS-like, shipped r-band CNN",
+    probs = predict(np.stack([real.sdss_like(real.mgefit_image(n), sky=0.0) for n in names]))
+    table = Table(title="real ellipticals (mgefit: HST F814W NGC 4342, INT I-band M32) made SDSS-like, shipped "
+                        "r-band CNN",
                   title_justify="left")
     for col in ("galaxy", *(f"P({c})" for c in CLASSES), "class", "known"):
         table.add_column(col, justify="right")

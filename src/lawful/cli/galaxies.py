@@ -175,8 +175,9 @@ def classify_cmd(images: list[Path] = typer.Argument(None, help="FITS, .npy or P
         if im.shape[0] != want and not (want == 1 and im.shape[0] == 3):
             raise ValueError(f"{name} has {im.shape[0]} band(s); this {cfg.bands} model needs {want} — train one "
                              f"with --bands {'r' if im.shape[0] == 1 else 'gri'}")
-    cutouts = np.stack([real.sdss_like(im if want == 3 else im[(1 if im.shape[0] == 3 else 0):][:1], r50, snr)
-                        for im in named.values()])
+    sky = {name: 0.0 for name in shipped or [] if name != "hdf"}  # mgefit images come sky-subtracted
+    cutouts = np.stack([real.sdss_like(im if want == 3 else im[(1 if im.shape[0] == 3 else 0):][:1], r50, snr,
+                                       sky=sky.get(name)) for name, im in named.items()])
     probs = predict(cutouts)
     rows = {name: {**{c: float(p) for c, p in zip(CLASSES, row)}, "class": CLASSES[int(np.argmax(row))]}
             for name, row in zip(named, probs)}

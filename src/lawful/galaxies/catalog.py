@@ -162,9 +162,7 @@ def read_table(path: Path) -> Catalog:
             raise ValueError(f"{path} lacks the column(s) {missing}; a catalog needs {list(REQUIRED)} "
                              f"(optional: {list(OPTIONAL)})")
         col = {name: np.asarray(table[name], dtype=float) for name in REQUIRED + OPTIONAL if name in names}
-    petro = (col.get("PETROFLUX"), col.get("PETROFLUX_IVAR"))
-    if None in petro:
-        petro = (None, None)
+    petro = (col["PETROFLUX"], col["PETROFLUX_IVAR"]) if {"PETROFLUX", "PETROFLUX_IVAR"} <= col.keys() else (None, None)
     nir = nir_err = None
     if all(f"{b}_M_EXT" in col and f"{b}_MSIG_EXT" in col for b in "JHK"):
         nir = np.c_[col["J_M_EXT"], col["H_M_EXT"], col["K_M_EXT"]]

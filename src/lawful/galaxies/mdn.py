@@ -27,7 +27,10 @@ class Standardizer:
 
     @classmethod
     def fit(cls, x: np.ndarray, e: np.ndarray) -> Standardizer:
-        le = np.log10(e)
+        """Scalings from training features and errors; a column without any known error gets mean 0, σ 1."""
+        le = np.log10(np.where(e > 0, e, np.nan))
+        known = np.any(np.isfinite(le), axis=0)
+        le = np.where(known, le, 0.0)
         return cls(np.nanmean(x, 0), np.nanstd(x, 0) + 1e-9, np.nanmean(le, 0), np.nanstd(le, 0) + 1e-9)
 
     def __call__(self, x: np.ndarray, e: np.ndarray) -> np.ndarray:

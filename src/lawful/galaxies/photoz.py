@@ -65,10 +65,12 @@ Predictor = Callable[[Catalog, Catalog, PhotozConfig, int], tuple[np.ndarray, np
 
 
 def _features(train: Catalog, test: Catalog) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Features and errors of the training and test galaxies, without the columns no training galaxy has
-    (a table without 2MASS or Petrosian fluxes)."""
+    """Features and errors of the training and test galaxies, without the columns that carry no information in
+    the training set: never measured (a table without 2MASS) or constant (r − r_petro without Petrosian fluxes)."""
     (x_train, e_train, _), (x_test, e_test, _) = train.features(), test.features()
-    keep = np.any(np.isfinite(x_train), axis=0)
+    finite = np.isfinite(x_train)
+    keep = np.any(finite, axis=0)
+    keep[keep] = np.nanstd(x_train[:, keep], axis=0) > 0
     return x_train[:, keep], e_train[:, keep], x_test[:, keep], e_test[:, keep]
 
 

@@ -1,11 +1,14 @@
 """Real images made to look like SDSS cutouts, so the simulated-data classifiers can be tried on them.
 
-A real galaxy image (one band, or several) is "moved" to an SDSS-like distance: background subtracted (the
-median of the border), centred on the light-weighted centre of its brightest smoothed peak, rescaled (with
-anti-aliasing, ``skimage.transform.rescale``) so that its half-light radius becomes ``r50_pixels``, cropped to
-52 × 52, blurred to the SDSS PSF (FWHM 1.4″ = 3.5 pixels) and given Gaussian sky noise for an SNR of ``snr``
-inside 2 r_50. Shipped real images: the HST WFPC2 F814W images of NGC 4342 and M32 from ``mgefit``, and
-scikit-image's Hubble Deep Field (RGB).
+A real galaxy image (one band, or several) is "moved" to an SDSS-like distance: background subtracted (given,
+or the median of the faintest of the four 4-pixel border strips), centred on its brightest smoothed peak,
+rescaled (with anti-aliasing, ``skimage.transform.rescale``) so that its half-light radius becomes
+``r50_pixels``, cropped to 52 × 52, blurred to the SDSS PSF (FWHM 1.4″ = 3.5 pixels) and given Gaussian sky
+noise for an SNR of ``snr``
+inside 2 r_50. Shipped real images, from ``mgefit``: NGC 4342 (HST WFPC2/PC F814W, 0.0455″ pixels) and M32 —
+whose HST PC image the galaxy fills edge to edge, leaving no sky, so the INT I-band image (0.549″ pixels) that
+mgefit's own example uses for M32's outer profile; both sky-subtracted with mgefit's ``sky_level`` (a Gaussian
+fitted to the histogram); and scikit-image's Hubble Deep Field (RGB).
 """
 
 from __future__ import annotations
@@ -18,15 +21,18 @@ from lawful.galaxies.morphology.simulate import PIXEL, SIZE
 
 
 def mgefit_image(name: str) -> np.ndarray:
-    """An HST image shipped by ``mgefit``: ``ngc4342`` or ``m32`` (WFPC2 PC, F814W), as (1, H, W) float32."""
+    """A sky-subtracted image shipped by ``mgefit``, (1, H, W) float32: ``ngc4342`` (HST F814W) or ``m32`` (INT I)."""
     import mgefit
     from astropy.io import fits
+    from mgefit.sky_level import sky_level
 
-    files = {"ngc4342": "ngc4342_f814w_pc.fits", "m32": "m32_f814w_pc.fits"}
+    files = {"ngc4342": "ngc4342_f814w_pc.fits", "m32": "m32_i.fits"}
     if name not in files:
         raise ValueError(f"unknown mgefit image {name!r}; choose one of {sorted(files)}")
     with fits.open(Path(mgefit.__file__).parent / "images" / files[name]) as hdul:
-        return np.asarray(hdul[0].data, dtype=np.float32)[None]
+        image = np.asarray(hdul[0].data, dtype=np.float64)
+    sky, _ = sky_level(image, quiet=True)
+    return (image - sky).astype(np.float32)[None]
 
 
 def hubble_deep_field_cutouts(n: int = 6, size: int = 96) -> np.ndarray:
@@ -71,16 +77,20 @@ def load_image(path: Path) -> np.ndarray:
     return image
 
 
-def sdss_like(image: np.ndarray, r50_pixels: float = 5.0, snr: float = 100.0, seed: int = 0) -> np.ndarray:
-    """A (B, 52, 52) float32 SDSS-like cutout of a real galaxy image (B, H, W) (see the module docstring)."""
+def sdss_like(image: np.ndarray, r50_pixels: float = 5.0, snr: float = 100.0, seed: int = 0,
+              sky: float | None = None) -> np.ndarray:
+    """A (B, 52, 52) float32 SDSS-like cutout of a real galaxy image (B, H, W) (see the module docstring);
+    ``sky`` is the background to subtract (None: estimated from the border; 0 for sky-subtracted images)."""
     from scipy.ndimage import gaussian_filter
     from skimage.transform import rescale
 
     image = np.asarray(image, dtype=np.float32)
     if image.ndim != 3 or min(image.shape[1:]) < 16 or not np.all(np.isfinite(image)):
         raise ValueError(f"image must be finite (bands, H, W) with H, W ≥ 16, got shape {image.shape}")
-    border = np.concatenate([image[:, :4].reshape(len(image), -1), image[:, -4:].reshape(len(image), -1)], axis=1)
-    image = image - np.median(border, axis=1)[:, None, None]
+    if sky is None:
+        strips = (image[:, :4], image[:, -4:], image[:, :, :4], image[:, :, -4:])
+        sky = np.min([np.median(s.reshape(len(image), -1), axis=1) for s in strips], axis=0)[:, None, None]
+    image = image - sky
     light = image.sum(axis=0)
     smooth = gaussian_filter(light, 2.0)
     cy, cx = np.unravel_index(np.argmax(smooth), smooth.shape)

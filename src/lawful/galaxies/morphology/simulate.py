@@ -1,9 +1,10 @@
 """SDSS-like g, r, i cutouts of elliptical, spiral and irregular galaxies drawn with ``galsim``.
 
 Geometry and noise are SDSS's: 0.396″ pixels, a Moffat PSF (β = 3.5) of FWHM 1.4″ ± 0.15″, a flat sky and
-Poisson noise on sky plus galaxy (galsim's CCDNoise, gain 1). Classes (labels 0, 1, 2):
+Poisson noise on sky plus galaxy (gain 1), drawn after the noiseless bands are scaled to the requested SNR.
+Classes (labels 0, 1, 2):
 
-* **E** — one Sérsic profile, n ∈ [3, 5.5] in steps of 0.25, axis ratio q ∈ [0.55, 1], red (g − r ≈ 0.75,
+* **E** — one Sérsic profile, n ∈ [3, 5.5] in steps of 0.25, axis ratio q ∈ [0.3, 1] (E0–E7), red (g − r ≈ 0.75,
   r − i ≈ 0.40; 5 % blue);
 * **S** — a de Vaucouleurs bulge (B/T ∈ [0.05, 0.4], r_e = 0.2–0.4 of the disk's) plus an exponential disk
   seen at inclination i (q = cos i, floored at 0.2) whose surface brightness is multiplied by a logarithmic
@@ -12,9 +13,10 @@ Poisson noise on sky plus galaxy (galsim's CCDNoise, gain 1). Classes (labels 0,
 * **Irr** — 4–12 star-forming knots (galsim's RandomKnots) over a faint lopsided exponential, blue
   (g − r ≈ 0.30; 10 % dusty and red). Every colour scatters by 0.08 mag.
 
-Half-light radii are log-uniform in [1.2″, 5″] and the r-band signal-to-noise ratio inside 2 r_e log-uniform in
-[20, 200]; ``difficulty`` ∈ [0, 1] shrinks both ranges towards small, faint galaxies (at 1: r_e ∈ [0.7″, 2.5″],
-SNR ∈ [8, 60]) and weakens arms and knots.
+Half-light radii are log-uniform in [1.2″, 5″] and the r-band signal-to-noise ratio — the light inside a circle
+of radius 2 (r_e² + (FWHM/2)²)^½ over the Poisson noise of sky and galaxy in it — log-uniform in [20, 200];
+``difficulty`` ∈ [0, 1] shrinks both ranges
+towards small, faint galaxies (at 1: r_e ∈ [0.7″, 2.5″], SNR ∈ [8, 60]) and weakens arms and knots.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def draw_galaxy(label: int, rng: np.random.Generator, difficulty: float = 0.0) -
     comps = []  # (galsim profile of flux 1, g/r/i weights, fraction of the r flux)
     if CLASSES[label] == "E":
         n = round(rng.uniform(3.0, 5.5) * 4) / 4  # steps of 0.25: galsim caches each n's Hankel table
-        q = rng.uniform(0.55, 1.0)
+        q = rng.uniform(0.3, 1.0)  # E0 to E7
         prof = galsim.Sersic(n=n, half_light_radius=r_e).shear(q=q, beta=beta * galsim.radians)
         comps.append((prof, _band_weights("E", rng), 1.0))
     elif CLASSES[label] == "S":
@@ -99,19 +101,18 @@ def draw_galaxy(label: int, rng: np.random.Generator, difficulty: float = 0.0) -
         clumps = galsim.RandomKnots(knots, half_light_radius=r_e, flux=1.0, rng=galsim.BaseDeviate(
             int(rng.integers(1, 2**31 - 1))))
         comps += [(body, _band_weights("irr", rng), 1 - frac), (clumps, _band_weights("knots", rng), frac)]
-    # the r-band flux giving the requested SNR inside 2 r_e: F / sqrt(F + N_pix · sky) = SNR
-    n_pix = np.pi * (2.0 * np.hypot(r_e, fwhm / 2.0) / PIXEL) ** 2
-    flux_r = 0.5 * snr**2 * (1.0 + np.sqrt(1.0 + 4.0 * n_pix * SKY / snr**2))
-    seed = int(rng.integers(1, 2**31 - 1))
-    bands = []
-    for b in range(3):
-        gal = galsim.Add([prof.withFlux(flux_r * w[b] * f) for prof, w, f in comps])
-        image = galsim.Convolve(gal, psf).drawImage(nx=SIZE, ny=SIZE, scale=PIXEL)
-        image += SKY
-        image.addNoise(galsim.PoissonNoise(galsim.BaseDeviate(seed + b)))
-        bands.append(image.array - SKY)
+    # each band drawn at unit r flux, then scaled so that the r-band light inside 2 r_e over the noise of that
+    # aperture (sky + source Poisson) is the requested SNR: S / sqrt(S + N_pix · sky) = SNR
+    noiseless = np.stack([galsim.Convolve(galsim.Add([prof.withFlux(w[b] * f) for prof, w, f in comps]), psf)
+                          .drawImage(nx=SIZE, ny=SIZE, scale=PIXEL).array for b in range(3)])
+    y, x = np.indices((SIZE, SIZE)) - (SIZE - 1) / 2.0
+    aperture = np.hypot(y, x) <= 2.0 * np.hypot(r_e, fwhm / 2.0) / PIXEL
+    n_pix = aperture.sum()
+    signal = 0.5 * snr**2 * (1.0 + np.sqrt(1.0 + 4.0 * n_pix * SKY / snr**2))
+    expected = np.clip(noiseless * (signal / noiseless[1][aperture].sum()), 0.0, None) + SKY
+    images = (rng.poisson(expected) - SKY).astype(np.float32)
     params = {"label": label, "r_e": r_e, "snr": snr, "fwhm": fwhm, "difficulty": difficulty}
-    return np.stack(bands).astype(np.float32), params
+    return images, params
 
 
 def _draw_chunk(task: tuple[int, int, float, np.random.SeedSequence]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

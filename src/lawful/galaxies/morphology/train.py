@@ -43,7 +43,10 @@ class MorphConfig(Config):
     batch: int = pydantic.Field(64, ge=1)
     lr: FiniteFloat = pydantic.Field(1e-3, gt=0)
     augment: bool = pydantic.Field(True, description="deep: random 90° rotations and flips")
-    n_statmorph: int = pydantic.Field(2000, ge=30, description="rf: training cutouts measured by statmorph")
+    n_statmorph: int = pydantic.Field(1000, ge=30, description="rf: training (and test) cutouts measured by "
+                                                               "statmorph")
+    scheduler: str = pydantic.Field("serial", description="rf: statmorph through serial, local (Dask) or an address")
+    workers: int = pydantic.Field(0, ge=0, description="rf: Dask workers for statmorph (0: one per core)")
     seed: int = pydantic.Field(0, ge=0)
 
 
@@ -168,7 +171,7 @@ def _train_forest(cfg: MorphConfig, d: dict, feats: np.ndarray, out: Path, start
     from lawful.galaxies.morphology.nonparametric import morphology_parameters
 
     n = min(cfg.n_statmorph, len(d["labels"]))
-    params = morphology_parameters(d["images"][:n])
+    params = morphology_parameters(d["images"][:n], scheduler=cfg.scheduler, n_workers=cfg.workers or None)
     forest = RandomForestClassifier(400, random_state=cfg.seed, n_jobs=cfg.threads or None)
     forest.fit(np.c_[params, feats[:n]], d["labels"][:n])
     _save(out / "model.pt", {"kind": "rf", "config": cfg.model_dump(), "forest": forest})
@@ -196,7 +199,8 @@ def load_model(model_dir: Path):
 
         def predict_rf(images: np.ndarray) -> np.ndarray:
             feats = image_features(images, cfg.bands)
-            return saved["forest"].predict_proba(np.c_[morphology_parameters(images), feats])
+            params = morphology_parameters(images, scheduler=cfg.scheduler, n_workers=cfg.workers or None)
+            return saved["forest"].predict_proba(np.c_[params, feats])
 
         return predict_rf, cfg
     from lawful.galaxies.morphology.networks import ARCHITECTURES
