@@ -76,7 +76,7 @@ def main() -> None:
     print(f"{'goal (best)':20s} {'≥95%':>6s}   (lecture CNN reproduced and beaten)\n")
     for name, r in results.items():
         print(f"{name}: confusion (rows true E, S, Irr) {r['confusion']}")
-    print("\nreal ellipticals (NGC 4342 HST F814W, M32 INT I) made SDSS-like (r_50 = 5 px, SNR 100), "
+    print("\nreal ellipticals (NGC 4342 HST F814W, M32 INT I) made SDSS-like (r_50 = 6.2 px, SNR 100), "
           "P(E) / P(S) / P(Irr):")
     for name in ("deep CNN, r only", "statmorph + RF, r"):
         for gal, p in results[name]["real"].items():

@@ -149,7 +149,8 @@ def classify_cmd(images: list[Path] = typer.Argument(None, help="FITS, .npy or P
                  shipped: list[str] = typer.Option(None, "--shipped",
                                                    help="a real image that a wheel ships: ngc4342, m32 (mgefit) or "
                                                         "hdf (the Hubble Deep Field's brightest sources)"),
-                 r50: float = typer.Option(5.0, "--r50", help="half-light radius (pixels) to rescale real images to"),
+                 r50: float = typer.Option(6.2, "--r50", help="half-light radius (pixels) to rescale real images to "
+                                                              "(default: the training galaxies' median)"),
                  snr: float = typer.Option(100.0, "--snr", help="SNR inside 2 r_50 of the rescaled image"),
                  json_out: bool = JSON_OPT) -> None:
     """Class probabilities of real galaxy images, each first made SDSS-like (rescaled, blurred, noised)."""

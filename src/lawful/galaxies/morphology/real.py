@@ -77,7 +77,11 @@ def load_image(path: Path) -> np.ndarray:
     return image
 
 
-def sdss_like(image: np.ndarray, r50_pixels: float = 5.0, snr: float = 100.0, seed: int = 0,
+#: the median intrinsic half-light radius of the simulated training galaxies, √(1.2″ · 5″) / 0.396″ (pixels)
+TRAINING_R50 = 6.2
+
+
+def sdss_like(image: np.ndarray, r50_pixels: float = TRAINING_R50, snr: float = 100.0, seed: int = 0,
               sky: float | None = None) -> np.ndarray:
     """A (B, 52, 52) float32 SDSS-like cutout of a real galaxy image (B, H, W) (see the module docstring);
     ``sky`` is the background to subtract (None: estimated from the border; 0 for sky-subtracted images)."""
