@@ -152,4 +152,5 @@ def lupton_rgb(images: np.ndarray, stretch: float = 60.0, q: float = 8.0) -> np.
     """RGB (n, 52, 52, 3) uint8 from g, r, i (n, 3, 52, 52) with astropy's ``make_lupton_rgb`` (i→R, r→G, g→B)."""
     from astropy.visualization import make_lupton_rgb
 
-    return np.stack([make_lupton_rgb(im[2], im[1], im[0], stretch=stretch, Q=q) for im in images])
+    with np.errstate(invalid="ignore", divide="ignore"):  # astropy divides 0/0 on empty sky pixels
+        return np.stack([make_lupton_rgb(im[2], im[1], im[0], stretch=stretch, Q=q) for im in images])
