@@ -119,3 +119,19 @@ def test_training_resumes_from_its_checkpoint(small_data, tmp_path):
 
 def test_targets_order():
     assert TARGETS == ("teff", "logg", "feh", "alpha", "mass", "age")
+
+
+def test_mc_dropout_sigma_is_reproducible():
+    from lawful.spectra.evaluate import predict
+    from lawful.spectra.models import shipped
+
+    state = shipped()
+    rng = np.random.default_rng(0)
+    flux = 1.0 + 0.02 * rng.standard_normal((3, len(state["wave"])))
+    ivar = np.full_like(flux, 2500.0)
+    torch.manual_seed(1)
+    a = predict(state, flux, ivar)
+    torch.manual_seed(2)  # the caller's random state does not change the dropout masks
+    b = predict(state, flux, ivar)
+    np.testing.assert_array_equal(a["sigma"], b["sigma"])
+    assert np.all(a["sigma"] > 0)

@@ -267,12 +267,17 @@ def _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log):
     return state, mean, sigma
 
 
-def predict_network(net: torch.nn.Module, x: np.ndarray, mc_samples: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Mean and (with ``mc_samples`` > 1) the MC-dropout σ of a network's standardised outputs, batched."""
+def predict_network(net: torch.nn.Module, x: np.ndarray, mc_samples: int, seed: int = 0
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Mean and (with ``mc_samples`` > 1) the MC-dropout σ of a network's standardised outputs, batched.
+
+    The dropout masks come from ``seed`` (torch's global generator is forked and left as it was), so the same
+    spectra give the same σ on every call."""
     import torch
 
     outs = []
-    with torch.no_grad():
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
         xt = torch.as_tensor(x, dtype=torch.float32)
         if mc_samples > 1:
             net.train()
