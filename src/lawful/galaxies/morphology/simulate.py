@@ -115,8 +115,8 @@ def draw_galaxy(label: int, rng: np.random.Generator, difficulty: float = 0.0) -
     return images, params
 
 
-def _draw_chunk(task: tuple[int, int, float, np.random.SeedSequence]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    start, count, difficulty, seq = task
+def _draw_chunk(task: tuple[int, float, np.random.SeedSequence]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    count, difficulty, seq = task
     rng = np.random.default_rng(seq)
     labels = rng.integers(0, len(CLASSES), count)
     images = np.empty((count, 3, SIZE, SIZE), np.float32)
@@ -140,7 +140,7 @@ def simulate(n: int, seed: int, difficulty: float = 0.0, chunk: int = 500, sched
         raise ValueError(f"difficulty = {difficulty} must lie in [0, 1]")
     starts = list(range(0, n, chunk))
     seqs = spawn_seeds(seed, len(starts))
-    parts = run_tasks(_draw_chunk, [(s, min(chunk, n - s), difficulty, q) for s, q in zip(starts, seqs)],
+    parts = run_tasks(_draw_chunk, [(min(chunk, n - s), difficulty, q) for s, q in zip(starts, seqs)],
                       scheduler, n_workers)
     images = np.concatenate([p[0] for p in parts])
     meta = np.concatenate([p[2] for p in parts])
