@@ -100,12 +100,13 @@ def fit_predict(x_train: np.ndarray, e_train: np.ndarray, z_train: np.ndarray, x
     order = rng.permutation(n)
     n_val = max(1, int(val_fraction * n))
     val, fit = order[:n_val], order[n_val:]
-    scaler = Standardizer.fit(x_train[fit], e_train[fit])
-    e_fill = np.where(np.isfinite(e_train), e_train, 0.0)
-    x_fill = np.where(np.isfinite(x_train), x_train, np.nan)
+    x_fit, e_fit = x_train[fit], e_train[fit]
+    e_noise = np.where(np.isfinite(e_fit), e_fit, 0.0)  # features without a known error are not perturbed
+    scaler = Standardizer.fit(x_fit, e_fit)
     inputs = {name: torch.as_tensor(scaler(x, e), dtype=torch.float32)
               for name, x, e in (("val", x_train[val], e_train[val]), ("test", x_test, e_test))}
     zt = torch.as_tensor(z_train, dtype=torch.float32)
+    z_fit = zt[fit]
     val_parts, test_parts = [], []
     for member in range(members):
         torch.manual_seed(seed * 1000 + member)
@@ -114,14 +115,14 @@ def fit_predict(x_train: np.ndarray, e_train: np.ndarray, z_train: np.ndarray, x
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
         best, best_state = np.inf, None
         for _ in range(epochs):
-            noisy = x_fill[fit] + e_fill[fit] * rng.standard_normal(e_fill[fit].shape)
-            xin = torch.as_tensor(scaler(noisy, e_train[fit]), dtype=torch.float32)
+            noisy = x_fit + e_noise * rng.standard_normal(e_noise.shape)
+            xin = torch.as_tensor(scaler(noisy, e_fit), dtype=torch.float32)
             perm = torch.as_tensor(rng.permutation(len(fit)))
             net.train()
             for i in range(0, len(fit), batch):
                 idx = perm[i:i + batch]
                 opt.zero_grad()
-                loss = _nll(net(xin[idx]), zt[fit][idx])
+                loss = _nll(net(xin[idx]), z_fit[idx])
                 loss.backward()
                 opt.step()
             sched.step()
