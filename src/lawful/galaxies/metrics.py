@@ -71,17 +71,25 @@ def crps(pdf: np.ndarray, z_spec: np.ndarray) -> np.ndarray:
 
     Uses CRPS = E|Z − z_spec| − ∫ F(1 − F) dz (equal to ∫ (F − H(z − z_spec))² dz), whose integrands are smooth,
     so the trapezoid rule stays accurate when z_spec falls between grid points."""
-    c = cdf(pdf)
+    return _crps(pdf, cdf(pdf), z_spec)
+
+
+def _crps(pdf: np.ndarray, c: np.ndarray, z_spec: np.ndarray) -> np.ndarray:
     expected_distance = np.trapezoid(pdf * np.abs(Z_GRID[None, :] - np.asarray(z_spec)[:, None]), dx=DZ, axis=1)
     return expected_distance - np.trapezoid(c * (1.0 - c), dx=DZ, axis=1)
 
 
-def pdf_metrics(pdf: np.ndarray, z_spec: np.ndarray) -> dict[str, float]:
-    """Mean CRPS and the 68 %/95 % central-interval coverages of the p(z)."""
-    u = pit(pdf, z_spec)
-    return {"crps": float(np.mean(crps(pdf, z_spec))),
-            "coverage68": float(np.mean(np.abs(u - 0.5) <= 0.34)),
+def coverages(u: np.ndarray) -> dict[str, float]:
+    """The fractions of PIT values ``u`` inside the central 68 % and 95 % intervals."""
+    return {"coverage68": float(np.mean(np.abs(u - 0.5) <= 0.34)),
             "coverage95": float(np.mean(np.abs(u - 0.5) <= 0.475))}
+
+
+def pdf_metrics(pdf: np.ndarray, z_spec: np.ndarray) -> dict[str, float]:
+    """Mean CRPS and the 68 %/95 % central-interval coverages of the p(z) (one CDF for both)."""
+    c = cdf(pdf)
+    u = _interp_rows(c, np.asarray(z_spec, dtype=float))
+    return {"crps": float(np.mean(_crps(pdf, c, z_spec))), **coverages(u)}
 
 
 def pdf_from_samples(samples: np.ndarray, width: float = 0.004) -> np.ndarray:
