@@ -164,6 +164,8 @@ def test_galaxies_demo_stage_and_morph_commands(tmp_path):
                  "--plots", tmp_path / "p", "--json")
     assert res.exit_code == 0 and '"confusion"' in res.output
     assert (tmp_path / "p" / "confusion_lecture_gri.png").is_file()
+    res = invoke("galaxies", "morph", "evaluate", "--data", tmp_path / "d", "--model", tmp_path / "m")
+    assert res.exit_code == 0 and "accuracy by SNR" in res.output and "accuracy by r_e" in res.output, res.output
     res = invoke("galaxies", "morph", "classify", "--model", tmp_path / "m", "--shipped", "hdf", "--json")
     assert res.exit_code == 0 and '"hdf0"' in res.output, res.output
     res = invoke("galaxies", "morph", "classify", "--model", tmp_path / "m", "--shipped", "m32")

@@ -138,8 +138,8 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with c
                 zip(r["classes"], r["confusion"])}
         print_rows(f"{r['model']} ({r['bands']}) on {r['n']} test cutouts: accuracy {100 * r['accuracy']:.1f} %",
                    rows, {f"→ {k}": f"→ {k}" for k in r["classes"]})
-        print_rows("accuracy by bin", {"SNR": r["by_snr"], "r_e (″)": r["by_r_e"]},
-                   {k: k for k in {**r["by_snr"], **r["by_r_e"]}})
+        for label, key in (("SNR", "by_snr"), ("r_e (″)", "by_r_e")):
+            print_rows(f"accuracy by {label}", {"accuracy": r[key]}, {k: k for k in r[key]})
 
 
 @morph_app.command("classify")
