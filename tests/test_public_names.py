@@ -7,7 +7,7 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("package", ["lawful.lattice", "lawful.burn", "lawful.hydro", "lawful.atoms", "lawful.spectra",
+@pytest.mark.parametrize("package", ["lawful.lattice", "lawful.lattice.u1", "lawful.burn", "lawful.hydro", "lawful.atoms", "lawful.spectra",
                                      "lawful.galaxies"])
 def test_every_public_name_resolves(package):
     pkg = importlib.import_module(package)
@@ -20,7 +20,7 @@ def test_every_public_name_resolves(package):
 
 
 def test_importing_the_domains_imports_neither_numba_nor_torch():
-    code = ("import sys, lawful.lattice, lawful.burn, lawful.hydro, lawful.atoms, lawful.spectra, lawful.galaxies, "
+    code = ("import sys, lawful.lattice, lawful.lattice.u1, lawful.burn, lawful.hydro, lawful.atoms, lawful.spectra, lawful.galaxies, "
             "lawful.cli.app; "
             "print(sorted(m for m in ('numba', 'torch', 'matplotlib', 'dask', 'ase') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout

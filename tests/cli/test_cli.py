@@ -64,7 +64,7 @@ def test_config_file_and_set_overrides(tmp_path):
     (["--lam", "-0.1"], "lam = -0.1"),
     (["--n-steps", "0"], "n_steps = 0"),
     (["--integrator", "verlet"], "integrator = 'verlet'"),
-    (["--set", "kapa=0.1"], "unknown config key 'kapa'; valid keys are: dim, size, kappa"),
+    (["--set", "kapa=0.1"], "unknown config key 'kapa'; valid keys are: theory, dim, size, kappa"),
     (["--lam", "inf"], "needs sampler 'heatbath'"),
 ])
 def test_bad_input_is_refused_before_work(tmp_path, args, message):

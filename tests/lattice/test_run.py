@@ -69,7 +69,7 @@ def test_provenance_in_ensemble(tmp_path):
         assert fh.attrs["seed"] == 4
         assert "kappa = 0.2" in fh.attrs["config"]
         assert fh.attrs["lawful_version"] and fh.attrs["git_hash"]
-    assert (tmp_path / "r" / "config.toml").read_text().startswith("dim = 2")
+    assert (tmp_path / "r" / "config.toml").read_text().startswith('theory = "phi4"\ndim = 2')
 
 
 def _as_from_a_shell():

@@ -75,17 +75,32 @@ def _flag_type(annotation: Any) -> type:
     return _FLAG_TYPES.get(annotation, str)
 
 
+def _default_text(name: str, model: type[pydantic.BaseModel], also: dict[str, type[pydantic.BaseModel]]) -> str:
+    """``(default: D)``; with ``also`` the defaults of every schema that has the key, by schema name where
+    they differ: ``(default: 6; u1: 8)``."""
+    mine = model.model_fields[name].default if name in model.model_fields else None
+    others = {k: m.model_fields[name].default for k, m in also.items() if name in m.model_fields}
+    if name not in model.model_fields:
+        return "(" + "; ".join(f"{k} default: {v}" for k, v in others.items()) + ")"
+    extra = "".join(f"; {k}: {v}" for k, v in others.items() if v != mine)
+    return f"(default: {mine}{extra})"
+
+
 def config_options(model: type[pydantic.BaseModel], fixed: dict[str, Any] | None = None,
-                   show_defaults: bool = True) -> list[inspect.Parameter]:
+                   show_defaults: bool = True,
+                   also: dict[str, type[pydantic.BaseModel]] | None = None) -> list[inspect.Parameter]:
     """One ``--flag-name`` option per field of ``model`` (defaults ``None`` = not given), except ``fixed``;
-    ``show_defaults=False`` when the schema is a base whose subclasses set their own defaults."""
+    ``show_defaults=False`` when the schema is a base whose subclasses set their own defaults. ``also`` (name →
+    schema) adds the keys of other schemas the command may resolve instead (e.g. another lattice theory)."""
     params = []
-    for name in field_names(model):
-        info = model.model_fields[name]
+    also = also or {}
+    models = [model, *also.values()]
+    names = list(dict.fromkeys(n for m in models for n in field_names(m)))
+    for name in names:
+        info = next(m.model_fields[name] for m in models if name in m.model_fields)
         if fixed and name in fixed:
             continue
-        default = info.default
-        help_text = f"{info.description or name}" + (f" (default: {default})" if show_defaults else "")
+        help_text = f"{info.description or name}" + (f" {_default_text(name, model, also)}" if show_defaults else "")
         flag = f"--{name.replace('_', '-')}"
         if info.annotation is bool:  # a switch: --flag / --no-flag
             decls, annotation = [f"{flag}/--no-{flag[2:]}"], bool
@@ -113,15 +128,16 @@ def resolve_config(model: type[pydantic.BaseModel], config_file: Path | None, fl
 
 
 def with_config_flags(model: type[pydantic.BaseModel], fixed: dict[str, Any] | None = None,
-                      show_defaults: bool = True):
-    """Decorator: give a command one option per config key, passed to it as a dict ``flags``.
+                      show_defaults: bool = True, also: dict[str, type[pydantic.BaseModel]] | None = None):
+    """Decorator: give a command one option per config key (of ``model`` and the schemas in ``also``), passed to
+    it as a dict ``flags``.
 
     The decorated function takes its own parameters plus ``flags: dict``; the generated signature keeps them
     first and appends the schema's options, so typer shows everything in ``--help``.
     """
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         own = [p for p in inspect.signature(fn).parameters.values() if p.name != "flags"]
-        gen = config_options(model, fixed, show_defaults)
+        gen = config_options(model, fixed, show_defaults, also)
         names = {p.name for p in gen}
 
         @functools.wraps(fn)

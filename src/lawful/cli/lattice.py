@@ -25,12 +25,36 @@ from lawful.cli.common import (
     scheduler_option,
     with_config_flags,
 )
-from lawful.core.config import ConfigError
+from lawful.core.config import ConfigError, field_names, load_toml, parse_sets
 from lawful.lattice.config import Phi4RunConfig
 from lawful.lattice.train_config import SampleConfig, TrainConfig
+from lawful.lattice.u1.config import U1RunConfig
 
-app = typer.Typer(help="Lattice φ⁴ theory: Metropolis, heat-bath (Ising limit) and HMC with Γ-method errors.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Lattice field theory (φ⁴; 2D U(1) gauge theory with --theory u1): Metropolis, heat bath, "
+                       "HMC, learned samplers made exact, Γ-method errors.", no_args_is_help=True)
+
+#: the run schema of each theory (``--theory``)
+RUN_SCHEMAS: dict[str, type] = {"phi4": Phi4RunConfig, "u1": U1RunConfig}
+THEORY_OPT = typer.Option(None, "--theory", help="phi4|u1 (default: phi4, or the theory key of --config)")
+
+
+def resolve_theory(schemas: dict[str, type], theory: str | None, config: Path | None, flags: dict[str, Any],
+                   sets: list[str] | None, fixed: dict[str, Any] | None = None) -> Any:
+    """The config of the chosen theory: ``--theory``, else ``theory`` from ``--set`` or the TOML file, else
+    φ⁴. A key that only another theory has (κ with --theory u1, β with φ⁴) is refused by name, before any work."""
+    file_layer = load_toml(config) if config else {}
+    set_layer = {k.replace("-", "_"): v for k, v in parse_sets(sets).items()}
+    chosen = theory or set_layer.get("theory") or file_layer.get("theory") or "phi4"
+    if chosen not in schemas:
+        raise ConfigError(f"--theory must be one of {'|'.join(schemas)}, got {chosen!r}")
+    model = schemas[chosen]
+    given = {k for layer in (file_layer, flags, set_layer) for k, v in layer.items() if v is not None}
+    others = {k for name, m in schemas.items() if name != chosen for k in m.model_fields}
+    foreign = sorted(k for k in given if k not in model.model_fields and k in others)
+    if foreign:
+        raise ConfigError(f"{', '.join(foreign)}: not a key of --theory {chosen} (a key of another theory); "
+                          f"--theory {chosen} takes: {', '.join(field_names(model))}")
+    return resolve_config(model, config, flags, sets, {**(fixed or {}), "theory": chosen})
 
 ROWS = (  # (estimate key, label)
     ("chi", "χ = ⟨m²⟩/V"),
@@ -45,16 +69,20 @@ ROWS = (  # (estimate key, label)
 
 
 def analysis_table(an: Any, reference: dict[str, tuple[float, float]] | None = None) -> Table:
-    """Rich table of an :class:`~lawful.lattice.analysis.Analysis` (optionally with reference values)."""
+    """Rich table of an :class:`~lawful.lattice.analysis.Analysis` (optionally with reference values; a U(1)
+    analysis brings its rows and exact values)."""
+    rows = getattr(an, "rows", ROWS)
+    if reference is None and getattr(an, "reference", None):
+        reference = {k: (v, 0.0) for k, v in an.reference.items()}
     table = Table(title=f"{an.run_dir}: {an.n_chains} chain(s) × {an.n_done - an.therm_cut} updates, "
                         f"cut {an.therm_cut}", title_justify="left")
     table.add_column("observable")
     table.add_column("value(error)", justify="right")
     table.add_column("τ_int", justify="right")
     if reference:
-        table.add_column("reference", justify="right")
+        table.add_column("exact" if getattr(an, "reference", None) else "reference", justify="right")
         table.add_column("pull (σ)", justify="right")
-    for key, label in ROWS:
+    for key, label in rows:
         if key not in an.estimates:
             continue
         e = an.estimates[key]
@@ -105,27 +133,28 @@ def _run_and_report(cfg: Any, json_out: bool, plots: bool) -> None:
 
 @app.command("run")
 @guarded
-@with_config_flags(Phi4RunConfig)
-def run_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+@with_config_flags(Phi4RunConfig, fixed={"theory": None}, also={"u1": U1RunConfig})
+def run_cmd(theory: str = THEORY_OPT, config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
             json_out: bool = JSON_OPT,
             plots: bool = typer.Option(False, "--plots/--no-plots", help="write history/autocorrelation PNGs now "
                                        "(else: lawful lattice analyze DIR writes them)"),
             flags: dict | None = None) -> None:
-    """Run (or resume) Markov chains with any sampler (--sampler hmc|metropolis|heatbath), then analyze."""
-    _run_and_report(resolve_config(Phi4RunConfig, config, flags or {}, set_), json_out, plots)
+    """Run (or resume) Markov chains with any sampler (φ⁴: --sampler hmc|metropolis|heatbath; U(1):
+    hmc|heatbath|metropolis|exact, with --instanton-moves), then analyze."""
+    _run_and_report(resolve_theory(RUN_SCHEMAS, theory, config, flags or {}, set_), json_out, plots)
 
 
 @app.command("hmc")
 @guarded
-@with_config_flags(Phi4RunConfig,
-                   fixed={"sampler": "hmc"})
-def hmc_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+@with_config_flags(Phi4RunConfig, fixed={"sampler": "hmc", "theory": None}, also={"u1": U1RunConfig})
+def hmc_cmd(theory: str = THEORY_OPT, config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
             json_out: bool = JSON_OPT,
             plots: bool = typer.Option(False, "--plots/--no-plots", help="write history/autocorrelation PNGs now "
                                        "(else: lawful lattice analyze DIR writes them)"),
             flags: dict | None = None) -> None:
     """Hybrid Monte Carlo (leapfrog or Omelyan 2MN); same as 'lattice run --sampler hmc'."""
-    _run_and_report(resolve_config(Phi4RunConfig, config, flags or {}, set_, {"sampler": "hmc"}), json_out, plots)
+    _run_and_report(resolve_theory(RUN_SCHEMAS, theory, config, flags or {}, set_, {"sampler": "hmc"}), json_out,
+                    plots)
 
 
 @app.command("analyze")
@@ -155,40 +184,68 @@ def _scan_point(cfg: Any) -> dict[str, Any]:
     from lawful.lattice.run import run
 
     run(cfg, show_progress=False)
-    return {"kappa": cfg.kappa, "out": str(cfg.out), **analyze(cfg.out).to_json()}
+    key = "beta" if cfg.theory == "u1" else "kappa"
+    return {key: getattr(cfg, key), "out": str(cfg.out), **analyze(cfg.out).to_json()}
+
+
+def _numbers(text: str | None, flag: str) -> list[float]:
+    """Comma-separated numbers of ``flag``, refused by name if malformed or empty."""
+    try:
+        values = [float(k) for k in (text or "").split(",") if k.strip()]
+    except ValueError:
+        raise ConfigError(f"{flag} must be comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise ConfigError(f"{flag} is empty")
+    return values
+
+
+def _scan_table(base: Any, results: list[dict[str, Any]]) -> Table:
+    """The table of a κ scan (φ⁴) or β scan (U(1), with the exact values beside the measured ones)."""
+    if base.theory == "u1":
+        table = Table(title=f"β scan: U(1) L={base.size} ({base.sampler})")
+        cols = ("β", "⟨cos θ_P⟩", "exact", "⟨Q²⟩", "exact", "τ_int(Q)", "τ_int(Q²)", "acceptance", "run")
+        rows = [(f"{r['beta']:g}", fmt(*r["plaquette"]), f"{r['exact']['plaquette']:.5f}", fmt(*r["Q2"]),
+                 f"{r['exact']['Q2']:.4f}", fmt(*r["tau_int"]["Q"]), fmt(*r["tau_int"]["Q2"]),
+                 f"{r['acceptance']:.3f}", r["out"]) for r in results]
+    else:
+        table = Table(title=f"κ scan: L={base.size} D={base.dim} λ={base.lam} ({base.sampler})")
+        cols = ("κ", "χ", "⟨|m|⟩/V", "U", "τ_int(m²)", "acceptance", "run")
+        rows = [(f"{r['kappa']:g}", fmt(*r["chi"]), fmt(*r["abs_m"]), fmt(*r["binder"]), fmt(*r["tau_int"]["m2"]),
+                 f"{r['acceptance']:.3f}", r["out"]) for r in results]
+    for col in cols:
+        table.add_column(col, justify="right")
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 @app.command("scan")
 @guarded
-@with_config_flags(Phi4RunConfig,
-                   fixed={"kappa": None})
-def scan_cmd(kappas: str = typer.Option(..., "--kappas", help="comma-separated κ values, e.g. 0.17,0.18,0.19"),
+@with_config_flags(Phi4RunConfig, fixed={"kappa": None, "beta": None, "theory": None}, also={"u1": U1RunConfig})
+def scan_cmd(kappas: str = typer.Option(None, "--kappas", help="φ⁴: comma-separated κ values, e.g. 0.17,0.18,0.19"),
+             betas: str = typer.Option(None, "--betas", help="U(1): comma-separated β values, e.g. 1,2,3,4"),
+             theory: str = THEORY_OPT,
              scheduler: str = scheduler_option("local"), workers: int = WORKERS_OPT,
              config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
              json_out: bool = JSON_OPT,
              flags: dict | None = None) -> None:
-    """Independent runs at several κ (each in OUT/kappa_<κ>), fanned out through the executor (Dask)."""
+    """Independent runs at several κ (φ⁴, each in OUT/kappa_<κ>) or β (U(1), OUT/beta_<β>), fanned out through
+    the executor (Dask)."""
     from lawful.core.executor import run_tasks
-    try:
-        values = [float(k) for k in kappas.split(",") if k.strip()]
-    except ValueError:
-        raise ConfigError(f"--kappas must be comma-separated numbers, got {kappas!r}") from None
-    if not values:
-        raise ConfigError("--kappas is empty")
-    base = resolve_config(Phi4RunConfig, config, flags or {}, set_)
-    cfgs = [base.model_copy(update={"kappa": k, "out": base.out / f"kappa_{k:g}"}) for k in values]
-    cfgs = [Phi4RunConfig.model_validate(c.model_dump()) for c in cfgs]  # re-validate each point
+
+    base = resolve_theory(RUN_SCHEMAS, theory, config, flags or {}, set_)
+    key, flag, given, other = (("beta", "--betas", betas, kappas) if base.theory == "u1"
+                               else ("kappa", "--kappas", kappas, betas))
+    if other is not None:
+        raise ConfigError(f"--theory {base.theory} scans {flag}, not {'--kappas' if key == 'beta' else '--betas'}")
+    values = _numbers(given, flag)
+    schema = type(base)
+    cfgs = [schema.model_validate({**base.model_dump(), key: v, "out": base.out / f"{key}_{v:g}"}) for v in values]
     results = run_tasks(_scan_point, cfgs, scheduler=scheduler, n_workers=workers)
     if json_out:
         print(json.dumps(results))
         return
-    table = Table(title=f"κ scan: L={base.size} D={base.dim} λ={base.lam} ({base.sampler})")
-    for col in ("κ", "χ", "⟨|m|⟩/V", "U", "τ_int(m²)", "acceptance", "run"):
-        table.add_column(col, justify="right")
-    for r in results:
-        table.add_row(f"{r['kappa']:g}", fmt(*r["chi"]), fmt(*r["abs_m"]), fmt(*r["binder"]),
-                      fmt(*r["tau_int"]["m2"]), f"{r['acceptance']:.3f}", r["out"])
-    console.print(table)
+    console.print(_scan_table(base, results))
 
 
 @app.command("train")

@@ -56,6 +56,14 @@ class Observable:
     def __pow__(self, power: float) -> Observable:
         return Observable(self.value**power, power * self.value ** (power - 1) * self.deltas)
 
+    def __neg__(self) -> Observable:
+        return Observable(-self.value, -self.deltas)
+
+    def log(self) -> Observable:
+        """ln of the observable (NaN where its value is not positive, e.g. a Wilson loop lost in noise)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return Observable(float(np.log(self.value)), self.deltas / self.value)
+
 
 @dataclass
 class GammaResult:

@@ -1,4 +1,4 @@
-"""Lattice actions. φ⁴ in D = 1…4 dimensions (U(1) gauge theory will live here too)."""
+"""The φ⁴ action in D = 1…4 dimensions (2D U(1) gauge theory: :mod:`lawful.lattice.u1.action`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 
 from lawful.lattice import kernels
 from lawful.lattice.geometry import Lattice
+from lawful.lattice.observables import OBSERVABLES
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,33 @@ class Phi4:
             raise ValueError(f"kappa must be a finite number, got {self.kappa!r}")
         if not self.lam >= 0.0:
             raise ValueError(f"lambda must be >= 0 (lam=inf is the Ising limit), got {self.lam!r}")
+
+    name = "phi4"
+    observables = OBSERVABLES
+
+    @property
+    def n_dof(self) -> int:
+        """Field components per configuration, V."""
+        return self.lattice.volume
+
+    def initial(self, n_chains: int, gens: list[np.random.Generator], start: str) -> np.ndarray:
+        """Starting fields ``(C, V)`` (:func:`lawful.lattice.mcmc.initial_configuration`)."""
+        from lawful.lattice.mcmc import initial_configuration
+
+        return initial_configuration(self, n_chains, gens, start)
+
+    def hamiltonian(self, phi: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """H = ½Σp² + S(φ) per chain."""
+        return kernels.hamiltonian(phi, p, self.lattice.fwd, self.kappa, self.lam)
+
+    def integrate(self, phi: np.ndarray, p: np.ndarray, integrator: str, n_steps: int, dt: float,
+                  xi: float) -> None:
+        """Molecular dynamics in place: ``integrator`` is leapfrog or omelyan (2MN with parameter ``xi``)."""
+        lat = self.lattice
+        if integrator == "leapfrog":
+            kernels.leapfrog(phi, p, lat.fwd, lat.bwd, self.kappa, self.lam, n_steps, dt)
+        else:
+            kernels.omelyan(phi, p, lat.fwd, lat.bwd, self.kappa, self.lam, n_steps, dt, xi)
 
     def action(self, phi: np.ndarray) -> np.ndarray:
         """S for each chain; ``phi`` shape ``(C, V)`` -> ``(C,)``."""

@@ -129,29 +129,33 @@ def tau_int(series: np.ndarray) -> float:
     return gamma_estimate(series).tau_int
 
 
-def auto_therm_cut(series: dict[str, np.ndarray]) -> int:
-    """20 × the largest τ_int of S and m², measured on the second half of each chain, at most half the data."""
+def auto_therm_cut(series: dict[str, np.ndarray], keys: tuple[str, ...] = ("S", "m2")) -> int:
+    """20 × the largest τ_int of the series ``keys``, measured on the second half of each chain, at most half
+    the data."""
     n = series["S"].shape[1]
     half = n // 2
-    taus = [tau_int(series[k][:, half:]) for k in ("S", "m2")]
+    taus = [tau_int(series[k][:, half:]) for k in keys]
     tau = max((t for t in taus if math.isfinite(t)), default=0.5)
     return min(math.ceil(20 * tau), half)
 
 
-def analyze(run_dir: str | Path, therm: int | str | None = None) -> Analysis:
-    """Γ-method analysis of the ensemble in ``run_dir`` (see module docstring for ``therm``)."""
-    run_dir = Path(run_dir)
-    path = run_dir / ensemble.ENSEMBLE_FILE
+def read_ensemble(run_dir: str | Path) -> ensemble.Ensemble:
+    """The ensemble in ``run_dir``, or a ``FileNotFoundError`` that says how to make one."""
+    path = Path(run_dir) / ensemble.ENSEMBLE_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{str(run_dir)!r} holds no lattice ensemble (expected {str(path)!r}); "
                                 "run 'lawful lattice hmc --out DIR' first")
-    ens = ensemble.read(path)
-    s = ens.series
+    return ensemble.read(path)
+
+
+def therm_cut(ens: ensemble.Ensemble, therm: int | str | None, keys: tuple[str, str]) -> int:
+    """The thermalization cut for ``therm`` (None: the run's n_therm; "auto": :func:`auto_therm_cut` on the
+    series ``keys``; an integer), refused if it leaves fewer than 16 updates per chain."""
     n = ens.n_done
     if therm is None:
         cut = ens.n_therm
     elif therm == "auto":
-        cut = auto_therm_cut(s)
+        cut = auto_therm_cut(ens.series, keys)
     elif isinstance(therm, (int, np.integer)) and not isinstance(therm, bool) and therm >= 0:
         cut = int(therm)
     else:
@@ -159,6 +163,64 @@ def analyze(run_dir: str | Path, therm: int | str | None = None) -> Analysis:
     if n - cut < 16:
         raise ValueError(f"thermalization cut {cut} leaves {n - cut} updates per chain of {n}; need at least 16 "
                          "(run longer, or lower --therm)")
+    return cut
+
+
+def chain_warnings(ens: ensemble.Ensemble, cut: int, tau_max: float, exp_dh: Estimate | None) -> list[str]:
+    """Warnings every Markov-chain analysis gives: a short cut or chain (in units of the largest τ_int
+    ``tau_max``), stuck chains, ⟨e^{−ΔH}⟩ away from 1."""
+    n = ens.n_done
+    msgs = []
+    if math.isfinite(tau_max) and cut < 10 * tau_max:
+        msgs.append(f"thermalization cut {cut} is less than 10 τ_int (τ_int = {tau_max:.1f}); "
+                    "try --therm auto or a longer n_therm")
+    if math.isfinite(tau_max) and n - cut < RELIABLE_LENGTH * tau_max:
+        msgs.append(f"each chain has {n - cut} updates after the cut, fewer than {RELIABLE_LENGTH} τ_int "
+                    f"(τ_int = {tau_max:.1f}): τ_int and the errors are unreliable; run longer")
+    per_chain = np.mean(ens.series["acceptance"][:, cut:], axis=1)
+    stuck = [c for c in range(ens.n_chains) if per_chain[c] < 0.2 * np.max(per_chain)]
+    if stuck:
+        msgs.append(f"chain(s) {stuck} accept far less often than the others ({per_chain[stuck].round(3).tolist()} "
+                    f"vs up to {np.max(per_chain):.3f}): stuck chains bias the estimates; check step sizes")
+    mh_chain = "log_weight" in ens.extra  # an independence-MH chain of a learned sampler (lawful.lattice.sample)
+    if exp_dh is not None and exp_dh.error > 0 and abs(exp_dh.value - 1) > EXP_DH_PULL_MAX * exp_dh.error:
+        pull = (exp_dh.value - 1) / exp_dh.error
+        cause = ("the proposals have not yet reached part of p (heavy-tailed weights), so the averages lean toward "
+                 "the model's distribution; train the model further or run far longer" if mh_chain else
+                 "the trajectories are not reversible and area-preserving, or the chain is not in equilibrium; "
+                 "check the integrator and the thermalization")
+        msgs.append(f"⟨e^(-ΔH)⟩ = {exp_dh.value:.4g} ± {exp_dh.error:.2g} is {pull:+.1f}σ from 1, its exact value "
+                    f"in equilibrium: {cause}")
+    return msgs
+
+
+def incomplete_warning(ens: ensemble.Ensemble) -> list[str]:
+    """The warning of a run that stopped before its end (empty when complete)."""
+    if ens.complete:
+        return []
+    return [f"run is incomplete ({ens.n_done} updates per chain so far); rerun the same command to resume it"]
+
+
+def dh_observables(d: dict[str, np.ndarray]) -> dict[str, Observable]:
+    """ΔH and e^{−ΔH} as observables when every update recorded a finite ΔH (HMC, independence MH)."""
+    dH = d["dH"]
+    if not np.all(np.isfinite(dH)):
+        return {}
+    return {"dH": Observable.from_series(dH), "exp_minus_dH": Observable.from_series(np.exp(-dH))}
+
+
+def analyze(run_dir: str | Path, therm: int | str | None = None) -> Any:
+    """Γ-method analysis of the ensemble in ``run_dir`` (see module docstring for ``therm``); a U(1) ensemble
+    gets :func:`lawful.lattice.u1.analysis.analyze_u1`."""
+    run_dir = Path(run_dir)
+    ens = read_ensemble(run_dir)
+    if "Q" in ens.series:
+        from lawful.lattice.u1.analysis import analyze_u1
+
+        return analyze_u1(run_dir, ens, therm)
+    s = ens.series
+    n = ens.n_done
+    cut = therm_cut(ens, therm, ("S", "m2"))
     vol = ens.volume
     d = {k: v[:, cut:] for k, v in s.items()}
     o = {k: Observable.from_series(d[k]) for k in ("m2", "abs_m", "m4", "W", "S")}
@@ -172,37 +234,13 @@ def analyze(run_dir: str | Path, therm: int | str | None = None) -> Analysis:
         "dabs_m_dkappa": (o["W_abs_m"] - o["W"] * o["abs_m"]) / vol,
         "action_density": o["S"] / vol,
     }
-    wanted = {**{k: o[k] for k in ("m2", "abs_m", "m4", "W", "S")}, **derived}
-    dH = d["dH"]
-    if np.all(np.isfinite(dH)):
-        wanted["dH"] = Observable.from_series(dH)
-        wanted["exp_minus_dH"] = Observable.from_series(np.exp(-dH))
+    wanted = {**{k: o[k] for k in ("m2", "abs_m", "m4", "W", "S")}, **derived, **dh_observables(d)}
     results = dict(zip(wanted, gamma_method(list(wanted.values()))))
     estimates = {k: _estimate(r) for k, r in results.items()}
     rho = {k: (results[k].rho, results[k].window) for k in ("m2", "abs_m", "S")}
-    msgs = []
     tau_max = max(estimates["m2"].tau_int, estimates["S"].tau_int)
-    if math.isfinite(tau_max) and cut < 10 * tau_max:
-        msgs.append(f"thermalization cut {cut} is less than 10 τ_int (τ_int = {tau_max:.1f}); "
-                    "try --therm auto or a longer n_therm")
-    if math.isfinite(tau_max) and n - cut < RELIABLE_LENGTH * tau_max:
-        msgs.append(f"each chain has {n - cut} updates after the cut, fewer than {RELIABLE_LENGTH} τ_int "
-                    f"(τ_int = {tau_max:.1f}): τ_int and the errors are unreliable; run longer")
-    per_chain = np.mean(d["acceptance"], axis=1)
-    stuck = [c for c in range(ens.n_chains) if per_chain[c] < 0.2 * np.max(per_chain)]
-    if stuck:
-        msgs.append(f"chain(s) {stuck} accept far less often than the others ({per_chain[stuck].round(3).tolist()} "
-                    f"vs up to {np.max(per_chain):.3f}): stuck chains bias the estimates; check step sizes")
-    mh_chain = "log_weight" in ens.extra  # an independence-MH chain of a learned sampler (lawful.lattice.sample)
-    ratio = estimates.get("exp_minus_dH")
-    if ratio is not None and ratio.error > 0 and abs(ratio.value - 1) > EXP_DH_PULL_MAX * ratio.error:
-        pull = (ratio.value - 1) / ratio.error
-        cause = ("the proposals have not yet reached part of p (heavy-tailed weights), so the averages lean toward "
-                 "the model's distribution; train the model further or run far longer" if mh_chain else
-                 "the trajectories are not reversible and area-preserving, or the chain is not in equilibrium; "
-                 "check the integrator and the thermalization")
-        msgs.append(f"⟨e^(-ΔH)⟩ = {ratio.value:.4g} ± {ratio.error:.2g} is {pull:+.1f}σ from 1, its exact value "
-                    f"in equilibrium: {cause}")
+    msgs = chain_warnings(ens, cut, tau_max, estimates.get("exp_minus_dH"))
+    mh_chain = "log_weight" in ens.extra
     ess = n_invalid = None
     if mh_chain:
         from lawful.lattice.mh import ess_per_sample
@@ -219,8 +257,7 @@ def analyze(run_dir: str | Path, therm: int | str | None = None) -> Analysis:
         if not bool(ens.extra_attrs.get("exact", True)):
             msgs.append("the proposals' log-density used a stochastic trace estimate (divergence=hutchinson): "
                         "the MH correction is not exact and the estimates may be biased")
-    if not ens.complete:
-        msgs.append(f"run is incomplete ({n} updates per chain so far); rerun the same command to resume it")
+    msgs += incomplete_warning(ens)
     return Analysis(run_dir=run_dir, volume=vol, n_chains=ens.n_chains, n_done=n, therm_cut=cut,
                     estimates=estimates, acceptance=float(np.mean(d["acceptance"])), warnings=msgs, rho=rho,
                     series=s, ess_per_sample=ess, n_invalid=n_invalid,

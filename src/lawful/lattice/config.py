@@ -14,6 +14,7 @@ from lawful.core.config import Config, FiniteFloat
 class Phi4RunConfig(Config):
     """A Markov-chain run of lattice φ⁴ theory (lattice units)."""
 
+    theory: Literal["phi4"] = pydantic.Field("phi4", description="lattice theory: phi4|u1")
     dim: int = pydantic.Field(3, ge=1, le=4, description="space-time dimension D (1..4)")
     size: int = pydantic.Field(6, ge=2, description="linear size L; V = L^D sites")
     kappa: FiniteFloat = pydantic.Field(0.185825, description="hopping parameter κ")
@@ -49,6 +50,11 @@ class Phi4RunConfig(Config):
     @property
     def volume(self) -> int:
         return self.size**self.dim
+
+    @property
+    def label(self) -> str:
+        """Short description for progress bars."""
+        return f"L={self.size} D={self.dim}"
 
     #: keys that may change when a run is resumed (extending it, moving it, checkpoint cadence)
     RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset({"n_traj", "out", "checkpoint_seconds"})

@@ -4,7 +4,8 @@ Layout of ``<out>/ensemble.h5`` (rewritten atomically at every checkpoint, so it
 
 * root attributes: provenance (``lawful_version``, ``git_hash``, ``config`` as TOML, ``seed``, ``created``),
   ``n_done`` (updates per chain so far, thermalization included), ``n_therm``, ``volume``, ``complete``;
-* ``measurements/<name>``: float64 ``(C, n_done)`` for ``m, abs_m, m2, m4, W, S, acceptance, dH``;
+* ``measurements/<name>``: float64 ``(C, n_done)`` for the theory's observables (φ⁴: ``m, abs_m, m2, m4, W, S``;
+  U(1): :data:`lawful.lattice.u1.kernels.OBSERVABLES`) and ``acceptance, dH``;
 * ``state/phi``: ``(C, V)`` field after ``n_done`` updates; ``state`` attribute ``rng``: the C generator states;
 * ``extra/<name>`` (optional): sampler-specific series, e.g. ``log_weight`` ``(C, n_done)`` of an independence
   Metropolis–Hastings chain (:mod:`lawful.lattice.mh`), and ``extra`` attributes such as ``n_invalid``.
@@ -26,7 +27,9 @@ from lawful.lattice.observables import OBSERVABLES
 ENSEMBLE_FILE = "ensemble.h5"
 CONFIG_FILE = "config.toml"
 CONFIG_DIR = "configs"
-SERIES = (*OBSERVABLES, "acceptance", "dH")
+#: series every chain records besides its theory's observables
+CHAIN_SERIES = ("acceptance", "dH")
+SERIES = (*OBSERVABLES, *CHAIN_SERIES)  #: the series of a φ⁴ run
 
 
 @dataclass
@@ -62,8 +65,8 @@ def write(path: Path, ens: Ensemble) -> None:
         fh.attrs["volume"] = ens.volume
         fh.attrs["complete"] = ens.complete
         grp = fh.create_group("measurements")
-        for name in SERIES:
-            grp.create_dataset(name, data=ens.series[name])
+        for name, values in ens.series.items():
+            grp.create_dataset(name, data=values)
         st = fh.create_group("state")
         st.create_dataset("phi", data=ens.phi)
         st.attrs["rng"] = np.array(ens.rng_states, dtype=object)
@@ -83,7 +86,7 @@ def read(path: Path) -> Ensemble:
     if not path.is_file():
         raise FileNotFoundError(f"no ensemble file at {str(path)!r}")
     with h5py.File(path, "r") as fh:
-        series = {name: fh["measurements"][name][...] for name in SERIES}
+        series = {name: data[...] for name, data in fh["measurements"].items()}
         rng = [s.decode() if isinstance(s, bytes) else str(s) for s in fh["state"].attrs["rng"]]
         ex = fh.get("extra")
         extra = {name: ex[name][...] for name in ex} if ex is not None else {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,7 @@ class StepInfo:
 
 
 def _check_gens(phi: np.ndarray, gens: list[np.random.Generator], volume: int) -> None:
+    """Refuse a state that is not ``(C, volume)`` C-contiguous float64, or a generator count other than C."""
     if phi.ndim != 2 or phi.shape[1] != volume or phi.dtype != np.float64 or not phi.flags.c_contiguous:
         raise ValueError(f"phi must be a C-contiguous float64 array of shape (C, {volume}), "
                          f"got {phi.dtype} {phi.shape}")
@@ -39,9 +41,12 @@ def _check_gens(phi: np.ndarray, gens: list[np.random.Generator], volume: int) -
 @dataclass(frozen=True)
 class HMC:
     """Hybrid Monte Carlo: Gaussian momentum refresh, molecular dynamics of length ``traj_length`` in
-    ``n_steps`` steps of the chosen reversible, area-preserving integrator, Metropolis test on ΔH."""
+    ``n_steps`` steps of the chosen reversible, area-preserving integrator, Metropolis test on ΔH.
 
-    action: Phi4
+    ``action`` is any action with ``n_dof``, ``integrate`` and ``hamiltonian`` (:class:`Phi4`, or
+    :class:`lawful.lattice.u1.action.U1`)."""
+
+    action: Any
     n_steps: int = 10
     traj_length: float = 1.0
     integrator: str = "omelyan"
@@ -54,7 +59,7 @@ class HMC:
             raise ValueError(f"traj_length must be a positive finite number, got {self.traj_length!r}")
         if self.integrator not in INTEGRATORS:
             raise ValueError(f"integrator must be one of {INTEGRATORS}, got {self.integrator!r}")
-        if math.isinf(self.action.lam):
+        if math.isinf(getattr(self.action, "lam", 0.0)):
             raise ValueError("HMC needs a finite lambda; the Ising limit (lam=inf) is sampled by 'heatbath'")
 
     @property
@@ -64,22 +69,18 @@ class HMC:
 
     def integrate(self, phi: np.ndarray, p: np.ndarray, n_steps: int | None = None) -> None:
         """Run the MD integrator in place on ``(phi, p)`` (both ``(C, V)``)."""
-        lat = self.action.lattice
-        n = self.n_steps if n_steps is None else n_steps
-        if self.integrator == "leapfrog":
-            kernels.leapfrog(phi, p, lat.fwd, lat.bwd, self.action.kappa, self.action.lam, n, self.dt)
-        else:
-            kernels.omelyan(phi, p, lat.fwd, lat.bwd, self.action.kappa, self.action.lam, n, self.dt, self.xi)
+        self.action.integrate(phi, p, self.integrator, self.n_steps if n_steps is None else n_steps, self.dt,
+                              self.xi)
 
     def hamiltonian(self, phi: np.ndarray, p: np.ndarray) -> np.ndarray:
         """H = ½Σp² + S(φ) per chain."""
-        return kernels.hamiltonian(phi, p, self.action.lattice.fwd, self.action.kappa, self.action.lam)
+        return self.action.hamiltonian(phi, p)
 
     def step(self, phi: np.ndarray, gens: list[np.random.Generator]) -> StepInfo:
         """One HMC trajectory for every chain (in place)."""
-        vol = self.action.lattice.volume
-        _check_gens(phi, gens, vol)
-        p = np.stack([g.standard_normal(vol) for g in gens])
+        n_dof = self.action.n_dof
+        _check_gens(phi, gens, n_dof)
+        p = np.stack([g.standard_normal(n_dof) for g in gens])
         u = np.array([g.random() for g in gens])
         phi_old = phi.copy()
         h_old = self.hamiltonian(phi, p)

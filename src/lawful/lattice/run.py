@@ -1,4 +1,4 @@
-"""Run Markov chains of lattice φ⁴ to an HDF5 ensemble, checkpointing atomically and resuming.
+"""Run Markov chains of lattice φ⁴ or 2D U(1) gauge theory to an HDF5 ensemble, checkpointing atomically and resuming.
 
 ``run(cfg)`` validates everything before any work, refuses an output directory that holds a different run,
 resumes from ``<out>/ensemble.h5`` when it holds the same run (``n_traj`` may grow to extend it), checkpoints
@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,8 +23,8 @@ from lawful.lattice import ensemble
 from lawful.lattice.actions import Phi4
 from lawful.lattice.config import Phi4RunConfig
 from lawful.lattice.geometry import Lattice
-from lawful.lattice.mcmc import initial_configuration, make_sampler
-from lawful.lattice.observables import OBSERVABLES
+from lawful.lattice.mcmc import make_sampler
+from lawful.lattice.u1.config import U1RunConfig
 
 
 @dataclass
@@ -43,15 +44,23 @@ class RunSummary:
         return self.n_new / self.seconds if self.seconds > 0 else float("nan")
 
 
-def build(cfg: Phi4RunConfig):
+def build(cfg: Phi4RunConfig | U1RunConfig):
     """The action and sampler a config describes (raises ``ValueError`` on bad values, before any work)."""
+    if cfg.theory == "u1":
+        from lawful.lattice.u1 import samplers
+        from lawful.lattice.u1.action import U1
+
+        action = U1(cfg.size, cfg.beta)
+        return action, samplers.make_sampler(cfg.sampler, action, n_steps=cfg.n_steps, traj_length=cfg.traj_length,
+                                             integrator=cfg.integrator, delta=cfg.delta,
+                                             n_overrelax=cfg.n_overrelax, instanton_moves=cfg.instanton_moves)
     action = Phi4(Lattice(cfg.dim, cfg.size), cfg.kappa, cfg.lam)
     sampler = make_sampler(cfg.sampler, action, n_steps=cfg.n_steps, traj_length=cfg.traj_length,
                            integrator=cfg.integrator, delta=cfg.delta)
     return action, sampler
 
 
-def _restore_or_start(cfg: Phi4RunConfig, action: Phi4, out: Path):
+def _restore_or_start(cfg: Phi4RunConfig | U1RunConfig, action: Any, out: Path):
     """State, generators, series buffers ``(C, max(n_total, n_done))``, updates done and the stored run's config
     (None when fresh); a directory holding another run is refused before its arrays are used."""
     path = out / ensemble.ENSEMBLE_FILE
@@ -66,15 +75,16 @@ def _restore_or_start(cfg: Phi4RunConfig, action: Phi4, out: Path):
     else:
         n_done, old_series = 0, {}
         gens = generators(cfg.seed, cfg.n_chains)
-        phi = initial_configuration(action, cfg.n_chains, gens, cfg.start)
-    series = {name: np.full((cfg.n_chains, max(cfg.n_total, n_done)), np.nan) for name in ensemble.SERIES}
+        phi = action.initial(cfg.n_chains, gens, cfg.start)
+    series = {name: np.full((cfg.n_chains, max(cfg.n_total, n_done)), np.nan)
+              for name in (*action.observables, *ensemble.CHAIN_SERIES)}
     for name, values in old_series.items():
         series[name][:, :n_done] = values
     return phi, gens, series, n_done, stored
 
 
 def run(
-    cfg: Phi4RunConfig,
+    cfg: Phi4RunConfig | U1RunConfig,
     *,
     show_progress: bool | None = None,
     on_update: Callable[[int], None] | None = None,
@@ -107,12 +117,12 @@ def run(
     accepted = 0.0  # running sum of acceptance over this call's updates (for the progress display)
     with checkpointing(lambda: checkpoint(i), cfg.checkpoint_seconds) as checkpoints:
         with progress(show_progress) as prog:
-            task = prog.add_task(f"{cfg.sampler} L={cfg.size} D={cfg.dim}", total=n_total, completed=n_start,
+            task = prog.add_task(f"{cfg.sampler} {cfg.label}", total=n_total, completed=n_start,
                                  info="")
             while i < n_total:
                 info = sampler.step(phi, gens)
                 meas = action.measure(phi)
-                for col, name in enumerate(OBSERVABLES):
+                for col, name in enumerate(action.observables):
                     series[name][:, i] = meas[:, col]
                 series["acceptance"][:, i] = info.acceptance
                 series["dH"][:, i] = info.dH
