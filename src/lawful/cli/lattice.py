@@ -28,13 +28,14 @@ from lawful.cli.common import (
 from lawful.core.config import ConfigError, field_names, load_toml, parse_sets
 from lawful.lattice.config import Phi4RunConfig
 from lawful.lattice.train_config import SampleConfig, TrainConfig
-from lawful.lattice.u1.config import U1RunConfig
+from lawful.lattice.u1.config import U1RunConfig, U1TrainConfig
 
 app = typer.Typer(help="Lattice field theory (φ⁴; 2D U(1) gauge theory with --theory u1): Metropolis, heat bath, "
                        "HMC, learned samplers made exact, Γ-method errors.", no_args_is_help=True)
 
 #: the run schema of each theory (``--theory``)
 RUN_SCHEMAS: dict[str, type] = {"phi4": Phi4RunConfig, "u1": U1RunConfig}
+TRAIN_SCHEMAS: dict[str, type] = {"phi4": TrainConfig, "u1": U1TrainConfig}
 THEORY_OPT = typer.Option(None, "--theory", help="phi4|u1 (default: phi4, or the theory key of --config)")
 
 
@@ -250,14 +251,15 @@ def scan_cmd(kappas: str = typer.Option(None, "--kappas", help="φ⁴: comma-sep
 
 @app.command("train")
 @guarded
-@with_config_flags(TrainConfig)
-def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+@with_config_flags(TrainConfig, fixed={"theory": None}, also={"u1": U1TrainConfig})
+def train_cmd(theory: str = THEORY_OPT, config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
               json_out: bool = JSON_OPT,
               flags: dict | None = None) -> None:
-    """Train a flow (reverse KL) or diffusion model (score matching on HMC fields); checkpoints and resumes."""
+    """Train a flow (reverse KL) or diffusion model (score matching on HMC fields); --theory u1 trains a
+    gauge-equivariant flow. Checkpoints and resumes."""
     from lawful.lattice.train import train
 
-    cfg = resolve_config(TrainConfig, config, flags or {}, set_)
+    cfg = resolve_theory(TRAIN_SCHEMAS, theory, config, flags or {}, set_)
     s = resumable(train, cfg.out, cfg)
     result = {"sampler": cfg.sampler, "steps": s.step, "new_steps": s.new_steps, "seconds": s.seconds,
               "train_seconds": s.total_seconds, "loss": s.loss, "ess_batch": s.ess_batch,
@@ -265,8 +267,9 @@ def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     if json_out:
         print(json.dumps(result))
         return
-    table = Table(title=f"{cfg.sampler} for φ⁴ D={cfg.dim} L={cfg.size} κ={cfg.kappa} λ={cfg.lam}",
-                  title_justify="left")
+    what = (f"U(1) L={cfg.size} β={cfg.beta:g}" if cfg.theory == "u1"
+            else f"φ⁴ D={cfg.dim} L={cfg.size} κ={cfg.kappa} λ={cfg.lam}")
+    table = Table(title=f"{cfg.sampler} for {what}", title_justify="left")
     table.add_column("quantity")
     table.add_column("value", justify="right")
     table.add_row("optimizer steps", f"{s.step}" + (f" (resumed at {s.resumed_from})" if s.resumed_from else ""))

@@ -2,7 +2,7 @@
 action it was trained for, so ``lawful lattice sample`` can refuse a model that does not fit the lattice asked for.
 
 ``model.pt`` is a ``torch.save`` dict: ``kind`` (``flow`` | ``diffusion``), ``hparams``, ``state_dict``,
-``action`` (``{"name": "phi4", "dim", "size", "kappa", "lam"}``), ``extra`` (e.g. the diffusion noise range),
+``action`` (``{"name": "phi4", "dim", "size", "kappa", "lam"}`` or ``{"name": "u1", "size", "beta"}``), ``extra`` (e.g. the diffusion noise range),
 ``train`` (steps, seconds, final loss), ``lawful_version`` and ``config`` (the training config as TOML).
 """
 
@@ -17,17 +17,33 @@ from lawful.lattice.actions import Phi4
 from lawful.lattice.geometry import Lattice
 
 MODEL_FILE = "model.pt"
-ACTION_KEYS = ("dim", "size", "kappa", "lam")
+#: the action parameters a model records, per theory (what ``expect`` may check)
+ACTION_KEYS = {"phi4": ("dim", "size", "kappa", "lam"), "u1": ("size", "beta")}
 
 
-def action_record(action: Phi4) -> dict[str, Any]:
-    """The description of ``action`` stored with a model."""
+def action_record(action: Any) -> dict[str, Any]:
+    """The description of ``action`` (:class:`Phi4` or :class:`lawful.lattice.u1.action.U1`) stored with a model."""
+    if action.name == "u1":
+        return {"name": "u1", "size": int(action.size), "beta": float(action.beta)}
     return {"name": "phi4", "dim": action.lattice.dim, "size": action.lattice.size, "kappa": float(action.kappa),
             "lam": float(action.lam)}
 
 
-def build_model(kind: str, hparams: dict[str, Any], extra: dict[str, Any] | None = None) -> Any:
-    """A fresh network of ``kind`` with ``hparams`` (weights untrained)."""
+def action_from_record(act: dict[str, Any]) -> Any:
+    """The action a stored record describes."""
+    if act["name"] == "u1":
+        from lawful.lattice.u1.action import U1
+
+        return U1(int(act["size"]), float(act["beta"]))
+    return Phi4(Lattice(int(act["dim"]), int(act["size"])), float(act["kappa"]), float(act["lam"]))
+
+
+def build_model(kind: str, hparams: dict[str, Any], extra: dict[str, Any] | None = None, theory: str = "phi4") -> Any:
+    """A fresh network of ``kind`` with ``hparams`` (weights untrained); U(1) flows are gauge-equivariant."""
+    if kind == "flow" and theory == "u1":
+        from lawful.lattice.u1.flow import GaugeFlow
+
+        return GaugeFlow(**{**hparams, "hidden": tuple(hparams["hidden"])})
     if kind == "flow":
         from lawful.lattice.flow import RealNVPFlow
 
@@ -39,7 +55,7 @@ def build_model(kind: str, hparams: dict[str, Any], extra: dict[str, Any] | None
     raise ValueError(f"unknown sampler kind {kind!r}; expected 'flow' or 'diffusion'")
 
 
-def save_model(path_dir: Path, model: Any, action: Phi4, *, config_toml: str, train: dict[str, Any]) -> Path:
+def save_model(path_dir: Path, model: Any, action: Any, *, config_toml: str, train: dict[str, Any]) -> Path:
     """Write ``<path_dir>/model.pt`` atomically; returns its path."""
 
     from lawful import __version__
@@ -59,12 +75,13 @@ def save_model(path_dir: Path, model: Any, action: Phi4, *, config_toml: str, tr
     return path
 
 
-def load_model(path_dir: str | Path, expect: dict[str, Any] | None = None) -> tuple[Any, Phi4, dict[str, Any]]:
+def load_model(path_dir: str | Path, expect: dict[str, Any] | None = None) -> tuple[Any, Any, dict[str, Any]]:
     """Load ``(model, action, record)`` from a model directory (or a ``model.pt`` path).
 
-    ``expect`` may give any of ``dim``, ``size``, ``kappa``, ``lam``; a model trained for other values is refused
-    with a ``ValueError`` that names the mismatch (a flow trained at one size does not sample another exactly
-    enough to be useful, and a model of another action would be silently wrong without the MH weights).
+    ``expect`` may give any of ``dim``, ``size``, ``kappa``, ``lam``, ``beta``; a model trained for other values
+    (or another theory) is refused with a ``ValueError`` that names the mismatch (a flow trained at one size does
+    not sample another exactly enough to be useful, and a model of another action would be silently wrong without
+    the MH weights).
     """
     import torch
 
@@ -81,16 +98,22 @@ def load_model(path_dir: str | Path, expect: dict[str, Any] | None = None) -> tu
     if missing:
         raise ValueError(f"{str(path)!r} is not a lawful lattice model (missing {missing})")
     act = record["action"]
-    if act.get("name") != "phi4":
-        raise ValueError(f"model at {str(path)!r} was trained for action {act.get('name')!r}; only 'phi4' is known")
+    theory = act.get("name")
+    if theory not in ACTION_KEYS:
+        raise ValueError(f"model at {str(path)!r} was trained for action {theory!r}; known: {sorted(ACTION_KEYS)}")
+    every_key = {k for keys in ACTION_KEYS.values() for k in keys}
     for key, want in (expect or {}).items():
-        if key not in ACTION_KEYS:
-            raise ValueError(f"unknown expectation {key!r}; expected one of {ACTION_KEYS}")
-        if want is not None and float(want) != float(act[key]):
+        if key not in every_key:
+            raise ValueError(f"unknown expectation {key!r}; expected one of {sorted(every_key)}")
+        if want is None:
+            continue
+        if key not in ACTION_KEYS[theory]:
+            raise ValueError(f"model at {str(path)!r} was trained for the {theory} theory, which has no {key} "
+                             f"({key}={want!r} was asked for)")
+        if float(want) != float(act[key]):
             raise ValueError(f"model at {str(path)!r} was trained for {key}={act[key]!r}, but {key}={want!r} was "
                              "asked for; train a model for this lattice/action (lawful lattice train)")
-    model = build_model(record["kind"], record["hparams"], record.get("extra"))
+    model = build_model(record["kind"], record["hparams"], record.get("extra"), theory)
     model.load_state_dict(record["state_dict"])
     model.eval()
-    action = Phi4(Lattice(int(act["dim"]), int(act["size"])), float(act["kappa"]), float(act["lam"]))
-    return model, action, record
+    return model, action_from_record(act), record

@@ -36,7 +36,6 @@ from lawful.core.lifecycle import checkpointing, claim_run_directory
 from lawful.core.progress import progress
 from lawful.lattice import ensemble
 from lawful.lattice.mh import log_weights, mh_batch
-from lawful.lattice.observables import OBS_S, OBSERVABLES
 from lawful.lattice.run import RunSummary
 
 
@@ -148,7 +147,7 @@ def default_out(cfg: Any) -> Path:
 
 @dataclass
 class Chains:
-    """The MH chains between two steps: current fields ``phi`` (C, V), their observables ``obs`` (C, 6) and MH
+    """The MH chains between two steps: current fields ``phi`` (C, n_dof), their observables ``obs`` (C, n_obs) and MH
     log-weights ``log_w`` (C,), the proposals with a NaN/Inf log-weight so far, and the interleaved HMC
     trajectories run and accepted (``hmc_counts`` [2])."""
 
@@ -159,10 +158,9 @@ class Chains:
     hmc_counts: np.ndarray = field(default_factory=lambda: np.zeros(2))
 
     @classmethod
-    def fresh(cls, n_chains: int, volume: int) -> Chains:
+    def fresh(cls, n_chains: int, n_dof: int, n_obs: int) -> Chains:
         """Chains before their first step: no field accepted yet (log-weight −∞, observables NaN)."""
-        return cls(np.zeros((n_chains, volume)), np.full((n_chains, len(OBSERVABLES)), np.nan),
-                   np.full(n_chains, -np.inf))
+        return cls(np.zeros((n_chains, n_dof)), np.full((n_chains, n_obs), np.nan), np.full(n_chains, -np.inf))
 
     def copy(self) -> Chains:
         return Chains(self.phi.copy(), self.obs.copy(), self.log_w.copy(), self.n_invalid, self.hmc_counts.copy())
@@ -182,8 +180,7 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     """
     from lawful.lattice.models import load_model
 
-    expect = {"dim": cfg.dim, "size": cfg.size, "kappa": cfg.kappa, "lam": cfg.lam}
-    model, action, record = load_model(cfg.model, expect)
+    model, action, record = load_model(cfg.model, cfg.expect)
     if cfg.hmc_every and model.kind != "flow":
         raise ValueError(f"hmc_every = {cfg.hmc_every} interleaves HMC with the MH chain, which needs the model's "
                          f"density of any field: only a flow gives it, {str(cfg.model)!r} holds a {model.kind} "
@@ -197,9 +194,10 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
     # asking for fewer steps than a chain already has keeps all of them (as lattice runs do)
     n_total = max(cfg.n_total, old.n_done) if old is not None else cfg.n_total
     n_chains, vol = cfg.n_chains, action.lattice.volume
-    series = {k: np.full((n_chains, n_total), np.nan) for k in ensemble.SERIES}
+    names = (*action.observables, *ensemble.CHAIN_SERIES)
+    series = {k: np.full((n_chains, n_total), np.nan) for k in names}
     log_w_all = np.full((n_chains, n_total), np.nan)
-    chains = Chains.fresh(n_chains, vol)
+    chains = Chains.fresh(n_chains, action.n_dof, len(action.observables))
     n_start = 0
     if old is not None:
         log_q_spread = old.extra_attrs.get("log_q_error_spread")
@@ -209,10 +207,10 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
             raise ValueError(f"the model in {str(cfg.model)!r} has changed since the chain in {str(out)!r} was "
                              "started (e.g. it was trained further); sample into a new --out")
         n_start = old.n_done
-        for k in ensemble.SERIES:
+        for k in names:
             series[k][:, :n_start] = old.series[k][:, :n_start]
         log_w_all[:, :n_start] = old.extra["log_weight"][:, :n_start]
-        chains = Chains(old.phi.copy(), np.stack([series[k][:, n_start - 1] for k in OBSERVABLES], axis=1),
+        chains = Chains(old.phi.copy(), np.stack([series[k][:, n_start - 1] for k in action.observables], axis=1),
                         old.extra["current_log_weight"].copy(), int(old.extra_attrs.get("n_invalid", 0)),
                         np.array([old.extra_attrs.get("hmc_trajectories", 0), old.extra_attrs.get("hmc_accepted", 0)],
                                  dtype=np.float64))
@@ -228,6 +226,7 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
             complete=n_done >= n_total,
             extra={"log_weight": log_w_all[:, :n_done], "current_log_weight": chains.log_w},
             extra_attrs={"sampler": f"mh-{model.kind}" + ("+hmc" if cfg.hmc_every else ""),
+                         "action": json.dumps(record["action"]),
                          "n_invalid": chains.n_invalid,
                          "exact": propose.exact, "model": str(Path(cfg.model).resolve()), "model_sha256": model_sha,
                          "hmc_trajectories": int(chains.hmc_counts[0]), "hmc_accepted": int(chains.hmc_counts[1]),
@@ -251,19 +250,20 @@ def sample(cfg: Any, *, show_progress: bool | None = None,
 
     with checkpointing(lambda: checkpoint(i), cfg.checkpoint_seconds, rollback) as checkpoints:
         with progress(show_progress) as prog:
-            task = prog.add_task(f"MH {model.kind} L={action.lattice.size}", total=n_total, completed=i, info="")
+            task = prog.add_task(f"MH {model.kind} {action.name} L={action.lattice.size}", total=n_total, completed=i,
+                                 info="")
             while i < n_total:
                 # the chains' state at the last finished step, restored if Ctrl-C lands inside this batch
                 at_i = chains.copy()
                 k, lo = divmod(i, cfg.batch_size)
                 hi = min(cfg.batch_size, lo + n_total - i)
-                for group in _chain_groups(n_chains, cfg.batch_size * vol):
+                for group in _chain_groups(n_chains, cfg.batch_size * action.n_dof):
                     draws = [_draw(propose, action, cfg.seed, c, k, cfg.batch_size) for c in group]
                     for a, b in _segments(i - lo, lo, hi, cfg.hmc_every):
                         for c, (props, meas, lw, log_u) in zip(group, draws):
                             res = mh_batch(lw[a:b], log_u[a:b], chains.log_w[c])
                             _record_chain(res, c, i - lo + a, props[a:b], meas[a:b], lw[a:b], series, log_w_all,
-                                          chains)
+                                          chains, action.observables)
                             chains.n_invalid += res.n_invalid
                             if chains.log_w[c] == -np.inf:
                                 raise ValueError(f"the model at {str(cfg.model)!r} produced no valid proposal in "
@@ -303,13 +303,13 @@ def _chain_groups(n_chains: int, batch_values: int, max_bytes: int = 256 * 2**20
 
 
 def _draw(propose: Proposer, action: Any, seed: int, c: int, k: int, n: int) -> tuple[np.ndarray, ...]:
-    """Batch ``k`` of chain ``c`` from its own streams: proposals ``(n, V)``, their observables ``(n, 6)``,
+    """Batch ``k`` of chain ``c`` from its own streams: proposals ``(n, n_dof)``, their observables ``(n, n_obs)``,
     log-weights ``(n,)`` and the log-uniforms of the accept/reject tests ``(n,)`` (the whole batch is drawn, so the
     streams do not depend on where in the batch a run starts)."""
     gen_t, gen_u = _batch_streams(seed, c, k)
     props, logq = propose(n, gen_t)
     meas = action.measure(props)
-    return props, meas, log_weights(meas[:, OBS_S], logq), np.log(gen_u.random(n))
+    return props, meas, log_weights(meas[:, action.observables.index("S")], logq), np.log(gen_u.random(n))
 
 
 def _hmc_update(hmc: Any, propose: Proposer, seed: int, group: range, step: int, chains: Chains) -> np.ndarray:
@@ -321,18 +321,20 @@ def _hmc_update(hmc: Any, propose: Proposer, seed: int, group: range, step: int,
     gens = [np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, c, step, 1]))) for c in group]
     info = hmc.step(chains.phi[sl], gens)
     chains.obs[sl] = hmc.action.measure(chains.phi[sl])
-    chains.log_w[sl] = log_weights(chains.obs[sl, OBS_S], propose.log_q(chains.phi[sl]))
+    chains.log_w[sl] = log_weights(chains.obs[sl, hmc.action.observables.index("S")], propose.log_q(chains.phi[sl]))
     return np.array([len(group), info.acceptance.sum()])
 
 
 def _record_chain(res: Any, c: int, i: int, props: np.ndarray, meas: np.ndarray, lw: np.ndarray,
-                  series: dict[str, np.ndarray], log_w_all: np.ndarray, chains: Chains) -> None:
-    """Write one batch's MH record (proposals ``props`` ``(n, V)``, their observables ``meas`` ``(n, 6)`` and
-    log-weights ``lw``) into chain ``c``'s series from step ``i`` on, and move the chain's current state."""
+                  series: dict[str, np.ndarray], log_w_all: np.ndarray, chains: Chains,
+                  observables: tuple[str, ...]) -> None:
+    """Write one batch's MH record (proposals ``props`` ``(n, n_dof)``, their observables ``meas`` ``(n, n_obs)``,
+    named ``observables``, and log-weights ``lw``) into chain ``c``'s series from step ``i`` on, and move the
+    chain's current state."""
     n = len(lw)
     src = res.src
     obs = np.where((src >= 0)[:, None], meas[np.maximum(src, 0)], chains.obs[c][None, :])
-    for col, name in enumerate(OBSERVABLES):
+    for col, name in enumerate(observables):
         series[name][c, i:i + n] = obs[:, col]
     series["acceptance"][c, i:i + n] = res.accepted
     series["dH"][c, i:i + n] = res.dH

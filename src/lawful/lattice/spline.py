@@ -30,11 +30,17 @@ def _knots(logits: torch.Tensor, bound: float) -> torch.Tensor:
     return bound * torch.cat([-torch.ones_like(cum[..., :1]), 2 * cum / cum[..., -1:] - 1], dim=-1)
 
 
-def _slopes(raw: torch.Tensor) -> torch.Tensor:
-    """Knot slopes ``(..., K + 1)``: 1 at both ends, the interior ones from ``raw`` ``(..., K − 1)``."""
-    d = MIN_SLOPE + (1 - MIN_SLOPE) * functional.softplus(raw + _SLOPE_SHIFT)
-    one = torch.ones_like(d[..., :1])
-    return torch.cat([one, d, one], dim=-1)
+def _positive_slope(raw: torch.Tensor) -> torch.Tensor:
+    """Slopes > MIN_SLOPE from unconstrained values (0 gives slope 1)."""
+    return MIN_SLOPE + (1 - MIN_SLOPE) * functional.softplus(raw + _SLOPE_SHIFT)
+
+
+def _slopes(raw: torch.Tensor, end_raw: torch.Tensor | None = None) -> torch.Tensor:
+    """Knot slopes ``(..., K + 1)``: the interior ones from ``raw`` ``(..., K − 1)``; at both ends 1, or the one
+    slope from ``end_raw`` ``(...)`` (a circular spline: equal end slopes make it C¹ on the circle)."""
+    d = _positive_slope(raw)
+    end = torch.ones_like(d[..., :1]) if end_raw is None else _positive_slope(end_raw).unsqueeze(-1)
+    return torch.cat([end, d, end], dim=-1)
 
 
 def mirror(width_logits: torch.Tensor, height_logits: torch.Tensor,
@@ -44,15 +50,18 @@ def mirror(width_logits: torch.Tensor, height_logits: torch.Tensor,
 
 
 def rq_spline(x: torch.Tensor, width_logits: torch.Tensor, height_logits: torch.Tensor, slope_raw: torch.Tensor,
-              bound: float, inverse: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+              bound: float, inverse: bool = False,
+              end_slope_raw: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``(h(x), log h'(x))`` elementwise, or ``(h⁻¹(x), log h'(h⁻¹(x)))`` with ``inverse``.
 
     ``x`` has any shape S; the logits are ``(*S, K)``, ``slope_raw`` is ``(*S, K − 1)``. The log-derivative is that
     of the forward map at the pre-image point in both directions, so a coupling adds it for forward and inverse.
+    ``end_slope_raw`` ``S`` sets one learned slope at both ends instead of 1 (on [−π, π] with the ends identified:
+    the circular spline of Rezende et al., ICML 2020).
     """
     xs = _knots(width_logits, bound)
     ys = _knots(height_logits, bound)
-    d = _slopes(slope_raw)
+    d = _slopes(slope_raw, end_slope_raw)
     inside = x.abs() < bound
     x_in = torch.where(inside, x, torch.zeros_like(x))
     knots_in = ys if inverse else xs

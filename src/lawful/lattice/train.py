@@ -1,7 +1,9 @@
 """Train a lattice sampler (``lawful lattice train``), checkpointing atomically and resuming.
 
 * **flow**: reverse Kullback–Leibler divergence KL(q‖p) = E_q[log q + S] + log Z on the flow's own samples
-  (no training data), optionally after ``warm_start_steps`` of forward KL (−E_p[log q]) on HMC fields.
+  (no training data), optionally after ``warm_start_steps`` of forward KL (−E_p[log q]) on HMC fields (φ⁴); for
+  U(1) (``theory = "u1"``) the gauge-equivariant flow of :mod:`lawful.lattice.u1.flow`, from β small to large by
+  ``init_from`` (transfer).
 * **diffusion**: denoising score matching on an HMC ensemble generated here by our HMC
   (``n_data`` fields), augmented on the fly by the action's symmetries (φ → −φ, lattice translations).
 
@@ -31,6 +33,7 @@ from lawful.lattice.actions import Phi4
 from lawful.lattice.geometry import Lattice
 from lawful.lattice.mh import ess_per_sample
 from lawful.lattice.train_config import TrainConfig
+from lawful.lattice.u1.config import U1TrainConfig
 
 CHECKPOINT_FILE = "checkpoint.pt"
 DATA_FILE = "train_data.h5"
@@ -80,12 +83,21 @@ def _augment(phi: Any, generator: Any) -> Any:
     return torch.roll(phi * sign.reshape(-1, *([1] * dims)), shifts, dims=tuple(range(1, dims + 1)))
 
 
-def build_action(cfg: TrainConfig) -> Phi4:
+def build_action(cfg: TrainConfig | U1TrainConfig) -> Any:
+    """The action ``cfg`` trains a sampler for (φ⁴ or U(1))."""
+    if cfg.theory == "u1":
+        from lawful.lattice.u1.action import U1
+
+        return U1(cfg.size, cfg.beta)
     return Phi4(Lattice(cfg.dim, cfg.size), cfg.kappa, cfg.lam)
 
 
-def build_network(cfg: TrainConfig, data: np.ndarray | None = None) -> Any:
+def build_network(cfg: TrainConfig | U1TrainConfig, data: np.ndarray | None = None) -> Any:
     """An untrained network for ``cfg`` (the diffusion model's σ_data is the data's standard deviation)."""
+    if cfg.theory == "u1":
+        from lawful.lattice.u1.flow import GaugeFlow
+
+        return GaugeFlow(cfg.size, cfg.n_layers, tuple(cfg.hidden), cfg.kernel, cfg.bins)
     if cfg.sampler == "flow":
         from lawful.lattice.flow import RealNVPFlow
 
@@ -103,13 +115,13 @@ def build_network(cfg: TrainConfig, data: np.ndarray | None = None) -> Any:
     return model
 
 
-def _training_data(cfg: TrainConfig, action: Phi4, out: Path) -> np.ndarray | None:
+def _training_data(cfg: TrainConfig | U1TrainConfig, action: Any, out: Path) -> np.ndarray | None:
     """HMC fields ``(n_data, V)`` when the sampler needs them, generated once and kept in ``out/train_data.h5``."""
     import h5py
 
     from lawful.core.io import atomic_h5
 
-    if cfg.sampler == "flow" and cfg.warm_start_steps == 0:
+    if cfg.sampler == "flow" and getattr(cfg, "warm_start_steps", 0) == 0:  # U(1) flows have no warm start
         return None
     path = out / DATA_FILE
     if path.is_file():
@@ -122,28 +134,32 @@ def _training_data(cfg: TrainConfig, action: Phi4, out: Path) -> np.ndarray | No
     return data
 
 
-def _transfer_weights(model: Any, cfg: TrainConfig) -> None:
+def _transfer_weights(model: Any, cfg: TrainConfig | U1TrainConfig) -> None:
     """Load the weights of the model in ``cfg.init_from`` into ``model`` (e.g. trained on a smaller lattice:
-    the convolutions are translation-equivariant, so the same weights define a flow on any L)."""
+    the convolutions are translation-equivariant, so the same weights define a flow on any L; or at another
+    coupling, to go from β small to large)."""
     from lawful.lattice.models import load_model
 
     source, _, record = load_model(cfg.init_from)
     ours = {k: v for k, v in model.hparams.items() if k != "size"}
     theirs = {k: v for k, v in source.hparams.items() if k != "size"}  # with the defaults of older records
+    if record["action"]["name"] != cfg.theory:
+        raise ValueError(f"init_from {str(cfg.init_from)!r} holds a model of the {record['action']['name']} theory; "
+                         f"this run trains one for {cfg.theory}")
     if record["kind"] != cfg.sampler or ours != theirs:
         raise ValueError(f"init_from {str(cfg.init_from)!r} holds a {record['kind']} with {theirs}; this run "
-                         f"trains a {cfg.sampler} with {ours} (only the lattice size may differ)")
+                         f"trains a {cfg.sampler} with {ours} (only the lattice size and the couplings may differ)")
     weights = {k: v for k, v in source.state_dict().items() if k in dict(model.named_parameters())}
     model.load_state_dict(weights, strict=False)
 
 
-def _loss_fn(cfg: TrainConfig, model: Any, action: Phi4, data: np.ndarray | None,
+def _loss_fn(cfg: TrainConfig | U1TrainConfig, model: Any, action: Any, data: np.ndarray | None,
              gen: Any) -> Callable[[int], tuple[Any, float]]:
     """``step -> (loss tensor, batch ESS/N or NaN)`` for this sampler."""
     import torch
 
-    shape = (cfg.size,) * cfg.dim
-    fields = torch.as_tensor(data, dtype=torch.float32).reshape(-1, *shape) if data is not None else None
+    fields = torch.as_tensor(data, dtype=torch.float32).reshape(-1, *model.shape) if data is not None else None
+    warm_steps = getattr(cfg, "warm_start_steps", 0)  # forward KL on HMC fields first (φ⁴ flows)
 
     def batch() -> Any:
         idx = torch.randint(0, fields.shape[0], (cfg.batch_size,), generator=gen)
@@ -155,7 +171,7 @@ def _loss_fn(cfg: TrainConfig, model: Any, action: Phi4, data: np.ndarray | None
         return lambda step: (dsm_loss(model, batch(), gen, cfg.sigma_log_mean, cfg.sigma_log_std), float("nan"))
 
     def flow_loss(step: int) -> tuple[Any, float]:
-        if step < cfg.warm_start_steps:
+        if step < warm_steps:
             return -model.log_prob(batch()).mean(), float("nan")
         phi, logq = model.sample(cfg.batch_size, gen)
         s = action.action_torch(phi)
@@ -165,7 +181,7 @@ def _loss_fn(cfg: TrainConfig, model: Any, action: Phi4, data: np.ndarray | None
     return flow_loss
 
 
-def train(cfg: TrainConfig, *, show_progress: bool | None = None,
+def train(cfg: TrainConfig | U1TrainConfig, *, show_progress: bool | None = None,
           on_step: Callable[[int], None] | None = None) -> TrainSummary:
     """Train (or resume training) the sampler ``cfg`` describes; see the module docstring."""
     import torch
@@ -202,7 +218,7 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
     model.train()
     with checkpointing(checkpoint, cfg.checkpoint_seconds) as checkpoints:
         with progress(show_progress) as prog:
-            task = prog.add_task(f"train {cfg.sampler} L={cfg.size} D={cfg.dim}", total=cfg.train_steps,
+            task = prog.add_task(f"train {cfg.sampler} {cfg.label}", total=cfg.train_steps,
                                  completed=state.step, info="")
             while state.step < cfg.train_steps and state.seconds < cfg.train_seconds:
                 loss, ess = loss_fn(state.step)
@@ -231,5 +247,5 @@ def train(cfg: TrainConfig, *, show_progress: bool | None = None,
     save_model(out, model, action, config_toml=toml_text,
                train={"steps": state.step, "seconds": state.seconds, "loss": final_loss,
                       "ess_batch": summary.ess_batch,
-                      "ode_steps": cfg.ode_steps})
+                      **({"ode_steps": cfg.ode_steps} if cfg.sampler == "diffusion" else {})})
     return summary

@@ -19,6 +19,7 @@ _PARITY = {  # field: (must be odd, what is wrong otherwise)
 class TrainConfig(Config):
     """Training of a normalizing flow (reverse KL) or a diffusion model (denoising score matching) for φ⁴."""
 
+    theory: Literal["phi4"] = pydantic.Field("phi4", description="lattice theory: phi4|u1")
     sampler: Literal["flow", "diffusion"] = pydantic.Field("flow", description="flow|diffusion")
     dim: int = pydantic.Field(2, ge=1, le=3, description="lattice dimension D (1..3)")
     size: int = pydantic.Field(8, ge=2, description="linear size L (even)")
@@ -63,6 +64,10 @@ class TrainConfig(Config):
             raise ValueError(f"{message}, got {value}")
         return value
 
+    @property
+    def label(self) -> str:
+        return f"L={self.size} D={self.dim}"
+
     #: keys that may change when training is resumed (extend it, move it, checkpoint cadence)
     RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset(
         {"train_steps", "train_seconds", "out", "checkpoint_seconds"})
@@ -89,6 +94,7 @@ class SampleConfig(Config):
     size: int | None = pydantic.Field(None, description="expected lattice size (error if the model differs)")
     kappa: float | None = pydantic.Field(None, description="expected κ (error if the model differs)")
     lam: float | None = pydantic.Field(None, description="expected λ (error if the model differs)")
+    beta: float | None = pydantic.Field(None, description="U(1): expected β (error if the model differs)")
     hmc_every: int = pydantic.Field(
         0, ge=0, description="flow: one HMC trajectory after every k MH steps (0: MH steps only)")
     hmc_steps: int = pydantic.Field(10, ge=1, description="Omelyan steps of each interleaved HMC trajectory")
@@ -100,5 +106,10 @@ class SampleConfig(Config):
     @property
     def n_total(self) -> int:
         return self.n + self.n_therm
+
+    @property
+    def expect(self) -> dict[str, float | None]:
+        """What the model must have been trained for (None: anything)."""
+        return {"dim": self.dim, "size": self.size, "kappa": self.kappa, "lam": self.lam, "beta": self.beta}
 
     RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset({"n", "out", "checkpoint_seconds"})

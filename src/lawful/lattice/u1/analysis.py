@@ -8,6 +8,7 @@ Exact references come from :mod:`lawful.lattice.u1.exact` at the run's β and L.
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -96,6 +97,8 @@ def analyze_u1(run_dir: Path, ens: ensemble.Ensemble, therm: int | str | None = 
     """Γ-method analysis of the U(1) ensemble ``ens`` read from ``run_dir`` (``therm`` as in
     :func:`lawful.lattice.analysis.analyze`)."""
     cfg = tomllib.loads(ens.config_toml)
+    if "beta" not in cfg or cfg.get("size") is None:  # an MH chain of a flow: the action the model was trained for
+        cfg = json.loads(ens.extra_attrs["action"])
     beta, size = float(cfg["beta"]), int(cfg["size"])
     cut = therm_cut(ens, therm, ("S", "Q"))
     d = {k: v[:, cut:] for k, v in ens.series.items()}

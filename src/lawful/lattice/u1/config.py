@@ -1,5 +1,5 @@
-"""Config schema of a 2D U(1) gauge-theory run (``lawful lattice run --theory u1``; every field is a flag and a
-TOML key)."""
+"""Config schemas of 2D U(1) gauge theory: a run (``lawful lattice run --theory u1``) and the training of a flow
+(``lawful lattice train --theory u1``); every field is a flag and a TOML key."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 
 import pydantic
 
-from lawful.core.config import Config, FiniteFloat
+from lawful.core.config import Config, FiniteFloat, LayerWidths
 
 #: smallest L: the largest measured Wilson loop is 3 × 3
 MIN_SIZE = 4
@@ -60,3 +60,48 @@ class U1RunConfig(Config):
         return f"U(1) L={self.size} β={self.beta:g}"
 
     RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset({"n_traj", "out", "checkpoint_seconds"})
+
+
+class U1TrainConfig(Config):
+    """Training of a gauge-equivariant flow for 2D U(1) by reverse KL (``lawful lattice train --theory u1``)."""
+
+    theory: Literal["u1"] = pydantic.Field("u1", description="lattice theory: phi4|u1")
+    sampler: Literal["flow"] = pydantic.Field("flow", description="flow (gauge-equivariant couplings)")
+    size: int = pydantic.Field(8, ge=4, description="linear size L (a multiple of 4: the masks' period)")
+    beta: FiniteFloat = pydantic.Field(2.0, gt=0.0, description="gauge coupling β")
+    train_steps: int = pydantic.Field(100000, ge=0, description="optimizer steps (the run stops at either budget)")
+    train_seconds: FiniteFloat = pydantic.Field(600.0, gt=0.0, description="wall-time budget in seconds")
+    batch_size: int = pydantic.Field(128, ge=2, description="flow samples per step")
+    lr: FiniteFloat = pydantic.Field(2e-3, gt=0.0,
+                                     description="Adam learning rate (cosine decay over the budget that ends first)")
+    n_layers: int = pydantic.Field(16, ge=2, description="coupling layers (8 update every link once)")
+    hidden: LayerWidths = pydantic.Field([16, 16], description="hidden channels of each convolutional net")
+    kernel: int = pydantic.Field(3, ge=1, description="convolution kernel size (odd)")
+    bins: int = pydantic.Field(8, ge=2, description="bins of each circular spline")
+    init_from: Path | None = pydantic.Field(
+        None, description="start from a trained flow's weights (same network; any β or L: transfer)")
+    seed: int = pydantic.Field(1, ge=0, description="root seed (weights, samples)")
+    checkpoint_seconds: float = pydantic.Field(60.0, gt=0.0, description="wall time between checkpoints")
+    out: Path = pydantic.Field(Path("runs/u1flow8"), description="output directory (resumed if it holds this run)")
+
+    @pydantic.field_validator("size")
+    @classmethod
+    def _stripes(cls, value: int) -> int:
+        if value % 4:
+            raise ValueError(f"the gauge-equivariant flow's masks have period 4: L must be a multiple of 4, "
+                             f"got {value}")
+        return value
+
+    @pydantic.field_validator("kernel")
+    @classmethod
+    def _odd(cls, value: int) -> int:
+        if value % 2 != 1:
+            raise ValueError(f"kernel size must be odd, got {value}")
+        return value
+
+    @property
+    def label(self) -> str:
+        return f"U(1) L={self.size} β={self.beta:g}"
+
+    RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset(
+        {"train_steps", "train_seconds", "out", "checkpoint_seconds"})
