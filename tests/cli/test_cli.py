@@ -121,7 +121,7 @@ def test_the_whole_tour(tmp_path):
     """Every stage ends in its table against its reference (make demo, in a temporary directory)."""
     res = invoke("demo", "--out", tmp_path / "demo")
     assert res.exit_code == 0, res.output
-    for text in ("32.8", "free field", "implicit (reference)", "front speed", "force_fd", "tour: 8 stage(s)", "Hbeta",
+    for text in ("32.8", "free field", "implicit (reference)", "front speed", "force_fd", "tour: 9 stage(s)", "Hbeta", "1.2393",
                  "NGC4342"):
         assert text in res.output
 

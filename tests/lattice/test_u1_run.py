@@ -80,3 +80,11 @@ def test_beta_scan(tmp_path):
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output)
     assert [r["beta"] for r in rows] == [1.0, 3.0] and all(abs(r["pull"]["Q2"]) < 4 for r in rows)
+
+
+def test_demo_stage_against_the_exact_values(tmp_path):
+    res = invoke("demo", "--only", "u1", "--out", tmp_path / "demo")
+    assert res.exit_code == 0, res.output
+    assert "1.2393" in res.output and "⟨Q²⟩" in res.output and "1/1 u1" in res.output
+    j = analyze(tmp_path / "demo" / "u1").to_json()
+    assert all(abs(p) < 4 for p in j["pull"].values()), j["pull"]

@@ -153,9 +153,22 @@ def _transfer_weights(model: Any, cfg: TrainConfig | U1TrainConfig) -> None:
     model.load_state_dict(weights, strict=False)
 
 
+def path_gradient_surrogate(model: Any, action: Any, phi: Any) -> Any:
+    """A loss whose gradient is the path gradient of KL(q‖p) (Vaitl et al., arXiv:2206.09016): ∂/∂x [log q(x) +
+    S(x)] at the samples x = f(z), with the density's parameters held fixed, times ∂x/∂θ. Its expectation is the
+    reverse-KL gradient; its variance vanishes where q = p. The derivative in x costs one inverse pass and its
+    backward. The surrogate's value is not the KL (the caller reports the ESS instead)."""
+    import torch
+
+    x = phi.detach().requires_grad_(True)
+    density = model.log_prob(x) + action.action_torch(x)
+    (grad_x,) = torch.autograd.grad(density.sum(), x)
+    return (grad_x.detach() * phi).flatten(1).sum(1).mean()
+
+
 def _loss_fn(cfg: TrainConfig | U1TrainConfig, model: Any, action: Any, data: np.ndarray | None,
-             gen: Any) -> Callable[[int], tuple[Any, float]]:
-    """``step -> (loss tensor, batch ESS/N or NaN)`` for this sampler."""
+             gen: Any) -> Callable[[int], tuple[Any, float, float]]:
+    """``step -> (tensor to differentiate, loss value to report, batch ESS/N or NaN)`` for this sampler."""
     import torch
 
     fields = torch.as_tensor(data, dtype=torch.float32).reshape(-1, *model.shape) if data is not None else None
@@ -168,15 +181,23 @@ def _loss_fn(cfg: TrainConfig | U1TrainConfig, model: Any, action: Any, data: np
     if cfg.sampler == "diffusion":
         from lawful.lattice.diffusion import dsm_loss
 
-        return lambda step: (dsm_loss(model, batch(), gen, cfg.sigma_log_mean, cfg.sigma_log_std), float("nan"))
+        def diffusion_loss(step: int) -> tuple[Any, float, float]:
+            loss = dsm_loss(model, batch(), gen, cfg.sigma_log_mean, cfg.sigma_log_std)
+            return loss, loss.item(), float("nan")
 
-    def flow_loss(step: int) -> tuple[Any, float]:
+        return diffusion_loss
+
+    def flow_loss(step: int) -> tuple[Any, float, float]:
         if step < warm_steps:
-            return -model.log_prob(batch()).mean(), float("nan")
+            loss = -model.log_prob(batch()).mean()
+            return loss, loss.item(), float("nan")
         phi, logq = model.sample(cfg.batch_size, gen)
         s = action.action_torch(phi)
-        loss = (logq + s).mean()
-        return loss, ess_per_sample((-s - logq).detach().numpy())
+        kl = (logq + s).mean()
+        ess = ess_per_sample((-s - logq).detach().numpy())
+        if getattr(cfg, "gradient", "reparam") == "path":
+            return path_gradient_surrogate(model, action, phi), kl.item(), ess
+        return kl, kl.item(), ess
 
     return flow_loss
 
@@ -221,18 +242,18 @@ def train(cfg: TrainConfig | U1TrainConfig, *, show_progress: bool | None = None
             task = prog.add_task(f"train {cfg.sampler} {cfg.label}", total=cfg.train_steps,
                                  completed=state.step, info="")
             while state.step < cfg.train_steps and state.seconds < cfg.train_seconds:
-                loss, ess = loss_fn(state.step)
+                loss, value, ess = loss_fn(state.step)
                 opt.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
                 opt.step()
                 state.end_step(budget)
-                state.history.append((state.step, loss.item(), ess))
+                state.history.append((state.step, value, ess))
                 if on_step is not None:
                     on_step(state.step)
                 if state.step % 10 == 0 or state.step == cfg.train_steps:
                     recent = np.array([h[2] for h in state.history[-50:]])
-                    info = f"loss {loss.item():.4g}" + (f"  ESS/N {np.nanmean(recent):.3f}"
+                    info = f"loss {value:.4g}" + (f"  ESS/N {np.nanmean(recent):.3f}"
                                                        if np.isfinite(recent).any() else "")
                     prog.update(task, completed=state.step, info=info)
                 checkpoints.tick()

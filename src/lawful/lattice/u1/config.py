@@ -78,6 +78,9 @@ class U1TrainConfig(Config):
     hidden: LayerWidths = pydantic.Field([16, 16], description="hidden channels of each convolutional net")
     kernel: int = pydantic.Field(3, ge=1, description="convolution kernel size (odd)")
     bins: int = pydantic.Field(8, ge=2, description="bins of each circular spline")
+    gradient: Literal["path", "reparam"] = pydantic.Field(
+        "path", description="reverse-KL gradient: path (the density's parameters held fixed; zero variance at the "
+                            "optimum, one inverse pass more per step) or reparam (the plain reparametrization one)")
     init_from: Path | None = pydantic.Field(
         None, description="start from a trained flow's weights (same network; any β or L: transfer)")
     seed: int = pydantic.Field(1, ge=0, description="root seed (weights, samples)")
