@@ -2,8 +2,9 @@
 action it was trained for, so ``lawful lattice sample`` can refuse a model that does not fit the lattice asked for.
 
 ``model.pt`` is a ``torch.save`` dict: ``kind`` (``flow`` | ``diffusion``), ``hparams``, ``state_dict``,
-``action`` (``{"name": "phi4", "dim", "size", "kappa", "lam"}`` or ``{"name": "u1", "size", "beta"}``), ``extra`` (e.g. the diffusion noise range),
-``train`` (steps, seconds, final loss), ``lawful_version`` and ``config`` (the training config as TOML).
+``action`` (``{"name": "phi4", "dim", "size", "kappa", "lam"}`` or ``{"name": "u1", "size", "beta"}``),
+``extra`` (e.g. the diffusion noise range), ``train`` (steps, seconds, final loss), ``lawful_version`` and
+``config`` (the training config as TOML).
 """
 
 from __future__ import annotations
