@@ -10,7 +10,7 @@ import torch
 from lawful.lattice.analysis import analyze
 from lawful.lattice.models import load_model
 from lawful.lattice.sample import sample
-from lawful.lattice.train import train
+from lawful.lattice.train import path_gradient_surrogate, train
 from lawful.lattice.train_config import SampleConfig
 from lawful.lattice.u1 import exact
 from lawful.lattice.u1.action import U1, random_gauge
@@ -80,6 +80,26 @@ def test_torch_action_matches_numba():
                                rtol=1e-12)
 
 
+def test_path_gradient_is_the_total_gradient_less_the_score_term():
+    # d/dθ [log q_θ(f_θ(z)) + S(f_θ(z))] = ∂_θ log q_θ(x)|_x + [∇_x (log q + S)] ∂_θ f_θ(z): the path gradient is
+    # the second term, so it must equal the plain reparametrization gradient less the first
+    f = _flow(4, n_layers=4)
+    action = U1(4, 1.3)
+    z = _uniform(16, 4, 7)
+
+    def grads(loss):
+        f.zero_grad()
+        loss.backward()
+        return torch.cat([p.grad.flatten() for p in f.parameters()])
+
+    x, logq = f(z)
+    total = grads((logq + action.action_torch(x)).mean())
+    path = grads(path_gradient_surrogate(f, action, f(z)[0]))
+    score = grads(f.log_prob(f(z)[0].detach()).mean())
+    assert path.abs().max() > 1e-3  # the check is not empty
+    torch.testing.assert_close(path, total - score, atol=1e-7, rtol=1e-6)
+
+
 @pytest.mark.parametrize("size", [6, 10])
 def test_sizes_off_the_mask_period_are_refused(size):
     with pytest.raises(ValueError, match=f"L must be a multiple of 4, got {size}"):
@@ -91,13 +111,13 @@ def test_sizes_off_the_mask_period_are_refused(size):
 @pytest.fixture(scope="module")
 def u1_flow_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("u1flow")
-    train(U1TrainConfig(size=4, beta=1.0, n_layers=8, hidden=[8], train_steps=150, batch_size=64, out=out),
+    train(U1TrainConfig(size=4, beta=1.0, n_layers=8, hidden=[8], train_steps=80, batch_size=32, out=out),
           show_progress=False)
     return out
 
 
 def test_trained_flow_is_exact_behind_the_guard(u1_flow_dir, tmp_path):
-    summary = sample(SampleConfig(model=u1_flow_dir, n=6000, n_chains=2, out=tmp_path / "c"), show_progress=False)
+    summary = sample(SampleConfig(model=u1_flow_dir, n=4000, n_chains=2, out=tmp_path / "c"), show_progress=False)
     assert summary.acceptance > 0.3 and summary.n_invalid == 0
     an = analyze(tmp_path / "c")
     assert an.beta == 1.0 and an.size == 4
@@ -107,7 +127,7 @@ def test_trained_flow_is_exact_behind_the_guard(u1_flow_dir, tmp_path):
 
 
 def test_mixed_with_hmc_is_exact(u1_flow_dir, tmp_path):
-    sample(SampleConfig(model=u1_flow_dir, n=3000, n_chains=2, hmc_every=4, out=tmp_path / "m"), show_progress=False)
+    sample(SampleConfig(model=u1_flow_dir, n=2000, n_chains=2, hmc_every=8, out=tmp_path / "m"), show_progress=False)
     e = analyze(tmp_path / "m").estimates["plaquette"]
     assert abs(e.value - exact.mean_plaquette(1.0, 4)) < 4 * e.error
 

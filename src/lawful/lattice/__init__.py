@@ -1,5 +1,6 @@
 """Lattice field theory: φ⁴ in D = 1…4 dimensions sampled with Metropolis, heat-bath (Ising limit) and HMC, and
-learned samplers (normalizing flows, diffusion models) made exact by Metropolis–Hastings.
+learned samplers (normalizing flows, diffusion models) made exact by Metropolis–Hastings; 2D U(1) gauge theory
+with exact references and a gauge-equivariant flow in :mod:`lawful.lattice.u1`.
 
 Public names, imported on first use: ``from lawful.lattice import Phi4, Lattice, HMC``. The long jobs keep their
 modules' names (``lawful.lattice.run.run``, ``.train.train``, ``.sample.sample``).

@@ -201,6 +201,16 @@ def incomplete_warning(ens: ensemble.Ensemble) -> list[str]:
     return [f"run is incomplete ({ens.n_done} updates per chain so far); rerun the same command to resume it"]
 
 
+def mh_summary(ens: ensemble.Ensemble, cut: int) -> tuple[float | None, int | None]:
+    """``(ESS/N of the proposals' weights after the cut, invalid proposals)`` of an independence-MH chain of a
+    learned sampler; ``(None, None)`` for any other chain."""
+    if "log_weight" not in ens.extra:
+        return None, None
+    from lawful.lattice.mh import ess_per_sample
+
+    return ess_per_sample(ens.extra["log_weight"][:, cut:]), int(ens.extra_attrs.get("n_invalid", 0))
+
+
 def dh_observables(d: dict[str, np.ndarray]) -> dict[str, Observable]:
     """ΔH and e^{−ΔH} as observables when every update recorded a finite ΔH (HMC, independence MH)."""
     dH = d["dH"]
@@ -240,13 +250,8 @@ def analyze(run_dir: str | Path, therm: int | str | None = None) -> Any:
     rho = {k: (results[k].rho, results[k].window) for k in ("m2", "abs_m", "S")}
     tau_max = max(estimates["m2"].tau_int, estimates["S"].tau_int)
     msgs = chain_warnings(ens, cut, tau_max, estimates.get("exp_minus_dH"))
-    mh_chain = "log_weight" in ens.extra
-    ess = n_invalid = None
-    if mh_chain:
-        from lawful.lattice.mh import ess_per_sample
-
-        ess = ess_per_sample(ens.extra["log_weight"][:, cut:])
-        n_invalid = int(ens.extra_attrs.get("n_invalid", 0))
+    ess, n_invalid = mh_summary(ens, cut)
+    if ess is not None:
         spread = ens.extra_attrs.get("log_q_error_spread")
         if spread is not None and spread > LOG_Q_SPREAD_MAX:
             steps = int(ens.extra_attrs.get("ode_steps", 24))

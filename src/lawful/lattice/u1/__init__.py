@@ -11,5 +11,6 @@ from lawful.core.exports import lazy_exports
 __all__, __getattr__ = lazy_exports(__name__, {
     "U1": "action", "random_gauge": "action",
     "HeatBath": "samplers", "Metropolis": "samplers", "WithInstantons": "samplers", "ExactSampler": "samplers",
-    "make_sampler": "samplers", "U1RunConfig": "config", "analyze_u1": "analysis",
+    "make_sampler": "samplers", "U1RunConfig": "config", "U1TrainConfig": "config", "analyze_u1": "analysis",
+    "GaugeFlow": "flow",
 })

@@ -25,6 +25,7 @@ from lawful.lattice.analysis import (
     chain_warnings,
     dh_observables,
     incomplete_warning,
+    mh_summary,
     therm_cut,
 )
 from lawful.lattice.u1 import exact
@@ -116,12 +117,7 @@ def analyze_u1(run_dir: Path, ens: ensemble.Ensemble, therm: int | str | None = 
     rho = {k: (results[k].rho, results[k].window) for k in ("Q", "Q2", "plaquette")}
     taus = [estimates[k].tau_int for k in TAU_REPORTED if math.isfinite(estimates[k].tau_int)]
     msgs = chain_warnings(ens, cut, max(taus, default=float("nan")), estimates.get("exp_minus_dH"))
-    ess = n_invalid = None
-    if "log_weight" in ens.extra:
-        from lawful.lattice.mh import ess_per_sample
-
-        ess = ess_per_sample(ens.extra["log_weight"][:, cut:])
-        n_invalid = int(ens.extra_attrs.get("n_invalid", 0))
+    ess, n_invalid = mh_summary(ens, cut)
     msgs += incomplete_warning(ens)
     return U1Analysis(run_dir=run_dir, volume=vol, n_chains=ens.n_chains, n_done=ens.n_done, therm_cut=cut,
                       estimates=estimates, acceptance=float(np.mean(d["acceptance"])), warnings=msgs, rho=rho,
