@@ -39,12 +39,13 @@ CASES = [  # (D, L, kappa, lam, n_steps, trajectories per timing)
 REPEATS = 5
 
 
-def build_c() -> Path:
+def build_c(name: str = "phi4_hmc") -> Path:
+    """Compile ``benchmarks/c/<name>.c`` with gcc -O3 -march=native into ``benchmarks/_build/<name>``."""
     if shutil.which("gcc") is None:
         sys.exit("gcc is needed to build the C reference (apt-get install gcc)")
     BUILD.mkdir(exist_ok=True)
-    exe = BUILD / "phi4_hmc"
-    subprocess.run(["gcc", "-O3", "-march=native", "-o", str(exe), str(HERE / "c" / "phi4_hmc.c"), "-lm"],
+    exe = BUILD / name
+    subprocess.run(["gcc", "-O3", "-march=native", "-o", str(exe), str(HERE / "c" / f"{name}.c"), "-lm"],
                    check=True)
     return exe
 

@@ -15,9 +15,7 @@ Usage: ``python benchmarks/u1_hmc.py``.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -25,24 +23,15 @@ import numpy as np
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
+from lattice_hmc import build_c  # noqa: E402
+
 from lawful.core.rng import generators  # noqa: E402
 from lawful.lattice.mcmc import HMC  # noqa: E402
 from lawful.lattice.u1 import kernels  # noqa: E402
 from lawful.lattice.u1.action import U1  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
-BUILD = HERE / "_build"
 CASES = [(16, 4.0, 10, 2000), (64, 4.0, 10, 150)]  # (L, beta, n_steps, trajectories per timing)
 REPEATS = 5
-
-
-def build_c() -> Path:
-    if shutil.which("gcc") is None:
-        sys.exit("gcc is needed to build the C reference (apt-get install gcc)")
-    BUILD.mkdir(exist_ok=True)
-    exe = BUILD / "u1_hmc"
-    subprocess.run(["gcc", "-O3", "-march=native", "-o", str(exe), str(HERE / "c" / "u1_hmc.c"), "-lm"], check=True)
-    return exe
 
 
 def time_c(exe: Path, L: int, beta: float, n_steps: int, n_traj: int, md_only: bool) -> float:
@@ -77,7 +66,7 @@ def bytes_per_link_step() -> float:
 
 
 def main() -> None:
-    exe = build_c()
+    exe = build_c("u1_hmc")
     from rich.console import Console
     from rich.table import Table
 

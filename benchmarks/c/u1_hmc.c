@@ -15,20 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-static uint64_t s[4] = {0x9E3779B97F4A7C15ULL, 0xBF58476D1CE4E5B9ULL, 0x94D049BB133111EBULL, 0x2545F4914F6CDD1DULL};
-static inline uint64_t rotl(const uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-static inline double uniform(void) {
-    const uint64_t r = s[0] + s[3], t = s[1] << 17;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45);
-    return ((r >> 11) + 0.5) * 0x1.0p-53;
-}
-static void gaussians(double *p, int n) {
-    for (int i = 0; i < n; i += 2) {
-        double r = sqrt(-2.0 * log(uniform())), a = 2.0 * M_PI * uniform();
-        p[i] = r * cos(a);
-        if (i + 1 < n) p[i + 1] = r * sin(a);
-    }
-}
+#include "xoshiro.h"
 
 static void kick(const double *th, double *p, double *sines, const int32_t *fwd, const int32_t *bwd, int V,
                  double beta, double eps) {

@@ -163,7 +163,35 @@ class SpectralGaussian(nn.Module):
         return self._filter(phi, -log_gain), log_gain.sum().expand(phi.shape[0])
 
 
-class RealNVPFlow(nn.Module):
+class LayerFlow(nn.Module):
+    """A flow that is a prior followed by ``self.layers``, each mapping ``x -> (y, log|det ∂y/∂x|)`` with an
+    ``inverse``; subclasses give :meth:`prior_log_prob` and ``sample``."""
+
+    layers: nn.ModuleList
+
+    def prior_log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Push prior samples ``z`` through the layers: ``(x, log q(x))``."""
+        logq = self.prior_log_prob(z)
+        x = z
+        for layer in self.layers:
+            x, logdet = layer(x)
+            logq = logq - logdet
+        return x, logq
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        """Exact log q(x) of given configurations by inverting the layers."""
+        logdet_total = torch.zeros(x.shape[0], dtype=x.dtype)
+        z = x
+        for layer in reversed(self.layers):
+            z, logdet = layer.inverse(z)
+            logdet_total = logdet_total + logdet
+        return self.prior_log_prob(z) - logdet_total
+
+
+class RealNVPFlow(LayerFlow):
     """Stack of ``n_layers`` couplings alternating the checkerboard parity, on an N(0, 1) prior, optionally after a
     learned Gaussian layer (``spectral``).
 
@@ -195,26 +223,8 @@ class RealNVPFlow(nn.Module):
         """log N(z; 0, 1) summed over sites, ``(B,)``."""
         return -0.5 * (z**2).flatten(1).sum(1) - 0.5 * z[0].numel() * math.log(2 * math.pi)
 
-    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Push prior samples ``z`` ``(B, L…)`` through the flow: ``(φ, log q(φ))``."""
-        logq = self.prior_log_prob(z)
-        phi = z
-        for layer in self.layers:
-            phi, logdet = layer(phi)
-            logq = logq - logdet
-        return phi, logq
-
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` fields ``(n, L…)`` and their exact log q ``(n,)``."""
         p = next(self.parameters())
         z = torch.randn((n, *self.shape), generator=generator, dtype=p.dtype)
         return self(z)
-
-    def log_prob(self, phi: torch.Tensor) -> torch.Tensor:
-        """Exact log q(φ) of given fields ``(B, L…)`` by inverting the couplings (used for forward KL)."""
-        logdet_total = torch.zeros(phi.shape[0], dtype=phi.dtype)
-        z = phi
-        for layer in reversed(self.layers):
-            z, logdet = layer.inverse(z)
-            logdet_total = logdet_total + logdet
-        return self.prior_log_prob(z) - logdet_total

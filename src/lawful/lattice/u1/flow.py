@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lawful.lattice.flow import conv_net
+from lawful.lattice.flow import LayerFlow, conv_net
 from lawful.lattice.spline import rq_spline
 
 #: period of the mask pattern: L must be a multiple of it
@@ -92,9 +92,10 @@ class PlaquetteCoupling(nn.Module):
         return self._couple(theta, inverse=True)
 
 
-class GaugeFlow(nn.Module):
+class GaugeFlow(LayerFlow):
     """``n_layers`` plaquette couplings on Haar-uniform links; layer i updates direction μ = i mod 2 at offset
-    (i // 2) mod 4, so every 8 layers each link has been updated once. Hyperparameters in :attr:`hparams`."""
+    (i // 2) mod 4, so every 8 layers each link has been updated once. ``forward(z)`` maps uniform links
+    ``(B, 2, L, L)`` to ``(θ, log q(θ))``. Hyperparameters in :attr:`hparams`."""
 
     kind = "flow"
 
@@ -120,15 +121,6 @@ class GaugeFlow(nn.Module):
         """log of the uniform density (2π)^{−2V}, ``(B,)``."""
         return torch.full((theta.shape[0],), -theta[0].numel() * math.log(2 * math.pi), dtype=theta.dtype)
 
-    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Push uniform links ``z`` ``(B, 2, L, L)`` through the flow: ``(θ, log q(θ))``."""
-        logq = self.prior_log_prob(z)
-        theta = z
-        for layer in self.layers:
-            theta, logdet = layer(theta)
-            logq = logq - logdet
-        return theta, logq
-
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` configurations ``(n, 2, L, L)`` and their exact log q ``(n,)``."""
         p = next(self.parameters())
@@ -136,10 +128,5 @@ class GaugeFlow(nn.Module):
         return self(z)
 
     def log_prob(self, theta: torch.Tensor) -> torch.Tensor:
-        """Exact log q(θ) of given links ``(B, 2, L, L)`` by inverting the couplings."""
-        total = torch.zeros(theta.shape[0], dtype=theta.dtype)
-        z = wrap(theta)
-        for layer in reversed(self.layers):
-            z, logdet = layer.inverse(z)
-            total = total + logdet
-        return self.prior_log_prob(z) - total
+        """Exact log q(θ) of given links ``(B, 2, L, L)`` (any representative angles) by inverting the couplings."""
+        return super().log_prob(wrap(theta))
