@@ -41,7 +41,8 @@ import numpy as np
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 from lawful.core.rng import generators  # noqa: E402
-from lawful.lattice.analysis import analyze, gamma_estimate  # noqa: E402
+from lawful.lattice.analysis import analyze  # noqa: E402
+from lawful.lattice.chain_analysis import gamma_estimate  # noqa: E402
 from lawful.lattice.u1 import exact, kernels  # noqa: E402
 from lawful.lattice.u1.action import U1  # noqa: E402
 from lawful.lattice.u1.samplers import ExactSampler, make_sampler  # noqa: E402

@@ -4,13 +4,14 @@ import math
 
 import pytest
 
-from lawful.lattice.analysis import analyze, auto_therm_cut, tau_int
+from lawful.lattice.analysis import analyze
+from lawful.lattice.chain_analysis import auto_therm_cut, tau_int
 from tests.helpers import ar1
 
 
 @pytest.mark.parametrize("a", [0.0, 0.5, 0.9])
 def test_tau_int_of_ar1(a):
-    from lawful.lattice.analysis import gamma_estimate
+    from lawful.lattice.chain_analysis import gamma_estimate
 
     est = gamma_estimate(ar1(a, 40_000, 2, seed=int(a * 10)))
     exact = (1 + a) / (2 * (1 - a))

@@ -283,7 +283,7 @@ def test_init_from_transfers_weights_to_a_larger_lattice(flow_dir, tmp_path):
     big, _, _ = load_model(tmp_path)
     for (name, p), (_, q) in zip(small.named_parameters(), big.named_parameters()):
         assert torch.equal(p, q), name
-    with pytest.raises(ValueError, match="only the lattice size may differ"):
+    with pytest.raises(ValueError, match="only the lattice size and the couplings may differ"):
         train(TrainConfig(out=tmp_path / "x", **{**FLOW, "hidden": [4], "init_from": flow_dir}),
               show_progress=False)
 

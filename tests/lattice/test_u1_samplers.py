@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lawful.core.rng import generators
-from lawful.lattice.analysis import gamma_estimate
+from lawful.lattice.chain_analysis import gamma_estimate
 from lawful.lattice.mcmc import HMC
 from lawful.lattice.u1 import exact, kernels
 from lawful.lattice.u1.action import U1, random_gauge

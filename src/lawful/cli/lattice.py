@@ -70,7 +70,7 @@ ROWS = (  # (estimate key, label)
 
 
 def analysis_table(an: Any, reference: dict[str, tuple[float, float]] | None = None) -> Table:
-    """Rich table of an :class:`~lawful.lattice.analysis.Analysis` (optionally with reference values; a U(1)
+    """Rich table of an :class:`~lawful.lattice.chain_analysis.Analysis` (optionally with reference values; a U(1)
     analysis brings its rows and exact values)."""
     rows = getattr(an, "rows", ROWS)
     if reference is None and getattr(an, "reference", None):

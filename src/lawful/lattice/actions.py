@@ -36,10 +36,19 @@ class Phi4:
         return self.lattice.volume
 
     def initial(self, n_chains: int, gens: list[np.random.Generator], start: str) -> np.ndarray:
-        """Starting fields ``(C, V)`` (:func:`lawful.lattice.mcmc.initial_configuration`)."""
-        from lawful.lattice.mcmc import initial_configuration
+        """Starting fields ``(C, V)``: ``cold`` (φ = 1, ordered) or ``hot`` (random: U(−1, 1), or ±1 for Ising).
 
-        return initial_configuration(self, n_chains, gens, start)
+        The hot start stays inside the wells φ ≈ ±1: Gaussian tails (|φ| ≈ 3–4 on some site) make the MD
+        integrator unstable at δτ ≈ 0.1 and can leave an HMC chain that never accepts.
+        """
+        vol = self.lattice.volume
+        if start == "cold":
+            return np.ones((n_chains, vol))
+        if start != "hot":
+            raise ValueError(f"start must be 'hot' or 'cold', got {start!r}")
+        if math.isinf(self.lam):
+            return np.stack([np.where(g.random(vol) < 0.5, -1.0, 1.0) for g in gens])
+        return np.stack([g.uniform(-1.0, 1.0, vol) for g in gens])
 
     def hamiltonian(self, phi: np.ndarray, p: np.ndarray) -> np.ndarray:
         """H = ½Σp² + S(φ) per chain."""

@@ -134,20 +134,9 @@ class HeatBath:
         return StepInfo(acceptance=np.ones(n), dH=np.full(n, np.nan))
 
 
-def initial_configuration(action: Phi4, n_chains: int, gens: list[np.random.Generator], start: str) -> np.ndarray:
-    """Starting fields ``(C, V)``: ``cold`` (φ = 1, ordered) or ``hot`` (random: U(−1, 1), or ±1 for Ising).
-
-    The hot start stays inside the wells φ ≈ ±1: Gaussian tails (|φ| ≈ 3–4 on some site) make the MD
-    integrator unstable at δτ ≈ 0.1 and can leave an HMC chain that never accepts.
-    """
-    vol = action.lattice.volume
-    if start == "cold":
-        return np.ones((n_chains, vol))
-    if start != "hot":
-        raise ValueError(f"start must be 'hot' or 'cold', got {start!r}")
-    if math.isinf(action.lam):
-        return np.stack([np.where(g.random(vol) < 0.5, -1.0, 1.0) for g in gens])
-    return np.stack([g.uniform(-1.0, 1.0, vol) for g in gens])
+def initial_configuration(action: Any, n_chains: int, gens: list[np.random.Generator], start: str) -> np.ndarray:
+    """Starting states ``(C, n_dof)`` of ``action`` (φ⁴: :meth:`Phi4.initial`; U(1): hot = Haar, cold = 0)."""
+    return action.initial(n_chains, gens, start)
 
 
 def make_sampler(name: str, action: Phi4, *, n_steps: int = 10, traj_length: float = 1.0,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lawful.lattice.analysis import Analysis
+from lawful.lattice.chain_analysis import Analysis
 
 HISTORY_PNG = "history.png"
 AUTOCORR_PNG = "autocorr.png"

@@ -88,7 +88,7 @@ def check_sampler(proposer: Proposer, action: Phi4, exact: dict[str, float], *, 
     """
     import torch
 
-    from lawful.lattice.analysis import gamma_estimate
+    from lawful.lattice.chain_analysis import gamma_estimate
     from lawful.lattice.mh import log_weights, mh_batch
 
     unknown = set(exact) - {"chi", "abs_m", "action"}

@@ -19,11 +19,11 @@ import numpy as np
 
 from lawful.core.gamma import Observable, gamma_method
 from lawful.lattice import ensemble
-from lawful.lattice.analysis import (
+from lawful.lattice.chain_analysis import (
     Analysis,
-    Estimate,
     chain_warnings,
     dh_observables,
+    estimate_of,
     incomplete_warning,
     mh_summary,
     therm_cut,
@@ -113,7 +113,7 @@ def analyze_u1(run_dir: Path, ens: ensemble.Ensemble, therm: int | str | None = 
     }
     wanted = {**o, **derived, **dh_observables(d)}
     results = dict(zip(wanted, gamma_method(list(wanted.values()))))
-    estimates = {k: Estimate(r.value, r.error, r.tau_int, r.tau_int_error) for k, r in results.items()}
+    estimates = {k: estimate_of(r) for k, r in results.items()}
     rho = {k: (results[k].rho, results[k].window) for k in ("Q", "Q2", "plaquette")}
     taus = [estimates[k].tau_int for k in TAU_REPORTED if math.isfinite(estimates[k].tau_int)]
     msgs = chain_warnings(ens, cut, max(taus, default=float("nan")), estimates.get("exp_minus_dH"))
