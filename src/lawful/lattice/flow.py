@@ -165,12 +165,10 @@ class SpectralGaussian(nn.Module):
 
 class LayerFlow(nn.Module):
     """A flow that is a prior followed by ``self.layers``, each mapping ``x -> (y, log|det ∂y/∂x|)`` with an
-    ``inverse``; subclasses give :meth:`prior_log_prob` and ``sample``."""
+    ``inverse``. Each subclass defines its prior: ``prior_log_prob(z) -> (B,)`` and ``sample(n, generator)``
+    (:class:`RealNVPFlow`: N(0, 1); :class:`lawful.lattice.u1.flow.GaugeFlow`: Haar-uniform links)."""
 
     layers: nn.ModuleList
-
-    def prior_log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
 
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Push prior samples ``z`` through the layers: ``(x, log q(x))``."""
