@@ -1,5 +1,5 @@
-"""``lawful spectra synth|data|train|evaluate|classify``: stellar spectra from a physical forward model, and labels
-learned from them."""
+"""``lawful spectra synth|data|train|evaluate|classify|physformer``: stellar spectra from a physical forward model,
+labels learned from them, and the PhysFormer generator (:mod:`lawful.cli.spectra_physformer`)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from lawful.cli.common import (
     resolve_config,
     with_config_flags,
 )
+from lawful.cli.spectra_physformer import app as physformer_app
 from lawful.spectra.classify import ClassifyConfig
 from lawful.spectra.data import DataConfig
 from lawful.spectra.train import TrainConfig
@@ -31,6 +32,7 @@ def _spectra_file(data: Path) -> Path:
 
 app = typer.Typer(help="Stellar spectra: forward model, synthetic surveys, label regression (Å, K, dex).",
                   no_args_is_help=True)
+app.add_typer(physformer_app, name="physformer")
 
 
 @app.command("synth")

@@ -29,6 +29,7 @@ import torch
 from lawful.spectra import atmosphere as atm
 from lawful.spectra.atomic import ALPHA_ELEMENTS, ELEMENT_DATA, balmer_lines, line_list, solar_abundances
 from lawful.spectra.grids import lamost_wave, model_grid
+from lawful.spectra.instrument import C_KMS, convolve, doppler_resample, gaussian_lsf
 from lawful.spectra.profiles import curve_of_growth, pseudo_voigt, stark_profile
 
 #: label order of every label tensor (B, 8)
@@ -39,7 +40,6 @@ LABEL_UNITS = {"teff": "K", "logg": "dex (cgs)", "feh": "dex", "alpha": "dex", "
 #: range the forward model is meant for (a request outside it is refused)
 LABEL_RANGE = {"teff": (3000.0, 12000.0), "logg": (-0.5, 5.5), "feh": (-3.0, 1.0), "alpha": (-0.5, 1.0),
                "c_fe": (-1.5, 1.5), "n_fe": (-1.0, 2.5), "vmic": (0.0, 10.0), "rv": (-1000.0, 1000.0)}
-C_KMS = 299792.458
 C_AA = atm.C_AA
 #: lines whose damping wings are computed in full (the others: curve-of-growth equivalent widths)
 STRONG_LINES = ("CaII 3934", "CaII 3969", "NaI 5891", "NaI 5897", "MgI 5169", "MgI 5174", "MgI 5185",
@@ -110,10 +110,7 @@ class Synthesizer:
         self._to_grid = self._coarse_weights(grid)  # every model pixel from the coarse nodes
         self._setup_lines(grid)
         self._setup_bands(grid)
-        sigma_px = 1.0 / (2.3548200 * resolution * self.dln)
-        half = int(math.ceil(4.0 * sigma_px))
-        k = torch.exp(-0.5 * (torch.arange(-half, half + 1, dtype=torch.float64) / sigma_px) ** 2)
-        self.lsf = (k / k.sum()).to(dtype).view(1, 1, -1)
+        self.lsf = gaussian_lsf(resolution, self.dln, dtype)
         abund = solar_abundances()
         self.eps = {el: 10.0 ** (abund[el] - 12.0) for el in set(ELEMENT_DATA) | {"H"}}
 
@@ -315,29 +312,16 @@ class Synthesizer:
         dens.scatter_add_(1, (lo + 1).expand(big, -1), width * frac / pix)
         return residual, dens, fc
 
-    # ---------------------------------------------------------------------------------------------- instrument
-    def _convolve(self, x: torch.Tensor) -> torch.Tensor:
-        """Gaussian LSF on the log-uniform grid: a sum of shifted copies (faster than a 1-channel conv1d)."""
-        kernel = self.lsf.view(-1)
-        pad = len(kernel) // 2
-        y = torch.nn.functional.pad(x[:, None], (pad, pad), mode="replicate")[:, 0]
-        n = x.shape[1]
-        out = kernel[0] * y[:, :n]
-        for k in range(1, len(kernel)):
-            out = out + kernel[k] * y[:, k:k + n]
-        return out
-
     def __call__(self, labels: torch.Tensor) -> Spectra:
         """Noise-free spectra for labels (B, 8) in the order of :data:`LABELS`."""
         labels = torch.as_tensor(labels, dtype=torch.float64)
         check_labels(labels)
         residual, dens, fc = self.residual_and_continuum(labels)
-        r_obs = self._convolve(residual.to(self.dtype)) * torch.exp(-self._convolve(dens.to(self.dtype)))
+        r_obs = convolve(residual.to(self.dtype), self.lsf) * torch.exp(-convolve(dens.to(self.dtype), self.lsf))
         fc_obs = fc.to(self.dtype)  # smooth on the LSF's scale: its convolution would change nothing
-        shift = torch.log1p(labels[:, 7] / C_KMS)  # ln(1 + v/c)
-        pos = (torch.log(self.wave)[None, :] - shift[:, None] - math.log(float(self.grid[0]))) / self.dln
-        normalized = _gather_linear(r_obs, pos)
-        continuum = _gather_linear(fc_obs, pos)
+        log_grid0, log_wave = math.log(float(self.grid[0])), torch.log(self.wave)
+        normalized = doppler_resample(r_obs, log_grid0, self.dln, log_wave, labels[:, 7])
+        continuum = doppler_resample(fc_obs, log_grid0, self.dln, log_wave, labels[:, 7])
         return Spectra(flux=normalized * continuum, continuum=continuum, normalized=normalized)
 
 
@@ -358,12 +342,3 @@ def _from_nodes(values: torch.Tensor, nodes: tuple[torch.Tensor, torch.Tensor]) 
     lo, w = nodes
     w = w.to(values.dtype)
     return values.index_select(1, lo) * (1 - w) + values.index_select(1, lo + 1) * w
-
-
-def _gather_linear(values: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
-    """values (B, N) at fractional pixel positions pos (B, M) by linear interpolation."""
-    n = values.shape[1]
-    p = pos.clamp(0.0, n - 1.000001)
-    lo = p.floor().long()
-    w = (p - lo).to(values.dtype)
-    return torch.gather(values, 1, lo) * (1 - w) + torch.gather(values, 1, lo + 1) * w

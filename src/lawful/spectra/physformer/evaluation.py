@@ -1,0 +1,111 @@
+"""All generators (and the SPT) on one test set: reconstruction, physical violations, inversion across SNR.
+
+For each generator: ``recon_mse`` — the mean squared error of the continuum-normalised reconstruction of
+noise-free held-out spectra (G(E(x)) for the autoencoders, G(labels) for the emulators), ``emulator_mse`` —
+G(labels), ``physical_violations`` — the fraction of generated spectra with a negative flux or a normalised flux
+above 1 + :data:`EMISSION_TOL` (emission, which the forward model's LTE absorption spectra never show), for
+latents drawn from the prior (labels uniform in the training box, free dimensions from their training
+distribution) and for the inversions' best fits at every SNR; ``by_snr`` — per SNR and label the inversion's
+``mae``, ``bias``, ``coverage68`` (fraction with |error| ≤ σ) and the fraction ``flagged``; ``seconds_per_1000``
+the inversion's wall time per 1000 spectra. The SPT (direct regression with MC-dropout σ) gets ``by_snr`` only.
+Every model sees the same noisy spectra (seeded per SNR).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+SNRS = (5, 10, 20, 50, 100, 200)
+EMISSION_TOL = 1e-4
+REPORTED = ("teff", "logg", "feh", "alpha", "vmic", "rv")
+
+
+def violations(spectra: np.ndarray) -> np.ndarray:
+    """(n,) bool: a negative flux or emission above the continuum (normalised flux > 1 + EMISSION_TOL)."""
+    return (spectra.min(axis=1) < 0.0) | (spectra.max(axis=1) > 1.0 + EMISSION_TOL)
+
+
+def label_rows(pred: dict[str, np.ndarray], sigma: dict[str, np.ndarray], truth: dict[str, np.ndarray]
+               ) -> dict[str, dict[str, float]]:
+    """{label: {mae, bias, coverage68}} for the labels both ``pred`` and ``truth`` have."""
+    rows = {}
+    for name in REPORTED:
+        if name in pred and name in truth:
+            err = pred[name] - truth[name]
+            rows[name] = {"mae": float(np.mean(np.abs(err))), "bias": float(np.mean(err)),
+                          "coverage68": float(np.mean(np.abs(err) <= sigma[name]))}
+    return rows
+
+
+def evaluate(data: Path, models: list[Path], snrs: tuple[int, ...] = SNRS, n: int = 300, seed: int = 0,
+             spt: str | None = "giants", invert_cfg=None, n_prior: int = 1000, log=print) -> dict:
+    """{model name: results} (module docstring) on the first ``n`` test spectra of ``data``; ``spt`` names a
+    shipped SPT model (or a directory of one; None: no SPT)."""
+    import torch
+
+    from lawful.spectra.physformer.data import clean_split, noisy
+    from lawful.spectra.physformer.inversion import invert
+    from lawful.spectra.physformer.model import load
+    from lawful.spectra.synth import LABELS
+
+    if not models and spt is None:
+        raise ValueError("nothing to evaluate: give at least one --model (or an SPT)")
+    if any(s <= 0 for s in snrs):
+        raise ValueError(f"every SNR must be positive, got {list(snrs)}")
+    gens = {Path(p).name: load(p) for p in models}
+    scatter = next(iter(gens.values())).meta["config"]["vmic_scatter"] if gens else 0.3
+    test = clean_split(data, "test", scatter, seed, n)
+    truth = {name: test["labels"][:, j] for j, name in enumerate(LABELS)}
+    noisy_sets = {s: noisy(test["flux"], s, np.random.default_rng([seed, s])) for s in snrs}
+    results: dict[str, dict] = {}
+    for name, gen in gens.items():
+        log(f"{name}: reconstruction and prior samples")
+        with torch.no_grad():
+            x = torch.as_tensor(test["flux"])
+            emulated = gen.decoder(gen.latent_of_labels(test["labels"])).numpy()
+            recon = gen.decoder(gen.encoder(x)).numpy() if gen.encoder is not None else emulated
+            prior = gen.decoder(torch.as_tensor(gen.prior_draws(n_prior, np.random.default_rng(seed)),
+                                                dtype=torch.float32)).numpy()
+        row = {"recon_mse": float(np.mean((recon - test["flux"]) ** 2)),
+               "emulator_mse": float(np.mean((emulated - test["flux"]) ** 2)),
+               "physical_violations": {"prior": float(violations(prior).mean())}, "by_snr": {}}
+        fits = []
+        seconds = 0.0
+        for s in snrs:
+            flux, ivar = noisy_sets[s]
+            t0 = time.perf_counter()
+            out = invert(gen, flux, ivar, invert_cfg)
+            seconds += time.perf_counter() - t0
+            rows = label_rows(out["labels"], out["sigma"], truth)
+            rows["flagged"] = float(out["flag"].mean())
+            row["by_snr"][str(s)] = rows
+            with torch.no_grad():
+                fits.append(gen.decoder(torch.as_tensor(out["z"], dtype=torch.float32)).numpy())
+            log(f"{name} SNR {s}: T_eff MAE {rows['teff']['mae']:.1f} K, log g {rows['logg']['mae']:.3f}, "
+                f"[Fe/H] {rows['feh']['mae']:.3f}, flagged {rows['flagged']:.1%}")
+        row["physical_violations"]["inversion"] = float(violations(np.concatenate(fits)).mean())
+        row["seconds_per_1000"] = 1000.0 * seconds / (n * len(snrs))
+        results[name] = row
+    if spt is not None:
+        results["spt"] = _spt(spt, noisy_sets, truth)
+    return results
+
+
+def _spt(spt: str, noisy_sets: dict, truth: dict[str, np.ndarray]) -> dict:
+    """The SPT of the spectra issue by direct regression on the same noisy spectra."""
+    from lawful.spectra.evaluate import load_model, predict
+    from lawful.spectra.models import shipped
+
+    state = load_model(Path(spt)) if Path(spt).is_dir() else shipped(spt)
+    names = list(state["targets"])
+    by_snr = {}
+    for s, (flux, ivar) in noisy_sets.items():
+        pred = predict(state, flux, ivar)
+        mean = {n: pred["mean"][:, j] for j, n in enumerate(names)}
+        sigma = {n: pred["sigma"][:, j] for j, n in enumerate(names)}
+        by_snr[str(s)] = label_rows(mean, sigma, truth)
+    return {"recon_mse": None, "emulator_mse": None, "physical_violations": None, "by_snr": by_snr}
+

@@ -1,0 +1,204 @@
+"""The PhysFormer generator, its encoder, and the baselines' decoders (torch).
+
+Every decoder maps a standardised latent z (B, D) — its physical dimensions z_j = (x_j − mean_j)/std_j for the
+labels in ``latent_names``, its free dimensions as they are — to continuum-normalised flux (B, W) on the output
+grid (LAMOST LRS by default):
+
+* :class:`PhysGenerator` — the latent (T_eff, log g, [Fe/H], [α/Fe], v_mic, RV, free…). A trunk network of all
+  but RV gives the *physical state of an atmosphere*: the log factors of the temperature increments (K) and the
+  log line-to-continuum opacity ratio ln η on a rest-frame log-uniform grid (G pixels). Then physics only
+  (:mod:`~lawful.spectra.physformer.radiative`): S_k = B_λ(T_k) on coarse wavelength nodes, the exact formal
+  solution tabulated in v = 1/(1 + η), per pixel the normalised flux F(η)/F(0) by linear interpolation in v;
+  the Gaussian LSF at R, the Doppler shift by RV, resampling onto the output grid
+  (:mod:`~lawful.spectra.instrument`). Flux ≥ 0, no emission, and ∫F_c dλ = σT_eff⁴ hold by construction.
+* :class:`MLPDecoder` — pixels straight from an MLP (the plain autoencoder's decoder; the Payne-like emulator).
+* :class:`PCADecoder` — SPECULATOR-style: an MLP gives the coefficients of a PCA basis of the training spectra.
+* :class:`Encoder` — spectra (B, W) → latent (B, D), per-pixel standardised input.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from lawful.spectra.atmosphere import C_CGS, H_CGS, HC_OVER_K
+from lawful.spectra.grids import model_grid
+from lawful.spectra.instrument import convolve, doppler_resample, gaussian_lsf
+from lawful.spectra.physformer.radiative import TAU, temperature_structure, weight_table
+
+#: the physical latent dimensions of the autoencoders, in order (then the free ones)
+PHYSICAL = ("teff", "logg", "feh", "alpha", "vmic", "rv")
+TEFF_FLOOR = 1000.0  # K: the generator's T_eff is never below this, whatever the latent
+
+
+def mlp(n_in: int, width: int, depth: int, n_out: int) -> nn.Sequential:
+    """``depth`` hidden layers of ``width`` with SiLU, then a linear output."""
+    layers: list[nn.Module] = []
+    for k in range(depth):
+        layers += [nn.Linear(n_in if k == 0 else width, width), nn.SiLU()]
+    layers.append(nn.Linear(width if depth else n_in, n_out))
+    return nn.Sequential(*layers)
+
+
+class Latent(nn.Module):
+    """Standardisation of a decoder's latent: ``names`` (D,), ``mean`` and ``std`` buffers (D,) — the training
+    labels' for the physical dimensions, (0, 1) for the free ones."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        super().__init__()
+        self.names = tuple(names)
+        self.register_buffer("mean", torch.zeros(len(names)))
+        self.register_buffer("std", torch.ones(len(names)))
+
+    def physical(self, z: torch.Tensor, name: str) -> torch.Tensor:
+        """The physical value of latent dimension ``name`` for standardised z (B, D) → (B,)."""
+        j = self.names.index(name)
+        return z[:, j] * self.std[j] + self.mean[j]
+
+
+class PhysGenerator(nn.Module):
+    """Latent (B, len(PHYSICAL) + n_free) → normalised flux (B, W) through radiative transfer (module docstring).
+
+    ``wave`` (W,) output Å; ``resolution`` R of the LSF; ``oversample`` rest-frame pixels per λ/R;
+    ``coarse_step`` pixels per wavelength node of the source function.
+    """
+
+    def __init__(self, wave: np.ndarray, resolution: float = 1800.0, n_free: int = 3, width: int = 256,
+                 depth: int = 3, oversample: float = 3.0, coarse_step: int = 8) -> None:
+        super().__init__()
+        self.latent = Latent(PHYSICAL + tuple(f"free{k}" for k in range(n_free)))
+        grid = model_grid(float(wave[0]), float(wave[-1]), resolution, oversample)
+        self.log_grid0, self.dln = float(np.log(grid[0])), float(np.log(grid[1] / grid[0]))
+        self.node_dln = coarse_step * self.dln
+        node_of_pixel = np.minimum(np.rint(np.arange(len(grid)) / coarse_step).astype(int),
+                                   (len(grid) - 1) // coarse_step)
+        nodes = grid[::coarse_step][: node_of_pixel.max() + 1]
+        v, w = weight_table()
+        self.n_v = len(v)
+        self.register_buffer("node_wave", torch.tensor(nodes, dtype=torch.float32))
+        self.register_buffer("node_a", torch.tensor(HC_OVER_K / nodes, dtype=torch.float32))  # hc/kλ (K)
+        c1 = 2.0 * H_CGS * C_CGS**2 / (nodes * 1e-8) ** 5 * 1e-8  # 2hc²/λ⁵, erg s⁻¹ cm⁻² Å⁻¹ sr⁻¹
+        self.register_buffer("node_c1", torch.tensor(c1, dtype=torch.float32))
+        self.register_buffer("pixel_node", torch.tensor(node_of_pixel, dtype=torch.long))
+        self.register_buffer("weights_t", torch.tensor(np.array(w).T, dtype=torch.float32))  # (K, M)
+        self.register_buffer("lsf", gaussian_lsf(resolution, self.dln))
+        self.register_buffer("log_wave", torch.tensor(np.log(np.asarray(wave, dtype=float))))
+        self.i_rv = PHYSICAL.index("rv")
+        n_in = len(PHYSICAL) - 1 + n_free
+        self.trunk = mlp(n_in, width, depth, width)
+        self.trunk.append(nn.SiLU())
+        self.temperature_head = nn.Linear(width, len(TAU))
+        self.opacity_head = nn.Linear(width, len(grid))
+        for head in (self.temperature_head, self.opacity_head):
+            nn.init.zeros_(head.weight)
+        nn.init.zeros_(self.temperature_head.bias)
+        nn.init.constant_(self.opacity_head.bias, -4.0)
+
+    @property
+    def n_pixels(self) -> int:
+        """G, the rest-frame pixels on which η is learned."""
+        return self.opacity_head.out_features
+
+    def atmosphere(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The physical state for latent z (B, D): ``temperature`` T(τ_k) (B, K) in K and ``log_eta``
+        ln η (B, G) on the rest-frame grid."""
+        h = self.trunk(torch.cat([z[:, : self.i_rv], z[:, self.i_rv + 1:]], dim=1))
+        teff = self.latent.physical(z, "teff").clamp(TEFF_FLOOR)  # a latent far outside training stays physical
+        return {"temperature": temperature_structure(teff, self.temperature_head(h)),
+                "log_eta": self.opacity_head(h)}
+
+    def rest_frame(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(normalised flux F(η)/F(0) (B, G) before the instrument, continuum F_c (B, C) on the nodes in
+        erg s⁻¹ cm⁻² Å⁻¹)."""
+        state = self.atmosphere(z)
+        # B_λ(T) without its factor 2hc²/λ⁵, which cancels in F(η)/F(0): 1/(exp(hc/kλT) − 1), (B, C, K)
+        source = torch.reciprocal(torch.expm1(self.node_a[None, :, None] / state["temperature"][:, None, :]))
+        table = source @ self.weights_t  # (B, C, M): F(v_m) at every node
+        continuum = table[..., -1]
+        ratio = (table / continuum[..., None]).flatten(1)
+        continuum = continuum * self.node_c1
+        pos = torch.sigmoid(-state["log_eta"]) * (self.n_v - 1)  # v = 1/(1 + η) in table units
+        m = pos.detach().floor().clamp(0, self.n_v - 2)
+        frac = pos - m
+        idx = self.pixel_node * self.n_v + m.long()
+        r0 = torch.gather(ratio, 1, idx)
+        r1 = torch.gather(ratio, 1, idx + 1)
+        return r0 + frac * (r1 - r0), continuum
+
+    def spectra(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``normalized`` (B, W), ``continuum`` and ``flux`` F_λ (B, W) in erg s⁻¹ cm⁻² Å⁻¹ on the output grid."""
+        residual, continuum = self.rest_frame(z)
+        rv = self.latent.physical(z, "rv")
+        normalized = doppler_resample(convolve(residual, self.lsf), self.log_grid0, self.dln, self.log_wave, rv)
+        cont = doppler_resample(continuum, float(torch.log(self.node_wave[0])), self.node_dln, self.log_wave, rv)
+        return {"normalized": normalized, "continuum": cont, "flux": normalized * cont}
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Normalised flux (B, W); differentiable in torch while gradients are on, else the fused numba kernel
+        (:func:`~lawful.spectra.physformer.kernels.render`, the same arithmetic)."""
+        rv = self.latent.physical(z, "rv")
+        if torch.is_grad_enabled():
+            residual, _ = self.rest_frame(z)
+            return doppler_resample(convolve(residual, self.lsf), self.log_grid0, self.dln, self.log_wave, rv)
+        from lawful.spectra.physformer.kernels import render
+
+        state = self.atmosphere(z)
+        out = np.empty((len(z), len(self.log_wave)), dtype=np.float32)
+        shift = np.log1p(rv.double().numpy() / 299792.458) / self.dln
+        render(state["temperature"].double().numpy(), state["log_eta"].numpy(), shift, self.node_a.double().numpy(),
+               self.weights_t.T.double().numpy(), self.pixel_node.numpy(), self.lsf.double().numpy(),
+               ((self.log_wave - self.log_grid0) / self.dln).numpy(), out)
+        return torch.from_numpy(out)
+
+
+class MLPDecoder(nn.Module):
+    """Latent (B, D) → normalised flux (B, W) = 1 + MLP(z): no physics (the plain AE's decoder, the Payne)."""
+
+    def __init__(self, names: tuple[str, ...], n_pixels: int, width: int = 256, depth: int = 3) -> None:
+        super().__init__()
+        self.latent = Latent(names)
+        self.net = mlp(len(names), width, depth, n_pixels)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return 1.0 + self.net(z)
+
+
+class PCADecoder(nn.Module):
+    """SPECULATOR-style: flux = mean + Σ_i c_i(z) e_i with the first ``n_components`` principal components e_i of
+    the training spectra and an MLP for the (standardised) coefficients c_i."""
+
+    def __init__(self, names: tuple[str, ...], n_pixels: int, n_components: int = 32, width: int = 256,
+                 depth: int = 3) -> None:
+        super().__init__()
+        self.latent = Latent(names)
+        self.net = mlp(len(names), width, depth, n_components)
+        self.register_buffer("mean_flux", torch.ones(n_pixels))
+        self.register_buffer("basis", torch.zeros(n_components, n_pixels))  # rows: σ_i e_i
+
+    def fit_basis(self, flux: np.ndarray) -> None:
+        """The PCA of training spectra (n, W): mean and the components scaled by their standard deviations."""
+        mean = flux.mean(axis=0)
+        _, s, vt = np.linalg.svd(flux - mean, full_matrices=False)
+        k = self.basis.shape[0]
+        self.mean_flux.copy_(torch.as_tensor(mean))
+        self.basis.copy_(torch.as_tensor(vt[:k] * (s[:k, None] / math.sqrt(len(flux)))))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.mean_flux + self.net(z) @ self.basis
+
+
+class Encoder(nn.Module):
+    """Spectra (B, W) → latent (B, D): per-pixel standardisation (``mean``/``std`` buffers), then an MLP."""
+
+    def __init__(self, n_pixels: int, n_latent: int, width: int = 512) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.ones(n_pixels))
+        self.register_buffer("std", torch.ones(n_pixels))
+        self.net = nn.Sequential(nn.Linear(n_pixels, width), nn.SiLU(), nn.Linear(width, width // 2), nn.SiLU(),
+                                 nn.Linear(width // 2, n_latent))
+
+    def forward(self, flux: torch.Tensor) -> torch.Tensor:
+        return self.net((flux - self.mean) / self.std)

@@ -1,0 +1,203 @@
+"""Training a generator (:data:`~lawful.spectra.physformer.model.KINDS`) on noise-free forward-model spectra.
+
+Losses per batch, with x the noise-free spectrum, ℓ its labels (standardised), MSE in units of (0.01)²:
+
+* emulators (``payne``, ``speculator``): MSE(G(ℓ), x);
+* autoencoders (``physformer``, ``ae``), both uses of one generator G at once:
+  - emulator: MSE(G(ℓ_phys, f(ℓ)), x), with f the map from all eight labels to the free dimensions;
+  - autoencoder: MSE(G(E(x̃)), x), with x̃ = x plus noise at a per-spectrum SNR log-uniform in
+    [``snr_min``, ``snr_max``] (a denoising autoencoder);
+  - the encoder's physical dimensions against the labels, MSE(E_phys(x̃), ℓ_phys) (``label_weight``), and its
+    free dimensions against f(ℓ), so that both routes share one latent; a small L2 on f(ℓ) fixes its scale.
+
+A wall-clock budget (``train_seconds``) or ``epochs``; cosine learning rate; the best state on the validation
+split kept; a checkpoint every epoch (atomic), so a killed run resumes.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import numpy as np
+import pydantic
+
+from lawful.core.config import Config, FiniteFloat
+
+FLUX_UNIT = 1e-4  # (0.01)²: the MSE scale of the losses
+MODEL_BASIS = 32  # principal components of the emulator's validation residuals kept for the inversion
+
+
+class PhysTrainConfig(Config):
+    """One generator of the PhysFormer family."""
+
+    RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset({"train_seconds", "epochs", "n_val"})
+
+    model: Literal["physformer", "ae", "payne", "speculator"] = "physformer"
+    train_seconds: FiniteFloat = pydantic.Field(600.0, gt=0, description="wall-clock budget (s)")
+    epochs: int = pydantic.Field(1000, ge=1)
+    batch: int = pydantic.Field(128, ge=1)
+    lr: FiniteFloat = pydantic.Field(2e-3, gt=0)
+    width: int = pydantic.Field(256, ge=8, description="hidden width of the generator's networks")
+    depth: int = pydantic.Field(3, ge=1, description="hidden layers of the generator's trunk")
+    n_free: int = pydantic.Field(3, ge=0, le=16, description="free latent dimensions (autoencoders)")
+    oversample: FiniteFloat = pydantic.Field(3.0, ge=2.0, le=8.0,
+                                             description="physformer: rest-frame pixels per λ/R")
+    n_pca: int = pydantic.Field(32, ge=2, description="speculator: principal components")
+    resolution: FiniteFloat = pydantic.Field(1800.0, ge=100, le=1e5, description="R of the LSF")
+    vmic_scatter: FiniteFloat = pydantic.Field(0.3, ge=0, le=2, description="v_mic scatter about the giant "
+                                                                           "relation (km/s)")
+    snr_min: FiniteFloat = pydantic.Field(5.0, gt=0, description="denoising: lowest SNR of the encoder's input")
+    snr_max: FiniteFloat = pydantic.Field(200.0, gt=0, description="denoising: highest SNR")
+    label_weight: FiniteFloat = pydantic.Field(1.0, ge=0, description="weight of the encoder's label loss")
+    n_train: int | None = pydantic.Field(None, ge=10, description="use only the first N training spectra")
+    n_val: int = pydantic.Field(500, ge=10, description="validation spectra")
+    seed: int = pydantic.Field(0, ge=0)
+
+    @pydantic.model_validator(mode="after")
+    def _snr_order(self) -> "PhysTrainConfig":
+        if self.snr_min >= self.snr_max:
+            raise ValueError(f"snr_min = {self.snr_min:g} must be below snr_max = {self.snr_max:g}")
+        return self
+
+
+def train(cfg: PhysTrainConfig, data: Path, out: Path, log=print) -> dict:
+    """Train ``cfg.model`` on the ``train`` split of ``data`` (a spectra.h5); writes ``out/model.pt`` and returns
+    a summary (validation MSE of the emulator and, for the autoencoders, of the reconstruction)."""
+    import torch
+
+    from lawful.core.config import check_same_run, to_toml_text, write_toml
+    from lawful.core.io import atomic_torch_save
+    from lawful.spectra.physformer.data import clean_split
+    from lawful.spectra.physformer.model import AUTOENCODERS, Generator, build, save
+
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "config.toml").exists():
+        check_same_run(cfg, (out / "config.toml").read_text(), out)
+    write_toml(cfg, out / "config.toml")
+    log("making the noise-free training spectra (cached in the output directory)")
+    tr = clean_split(data, "train", cfg.vmic_scatter, cfg.seed, cfg.n_train, cache=out)
+    va = clean_split(data, "val", cfg.vmic_scatter, cfg.seed, cfg.n_val, cache=out)
+    torch.manual_seed(cfg.seed)
+    decoder, encoder, free_map = build(cfg.model, cfg, tr["wave"])
+    label_mean, label_std = tr["labels"].mean(axis=0), tr["labels"].std(axis=0) + 1e-9
+    names = decoder.latent.names
+    phys = [j for j, n in enumerate(names) if not n.startswith("free")]
+    from lawful.spectra.synth import LABELS
+
+    cols = [LABELS.index(names[j]) for j in phys]
+    decoder.latent.mean[phys] = torch.as_tensor(label_mean[cols], dtype=torch.float32)
+    decoder.latent.std[phys] = torch.as_tensor(label_std[cols], dtype=torch.float32)
+    if encoder is not None:
+        encoder.mean.copy_(torch.as_tensor(tr["flux"].mean(axis=0)))
+        encoder.std.copy_(torch.as_tensor(tr["flux"].std(axis=0) + 1e-3))
+    if cfg.model == "speculator":
+        decoder.fit_basis(tr["flux"])
+    n_free = cfg.n_free if free_map is not None else 0
+    gen = Generator(cfg.model, decoder, encoder, free_map, np.empty(0), np.empty(0), np.empty(0), n_free,
+                    np.empty(0), np.empty(0), tr["wave"], label_mean, label_std)
+    nets = [n for n in (decoder, encoder, free_map) if n is not None]
+    params = [p for n in nets for p in n.parameters()]
+    opt = torch.optim.Adam(params, lr=cfg.lr)
+    ckpt = out / "checkpoint.pt"
+    epoch, best, best_state, elapsed = 0, np.inf, None, 0.0
+    if ckpt.exists():
+        saved = torch.load(ckpt, weights_only=False)
+        for net, sd in zip(nets, saved["nets"]):
+            net.load_state_dict(sd)
+        opt.load_state_dict(saved["opt"])
+        epoch, best, best_state, elapsed = saved["epoch"], saved["best"], saved["best_state"], saved["elapsed"]
+        torch.set_rng_state(saved["torch_rng"])
+        log(f"resuming at epoch {epoch} ({elapsed:.0f} s done)")
+    xt, lt = torch.as_tensor(tr["flux"]), torch.as_tensor(tr["labels"])
+    t0 = time.perf_counter() - elapsed
+    is_ae = cfg.model in AUTOENCODERS
+    while epoch < cfg.epochs and time.perf_counter() - t0 < cfg.train_seconds:
+        for net in nets:
+            net.train()
+        rng = np.random.default_rng([cfg.seed, epoch])  # a resumed run draws what an uninterrupted one would
+        order = torch.as_tensor(rng.permutation(len(xt)))
+        for i in range(0, len(xt), cfg.batch):
+            frac = min(1.0, (time.perf_counter() - t0) / cfg.train_seconds)
+            for g in opt.param_groups:
+                g["lr"] = cfg.lr * (0.02 + 0.98 * 0.5 * (1.0 + np.cos(np.pi * frac)))
+            idx = order[i:i + cfg.batch]
+            loss = _loss(gen, xt[idx], lt[idx], cfg, rng) if is_ae else _emulator_mse(gen, xt[idx], lt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        epoch += 1
+        val = validate(gen, va)
+        score = val["emulator_mse"] + val.get("recon_mse", 0.0)
+        if score < best:
+            best = score
+            best_state = [{k: v.clone() for k, v in n.state_dict().items()} for n in nets]
+        atomic_torch_save(ckpt, {"nets": [n.state_dict() for n in nets], "opt": opt.state_dict(), "epoch": epoch,
+                                 "best": best, "best_state": best_state, "elapsed": time.perf_counter() - t0,
+                                 "torch_rng": torch.get_rng_state()})
+        log(f"epoch {epoch}: emulator MSE {val['emulator_mse']:.2e}"
+            + (f", reconstruction MSE {val['recon_mse']:.2e}" if is_ae else "")
+            + f", {time.perf_counter() - t0:.0f} s")
+    for net, sd in zip(nets, best_state):
+        net.load_state_dict(sd)
+    _finish(gen, tr, va)
+    gen.meta = {"config": cfg.model_dump(), "epochs": epoch, "train_seconds": time.perf_counter() - t0,
+                "n_train": len(xt), "config_toml": to_toml_text(cfg), **validate(gen, va)}
+    save(out, gen)
+    return {"model": cfg.model, "epochs": epoch, "n_train": len(xt), "train_seconds": gen.meta["train_seconds"],
+            **{k: gen.meta[k] for k in ("emulator_mse", "recon_mse") if k in gen.meta}}
+
+
+def _emulator_mse(gen, x, labels):
+    return (gen.decoder(gen.latent_of_labels(labels.numpy())) - x).pow(2).mean() / FLUX_UNIT
+
+
+def _loss(gen, x, labels, cfg: PhysTrainConfig, rng: np.random.Generator):
+    """The autoencoders' loss (module docstring) for a batch x (B, W), labels (B, 8)."""
+    import torch
+
+    z_true = gen.latent_of_labels(labels.numpy())
+    n_phys = z_true.shape[1] - cfg.n_free
+    snr = torch.as_tensor(np.exp(rng.uniform(np.log(cfg.snr_min), np.log(cfg.snr_max), (len(x), 1))),
+                          dtype=x.dtype)
+    noisy = x + torch.sqrt(0.9 * x.clamp_min(0.0) + 0.1) / snr * torch.randn_like(x)
+    z_enc = gen.encoder(noisy)
+    emulator = (gen.decoder(z_true) - x).pow(2).mean()
+    recon = (gen.decoder(z_enc) - x).pow(2).mean()
+    label = (z_enc[:, :n_phys] - z_true[:, :n_phys]).pow(2).mean()
+    free = z_true[:, n_phys:]
+    consistency = (z_enc[:, n_phys:] - free.detach()).pow(2).mean() if cfg.n_free else 0.0
+    scale = 1e-2 * free.pow(2).mean() if cfg.n_free else 0.0
+    return (emulator + recon) / FLUX_UNIT + cfg.label_weight * label + consistency + scale
+
+
+def validate(gen, va: dict[str, np.ndarray]) -> dict[str, float]:
+    """Validation MSE of the emulator route and, for the autoencoders, of G(E(x)) on noise-free spectra."""
+    import torch
+
+    with torch.no_grad():
+        x = torch.as_tensor(va["flux"])
+        out = {"emulator_mse": float((gen.decoder(gen.latent_of_labels(va["labels"])) - x).pow(2).mean())}
+        if gen.encoder is not None:
+            out["recon_mse"] = float((gen.decoder(gen.encoder(x)) - x).pow(2).mean())
+    return out
+
+
+def _finish(gen, tr: dict[str, np.ndarray], va: dict[str, np.ndarray], n_basis: int = MODEL_BASIS) -> None:
+    """What the inversion needs: the latents' training box and Gaussian, and the emulator's validation
+    residuals — their RMS per pixel and their leading principal components."""
+    import torch
+
+    gen.eval()
+    with torch.no_grad():
+        z_tr = gen.latent_of_labels(tr["labels"]).numpy().astype(float)
+        resid = gen.decoder(gen.latent_of_labels(va["labels"])).numpy() - va["flux"]
+    box = np.stack([z_tr.min(axis=0), z_tr.max(axis=0)])
+    box[:, len(gen.names) - gen.n_free:] = [[-np.inf], [np.inf]]
+    gen.box = box
+    gen.prior_mean, gen.prior_cov = z_tr.mean(axis=0), np.cov(z_tr.T) + 1e-6 * np.eye(z_tr.shape[1])
+    gen.model_sigma = np.sqrt((resid**2).mean(axis=0)).astype(np.float32)
+    _, s, vt = np.linalg.svd(resid.astype(float), full_matrices=False)
+    k = min(n_basis, len(s))
+    gen.model_basis = (vt[:k] * (s[:k, None] / np.sqrt(len(resid)))).astype(np.float32)

@@ -1,0 +1,213 @@
+"""PhysFormer: the formal solution against scipy quadrature and the Stefan–Boltzmann law, the generator's
+guarantees (flux ≥ 0, no emission, flux integral) for any weights, the numba kernel against the torch path,
+the χ² inversion's coverage on its own generator, and the commands end to end."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lawful.spectra.physformer.radiative import (
+    SIGMA_SB,
+    TAU,
+    bolometric_flux,
+    direct_flux,
+    formal_weights,
+    temperature_structure,
+    weight_table,
+)
+
+
+def test_formal_weights_integrate_constant_and_linear_sources_exactly():
+    v = np.array([1e-3, 0.1, 0.5, 1.0])
+    w = formal_weights(v)
+    np.testing.assert_allclose(w.sum(axis=1), math.pi, rtol=1e-12)  # S = 1: F = 2π ∫E₂ = π
+    np.testing.assert_allclose(w @ TAU, 2.0 * math.pi * v / 3.0, rtol=1e-9)  # S = τ: F = 2π v ∫ t E₂ = 2πv/3
+
+
+@pytest.mark.parametrize("v", [0.02, 0.3, 0.77, 1.0])
+def test_formal_weights_agree_with_adaptive_quadrature(v):
+    rng = np.random.default_rng(int(v * 100))
+    source = np.cumsum(rng.uniform(0.0, 1.0, len(TAU)))  # any piecewise-linear source
+    assert formal_weights(v)[0] @ source == pytest.approx(direct_flux(source, v), rel=1e-8)
+
+
+def test_grey_eddington_atmosphere_radiates_sigma_teff4_at_every_wavelength_summed():
+    """∫F_λ dλ over 100 Å – 1 mm, by numerical quadrature of Planck at the nodes, is σT_eff⁴ (Stefan–Boltzmann),
+    for the grey profile and for any learned one after the rescaling."""
+    from lawful.spectra.atmosphere import planck
+
+    teff = torch.tensor([3500.0, 4800.0, 9000.0], dtype=torch.float64)
+    temp = temperature_structure(teff, torch.randn(3, len(TAU), dtype=torch.float64) * 2.0)
+    assert torch.all(temp[:, 1:] >= temp[:, :-1])  # monotone in τ
+    np.testing.assert_allclose(bolometric_flux(temp.numpy()), SIGMA_SB * teff.numpy() ** 4, rtol=1e-10)
+    wave = torch.logspace(2, 7, 20001, dtype=torch.float64)
+    w1 = torch.as_tensor(weight_table()[1][-1])
+    flux = planck(wave[None, :, None], temp[:, None, :]) @ w1  # F_λ (B, λ)
+    integral = torch.trapezoid(flux, wave, dim=1).numpy()
+    np.testing.assert_allclose(integral, SIGMA_SB * teff.numpy() ** 4, rtol=2e-4)
+    grey = (0.75 * teff[:, None] ** 4 * (torch.as_tensor(TAU) + 2.0 / 3.0)) ** 0.25
+    np.testing.assert_allclose(bolometric_flux(grey.numpy()), SIGMA_SB * teff.numpy() ** 4, rtol=1e-6)
+
+
+def _random_generator(width=32, scale=1.0, seed=0):
+    from lawful.spectra.grids import lamost_wave
+    from lawful.spectra.physformer.networks import PhysGenerator
+
+    torch.manual_seed(seed)
+    gen = PhysGenerator(lamost_wave(), width=width, depth=2)
+    gen.latent.mean.copy_(torch.tensor([4500.0, 2.4, -0.2, 0.1, 1.7, 0.0, 0.0, 0.0, 0.0]))
+    gen.latent.std.copy_(torch.tensor([400.0, 0.8, 0.35, 0.1, 0.4, 30.0, 1.0, 1.0, 1.0]))
+    with torch.no_grad():
+        for head in (gen.opacity_head, gen.temperature_head):
+            head.weight.normal_(0.0, scale)
+            head.bias.normal_(0.0, scale)
+    return gen.eval()
+
+
+def test_generator_never_emits_and_never_goes_negative_whatever_its_weights():
+    gen = _random_generator(scale=3.0)
+    z = torch.randn(64, 9) * 3.0
+    with torch.no_grad():
+        out = gen.spectra(z)
+    assert out["normalized"].min() >= 0.0 and out["normalized"].max() <= 1.0 + 1e-6
+    assert out["flux"].min() >= 0.0
+    with torch.no_grad():  # more opacity everywhere: less flux everywhere (S rises inward)
+        residual, _ = gen.rest_frame(z[:8])
+        gen.opacity_head.bias += 1.0
+        deeper, _ = gen.rest_frame(z[:8])
+    assert torch.all(deeper <= residual + 1e-6) and torch.any(deeper < residual - 1e-3)
+
+
+def test_rest_frame_residual_is_the_formal_solution_of_its_own_atmosphere():
+    """One pixel against scipy quadrature of 2π∫S E₂ with S = B_λ(T(τ)) of the generator's own T(τ)."""
+    from lawful.spectra.atmosphere import planck
+
+    gen = _random_generator(scale=0.5)
+    z = torch.randn(3, 9)
+    with torch.no_grad():
+        state = gen.atmosphere(z)
+        residual, _ = gen.rest_frame(z)
+    for b, p in ((0, 100), (1, 2000), (2, 4000)):
+        node = int(gen.pixel_node[p])
+        source = planck(gen.node_wave[node].double(), state["temperature"][b].double()).numpy()
+        v = 1.0 / (1.0 + math.exp(float(state["log_eta"][b, p])))
+        exact = direct_flux(source, v) / direct_flux(source, 1.0)
+        assert float(residual[b, p]) == pytest.approx(exact, abs=1e-3)  # the v-table's interpolation
+
+
+def test_numba_kernel_matches_the_differentiable_torch_path():
+    gen = _random_generator(scale=1.0)
+    z = torch.randn(20, 9)
+    with torch.enable_grad():
+        reference = gen(z).detach()
+    with torch.no_grad():
+        fast = gen(z)
+    torch.testing.assert_close(fast, reference, atol=2e-6, rtol=0)
+
+
+def _toy(kind="physformer"):
+    """A Generator around a random-weight decoder (no training): the inversion's own model."""
+    from lawful.spectra.grids import lamost_wave
+    from lawful.spectra.physformer.model import Generator
+
+    gen = _random_generator(scale=0.6, seed=3)
+    box = np.array([[-2.0] * 6 + [-np.inf] * 3, [2.0] * 6 + [np.inf] * 3])
+    return Generator(kind, gen, None, None, box, np.zeros(9), np.eye(9), 3, np.zeros(3462, dtype=np.float32),
+                     np.zeros((0, 3462), dtype=np.float32), lamost_wave(), np.zeros(8), np.ones(8))
+
+
+def test_inversion_recovers_its_own_generator_with_calibrated_errors():
+    from lawful.spectra.physformer.data import noisy
+    from lawful.spectra.physformer.inversion import InvertConfig, invert
+
+    gen = _toy()
+    rng = np.random.default_rng(1)
+    n = 40
+    z_true = np.concatenate([rng.uniform(-1.5, 1.5, (n, 6)), rng.normal(0.0, 1.0, (n, 3))], axis=1)
+    with torch.no_grad():
+        clean = gen.decoder(torch.as_tensor(z_true, dtype=torch.float32)).numpy()
+    flux, ivar = noisy(clean, 30.0, rng)
+    out = invert(gen, flux, ivar, InvertConfig(starts=2, prior="box"))  # labels uniform, as drawn
+    pulls = (out["z"][:, :6] - z_true[:, :6]) / np.sqrt(np.einsum("nii->ni", out["cov"])[:, :6])
+    inside = np.mean(np.abs(pulls) <= 1.0)
+    assert abs(inside - 0.6827) < 3.0 * math.sqrt(0.6827 * 0.3173 / pulls.size)
+    assert np.median(out["chi2_dof"]) == pytest.approx(1.0, abs=0.05)
+    assert out["flag"].mean() < 0.2
+
+
+def test_inversion_flags_what_it_cannot_fit_and_refuses_another_grid():
+    from lawful.spectra.physformer.inversion import InvertConfig, invert
+
+    gen = _toy()
+    flux = np.ones((3, 3462), dtype=np.float32)
+    ivar = np.full_like(flux, 1e4)
+    ivar[0] = 0.0  # nothing usable
+    flux[1, ::7] = 0.2  # no star looks like this
+    out = invert(gen, flux, ivar, InvertConfig(starts=1, max_iter=5, prior="box"))
+    assert out["reason"][0] == "no usable pixel"
+    assert out["flag"][1] and "chi2/dof" in out["reason"][1]
+    with pytest.raises(ValueError, match=r"shape \(n, 3462\)"):
+        invert(gen, flux[:, :100], ivar[:, :100])
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory):
+    from lawful.spectra.data import DataConfig, generate
+
+    return generate(DataConfig(n=120, seed=2), tmp_path_factory.mktemp("pf_data"))
+
+
+@pytest.mark.parametrize("kind", ["physformer", "ae", "payne", "speculator"])
+def test_every_generator_trains_resumes_and_saves(small_data, tmp_path, kind):
+    from lawful.spectra.physformer.model import load
+    from lawful.spectra.physformer.training import PhysTrainConfig, train
+
+    cfg = PhysTrainConfig(model=kind, epochs=1, width=32, n_pca=8, n_val=10)
+    first = train(cfg, small_data, tmp_path / kind, log=lambda *a: None)
+    assert first["epochs"] == 1 and 0.0 < first["emulator_mse"] < 1.0
+    logs = []
+    again = train(cfg.model_copy(update={"epochs": 2}), small_data, tmp_path / kind, log=logs.append)
+    assert any(m.startswith("resuming at epoch 1") for m in logs) and again["epochs"] == 2
+    gen = load(tmp_path / kind)
+    assert gen.model_sigma.shape == (3462,) and np.all(gen.box[0] <= gen.box[1])
+    with pytest.raises(ValueError, match="different run"):
+        train(cfg.model_copy(update={"width": 64}), small_data, tmp_path / kind, log=lambda *a: None)
+
+
+def test_commands_train_invert_evaluate(small_data, tmp_path):
+    from typer.testing import CliRunner
+
+    from lawful.cli.app import app
+
+    runner = CliRunner()
+    data = str(small_data.parent)
+    for kind in ("physformer", "payne"):
+        res = runner.invoke(app, ["spectra", "physformer", "train", "--data", data, "--out", str(tmp_path / kind),
+                                  "--model", kind, "--epochs", "1", "--width", "32", "--n-val", "10", "--json"])
+        assert res.exit_code == 0, res.output
+    assert (tmp_path / "physformer" / "atmosphere.png").stat().st_size > 1000
+    res = runner.invoke(app, ["spectra", "physformer", "invert", "--model", str(tmp_path / "physformer"),
+                              "--data", data, "--n", "4", "--snr", "20", "--starts", "1", "--max-iter", "3",
+                              "--out", str(tmp_path / "inv"), "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    assert summary["n"] == 4 and set(summary["labels"]) == {"teff", "logg", "feh", "alpha", "vmic", "rv"}
+    csv = (tmp_path / "inv" / "labels.csv").read_text().splitlines()
+    assert len(csv) == 5 and "teff_sigma" in csv[0] and "reason" in csv[0]
+    res = runner.invoke(app, ["spectra", "physformer", "evaluate", "--data", data, "--model",
+                              str(tmp_path / "physformer"), "--model", str(tmp_path / "payne"), "--n", "4",
+                              "--snrs", "10,100", "--out", str(tmp_path / "ev"), "--json"])
+    assert res.exit_code == 0, res.output
+    results = json.loads(res.output)
+    assert set(results) == {"physformer", "payne", "spt"}
+    row = results["physformer"]
+    assert row["physical_violations"]["prior"] == 0.0 and row["physical_violations"]["inversion"] == 0.0
+    assert set(row["by_snr"]) == {"10", "100"} and set(row["by_snr"]["10"]["teff"]) == {"mae", "bias",
+                                                                                         "coverage68"}
+    assert results["spt"]["recon_mse"] is None and "teff" in results["spt"]["by_snr"]["10"]
+    assert (tmp_path / "ev" / "snr.png").stat().st_size > 1000
+    res = runner.invoke(app, ["spectra", "physformer", "evaluate", "--data", data, "--snrs", "0,10"])
+    assert res.exit_code != 0 and "positive" in res.output
