@@ -11,8 +11,9 @@ quasi-static Stark wings on a thermal core), strong metal lines with damping win
 damping ∝ N_H grows with log g), molecular bands (CN, CH, TiO from dissociation equilibrium with CO) and a haze
 for the line forest the resonance-line list lacks (:data:`HAZE_GF`). The other listed lines enter as their
 Milne–Eddington curve-of-growth equivalent widths, unresolved at the instrument's resolution. Then the
-instrument: Gaussian LSF at R, Doppler shift by RV, resampling onto the output grid (LAMOST LRS by default) and
-normalisation by the model's own continuum (noise: :mod:`~lawful.spectra.data`).
+instrument (:mod:`~lawful.spectra.instrument`): Gaussian LSF at R, Doppler shift by RV and sampling at the output
+wavelengths (LAMOST LRS by default) in one filter, and normalisation by the model's own continuum (noise:
+:mod:`~lawful.spectra.data`).
 
 Shapes: labels (B, 8) → flux, normalised flux (B, W) on ``Synthesizer.wave`` (W,). Units: Å (vacuum), K, cgs
 log g, dex, km/s, erg s⁻¹ cm⁻² Å⁻¹.
@@ -29,7 +30,7 @@ import torch
 from lawful.spectra import atmosphere as atm
 from lawful.spectra.atomic import ALPHA_ELEMENTS, ELEMENT_DATA, balmer_lines, line_list, solar_abundances
 from lawful.spectra.grids import lamost_wave, model_grid
-from lawful.spectra.instrument import C_KMS, convolve, doppler_resample, gaussian_lsf
+from lawful.spectra.instrument import C_KMS, LSF, doppler_resample
 from lawful.spectra.profiles import curve_of_growth, pseudo_voigt, stark_profile
 
 #: label order of every label tensor (B, 8)
@@ -110,7 +111,7 @@ class Synthesizer:
         self._to_grid = self._coarse_weights(grid)  # every model pixel from the coarse nodes
         self._setup_lines(grid)
         self._setup_bands(grid)
-        self.lsf = gaussian_lsf(resolution, self.dln, dtype)
+        self.lsf = LSF(resolution, self.dln, math.log(float(grid[0])), wave)
         abund = solar_abundances()
         self.eps = {el: 10.0 ** (abund[el] - 12.0) for el in set(ELEMENT_DATA) | {"H"}}
 
@@ -317,11 +318,12 @@ class Synthesizer:
         labels = torch.as_tensor(labels, dtype=torch.float64)
         check_labels(labels)
         residual, dens, fc = self.residual_and_continuum(labels)
-        r_obs = convolve(residual.to(self.dtype), self.lsf) * torch.exp(-convolve(dens.to(self.dtype), self.lsf))
-        fc_obs = fc.to(self.dtype)  # smooth on the LSF's scale: its convolution would change nothing
-        log_grid0, log_wave = math.log(float(self.grid[0])), torch.log(self.wave)
-        normalized = doppler_resample(r_obs, log_grid0, self.dln, log_wave, labels[:, 7])
-        continuum = doppler_resample(fc_obs, log_grid0, self.dln, log_wave, labels[:, 7])
+        rv = labels[:, 7]
+        smooth, weak = self.lsf.apply([residual.to(self.dtype), dens.to(self.dtype)], rv)
+        normalized = smooth * torch.exp(-weak)
+        # the continuum is smooth on the LSF's scale: its convolution would change nothing
+        continuum = doppler_resample(fc.to(self.dtype), math.log(float(self.grid[0])), self.dln,
+                                     torch.log(self.wave), rv)
         return Spectra(flux=normalized * continuum, continuum=continuum, normalized=normalized)
 
 

@@ -3,7 +3,7 @@ for inference (χ² inversion, sampling): the same arithmetic as the torch path,
 without its intermediate arrays. Parallel over spectra; one thread per spectrum, no allocation per pixel.
 
 Work per spectrum: C nodes × (K exponentials + K·M multiply-adds) for the formal-solution table, G pixels ×
-(one exponential + a table lookup + the LSF's taps), W output pixels × one linear interpolation.
+(one exponential + a table lookup), W output pixels × (two exponentials + the LSF's 2h taps).
 """
 
 from __future__ import annotations
@@ -14,20 +14,22 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=True)
 def render(temperature: np.ndarray, log_eta: np.ndarray, shift_px: np.ndarray, node_a: np.ndarray,
-           weights: np.ndarray, pixel_node: np.ndarray, lsf: np.ndarray, out_pos: np.ndarray,
+           weights: np.ndarray, pixel_node: np.ndarray, offsets: np.ndarray, sigma_px: float, base: np.ndarray,
            out: np.ndarray) -> None:
     """Normalised flux into ``out`` (B, W).
 
     temperature (B, K) K on the depth nodes; log_eta (B, G) ln η on the rest-frame grid; shift_px (B,) the
     Doppler shift in rest-frame pixels, ln(1 + v/c)/Δlnλ; node_a (C,) hc/(k λ_c) in K; weights (M, K) of the
-    formal solution at v_m = m/(M−1); pixel_node (G,) each pixel's node; lsf (2h+1,); out_pos (W,) the output
-    wavelengths in rest-frame pixels at zero velocity."""
+    formal solution at v_m = m/(M−1); pixel_node (G,) each pixel's node; the LSF (:class:`~lawful.spectra.
+    instrument.LSF`): tap ``offsets`` (2h,), σ in pixels, and ``base`` (W,) the output wavelengths' positions
+    on the rest-frame grid at zero velocity."""
     n_spec, n_depth = temperature.shape
     n_pix = log_eta.shape[1]
     n_node, n_v = node_a.shape[0], weights.shape[0]
-    half = lsf.shape[0] // 2
+    inv_var = 1.0 / sigma_px**2
+    tap_weight = np.exp(-0.5 * offsets.astype(np.float64) ** 2 * inv_var)
     for b in prange(n_spec):
         ratio = np.empty((n_node, n_v))
         source = np.empty(n_depth)
@@ -49,15 +51,18 @@ def render(temperature: np.ndarray, log_eta: np.ndarray, shift_px: np.ndarray, n
             frac = pos - m
             c = pixel_node[p]
             resid[p] = ratio[c, m] + frac * (ratio[c, m + 1] - ratio[c, m])
-        conv = np.empty(n_pix)
-        for p in range(n_pix):
-            acc = 0.0
-            for j in range(-half, half + 1):
-                q = min(max(p + j, 0), n_pix - 1)
-                acc += lsf[j + half] * resid[q]
-            conv[p] = acc
-        for w in range(out_pos.shape[0]):
-            pos = min(max(out_pos[w] - shift_px[b], 0.0), n_pix - 1.000001)
+        for w in range(base.shape[0]):
+            pos = min(max(base[w] - shift_px[b], 0.0), n_pix - 1.0)
             lo = int(pos)
-            frac = pos - lo
-            out[b, w] = conv[lo] * (1.0 - frac) + conv[lo + 1] * frac
+            phi = pos - lo
+            step = math.exp(phi * inv_var)
+            power = math.exp(-0.5 * phi * phi * inv_var + phi * inv_var * offsets[0])
+            acc = 0.0
+            total = 0.0
+            for j in range(offsets.shape[0]):
+                q = min(max(lo + offsets[j], 0), n_pix - 1)
+                wgt = power * tap_weight[j]
+                acc += wgt * resid[q]
+                total += wgt
+                power *= step
+            out[b, w] = acc / total

@@ -9,8 +9,9 @@ grid (LAMOST LRS by default):
   log line-to-continuum opacity ratio ln η on a rest-frame log-uniform grid (G pixels). Then physics only
   (:mod:`~lawful.spectra.physformer.radiative`): S_k = B_λ(T_k) on coarse wavelength nodes, the exact formal
   solution tabulated in v = 1/(1 + η), per pixel the normalised flux F(η)/F(0) by linear interpolation in v;
-  the Gaussian LSF at R, the Doppler shift by RV, resampling onto the output grid
-  (:mod:`~lawful.spectra.instrument`). Flux ≥ 0, no emission, and ∫F_c dλ = σT_eff⁴ hold by construction.
+  then the instrument (:mod:`~lawful.spectra.instrument`): Gaussian LSF at R, Doppler shift by RV and sampling
+  at the output wavelengths in one positive, normalised filter. Flux ≥ 0, no emission, and ∫F_c dλ = σT_eff⁴
+  hold by construction.
 * :class:`MLPDecoder` — pixels straight from an MLP (the plain autoencoder's decoder; the Payne-like emulator).
 * :class:`PCADecoder` — SPECULATOR-style: an MLP gives the coefficients of a PCA basis of the training spectra.
 * :class:`Encoder` — spectra (B, W) → latent (B, D), per-pixel standardised input.
@@ -26,7 +27,7 @@ from torch import nn
 
 from lawful.spectra.atmosphere import C_CGS, H_CGS, HC_OVER_K
 from lawful.spectra.grids import model_grid
-from lawful.spectra.instrument import convolve, doppler_resample, gaussian_lsf
+from lawful.spectra.instrument import LSF, doppler_resample
 from lawful.spectra.physformer.radiative import TAU, temperature_structure, weight_table
 
 #: the physical latent dimensions of the autoencoders, in order (then the free ones)
@@ -67,7 +68,7 @@ class PhysGenerator(nn.Module):
     """
 
     def __init__(self, wave: np.ndarray, resolution: float = 1800.0, n_free: int = 3, width: int = 256,
-                 depth: int = 3, oversample: float = 3.0, coarse_step: int = 8) -> None:
+                 depth: int = 3, oversample: float = 3.0, coarse_step: int = 16) -> None:
         super().__init__()
         self.latent = Latent(PHYSICAL + tuple(f"free{k}" for k in range(n_free)))
         grid = model_grid(float(wave[0]), float(wave[-1]), resolution, oversample)
@@ -84,7 +85,7 @@ class PhysGenerator(nn.Module):
         self.register_buffer("node_c1", torch.tensor(c1, dtype=torch.float32))
         self.register_buffer("pixel_node", torch.tensor(node_of_pixel, dtype=torch.long))
         self.register_buffer("weights_t", torch.tensor(np.array(w).T, dtype=torch.float32))  # (K, M)
-        self.register_buffer("lsf", gaussian_lsf(resolution, self.dln))
+        self.lsf = LSF(resolution, self.dln, self.log_grid0, wave)
         self.register_buffer("log_wave", torch.tensor(np.log(np.asarray(wave, dtype=float))))
         self.i_rv = PHYSICAL.index("rv")
         n_in = len(PHYSICAL) - 1 + n_free
@@ -132,7 +133,7 @@ class PhysGenerator(nn.Module):
         """``normalized`` (B, W), ``continuum`` and ``flux`` F_λ (B, W) in erg s⁻¹ cm⁻² Å⁻¹ on the output grid."""
         residual, continuum = self.rest_frame(z)
         rv = self.latent.physical(z, "rv")
-        normalized = doppler_resample(convolve(residual, self.lsf), self.log_grid0, self.dln, self.log_wave, rv)
+        normalized = self.lsf(residual, rv)
         cont = doppler_resample(continuum, float(torch.log(self.node_wave[0])), self.node_dln, self.log_wave, rv)
         return {"normalized": normalized, "continuum": cont, "flux": normalized * cont}
 
@@ -142,15 +143,15 @@ class PhysGenerator(nn.Module):
         rv = self.latent.physical(z, "rv")
         if torch.is_grad_enabled():
             residual, _ = self.rest_frame(z)
-            return doppler_resample(convolve(residual, self.lsf), self.log_grid0, self.dln, self.log_wave, rv)
+            return self.lsf(residual, rv)
         from lawful.spectra.physformer.kernels import render
 
         state = self.atmosphere(z)
         out = np.empty((len(z), len(self.log_wave)), dtype=np.float32)
         shift = np.log1p(rv.double().numpy() / 299792.458) / self.dln
         render(state["temperature"].double().numpy(), state["log_eta"].numpy(), shift, self.node_a.double().numpy(),
-               self.weights_t.T.double().numpy(), self.pixel_node.numpy(), self.lsf.double().numpy(),
-               ((self.log_wave - self.log_grid0) / self.dln).numpy(), out)
+               self.weights_t.T.double().numpy(), self.pixel_node.numpy(), self.lsf.offsets, self.lsf.sigma_px,
+               self.lsf.base, out)
         return torch.from_numpy(out)
 
 
