@@ -91,13 +91,15 @@ inversion_seconds = time.perf_counter() - t0
 results["throughput"] = {"spectra_per_second": speed, "inversion_1000_seconds": inversion_seconds}
 (args.out / "results.json").write_text(json.dumps(results, indent=1))
 
-print(f"\n{'generator':12s} {'recon MSE':>10s} {'emulator MSE':>12s} {'violations prior':>16s} "
+print(f"\n{'generator':12s} {'recon MSE':>10s} {'emulator MSE':>12s} {'G(E(x)) MSE':>12s} {'violations prior':>16s} "
       f"{'violations fits':>15s} {'inversion s/1000':>16s}")
 for kind in kinds:
     r = results[kind]
-    print(f"{kind:12s} {r['recon_mse']:10.2e} {r['emulator_mse']:12.2e} {r['physical_violations']['prior']:16.3f} "
-          f"{r['physical_violations']['inversion']:15.3f} {r['seconds_per_1000']:16.1f}")
-print(f"{'goal':12s} {4.4e-5:10.2e} {'':12s} {0.0:16.3f} {0.0:15.3f} {60.0:16.1f}")
+    enc = "—" if r["encoder_mse"] is None else f"{r['encoder_mse']:.2e}"
+    print(f"{kind:12s} {r['recon_mse']:10.2e} {r['emulator_mse']:12.2e} {enc:>12s} "
+          f"{r['physical_violations']['prior']:16.3f} {r['physical_violations']['inversion']:15.3f} "
+          f"{r['seconds_per_1000']:16.1f}")
+print(f"{'goal':12s} {4.4e-5:10.2e} {'':12s} {'':12s} {0.0:16.3f} {0.0:15.3f} {60.0:16.1f}")
 for label, unit in (("teff", "K"), ("logg", "dex"), ("feh", "dex")):
     print(f"\n{label} MAE ({unit}) by SNR (68 % coverage)")
     print(f"{'model':30s} " + " ".join(f"{'SNR ' + str(s):>15s}" for s in SNRS) + f" {'ratio 10/100':>12s}")

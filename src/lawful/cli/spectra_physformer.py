@@ -158,10 +158,11 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
         return
     print_rows(f"generators on {n} noise-free test spectra", {
         k: {"recon": r["recon_mse"], "emulator": r["emulator_mse"],
+            "encoder": "—" if r["encoder_mse"] is None else r["encoder_mse"],
             "prior viol.": r["physical_violations"]["prior"], "fit viol.": r["physical_violations"]["inversion"],
             "s/1000": r["seconds_per_1000"]} for k, r in results.items() if r["recon_mse"] is not None},
-        {"recon": "recon MSE", "emulator": "emulator MSE", "prior viol.": "violations (prior)",
-         "fit viol.": "violations (fits)", "s/1000": "inversion s / 1000"})
+        {"recon": "recon MSE (χ² fit)", "emulator": "emulator MSE", "encoder": "G(E(x)) MSE",
+         "prior viol.": "violations (prior)", "fit viol.": "violations (fits)", "s/1000": "inversion s / 1000"})
     for label in ("teff", "logg", "feh"):
         print_rows(f"{label}: inversion MAE (68 % coverage) by SNR", {
             k: {s: f"{r['by_snr'][s][label]['mae']:.3g} ({r['by_snr'][s][label]['coverage68']:.2f})"

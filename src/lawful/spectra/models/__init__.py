@@ -1,5 +1,6 @@
 """Shipped spectra models: ``giants`` — an SPT (Hadamard attention, Mahalanobis loss, MC dropout) trained on
-20 000 synthetic LAMOST giants (benchmarks/spectra_labels.py; docs/spectra.md)."""
+20 000 synthetic LAMOST giants (benchmarks/spectra_labels.py; docs/spectra.md); ``physformer`` — the PhysFormer
+generator of benchmarks/spectra_physformer.py without its encoder (:func:`shipped_generator`)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,10 @@ def shipped(name: str = "giants") -> dict:
         names = sorted(p.name for p in MODELS.iterdir() if p.is_dir() and not p.name.startswith("_"))
         raise ValueError(f"no shipped spectra model {name!r}; there are {names}")
     return load_model(path)
+
+
+def shipped_generator(name: str = "physformer"):
+    """A shipped PhysFormer-family generator (:class:`lawful.spectra.physformer.model.Generator`)."""
+    from lawful.spectra.physformer.model import load
+
+    return load(MODELS / name)

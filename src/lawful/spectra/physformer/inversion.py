@@ -14,8 +14,8 @@ are correlated, which is what keeps low-SNR fits on the giant branch); with ``pr
 dimensions have theirs. The Jacobian is a forward difference of the generator (D + 1 batched evaluations per
 iteration, no gradients). Starts: the encoder's latent (autoencoders) or the prior mean, plus ``starts − 1``
 draws from the prior; all run ``screen_iterations``, then only the best start per spectrum continues.
-σ = √diag (Jᵀ C⁻¹ J + P)⁻¹ at the optimum. Flags: not converged in ``max_iter``, a label at the edge of the
-training range, χ²/dof above ``chi2_limit``, or no usable pixel.
+σ = √diag (Jᵀ C⁻¹ J + H)⁻¹ at the optimum, H the prior's exact Hessian. Flags: not converged in
+``max_iter``, a label at the edge of the training range, χ²/dof above ``chi2_limit``, or no usable pixel.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from lawful.core.config import Config, FiniteFloat
 class InvertConfig(Config):
     """χ² inversion settings."""
 
-    prior: Literal["population", "box"] = pydantic.Field(
-        "population", description="population: the training latents' Gaussian; box: uniform labels")
+    prior: Literal["population", "gaussian", "box"] = pydantic.Field(
+        "population", description="population: the training latents' Gaussian mixture; gaussian: one Gaussian; "
+                                  "box: labels uniform in the training range")
     nuisance: int = pydantic.Field(16, ge=0, description="principal components of the generator's error in C")
     starts: int = pydantic.Field(3, ge=1, description="starting points per spectrum")
     screen_iterations: int = pydantic.Field(4, ge=0, description="iterations of every start before the best "
@@ -139,50 +140,91 @@ def _start_points(gen, flux: np.ndarray, n_starts: int, rng: np.random.Generator
     return np.clip(np.stack(starts, axis=1), *gen.box)
 
 
-def _prior(gen, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """(μ (D,), P (D, D)) of the prior (module docstring)."""
-    d, k = len(gen.names), gen.n_free
-    if kind == "population":
-        return gen.prior_mean, np.linalg.inv(gen.prior_cov)
-    prec = np.zeros((d, d))
-    if k:
-        prec[d - k:, d - k:] = np.linalg.inv(gen.prior_cov[d - k:, d - k:])
-    return gen.prior_mean, prec
+class Prior:
+    """−2 ln p(z) up to a constant, and its Gauss–Newton curvature, for ``kind`` (:class:`InvertConfig`):
+    a mixture Σ_k π_k N(μ_k, P_k⁻¹) (one component for "gaussian"; for "box" only the free block)."""
+
+    def __init__(self, gen, kind: str) -> None:
+        d, k = len(gen.names), gen.n_free
+        if kind == "population":
+            mix = gen.prior_mixture
+            self.weights, self.means, self.prec = mix["weights"], mix["means"], mix["precisions"]
+        else:
+            prec = np.linalg.inv(gen.prior_cov)
+            if kind == "box":
+                prec = np.zeros((d, d))
+                if k:
+                    prec[d - k:, d - k:] = np.linalg.inv(gen.prior_cov[d - k:, d - k:])
+            self.weights, self.means, self.prec = np.ones(1), gen.prior_mean[None], prec[None]
+        sign, logdet = np.linalg.slogdet(self.prec)
+        self.log_norm = np.log(self.weights) + 0.5 * np.where(sign > 0, logdet, 0.0)
+
+    def _terms(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        diff = z[:, None, :] - self.means[None]  # (n, K, D)
+        return diff, self.log_norm[None] - 0.5 * np.einsum("nki,kij,nkj->nk", diff, self.prec, diff)
+
+    def value(self, z: np.ndarray) -> np.ndarray:
+        """−2 ln p(z) + const (n,)."""
+        _, log_p = self._terms(z)
+        top = log_p.max(axis=1, keepdims=True)
+        return -2.0 * (top[:, 0] + np.log(np.exp(log_p - top).sum(axis=1)))
+
+    def curvature(self, z: np.ndarray, exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(H (n, D, D), g = Σ_k r_k P_k (z − μ_k) (n, D)), the Hessian and gradient of −ln p, r_k the
+        responsibilities. H = Σ_k r_k P_k without the responsibilities' own variation (positive definite, as in
+        EM: the iterations' curvature), or with ``exact`` the true Hessian H − Cov_r(P_k (z − μ_k)), smaller
+        where z lies between components (the Laplace σ's)."""
+        diff, log_p = self._terms(z)
+        r = np.exp(log_p - log_p.max(axis=1, keepdims=True))
+        r /= r.sum(axis=1, keepdims=True)
+        pulls = np.einsum("kij,nkj->nki", self.prec, diff)  # P_k (z − μ_k)
+        grad = np.einsum("nk,nki->ni", r, pulls)
+        hess = np.einsum("nk,kij->nij", r, self.prec)
+        if exact:
+            hess = hess - np.einsum("nk,nki,nkj->nij", r, pulls, pulls) + np.einsum("ni,nj->nij", grad, grad)
+        return hess, grad
 
 
 def _invert_batch(gen, flux: np.ndarray, metric: Metric, cfg: InvertConfig, rng: np.random.Generator) -> dict:
     n = len(flux)
     d = len(gen.names)
     lo, hi = gen.box
-    mu, prec = _prior(gen, cfg.prior)
+    prior = Prior(gen, cfg.prior)
     starts = _start_points(gen, flux, cfg.starts, rng)
     s = starts.shape[1]
     rows = np.repeat(np.arange(n), s)
 
     def chi2(z_: np.ndarray, model: np.ndarray, y_: np.ndarray, m: Metric) -> np.ndarray:
-        dz = z_ - mu
-        return m.chi2(model - y_) + np.einsum("ni,ij,nj->n", dz, prec, dz)
+        return m.chi2(model - y_) + prior.value(z_)
 
     z = starts.reshape(n * s, d)
     state = {"z": z, "chi2": chi2(z, _model(gen, z), flux[rows], metric.take(rows)),
              "lam": np.full(n * s, 1e-2), "done": ~(metric.w[rows] > 0).any(axis=1),
              "iterations": np.zeros(n * s, int)}
-    _iterate(gen, state, flux[rows], metric.take(rows), mu, prec, chi2,
+    _iterate(gen, state, flux[rows], metric.take(rows), prior, chi2,
              cfg.screen_iterations if s > 1 else cfg.max_iter, cfg)
     pick = np.arange(n) * s + state["chi2"].reshape(n, s).argmin(axis=1)
     state = {k: v[pick] for k, v in state.items()}
     if s > 1:
         state["done"] = ~(metric.w > 0).any(axis=1)
-        _iterate(gen, state, flux, metric, mu, prec, chi2, cfg.max_iter - cfg.screen_iterations, cfg)
+        _iterate(gen, state, flux, metric, prior, chi2, cfg.max_iter - cfg.screen_iterations, cfg)
     z = state["z"]
     jac, model = _jacobian(gen, z, cfg.step)
     a, _ = metric.normal(jac, model - flux)
-    cov = np.linalg.pinv(a + prec[None])
+    cov = _covariance(a + prior.curvature(z, exact=True)[0])
     dof = np.maximum((metric.w > 0).sum(axis=1) - d, 1)
     span = hi - lo
     at_edge = np.isfinite(span) & (np.minimum(z - lo, hi - z) < 1e-4 * np.where(np.isfinite(span), span, 1.0))
     return {"z": z, "cov": cov, "chi2_dof": metric.chi2(model - flux) / dof, "iterations": state["iterations"],
             "converged": state["done"], "at_edge": at_edge}
+
+
+def _covariance(hessian: np.ndarray) -> np.ndarray:
+    """The inverse of symmetric matrices (n, D, D), with eigenvalues floored at 1e-6 of the largest (the exact
+    Hessian of a mixture prior can be indefinite between its components)."""
+    vals, vecs = np.linalg.eigh(0.5 * (hessian + np.swapaxes(hessian, 1, 2)))
+    vals = np.maximum(vals, 1e-6 * vals.max(axis=1, keepdims=True))
+    return np.einsum("nij,nj,nkj->nik", vecs, 1.0 / vals, vecs)
 
 
 def _jacobian(gen, z: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
@@ -199,8 +241,8 @@ def _jacobian(gen, z: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
     return np.transpose(jac, (0, 2, 1)), out[:, 0]
 
 
-def _iterate(gen, state: dict, y: np.ndarray, metric: Metric, mu: np.ndarray, prec: np.ndarray, chi2,
-             iterations: int, cfg: InvertConfig) -> None:
+def _iterate(gen, state: dict, y: np.ndarray, metric: Metric, prior: Prior, chi2, iterations: int,
+             cfg: InvertConfig) -> None:
     """Levenberg–Marquardt steps on the rows of ``state`` not yet done (in place)."""
     lo, hi = gen.box
     for _ in range(iterations):
@@ -210,8 +252,8 @@ def _iterate(gen, state: dict, y: np.ndarray, metric: Metric, mu: np.ndarray, pr
         z, m = state["z"][act], metric.take(act)
         jac, model = _jacobian(gen, z, cfg.step)
         a, g = m.normal(jac, model - y[act])
-        a = a + prec[None]
-        g = g + (z - mu) @ prec
+        prior_a, prior_g = prior.curvature(z)
+        a, g = a + prior_a, g + prior_g
         diag = np.einsum("nii->ni", a)
         damped = a + (state["lam"][act, None, None] * diag[:, :, None] + 1e-9) * np.eye(a.shape[1])[None]
         delta = -np.linalg.solve(damped, g[..., None])[..., 0]

@@ -15,12 +15,13 @@ from numba import njit, prange
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def render(temperature: np.ndarray, log_eta: np.ndarray, shift_px: np.ndarray, node_a: np.ndarray,
+def render(temperature: np.ndarray, log_q: np.ndarray, log_eta: np.ndarray, shift_px: np.ndarray, node_a: np.ndarray,
            weights: np.ndarray, pixel_node: np.ndarray, offsets: np.ndarray, sigma_px: float, base: np.ndarray,
            out: np.ndarray) -> None:
     """Normalised flux into ``out`` (B, W).
 
-    temperature (B, K) K on the depth nodes; log_eta (B, G) ln η on the rest-frame grid; shift_px (B,) the
+    temperature (B, K) K on the depth nodes; log_q (B, C) ln(κ_λ/κ_ref) ≥ 0 on the nodes; log_eta (B, G) ln η
+    on the rest-frame grid; shift_px (B,) the
     Doppler shift in rest-frame pixels, ln(1 + v/c)/Δlnλ; node_a (C,) hc/(k λ_c) in K; weights (M, K) of the
     formal solution at v_m = m/(M−1); pixel_node (G,) each pixel's node; the LSF (:class:`~lawful.spectra.
     instrument.LSF`): tap ``offsets`` (2h,), σ in pixels, and ``base`` (W,) the output wavelengths' positions
@@ -32,6 +33,7 @@ def render(temperature: np.ndarray, log_eta: np.ndarray, shift_px: np.ndarray, n
     tap_weight = np.exp(-0.5 * offsets.astype(np.float64) ** 2 * inv_var)
     for b in prange(n_spec):
         ratio = np.empty((n_node, n_v))
+        v_c = np.empty(n_node)
         source = np.empty(n_depth)
         for c in range(n_node):
             for k in range(n_depth):
@@ -41,15 +43,18 @@ def render(temperature: np.ndarray, log_eta: np.ndarray, shift_px: np.ndarray, n
                 for k in range(n_depth):
                     acc += weights[m, k] * source[k]
                 ratio[c, m] = acc
-            top = ratio[c, n_v - 1]
+            v_c[c] = math.exp(-log_q[b, c])
+            pos = v_c[c] * (n_v - 1)
+            m = min(int(pos), n_v - 2)
+            top = ratio[c, m] + (pos - m) * (ratio[c, m + 1] - ratio[c, m])  # the continuum F(v_c)
             for m in range(n_v):
                 ratio[c, m] /= top
         resid = np.empty(n_pix)
         for p in range(n_pix):
-            pos = (n_v - 1) / (1.0 + math.exp(log_eta[b, p]))
+            c = pixel_node[p]
+            pos = v_c[c] * (n_v - 1) / (1.0 + math.exp(log_eta[b, p]))
             m = min(int(pos), n_v - 2)
             frac = pos - m
-            c = pixel_node[p]
             resid[p] = ratio[c, m] + frac * (ratio[c, m + 1] - ratio[c, m])
         for w in range(base.shape[0]):
             pos = min(max(base[w] - shift_px[b], 0.0), n_pix - 1.0)

@@ -26,13 +26,17 @@ from lawful.spectra.synth import LABELS
 
 KINDS = ("physformer", "ae", "payne", "speculator")
 AUTOENCODERS = ("physformer", "ae")
+#: the :class:`Generator` fields saved beside the networks
+SAVED = ("box", "prior_mean", "prior_cov", "prior_mixture", "n_free", "model_sigma", "model_basis", "wave",
+         "label_mean", "label_std", "meta")
 
 
 @dataclass
 class Generator:
     """``decoder`` latent → flux; ``encoder`` and ``free_map`` (labels → free dims) for the autoencoders;
     ``box`` (2, D) the training range of each latent dimension (standardised; ±inf for the free ones);
-    ``prior_mean`` (D,) and ``prior_cov`` (D, D) the Gaussian of the training latents (the population prior);
+    ``prior_mean`` (D,) and ``prior_cov`` (D, D) the Gaussian of the training latents, ``prior_mixture``
+    their Gaussian mixture (``weights`` (K,), ``means`` (K, D), ``precisions`` (K, D, D): the population prior);
     ``n_free`` free dimensions (the last ones); the emulator's validation residuals as ``model_sigma`` (W,)
     their RMS per pixel and ``model_basis`` (k, W) their principal components scaled by their standard
     deviations (the inversion's model-error covariance); ``wave`` (W,); ``label_mean``/``label_std`` (8,) of
@@ -45,6 +49,7 @@ class Generator:
     box: np.ndarray
     prior_mean: np.ndarray
     prior_cov: np.ndarray
+    prior_mixture: dict
     n_free: int
     model_sigma: np.ndarray
     model_basis: np.ndarray
@@ -107,16 +112,15 @@ def build(kind: str, cfg, wave: np.ndarray) -> tuple[nn.Module, nn.Module | None
     return PCADecoder(LABELS, n_pix, cfg.n_pca, cfg.width, cfg.depth), None, None
 
 
-def save(path: Path, gen: Generator) -> None:
-    """``path/model.pt`` atomically."""
+def save(path: Path, gen: Generator, with_encoder: bool = True) -> None:
+    """``path/model.pt`` atomically; ``with_encoder=False`` leaves the encoder out (a generator to invert with,
+    as shipped: the inversion then starts from the prior)."""
     from lawful.core.io import atomic_torch_save
 
-    nets = {name: getattr(gen, name).state_dict() for name in ("decoder", "encoder", "free_map")
-            if getattr(gen, name) is not None}
-    fields = ("box", "prior_mean", "prior_cov", "n_free", "model_sigma", "model_basis", "wave", "label_mean",
-              "label_std", "meta")
+    keep = ("decoder", "encoder", "free_map") if with_encoder else ("decoder", "free_map")
+    nets = {name: getattr(gen, name).state_dict() for name in keep if getattr(gen, name) is not None}
     atomic_torch_save(Path(path) / "model.pt", {"kind": gen.kind, "nets": nets,
-                                               **{f: getattr(gen, f) for f in fields}})
+                                               **{f: getattr(gen, f) for f in SAVED}})
 
 
 def load(path: Path) -> Generator:
@@ -132,9 +136,9 @@ def load(path: Path) -> Generator:
                          f"the label regressors are evaluated with `lawful spectra evaluate`")
     cfg = PhysTrainConfig(**state["meta"]["config"])
     decoder, encoder, free_map = build(state["kind"], cfg, state["wave"])
+    if "encoder" not in state["nets"]:
+        encoder = None
     for name, net in (("decoder", decoder), ("encoder", encoder), ("free_map", free_map)):
         if net is not None:
             net.load_state_dict(state["nets"][name])
-    fields = ("box", "prior_mean", "prior_cov", "n_free", "model_sigma", "model_basis", "wave", "label_mean",
-              "label_std", "meta")
-    return Generator(state["kind"], decoder, encoder, free_map, **{f: state[f] for f in fields}).eval()
+    return Generator(state["kind"], decoder, encoder, free_map, **{f: state[f] for f in SAVED}).eval()

@@ -6,9 +6,11 @@ grid (LAMOST LRS by default):
 
 * :class:`PhysGenerator` — the latent (T_eff, log g, [Fe/H], [α/Fe], v_mic, RV, free…). A trunk network of all
   but RV gives the *physical state of an atmosphere*: the log factors of the temperature increments (K) and the
-  log line-to-continuum opacity ratio ln η on a rest-frame log-uniform grid (G pixels). Then physics only
-  (:mod:`~lawful.spectra.physformer.radiative`): S_k = B_λ(T_k) on coarse wavelength nodes, the exact formal
-  solution tabulated in v = 1/(1 + η), per pixel the normalised flux F(η)/F(0) by linear interpolation in v;
+  continuum opacity relative to the reference depth scale, q = κ_λ/κ_ref ≥ 1, on coarse wavelength nodes (C), and
+  the log line-to-continuum opacity ratio ln η on a rest-frame log-uniform grid (G pixels). Then physics only
+  (:mod:`~lawful.spectra.physformer.radiative`): S_k = B_λ(T_k) on the nodes, the exact formal solution tabulated
+  in v = κ_ref/κ_total, and per pixel the normalised flux F(v_c/(1 + η))/F(v_c), v_c = 1/q, by linear
+  interpolation in v;
   then the instrument (:mod:`~lawful.spectra.instrument`): Gaussian LSF at R, Doppler shift by RV and sampling
   at the output wavelengths in one positive, normalised filter. Flux ≥ 0, no emission, and ∫F_c dλ = σT_eff⁴
   hold by construction.
@@ -92,10 +94,12 @@ class PhysGenerator(nn.Module):
         self.trunk = mlp(n_in, width, depth, width)
         self.trunk.append(nn.SiLU())
         self.temperature_head = nn.Linear(width, len(TAU))
+        self.continuum_head = nn.Linear(width, len(nodes))
         self.opacity_head = nn.Linear(width, len(grid))
-        for head in (self.temperature_head, self.opacity_head):
+        for head in (self.temperature_head, self.continuum_head, self.opacity_head):
             nn.init.zeros_(head.weight)
         nn.init.zeros_(self.temperature_head.bias)
+        nn.init.constant_(self.continuum_head.bias, -5.0)  # grey to start: ln q = softplus(−5) ≈ 0.007
         nn.init.constant_(self.opacity_head.bias, -4.0)
 
     @property
@@ -104,30 +108,30 @@ class PhysGenerator(nn.Module):
         return self.opacity_head.out_features
 
     def atmosphere(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The physical state for latent z (B, D): ``temperature`` T(τ_k) (B, K) in K and ``log_eta``
-        ln η (B, G) on the rest-frame grid."""
+        """The physical state for latent z (B, D): ``temperature`` T(τ_k) (B, K) in K, ``log_q`` ln(κ_λ/κ_ref)
+        ≥ 0 (B, C) the continuum opacity on the nodes, and ``log_eta`` ln η (B, G) on the rest-frame grid."""
         h = self.trunk(torch.cat([z[:, : self.i_rv], z[:, self.i_rv + 1:]], dim=1))
         teff = self.latent.physical(z, "teff").clamp(TEFF_FLOOR)  # a latent far outside training stays physical
         return {"temperature": temperature_structure(teff, self.temperature_head(h)),
-                "log_eta": self.opacity_head(h)}
+                "log_q": nn.functional.softplus(self.continuum_head(h)), "log_eta": self.opacity_head(h)}
 
     def rest_frame(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(normalised flux F(η)/F(0) (B, G) before the instrument, continuum F_c (B, C) on the nodes in
-        erg s⁻¹ cm⁻² Å⁻¹)."""
+        """(normalised flux F(v_c/(1 + η))/F(v_c) (B, G) before the instrument, with v_c = κ_ref/κ_λ; the
+        continuum F(v_c) (B, C) on the nodes in erg s⁻¹ cm⁻² Å⁻¹)."""
         state = self.atmosphere(z)
-        # B_λ(T) without its factor 2hc²/λ⁵, which cancels in F(η)/F(0): 1/(exp(hc/kλT) − 1), (B, C, K)
+        # B_λ(T) without its factor 2hc²/λ⁵, which cancels in the ratio: 1/(exp(hc/kλT) − 1), (B, C, K)
         source = torch.reciprocal(torch.expm1(self.node_a[None, :, None] / state["temperature"][:, None, :]))
         table = source @ self.weights_t  # (B, C, M): F(v_m) at every node
-        continuum = table[..., -1]
+        v_c = torch.exp(-state["log_q"])  # (B, C) in (0, 1]
+        continuum = _lookup(table, v_c * (self.n_v - 1))
         ratio = (table / continuum[..., None]).flatten(1)
-        continuum = continuum * self.node_c1
-        pos = torch.sigmoid(-state["log_eta"]) * (self.n_v - 1)  # v = 1/(1 + η) in table units
+        pos = v_c[:, self.pixel_node] * torch.sigmoid(-state["log_eta"]) * (self.n_v - 1)
         m = pos.detach().floor().clamp(0, self.n_v - 2)
         frac = pos - m
         idx = self.pixel_node * self.n_v + m.long()
         r0 = torch.gather(ratio, 1, idx)
         r1 = torch.gather(ratio, 1, idx + 1)
-        return r0 + frac * (r1 - r0), continuum
+        return r0 + frac * (r1 - r0), continuum * self.node_c1
 
     def spectra(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
         """``normalized`` (B, W), ``continuum`` and ``flux`` F_λ (B, W) in erg s⁻¹ cm⁻² Å⁻¹ on the output grid."""
@@ -149,10 +153,20 @@ class PhysGenerator(nn.Module):
         state = self.atmosphere(z)
         out = np.empty((len(z), len(self.log_wave)), dtype=np.float32)
         shift = np.log1p(rv.double().numpy() / 299792.458) / self.dln
-        render(state["temperature"].double().numpy(), state["log_eta"].numpy(), shift, self.node_a.double().numpy(),
+        render(state["temperature"].double().numpy(), state["log_q"].double().numpy(), state["log_eta"].numpy(),
+               shift, self.node_a.double().numpy(),
                self.weights_t.T.double().numpy(), self.pixel_node.numpy(), self.lsf.offsets, self.lsf.sigma_px,
                self.lsf.base, out)
         return torch.from_numpy(out)
+
+
+def _lookup(table: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+    """table (B, C, M) at fractional positions pos (B, C) along its last axis, linearly."""
+    m = pos.detach().floor().clamp(0, table.shape[-1] - 2)
+    frac = pos - m
+    lo = torch.gather(table, 2, m.long()[..., None])[..., 0]
+    hi = torch.gather(table, 2, m.long()[..., None] + 1)[..., 0]
+    return lo + frac * (hi - lo)
 
 
 class MLPDecoder(nn.Module):

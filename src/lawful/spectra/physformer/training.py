@@ -3,12 +3,14 @@
 Losses per batch, with x the noise-free spectrum, ℓ its labels (standardised), MSE in units of (0.01)²:
 
 * emulators (``payne``, ``speculator``): MSE(G(ℓ), x);
-* autoencoders (``physformer``, ``ae``), both uses of one generator G at once:
-  - emulator: MSE(G(ℓ_phys, f(ℓ)), x), with f the map from all eight labels to the free dimensions;
-  - autoencoder: MSE(G(E(x̃)), x), with x̃ = x plus noise at a per-spectrum SNR log-uniform in
-    [``snr_min``, ``snr_max``] (a denoising autoencoder);
-  - the encoder's physical dimensions against the labels, MSE(E_phys(x̃), ℓ_phys) (``label_weight``), and its
-    free dimensions against f(ℓ), so that both routes share one latent; a small L2 on f(ℓ) fixes its scale.
+* autoencoders (``physformer``, ``ae``): the generator G, the encoder E and f, the map from all eight labels to
+  the free latent dimensions, at once:
+  - the emulator MSE(G(ℓ_phys, f(ℓ)), x);
+  - the encoder on x̃ = x plus noise at a per-spectrum SNR log-uniform in [``snr_min``, ``snr_max``]: its
+    physical dimensions against the labels, MSE(E_phys(x̃), ℓ_phys) (``label_weight``), its free dimensions
+    against f(ℓ), so that G(E(x̃)) is the autoencoder of a shared, interpretable latent; a small L2 on f(ℓ)
+    fixes its scale. (Backpropagating the reconstruction MSE(G(E(x̃)), x) into G as well doubles the cost of
+    an epoch; docs/spectra.md has what that version measured.)
 
 A wall-clock budget (``train_seconds``) or ``epochs``; cosine learning rate; the best state on the validation
 split kept; a checkpoint every epoch (atomic), so a killed run resumes.
@@ -27,6 +29,7 @@ from lawful.core.config import Config, FiniteFloat
 
 FLUX_UNIT = 1e-4  # (0.01)²: the MSE scale of the losses
 MODEL_BASIS = 32  # principal components of the emulator's validation residuals kept for the inversion
+PRIOR_COMPONENTS = 8  # Gaussians in the population prior of the latents
 
 
 class PhysTrainConfig(Config):
@@ -64,7 +67,7 @@ class PhysTrainConfig(Config):
 
 def train(cfg: PhysTrainConfig, data: Path, out: Path, log=print) -> dict:
     """Train ``cfg.model`` on the ``train`` split of ``data`` (a spectra.h5); writes ``out/model.pt`` and returns
-    a summary (validation MSE of the emulator and, for the autoencoders, of the reconstruction)."""
+    a summary (validation MSE of the emulator and, for the autoencoders, of the encoder's reconstruction)."""
     import torch
 
     from lawful.core.config import check_same_run, to_toml_text, write_toml
@@ -95,7 +98,7 @@ def train(cfg: PhysTrainConfig, data: Path, out: Path, log=print) -> dict:
     if cfg.model == "speculator":
         decoder.fit_basis(tr["flux"])
     n_free = cfg.n_free if free_map is not None else 0
-    gen = Generator(cfg.model, decoder, encoder, free_map, np.empty(0), np.empty(0), np.empty(0), n_free,
+    gen = Generator(cfg.model, decoder, encoder, free_map, np.empty(0), np.empty(0), np.empty(0), {}, n_free,
                     np.empty(0), np.empty(0), tr["wave"], label_mean, label_std)
     nets = [n for n in (decoder, encoder, free_map) if n is not None]
     params = [p for n in nets for p in n.parameters()]
@@ -129,7 +132,7 @@ def train(cfg: PhysTrainConfig, data: Path, out: Path, log=print) -> dict:
             opt.step()
         epoch += 1
         val = validate(gen, va)
-        score = val["emulator_mse"] + val.get("recon_mse", 0.0)
+        score = val["emulator_mse"]
         if score < best:
             best = score
             best_state = [{k: v.clone() for k, v in n.state_dict().items()} for n in nets]
@@ -137,7 +140,7 @@ def train(cfg: PhysTrainConfig, data: Path, out: Path, log=print) -> dict:
                                  "best": best, "best_state": best_state, "elapsed": time.perf_counter() - t0,
                                  "torch_rng": torch.get_rng_state()})
         log(f"epoch {epoch}: emulator MSE {val['emulator_mse']:.2e}"
-            + (f", reconstruction MSE {val['recon_mse']:.2e}" if is_ae else "")
+            + (f", encoder reconstruction MSE {val['encoder_mse']:.2e}" if is_ae else "")
             + f", {time.perf_counter() - t0:.0f} s")
     for net, sd in zip(nets, best_state):
         net.load_state_dict(sd)
@@ -146,7 +149,7 @@ def train(cfg: PhysTrainConfig, data: Path, out: Path, log=print) -> dict:
                 "n_train": len(xt), "config_toml": to_toml_text(cfg), **validate(gen, va)}
     save(out, gen)
     return {"model": cfg.model, "epochs": epoch, "n_train": len(xt), "train_seconds": gen.meta["train_seconds"],
-            **{k: gen.meta[k] for k in ("emulator_mse", "recon_mse") if k in gen.meta}}
+            **{k: gen.meta[k] for k in ("emulator_mse", "encoder_mse") if k in gen.meta}}
 
 
 def _emulator_mse(gen, x, labels):
@@ -164,24 +167,32 @@ def _loss(gen, x, labels, cfg: PhysTrainConfig, rng: np.random.Generator):
     noisy = x + torch.sqrt(0.9 * x.clamp_min(0.0) + 0.1) / snr * torch.randn_like(x)
     z_enc = gen.encoder(noisy)
     emulator = (gen.decoder(z_true) - x).pow(2).mean()
-    recon = (gen.decoder(z_enc) - x).pow(2).mean()
     label = (z_enc[:, :n_phys] - z_true[:, :n_phys]).pow(2).mean()
     free = z_true[:, n_phys:]
     consistency = (z_enc[:, n_phys:] - free.detach()).pow(2).mean() if cfg.n_free else 0.0
     scale = 1e-2 * free.pow(2).mean() if cfg.n_free else 0.0
-    return (emulator + recon) / FLUX_UNIT + cfg.label_weight * label + consistency + scale
+    return emulator / FLUX_UNIT + cfg.label_weight * label + consistency + scale
 
 
 def validate(gen, va: dict[str, np.ndarray]) -> dict[str, float]:
-    """Validation MSE of the emulator route and, for the autoencoders, of G(E(x)) on noise-free spectra."""
+    """Validation MSE of the emulator route and, for the autoencoders, of G(E(x)) on noise-free spectra (the
+    best state is the emulator's)."""
     import torch
 
     with torch.no_grad():
         x = torch.as_tensor(va["flux"])
         out = {"emulator_mse": float((gen.decoder(gen.latent_of_labels(va["labels"])) - x).pow(2).mean())}
         if gen.encoder is not None:
-            out["recon_mse"] = float((gen.decoder(gen.encoder(x)) - x).pow(2).mean())
+            out["encoder_mse"] = float((gen.decoder(gen.encoder(x)) - x).pow(2).mean())
     return out
+
+
+def fit_mixture(z: np.ndarray, components: int = PRIOR_COMPONENTS, seed: int = 0) -> dict[str, np.ndarray]:
+    """A Gaussian mixture (scikit-learn, full covariances) of latents z (n, D): the population prior."""
+    from sklearn.mixture import GaussianMixture
+
+    gmm = GaussianMixture(components, covariance_type="full", reg_covar=1e-4, random_state=seed).fit(z)
+    return {"weights": gmm.weights_, "means": gmm.means_, "precisions": gmm.precisions_}
 
 
 def _finish(gen, tr: dict[str, np.ndarray], va: dict[str, np.ndarray], n_basis: int = MODEL_BASIS) -> None:
@@ -197,6 +208,7 @@ def _finish(gen, tr: dict[str, np.ndarray], va: dict[str, np.ndarray], n_basis: 
     box[:, len(gen.names) - gen.n_free:] = [[-np.inf], [np.inf]]
     gen.box = box
     gen.prior_mean, gen.prior_cov = z_tr.mean(axis=0), np.cov(z_tr.T) + 1e-6 * np.eye(z_tr.shape[1])
+    gen.prior_mixture = fit_mixture(z_tr)
     gen.model_sigma = np.sqrt((resid**2).mean(axis=0)).astype(np.float32)
     _, s, vt = np.linalg.svd(resid.astype(float), full_matrices=False)
     k = min(n_basis, len(s))
