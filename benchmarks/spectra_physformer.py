@@ -6,7 +6,8 @@ then prints: reconstruction MSE of noise-free held-out spectra and the physical-
 ≤ 4.4e-5 and below the plain AE and the Payne; no violation); inversion MAE and 68 % coverage of T_eff, log g and
 [Fe/H] at SNR 5–200 for every model (goals: MAE(SNR 10) ≤ 1.5 MAE(SNR 100); below the AE and the Payne at SNR ≤
 20; coverage within 5 points of 68 %), beside the PhysFormer inverting its own spectra (no model error: the
-statistical limit of these spectra); generator throughput at 1 and 2 threads (goal 1e4 spectra/s on 2 cores)
+statistical limit of these spectra); generator throughput at 1 and 2 threads, best of five batches of 1000
+(goal 1e4 spectra/s on 2 cores)
 beside the forward model's; and the wall time of a 1000-spectrum inversion (goal < 60 s).
 
     python benchmarks/spectra_physformer.py [--seconds 600] [--test 300] [--out runs/spectra/physformer]
@@ -24,11 +25,12 @@ import numpy as np
 import torch
 
 from lawful.spectra.data import DataConfig, generate
+from lawful.spectra.physformer.config import PhysTrainConfig
 from lawful.spectra.physformer.data import clean_split, noisy
 from lawful.spectra.physformer.evaluation import SNRS, evaluate, label_rows
 from lawful.spectra.physformer.inversion import invert
 from lawful.spectra.physformer.model import load
-from lawful.spectra.physformer.training import PhysTrainConfig, train
+from lawful.spectra.physformer.training import train
 from lawful.spectra.synth import LABELS, Synthesizer
 
 parser = argparse.ArgumentParser()
@@ -73,17 +75,22 @@ for threads in (1, 2):
         z = torch.as_tensor(gen.prior_draws(z_batch, np.random.default_rng(0)), dtype=torch.float32)
         with torch.no_grad():
             gen.decoder(z)
-            t0 = time.perf_counter()
-            for _ in range(3):
+            best = np.inf
+            for _ in range(5):  # the best of five: the machine is shared
+                t0 = time.perf_counter()
                 gen.decoder(z)
-        speed.setdefault(kind, {})[threads] = 3 * z_batch / (time.perf_counter() - t0)
+                best = min(best, time.perf_counter() - t0)
+        speed.setdefault(kind, {})[threads] = z_batch / best
     synth = Synthesizer()
     labels = torch.as_tensor(test["labels"][:200])
     with torch.no_grad():
         synth(labels)
-        t0 = time.perf_counter()
-        synth(labels)
-    speed.setdefault("forward model", {})[threads] = len(labels) / (time.perf_counter() - t0)
+        best = np.inf
+        for _ in range(3):
+            t0 = time.perf_counter()
+            synth(labels)
+            best = min(best, time.perf_counter() - t0)
+    speed.setdefault("forward model", {})[threads] = len(labels) / best
 flux, ivar = noisy(clean_split(data, "test", 0.3, 0, 1000)["flux"], 20, np.random.default_rng(2))
 t0 = time.perf_counter()
 flagged = invert(phys, flux, ivar)["flag"].mean()

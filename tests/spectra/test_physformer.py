@@ -188,8 +188,9 @@ def small_data(tmp_path_factory):
 
 @pytest.mark.parametrize("kind", ["physformer", "ae", "payne", "speculator"])
 def test_every_generator_trains_resumes_and_saves(small_data, tmp_path, kind):
+    from lawful.spectra.physformer.config import PhysTrainConfig
     from lawful.spectra.physformer.model import load
-    from lawful.spectra.physformer.training import PhysTrainConfig, train
+    from lawful.spectra.physformer.training import train
 
     cfg = PhysTrainConfig(model=kind, epochs=1, width=32, n_pca=8, n_val=10)
     first = train(cfg, small_data, tmp_path / kind, log=lambda *a: None)

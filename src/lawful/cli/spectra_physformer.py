@@ -19,8 +19,8 @@ from lawful.cli.common import (
     resolve_config,
     with_config_flags,
 )
+from lawful.spectra.physformer.config import PhysTrainConfig
 from lawful.spectra.physformer.inversion import InvertConfig
-from lawful.spectra.physformer.training import PhysTrainConfig
 
 app = typer.Typer(help="PhysFormer: spectra generated through radiative transfer; inversion by χ² across SNR.",
                   no_args_is_help=True)
@@ -105,9 +105,9 @@ def invert_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     if json_out:
         print(json.dumps(summary))
         return
-    print_rows(f"{len(flux)} spectra inverted in {seconds:.1f} s ({summary['flagged']} flagged, median χ²/dof "
-               f"{summary['median_chi2_dof']:.2f}); against the split's true labels", rows,
-               {"mae": "MAE", "bias": "bias", "coverage68": "cov68"})
+    print_rows(f"{len(flux)} spectra in {seconds:.1f} s, {summary['flagged']} flagged, median χ²/dof "
+               f"{summary['median_chi2_dof']:.2f}", rows, {"mae": "MAE vs truth", "bias": "bias",
+                                                          "coverage68": "within 1σ"})
 
 
 def _write_labels(path: Path, result: dict, truth: dict) -> None:

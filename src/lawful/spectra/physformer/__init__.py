@@ -12,6 +12,6 @@ baselines (:mod:`~.networks`, :mod:`~.model`); inverted by batched Levenberg–M
 from lawful.core.exports import lazy_exports
 
 __all__, __getattr__ = lazy_exports(__name__, {
-    "PhysGenerator": "networks", "PhysTrainConfig": "training", "InvertConfig": "inversion", "invert": "inversion",
+    "PhysGenerator": "networks", "PhysTrainConfig": "config", "InvertConfig": "inversion", "invert": "inversion",
     "load": "model", "evaluate": "evaluation",
 })

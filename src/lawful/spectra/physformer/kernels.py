@@ -3,7 +3,7 @@ for inference (χ² inversion, sampling): the same arithmetic as the torch path,
 without its intermediate arrays. Parallel over spectra; one thread per spectrum, no allocation per pixel.
 
 Work per spectrum: C nodes × (K exponentials + K·M multiply-adds) for the formal-solution table, G pixels ×
-(one exponential + a table lookup), W output pixels × (two exponentials + the LSF's 2h taps).
+(one exponential + a table lookup), W output pixels × the LSF's 2h taps.
 """
 
 from __future__ import annotations
@@ -16,21 +16,21 @@ from numba import njit, prange
 
 @njit(parallel=True, cache=True, fastmath=True)
 def render(temperature: np.ndarray, log_q: np.ndarray, log_eta: np.ndarray, shift_px: np.ndarray, node_a: np.ndarray,
-           weights: np.ndarray, pixel_node: np.ndarray, offsets: np.ndarray, sigma_px: float, base: np.ndarray,
-           out: np.ndarray) -> None:
+           weights: np.ndarray, pixel_node: np.ndarray, offsets: np.ndarray, lsf_table: np.ndarray,
+           base: np.ndarray, out: np.ndarray) -> None:
     """Normalised flux into ``out`` (B, W).
 
     temperature (B, K) K on the depth nodes; log_q (B, C) ln(κ_λ/κ_ref) ≥ 0 on the nodes; log_eta (B, G) ln η
     on the rest-frame grid; shift_px (B,) the
     Doppler shift in rest-frame pixels, ln(1 + v/c)/Δlnλ; node_a (C,) hc/(k λ_c) in K; weights (M, K) of the
     formal solution at v_m = m/(M−1); pixel_node (G,) each pixel's node; the LSF (:class:`~lawful.spectra.
-    instrument.LSF`): tap ``offsets`` (2h,), σ in pixels, and ``base`` (W,) the output wavelengths' positions
-    on the rest-frame grid at zero velocity."""
+    instrument.LSF`): tap ``offsets`` (2h,), its normalised weights at Q + 1 phases ``lsf_table`` (Q + 1, 2h)
+    interpolated linearly in the phase, and ``base`` (W,) the output wavelengths' positions on the rest-frame
+    grid at zero velocity."""
     n_spec, n_depth = temperature.shape
     n_pix = log_eta.shape[1]
     n_node, n_v = node_a.shape[0], weights.shape[0]
-    inv_var = 1.0 / sigma_px**2
-    tap_weight = np.exp(-0.5 * offsets.astype(np.float64) ** 2 * inv_var)
+    n_phase = lsf_table.shape[0] - 1
     for b in prange(n_spec):
         ratio = np.empty((n_node, n_v))
         v_c = np.empty(n_node)
@@ -59,15 +59,11 @@ def render(temperature: np.ndarray, log_q: np.ndarray, log_eta: np.ndarray, shif
         for w in range(base.shape[0]):
             pos = min(max(base[w] - shift_px[b], 0.0), n_pix - 1.0)
             lo = int(pos)
-            phi = pos - lo
-            step = math.exp(phi * inv_var)
-            power = math.exp(-0.5 * phi * phi * inv_var + phi * inv_var * offsets[0])
+            phase = (pos - lo) * n_phase
+            i = min(int(phase), n_phase - 1)
+            f = phase - i
             acc = 0.0
-            total = 0.0
             for j in range(offsets.shape[0]):
                 q = min(max(lo + offsets[j], 0), n_pix - 1)
-                wgt = power * tap_weight[j]
-                acc += wgt * resid[q]
-                total += wgt
-                power *= step
-            out[b, w] = acc / total
+                acc += (lsf_table[i, j] + f * (lsf_table[i + 1, j] - lsf_table[i, j])) * resid[q]
+            out[b, w] = acc

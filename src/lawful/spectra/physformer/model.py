@@ -125,7 +125,7 @@ def save(path: Path, gen: Generator, with_encoder: bool = True) -> None:
 
 def load(path: Path) -> Generator:
     """A generator saved by :func:`save` (a directory holding ``model.pt``), in eval mode."""
-    from lawful.spectra.physformer.training import PhysTrainConfig
+    from lawful.spectra.physformer.config import PhysTrainConfig
 
     file = Path(path) / "model.pt"
     if not file.exists():

@@ -88,6 +88,7 @@ class PhysGenerator(nn.Module):
         self.register_buffer("pixel_node", torch.tensor(node_of_pixel, dtype=torch.long))
         self.register_buffer("weights_t", torch.tensor(np.array(w).T, dtype=torch.float32))  # (K, M)
         self.lsf = LSF(resolution, self.dln, self.log_grid0, wave)
+        self._lsf_table = self.lsf.phase_table()  # the numba kernel's LSF weights
         self.register_buffer("log_wave", torch.tensor(np.log(np.asarray(wave, dtype=float))))
         self.i_rv = PHYSICAL.index("rv")
         n_in = len(PHYSICAL) - 1 + n_free
@@ -155,7 +156,7 @@ class PhysGenerator(nn.Module):
         shift = np.log1p(rv.double().numpy() / 299792.458) / self.dln
         render(state["temperature"].double().numpy(), state["log_q"].double().numpy(), state["log_eta"].numpy(),
                shift, self.node_a.double().numpy(),
-               self.weights_t.T.double().numpy(), self.pixel_node.numpy(), self.lsf.offsets, self.lsf.sigma_px,
+               self.weights_t.T.double().numpy(), self.pixel_node.numpy(), self.lsf.offsets, self._lsf_table,
                self.lsf.base, out)
         return torch.from_numpy(out)
 
