@@ -21,14 +21,8 @@ from lawful.cli.common import (
 )
 from lawful.cli.spectra_physformer import app as physformer_app
 from lawful.spectra.classify import ClassifyConfig
-from lawful.spectra.data import DataConfig
+from lawful.spectra.data import DataConfig, spectra_path
 from lawful.spectra.train import TrainConfig
-
-
-def _spectra_file(data: Path) -> Path:
-    """``--data`` names a directory holding spectra.h5, or the file itself."""
-    return data / "spectra.h5" if data.is_dir() else data
-
 
 app = typer.Typer(help="Stellar spectra: forward model, synthetic surveys, label regression (Å, K, dex).",
                   no_args_is_help=True)
@@ -135,7 +129,7 @@ def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
 
     cfg = resolve_config(TrainConfig, config, flags or {}, set_)
     log = (lambda *a: None) if json_out else (lambda msg: typer.echo(msg, err=True))
-    summary = train(cfg, _spectra_file(data), out, log=log)
+    summary = train(cfg, spectra_path(data), out, log=log)
     if json_out:
         print(json.dumps(summary))
         return
@@ -152,7 +146,7 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
     """Per model and label: MPE, MAE, bias, 68/95 % coverage on the test split, one table."""
     from lawful.spectra.evaluate import evaluate
 
-    results = evaluate(_spectra_file(data), list(model), split, plots)
+    results = evaluate(spectra_path(data), list(model), split, plots)
     if json_out:
         print(json.dumps(results))
         return

@@ -19,15 +19,12 @@ from lawful.cli.common import (
     resolve_config,
     with_config_flags,
 )
+from lawful.spectra.data import spectra_path
 from lawful.spectra.physformer.config import PhysTrainConfig
 from lawful.spectra.physformer.inversion import InvertConfig
 
 app = typer.Typer(help="PhysFormer: spectra generated through radiative transfer; inversion by χ² across SNR.",
                   no_args_is_help=True)
-
-
-def _spectra_file(data: Path) -> Path:
-    return data / "spectra.h5" if data.is_dir() else data
 
 
 @app.command("train")
@@ -44,7 +41,7 @@ def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
 
     cfg = resolve_config(PhysTrainConfig, config, flags or {}, set_)
     log = (lambda *a: None) if json_out else (lambda msg: typer.echo(msg, err=True))
-    summary = train(cfg, _spectra_file(data), out, log=log)
+    summary = train(cfg, spectra_path(data), out, log=log)
     if plots and cfg.model == "physformer":
         from lawful.spectra.physformer.model import load
         from lawful.spectra.physformer.plots import atmosphere_plot
@@ -83,7 +80,7 @@ def invert_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
         raise ValueError(f"--snr = {snr:g} must be positive")
     cfg = resolve_config(InvertConfig, config, flags or {}, set_)
     gen = load(model)
-    path = _spectra_file(data)
+    path = spectra_path(data)
     if snr is None:
         part = load_split(path, split, keys=("flux", "ivar", "synth_labels"))
         flux, ivar, labels = part["flux"][:n], part["ivar"][:n], part["synth_labels"][:n]
@@ -145,7 +142,7 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
     except ValueError:
         raise ValueError(f"--snrs must be comma-separated integers like 5,10,20, got {snrs!r}") from None
     log = (lambda *a: None) if json_out else (lambda msg: typer.echo(msg, err=True))
-    results = evaluate(_spectra_file(data), list(model), snr_list, n, seed, None if spt == "none" else spt, log=log)
+    results = evaluate(spectra_path(data), list(model), snr_list, n, seed, None if spt == "none" else spt, log=log)
     if out is not None:
         from lawful.core.io import atomic_write_bytes
         from lawful.spectra.physformer.plots import snr_plot

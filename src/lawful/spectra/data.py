@@ -111,6 +111,12 @@ def generate(cfg: DataConfig, out: Path) -> Path:
     return path
 
 
+def spectra_path(data: Path) -> Path:
+    """The ``spectra.h5`` that ``data`` names: a directory holding it, or the file itself."""
+    data = Path(data)
+    return data / "spectra.h5" if data.is_dir() else data
+
+
 def load_split(path: Path, split: str, keys: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
     """One split of a ``spectra.h5`` as arrays (flux, ivar, targets, synth_labels, snr; or only ``keys``) plus
     ``wave``."""
