@@ -5,7 +5,9 @@ The forward model (:mod:`~lawful.spectra.synth`, torch, batched) on a one-layer 
 against Vega's CALSPEC spectrum and the Ramírez & Meléndez giant colours (:mod:`~lawful.spectra.anchors`);
 labels from real APOGEE DR17 giants (:mod:`~lawful.spectra.labels`), data sets (:mod:`~lawful.spectra.data`),
 the Spectral Transformer and baselines (:mod:`~lawful.spectra.networks`, :mod:`~lawful.spectra.cannon`,
-:mod:`~lawful.spectra.train`, :mod:`~lawful.spectra.evaluate`).
+:mod:`~lawful.spectra.train`, :mod:`~lawful.spectra.evaluate`); the PhysFormer, a generator with radiative
+transfer inside it, and χ² inversion (:mod:`~lawful.spectra.physformer`); the instrument both generators share
+(:mod:`~lawful.spectra.instrument`).
 """
 
 from lawful.core.exports import lazy_exports
