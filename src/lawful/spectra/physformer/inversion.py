@@ -51,7 +51,7 @@ class Metric:
 
     def __init__(self, weight: np.ndarray, basis: np.ndarray) -> None:
         self.w, self.b = weight, basis
-        inner = np.einsum("kw,nw,lw->nkl", basis, weight, basis) + np.eye(len(basis))[None]
+        inner = (basis[None] * weight[:, None, :]) @ basis.T + np.eye(len(basis))[None]  # (n, k, k), BLAS
         self.inner_inv = np.linalg.inv(inner)  # (n, k, k)
 
     def take(self, rows: np.ndarray) -> "Metric":
@@ -68,10 +68,11 @@ class Metric:
     def normal(self, jac: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(Jᵀ C⁻¹ J (n, D, D), Jᵀ C⁻¹ r (n, D)) for J (n, W, D)."""
         wj = self.w[:, :, None] * jac
-        bj = np.einsum("kw,nwd->nkd", self.b, wj)
+        bj = self.b @ wj  # (n, k, D)
         br = (self.w * r) @ self.b.T
-        a = np.einsum("nwi,nwj->nij", jac, wj) - np.einsum("nki,nkl,nlj->nij", bj, self.inner_inv, bj)
-        g = np.einsum("nwi,nw->ni", wj, r) - np.einsum("nki,nkl,nl->ni", bj, self.inner_inv, br)
+        jt = np.swapaxes(jac, 1, 2)
+        a = jt @ wj - np.swapaxes(bj, 1, 2) @ self.inner_inv @ bj
+        g = (jt @ (self.w * r)[..., None])[..., 0] - (np.swapaxes(bj, 1, 2) @ (self.inner_inv @ br[..., None]))[..., 0]
         return a, g
 
 

@@ -127,9 +127,10 @@ def _loss(gen, x, labels, cfg: PhysTrainConfig, rng: np.random.Generator):
 
     z_true = gen.latent_of_labels(labels.numpy())
     n_phys = z_true.shape[1] - cfg.n_free
-    snr = torch.as_tensor(np.exp(rng.uniform(np.log(cfg.snr_min), np.log(cfg.snr_max), (len(x), 1))),
-                          dtype=x.dtype)
-    noisy = x + torch.sqrt(0.9 * x.clamp_min(0.0) + 0.1) / snr * torch.randn_like(x)
+    from lawful.spectra.data import noise_sigma
+
+    snr = np.exp(rng.uniform(np.log(cfg.snr_min), np.log(cfg.snr_max), len(x)))
+    noisy = x + torch.as_tensor(noise_sigma(x.numpy(), snr), dtype=x.dtype) * torch.randn_like(x)
     z_enc = gen.encoder(noisy)
     emulator = (gen.decoder(z_true) - x).pow(2).mean()
     label = (z_enc[:, :n_phys] - z_true[:, :n_phys]).pow(2).mean()
