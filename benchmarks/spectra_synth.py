@@ -3,8 +3,9 @@
 Prints (1) Vega's Hβ, Hγ, Hδ equivalent widths and Balmer jump, forward model against the HST/STIS CALSPEC
 spectrum at its own resolution (FWHM 5.5 Å, R ≈ 800) — goal ±15 %; (2) giant B − V against Ramírez & Meléndez
 (2005) at [Fe/H] = 0 and −1 as T_eff(B − V) − T_eff — goal ±100 K; (3) spectra per second at LAMOST sampling
-(3462 pixels, R = 1800) for a batch of 1024 giants with 1 and 2 torch threads — goal ≥ 1e4 /s on 2 cores —
-beside the cost of one pass over the data in memory (numpy copy of the output), the kernel's floor.
+(3462 pixels, R = 1800) for batches of 1024 and 4096 giants with 1 and 2 threads, the fused numba kernel
+beside the torch path in the same run — goal ≥ 1e4 /s on 2 cores — and the cost of one pass over the output in
+memory (numpy copy), the floor.
 
     python benchmarks/spectra_synth.py
 """
@@ -16,6 +17,7 @@ import time
 import numpy as np
 import torch
 
+from lawful.core.threads import set_threads
 from lawful.spectra import anchors
 from lawful.spectra.labels import draw_labels, synth_matrix
 from lawful.spectra.synth import Synthesizer
@@ -51,22 +53,32 @@ for teff in (4000.0, 4200.0, 4400.0, 4600.0, 4800.0, 5000.0, 5200.0):
             cells.append(f"{'(B-V ' + format(bv, '.2f') + ')':>12s}")
     print(f"{teff:6.0f} {logg:6.2f} " + " ".join(cells))
 
-print("\nthroughput at LAMOST sampling, batch 1024 giants")
-labels = torch.as_tensor(synth_matrix(draw_labels(1024, np.random.default_rng(0))))
+print("\nthroughput at LAMOST sampling (spectra/s, best of 3): the fused kernel (inference) beside the torch path"
+      " (gradients; before the kernel, the only path) in the same run")
+labels = torch.as_tensor(synth_matrix(draw_labels(4096, np.random.default_rng(0))))
 lamost = Synthesizer()
-print(f"{'threads':>7s} {'spectra/s':>10s} {'goal':>8s} {'memcpy floor /s':>16s}")
-for threads in (1, 2):
-    torch.set_num_threads(threads)
+print(f"{'threads':>7s} {'batch':>6s} {'kernel':>9s} {'torch':>9s} {'ratio':>6s} {'goal':>6s} {'memcpy floor':>13s}")
+
+
+def rate(fn, batch: torch.Tensor) -> float:
     with torch.no_grad():
-        lamost(labels[:64])
+        fn(batch[:64])
         best = np.inf
         for _ in range(3):
             t0 = time.perf_counter()
-            out = lamost(labels)
+            fn(batch)
             best = min(best, time.perf_counter() - t0)
-    arr = out.normalized.numpy()
-    t0 = time.perf_counter()
-    for _ in range(20):
-        arr.copy()
-    floor = 20 * len(arr) / (time.perf_counter() - t0)
-    print(f"{threads:7d} {len(labels) / best:10.0f} {'1e4' if threads == 2 else '':>8s} {floor:16.0f}")
+    return len(batch) / best
+
+
+for threads in (1, 2):
+    set_threads(threads)
+    for batch in (1024, 4096):
+        fast, slow = rate(lamost, labels[:batch]), rate(lamost.differentiable, labels[:batch])
+        arr = lamost(labels[:batch]).normalized.numpy()
+        t0 = time.perf_counter()
+        for _ in range(20):
+            arr.copy()
+        floor = 20 * len(arr) / (time.perf_counter() - t0)
+        print(f"{threads:7d} {batch:6d} {fast:9.0f} {slow:9.0f} {fast / slow:6.2f} {'1e4' if threads == 2 else '':>6s} "
+              f"{floor:13.0f}")

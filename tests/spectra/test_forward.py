@@ -194,3 +194,46 @@ def test_lsf_gives_the_analytic_convolution_at_the_doppler_shifted_position(rv):
     pos = (np.log(wave) - math.log(grid[0])) / dln
     expected = 1.0 - depth * sigma_i / sigma * np.exp(-0.5 * ((pos - shifted) / sigma) ** 2)
     np.testing.assert_allclose(out, expected, atol=2e-4)
+
+
+def test_the_fused_kernel_agrees_with_the_differentiable_torch_path():
+    """Inference (numba, no gradients) and the torch path (gradients) over the whole label range; the kernel's
+    LSF weights come from the 1024-phase table."""
+    rng = np.random.default_rng(3)
+    n = 48
+    lo = np.array([3200, 0.0, -2.8, -0.3, -1.0, -0.8, 0.2, -800])
+    hi = np.array([11000, 5.0, 0.8, 0.8, 1.0, 2.0, 8, 800])
+    labels = torch.tensor(rng.uniform(lo, hi, (n, 8)), dtype=torch.float64)
+    synth = Synthesizer()
+    with torch.no_grad():
+        fast = synth(labels)
+    slow = synth(labels.clone().requires_grad_(True))
+    for name in ("normalized", "continuum"):
+        a, b = getattr(fast, name).double(), getattr(slow, name).detach().double()
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=2e-5, atol=0)
+    # gradients flow through the torch path
+    labels = torch.tensor([GIANT], dtype=torch.float64, requires_grad=True)
+    synth(labels).normalized.sum().backward()
+    assert torch.isfinite(labels.grad).all() and labels.grad[0, 0] != 0
+
+
+@pytest.mark.parametrize("wave", [(8000.0, 8700.0), (9300.0, 9500.0)])
+def test_ranges_without_balmer_or_any_listed_line_still_give_spectra(wave):
+    synth = Synthesizer(np.linspace(*wave, 400))
+    sp = synth(torch.tensor([GIANT, [5800, 4.4, 0, 0, 0, 0, 1, 0]], dtype=torch.float64))
+    assert torch.isfinite(sp.flux).all() and (sp.normalized <= 1.0 + 1e-6).all()
+
+
+def test_photosphere_secant_solver_converges_over_the_label_range():
+    """Hydrostatic equilibrium P = (2/3) g/κ̄(P): the secant solution against many damped fixed-point steps."""
+    rng = np.random.default_rng(0)
+    t = torch.tensor(rng.uniform(3000, 12000, 4000))
+    g = torch.tensor(rng.uniform(-0.5, 5.5, 4000))
+    m = 10 ** torch.tensor(rng.uniform(-3, 1, 4000))
+    phot = atmosphere.photosphere(t, g, m, iterations=8)
+    mass_per_h = (1.0 + 4.0 * atmosphere.Y_HE) * atmosphere.M_H
+    kappa = atmosphere.continuum_opacity(torch.tensor([5000.0], dtype=torch.float64), t, phot["ne"],
+                                         phot["n_h"])[:, 0] / mass_per_h
+    np.testing.assert_allclose(phot["p_gas"].numpy(), ((2.0 / 3.0) * 10.0**g / kappa).numpy(), rtol=1e-11)
+    coarse = atmosphere.photosphere(t, g, m)  # the default number of steps
+    np.testing.assert_allclose(coarse["p_gas"].numpy(), phot["p_gas"].numpy(), rtol=1e-8)

@@ -76,8 +76,10 @@ def curve_of_growth(log_x: torch.Tensor, log_a: torch.Tensor) -> torch.Tensor:
     fa = ((log_a - _LOGA[0]) / 0.1).clamp(0, len(_LOGA) - 1.001)
     ix, ia = fx.floor().long(), fa.floor().long()
     wx, wa = fx - ix, fa - ia
-    v = ((1 - wx) * (1 - wa) * table[ix, ia] + wx * (1 - wa) * table[ix + 1, ia]
-         + (1 - wx) * wa * table[ix, ia + 1] + wx * wa * table[ix + 1, ia + 1])
+    flat, row = table.reshape(-1), len(_LOGA)
+    k = ix * row + ia  # flat index of the lower corner
+    v = ((1 - wx) * (1 - wa) * torch.take(flat, k) + wx * (1 - wa) * torch.take(flat, k + row)
+         + (1 - wx) * wa * torch.take(flat, k + 1) + wx * wa * torch.take(flat, k + row + 1))
     v = torch.where(log_x < _LOGX[0], log_x, v)
     v = torch.where(log_x > _LOGX[-1], v + 0.5 * (log_x - _LOGX[-1]), v)
     return 10.0**v

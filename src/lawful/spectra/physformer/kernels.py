@@ -1,7 +1,8 @@
 """The physics layers of :class:`~lawful.spectra.physformer.networks.PhysGenerator` fused in one numba kernel,
 for inference (χ² inversion, sampling): the arithmetic of the torch path, which training differentiates, without
 its intermediate arrays, except that the LSF weights come from a 1024-phase table (within 2e-6 of the exact
-weights' result, tested). Parallel over spectra; one thread per spectrum, no allocation per pixel.
+weights' result, tested), through the instrument's own kernel (:mod:`~lawful.spectra.instrument_kernel`).
+Parallel over spectra; one thread per spectrum, no allocation per pixel.
 
 Work per spectrum: C nodes × (K exponentials + K·M multiply-adds) for the formal-solution table, G pixels ×
 (one exponential + a table lookup), W output pixels × the LSF's 2h taps.
@@ -13,6 +14,8 @@ import math
 
 import numpy as np
 from numba import njit, prange
+
+from lawful.spectra.instrument_kernel import lsf_dot, lsf_weights
 
 
 @njit(parallel=True, cache=True, fastmath=True)
@@ -31,7 +34,6 @@ def render(temperature: np.ndarray, log_q: np.ndarray, log_eta: np.ndarray, shif
     n_spec, n_depth = temperature.shape
     n_pix = log_eta.shape[1]
     n_node, n_v = node_a.shape[0], weights.shape[0]
-    n_phase = lsf_table.shape[0] - 1
     for b in prange(n_spec):
         ratio = np.empty((n_node, n_v))
         v_c = np.empty(n_node)
@@ -57,14 +59,7 @@ def render(temperature: np.ndarray, log_q: np.ndarray, log_eta: np.ndarray, shif
             m = min(int(pos), n_v - 2)
             frac = pos - m
             resid[p] = ratio[c, m] + frac * (ratio[c, m + 1] - ratio[c, m])
+        taps = np.empty(offsets.shape[0])
         for w in range(base.shape[0]):
-            pos = min(max(base[w] - shift_px[b], 0.0), n_pix - 1.0)
-            lo = int(pos)
-            phase = (pos - lo) * n_phase
-            i = min(int(phase), n_phase - 1)
-            f = phase - i
-            acc = 0.0
-            for j in range(offsets.shape[0]):
-                q = min(max(lo + offsets[j], 0), n_pix - 1)
-                acc += (lsf_table[i, j] + f * (lsf_table[i + 1, j] - lsf_table[i, j])) * resid[q]
-            out[b, w] = acc
+            lo = lsf_weights(base[w] - shift_px[b], n_pix, lsf_table, taps)
+            out[b, w] = lsf_dot(resid, lo, offsets, taps)
