@@ -237,3 +237,21 @@ def test_photosphere_secant_solver_converges_over_the_label_range():
     np.testing.assert_allclose(phot["p_gas"].numpy(), ((2.0 / 3.0) * 10.0**g / kappa).numpy(), rtol=1e-11)
     coarse = atmosphere.photosphere(t, g, m)  # the default number of steps
     np.testing.assert_allclose(coarse["p_gas"].numpy(), phot["p_gas"].numpy(), rtol=1e-8)
+
+
+def test_electron_density_solves_charge_balance_and_its_gradient_matches_finite_differences():
+    """The bisection runs without gradients; the final Newton step carries the implicit-function derivatives."""
+    t = torch.tensor([3500.0, 4500.0, 6000.0, 9000.0], dtype=torch.float64, requires_grad=True)
+    p = torch.tensor([1e3, 3e4, 1e5, 1e4], dtype=torch.float64)
+    m = torch.tensor([0.01, 1.0, 0.3, 1.0], dtype=torch.float64)
+    ne, n_h = atmosphere.electron_density(p, t, m)
+    phi_h = atmosphere.saha_ratio(atmosphere.CHI_H, 2.0, 1.0, t)
+    phi_d = atmosphere.saha_ratio(atmosphere.CHI_DONOR, 1.0, 1.0, t)
+    supply = n_h * (phi_h / (ne + phi_h) + atmosphere.EPS_DONOR * m * phi_d / (ne + phi_d))
+    np.testing.assert_allclose(ne.detach().numpy(), supply.detach().numpy(), rtol=1e-12)
+    grad, = torch.autograd.grad(torch.log(ne).sum(), t)
+    h = 1e-3
+    with torch.no_grad():
+        up = torch.log(atmosphere.electron_density(p, t + h, m)[0])
+        down = torch.log(atmosphere.electron_density(p, t - h, m)[0])
+    np.testing.assert_allclose(grad.numpy(), ((up - down) / (2 * h)).numpy(), rtol=1e-5)

@@ -31,6 +31,7 @@ class LSF:
         self.sigma_px = 1.0 / (2.3548200 * resolution * dln)
         half = int(math.ceil(4.0 * self.sigma_px))
         self.offsets = np.arange(-half + 1, half + 1)
+        self.pad = half  #: pixels beyond either end of the grid that the taps of an output pixel can reach
         self.dln, self.log_grid0 = dln, log_grid0
         self.base = (np.log(np.asarray(wave, dtype=float)) - log_grid0) / dln  # x at zero velocity (W,)
         self._base_t = torch.as_tensor(self.base)

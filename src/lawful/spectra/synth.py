@@ -333,8 +333,7 @@ class Synthesizer:
         if torch.is_grad_enabled() and labels.requires_grad:
             return self.differentiable(labels)
         with torch.no_grad():
-            normalized, continuum = self._render(self._terms(labels), labels[:, 7])
-        return Spectra(flux=normalized * continuum, continuum=continuum, normalized=normalized)
+            return self._render(self._terms(labels), labels[:, 7])
 
     def differentiable(self, labels: torch.Tensor) -> Spectra:
         """The spectra for labels (B, 8) in torch alone, differentiable in the labels."""
@@ -349,23 +348,23 @@ class Synthesizer:
                                      torch.log(self.wave), rv)
         return Spectra(flux=normalized * continuum, continuum=continuum, normalized=normalized)
 
-    def _render(self, terms: dict[str, torch.Tensor], rv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Normalised flux and continuum (B, W) from the per-star terms by the numba kernel."""
+    def _render(self, terms: dict[str, torch.Tensor], rv: torch.Tensor) -> Spectra:
+        """The spectra from the per-star terms by the numba kernel."""
         from lawful.spectra.synth_kernel import render
 
         if self._lsf_table is None:
             self._lsf_table = self.lsf.phase_table()
         normalized = torch.empty((len(rv), len(self.wave)), dtype=self.dtype)
-        continuum = torch.empty_like(normalized)
+        continuum, flux = torch.empty_like(normalized), torch.empty_like(normalized)
         arr = {k: np.ascontiguousarray(v.numpy()) for k, v in terms.items()}
         lo, to_lo, to_hi = (t.numpy() for t in self.weak_deposit)
         shift = (torch.log1p(rv.to(torch.float64) / C_KMS) / self.dln).numpy()
         render(self.balmer_dx.numpy(), self.balmer_window.numpy(), arr["balmer"], self.strong_dx.numpy(),
                self.strong_window.numpy(), arr["strong"], arr["bands"], self.band_shapes.numpy(), self.band_range,
                arr["haze"], arr["fc"], arr["b"], self._to_grid[0].numpy(), self._to_grid[1].numpy(), arr["weak"],
-               lo, to_lo, to_hi, shift, self.lsf.base, self.lsf.offsets, self._lsf_table, normalized.numpy(),
-               continuum.numpy())
-        return normalized, continuum
+               lo, to_lo, to_hi, shift, self.lsf.base, self.lsf.offsets, self.lsf.pad, self._lsf_table,
+               normalized.numpy(), continuum.numpy(), flux.numpy())
+        return Spectra(flux=flux, continuum=continuum, normalized=normalized)
 
 
 def _stark_knm(upper: torch.Tensor) -> torch.Tensor:

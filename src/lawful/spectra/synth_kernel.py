@@ -21,7 +21,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from lawful.spectra.instrument_kernel import lsf_dot, lsf_weights
+from lawful.spectra.instrument_kernel import lsf_locate, replicate_edges
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _FWHM_PER_SIGMA = 2.3548200
@@ -82,8 +82,9 @@ def render(balmer_dx: np.ndarray, balmer_window: np.ndarray, balmer: np.ndarray,
            band_range: np.ndarray, haze: np.ndarray, fc_coarse: np.ndarray, b_coarse: np.ndarray,
            node_lo: np.ndarray, node_w: np.ndarray, weak_width: np.ndarray, weak_lo: np.ndarray,
            weak_to_lo: np.ndarray, weak_to_hi: np.ndarray, shift_px: np.ndarray, base: np.ndarray,
-           offsets: np.ndarray, lsf_table: np.ndarray, normalized: np.ndarray, continuum: np.ndarray) -> None:
-    """Normalised flux and continuum (B, W) into ``normalized`` and ``continuum``.
+           offsets: np.ndarray, pad: int, lsf_table: np.ndarray, normalized: np.ndarray, continuum: np.ndarray,
+           flux: np.ndarray) -> None:
+    """Normalised flux, continuum and flux (B, W) into ``normalized``, ``continuum`` and ``flux``.
 
     Balmer lines: offsets ``balmer_dx`` (J, K) Å from the centres at model pixels ``balmer_window`` (J, K), and
     per star and line ``balmer`` (B, 3, J) = (line-to-continuum opacity strength, K F₀ in Å, core half-width in
@@ -92,41 +93,49 @@ def render(balmer_dx: np.ndarray, balmer_window: np.ndarray, balmer: np.ndarray,
     [start, stop); on the coarse nodes (B, C): the haze's η, the continuum F_c and the ME gradient b,
     interpolated to every pixel with ``node_lo``, ``node_w`` (N,); weak lines: equivalent widths (B, L) Å
     deposited on pixels ``weak_lo`` (L,) and ``weak_lo`` + 1 with weights ``weak_to_lo``, ``weak_to_hi`` (L,)
-    (1/Å); then the instrument at Doppler shifts ``shift_px`` (B,) in grid pixels, with ``base``, ``offsets``,
-    ``lsf_table`` as in :func:`~lawful.spectra.instrument_kernel.lsf_weights`."""
+    (1/Å); then the instrument at Doppler shifts ``shift_px`` (B,) in grid pixels: output pixels at grid
+    positions ``base`` (W,) at zero velocity, taps at consecutive ``offsets`` (2h,) reaching ``pad`` pixels
+    beyond the grid, weights ``lsf_table`` (Q + 1, 2h) at Q + 1 phases (:class:`~lawful.spectra.instrument.LSF`).
+    The model-grid buffers hold pixel p at p + ``pad``."""
     n_spec = band_amp.shape[0]
     n_pix = node_lo.shape[0]
+    n_phase, n_taps = lsf_table.shape[0] - 1, offsets.shape[0]
     for b in prange(n_spec):
-        eta = np.zeros(n_pix)
-        density = np.zeros(n_pix)
+        eta = np.zeros(n_pix + 2 * pad)
+        density = np.zeros(n_pix + 2 * pad)
         flux_c = np.empty(n_pix)
-        taps = np.empty(offsets.shape[0])
-        deposits = np.zeros(n_pix + 1, dtype=np.int64)
-        _add_balmer(eta, balmer_dx, balmer_window, balmer[b, 0], balmer[b, 1], balmer[b, 2])
-        _add_voigt(eta, strong_dx, strong_window, strong[b, 0], strong[b, 1], strong[b, 2])
+        grid = eta[pad:pad + n_pix]  # a view: model pixel p is grid[p]
+        _add_balmer(grid, balmer_dx, balmer_window, balmer[b, 0], balmer[b, 1], balmer[b, 2])
+        _add_voigt(grid, strong_dx, strong_window, strong[b, 0], strong[b, 1], strong[b, 2])
         for i in range(band_shapes.shape[0]):
             for p in range(band_range[i, 0], band_range[i, 1]):
-                eta[p] += band_amp[b, i] * band_shapes[i, p]
-        for p in range(n_pix):  # eta becomes the residual R = (1 + g/(1 + η))/(1 + g)
+                grid[p] += band_amp[b, i] * band_shapes[i, p]
+        for p in range(n_pix):  # η becomes the residual R = (1 + g/(1 + η))/(1 + g)
             node, weight = node_lo[p], node_w[p]
             grad = _coarse(b_coarse[b], node, weight)
-            total = eta[p] + _coarse(haze[b], node, weight)
-            eta[p] = (1.0 + grad / (1.0 + total)) / (1.0 + grad)
+            total = grid[p] + _coarse(haze[b], node, weight)
+            grid[p] = (1.0 + grad / (1.0 + total)) / (1.0 + grad)
             flux_c[p] = _coarse(fc_coarse[b], node, weight)
+        replicate_edges(eta, pad)
         for line in range(weak_lo.shape[0]):
-            density[weak_lo[line]] += weak_width[b, line] * weak_to_lo[line]
-            density[weak_lo[line] + 1] += weak_width[b, line] * weak_to_hi[line]
-        for p in range(n_pix):  # deposits[p]: pixels < p holding a weak line, to skip empty LSF windows
-            deposits[p + 1] = deposits[p] + (density[p] != 0.0)
+            density[pad + weak_lo[line]] += weak_width[b, line] * weak_to_lo[line]
+            density[pad + weak_lo[line] + 1] += weak_width[b, line] * weak_to_hi[line]
+        replicate_edges(density, pad)
         for out in range(base.shape[0]):
             pos = base[out] - shift_px[b]
-            lo = lsf_weights(pos, n_pix, lsf_table, taps)
-            value = lsf_dot(eta, lo, offsets, taps)
-            first = min(max(lo + offsets[0], 0), n_pix)
-            last = min(max(lo + offsets[-1] + 1, 0), n_pix)
-            if deposits[last] > deposits[first]:
-                value *= math.exp(-lsf_dot(density, lo, offsets, taps))
-            normalized[b, out] = value
+            lo, row, f = lsf_locate(pos, n_pix, n_phase)
+            start = lo + offsets[0] + pad
+            t0, t1 = lsf_table[row], lsf_table[row + 1]
+            r, d = eta[start:start + n_taps], density[start:start + n_taps]
+            smooth = 0.0
+            weak = 0.0
+            for j in range(n_taps):
+                w = t0[j] + f * (t1[j] - t0[j])
+                smooth += w * r[j]
+                weak += w * d[j]
+            value = smooth * math.exp(-weak)
             x = min(max(pos, 0.0), n_pix - 1.000001)
             i = int(x)
+            normalized[b, out] = value
             continuum[b, out] = flux_c[i] + (x - i) * (flux_c[i + 1] - flux_c[i])
+            flux[b, out] = value * continuum[b, out]

@@ -15,12 +15,12 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from lawful.spectra.instrument_kernel import lsf_dot, lsf_weights
+from lawful.spectra.instrument_kernel import lsf_locate, replicate_edges
 
 
 @njit(parallel=True, cache=True, fastmath=True)
 def render(temperature: np.ndarray, log_q: np.ndarray, log_eta: np.ndarray, shift_px: np.ndarray, node_a: np.ndarray,
-           weights: np.ndarray, pixel_node: np.ndarray, offsets: np.ndarray, lsf_table: np.ndarray,
+           weights: np.ndarray, pixel_node: np.ndarray, offsets: np.ndarray, pad: int, lsf_table: np.ndarray,
            base: np.ndarray, out: np.ndarray) -> None:
     """Normalised flux into ``out`` (B, W).
 
@@ -28,12 +28,14 @@ def render(temperature: np.ndarray, log_q: np.ndarray, log_eta: np.ndarray, shif
     on the rest-frame grid; shift_px (B,) the
     Doppler shift in rest-frame pixels, ln(1 + v/c)/Δlnλ; node_a (C,) hc/(k λ_c) in K; weights (M, K) of the
     formal solution at v_m = m/(M−1); pixel_node (G,) each pixel's node; the LSF (:class:`~lawful.spectra.
-    instrument.LSF`): tap ``offsets`` (2h,), its normalised weights at Q + 1 phases ``lsf_table`` (Q + 1, 2h)
+    instrument.LSF`): tap ``offsets`` (2h,) (consecutive; ``pad`` = ``LSF.pad``), its normalised weights at
+    Q + 1 phases ``lsf_table`` (Q + 1, 2h)
     interpolated linearly in the phase, and ``base`` (W,) the output wavelengths' positions on the rest-frame
     grid at zero velocity."""
     n_spec, n_depth = temperature.shape
     n_pix = log_eta.shape[1]
     n_node, n_v = node_a.shape[0], weights.shape[0]
+    n_phase, n_taps = lsf_table.shape[0] - 1, offsets.shape[0]
     for b in prange(n_spec):
         ratio = np.empty((n_node, n_v))
         v_c = np.empty(n_node)
@@ -52,14 +54,19 @@ def render(temperature: np.ndarray, log_q: np.ndarray, log_eta: np.ndarray, shif
             top = ratio[c, m] + (pos - m) * (ratio[c, m + 1] - ratio[c, m])  # the continuum F(v_c)
             for m in range(n_v):
                 ratio[c, m] /= top
-        resid = np.empty(n_pix)
+        resid = np.empty(n_pix + 2 * pad)  # the residual, padded for the LSF
         for p in range(n_pix):
             c = pixel_node[p]
             pos = v_c[c] * (n_v - 1) / (1.0 + math.exp(log_eta[b, p]))
             m = min(int(pos), n_v - 2)
             frac = pos - m
-            resid[p] = ratio[c, m] + frac * (ratio[c, m + 1] - ratio[c, m])
-        taps = np.empty(offsets.shape[0])
+            resid[pad + p] = ratio[c, m] + frac * (ratio[c, m + 1] - ratio[c, m])
+        replicate_edges(resid, pad)
         for w in range(base.shape[0]):
-            lo = lsf_weights(base[w] - shift_px[b], n_pix, lsf_table, taps)
-            out[b, w] = lsf_dot(resid, lo, offsets, taps)
+            lo, row, f = lsf_locate(base[w] - shift_px[b], n_pix, n_phase)
+            start = lo + offsets[0] + pad
+            t0, t1, r = lsf_table[row], lsf_table[row + 1], resid[start:start + n_taps]
+            acc = 0.0
+            for j in range(n_taps):
+                acc += (t0[j] + f * (t1[j] - t0[j])) * r[j]
+            out[b, w] = acc

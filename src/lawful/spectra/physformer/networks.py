@@ -155,9 +155,8 @@ class PhysGenerator(nn.Module):
         out = np.empty((len(z), len(self.log_wave)), dtype=np.float32)
         shift = np.log1p(rv.double().numpy() / 299792.458) / self.dln
         render(state["temperature"].double().numpy(), state["log_q"].double().numpy(), state["log_eta"].numpy(),
-               shift, self.node_a.double().numpy(),
-               self.weights_t.T.double().numpy(), self.pixel_node.numpy(), self.lsf.offsets, self._lsf_table,
-               self.lsf.base, out)
+               shift, self.node_a.double().numpy(), self.weights_t.T.double().numpy(), self.pixel_node.numpy(),
+               self.lsf.offsets, self.lsf.pad, self._lsf_table, self.lsf.base, out)
         return torch.from_numpy(out)
 
 
