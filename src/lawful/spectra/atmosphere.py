@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 K_EV = 8.617333e-5  # Boltzmann constant, eV/K
@@ -78,24 +79,28 @@ def electron_density(p_gas: torch.Tensor, temp: torch.Tensor, metal_scale: torch
     phi_h = saha_ratio(CHI_H, 2.0, 1.0, temp)
     phi_m = saha_ratio(CHI_DONOR, 1.0, 1.0, temp)
     donor = EPS_DONOR * metal_scale * phi_m
-    with torch.no_grad():
-        lo = torch.full_like(temp, -2.0)
-        hi = torch.log10(n_tot)
-        for _ in range(BISECTIONS):
-            mid = (lo + hi) * 0.5
-            ne = torch.pow(10.0, mid)
-            excess = ne * (1.0 + Y_HE) - (n_tot - ne) * (phi_h / (ne + phi_h) + donor / (ne + phi_m))
-            too_many = excess > 0
-            hi = torch.where(too_many, mid, hi)
-            lo = torch.where(too_many, lo, mid)
-        log_ne = (lo + hi) * 0.5
-    ne = 10.0**log_ne
+    log_ne = _bisect_log_ne(*(x.detach().numpy() for x in (n_tot, phi_h, phi_m, donor)))
+    ne = 10.0 ** torch.as_tensor(log_ne, dtype=n_tot.dtype)
     free = n_tot - ne
     supply = phi_h / (ne + phi_h) + donor / (ne + phi_m)
     residual = torch.log(ne * (1.0 + Y_HE)) - torch.log(free * supply)  # g(ln n_e), zero at the root
     slope = 1.0 + ne / free + ne * (phi_h / (ne + phi_h) ** 2 + donor / (ne + phi_m) ** 2) / supply  # dg/d ln n_e
     ne = ne * torch.exp(-residual / slope.detach())
     return ne, (n_tot - ne) / (1.0 + Y_HE)
+
+
+def _bisect_log_ne(n_tot: np.ndarray, phi_h: np.ndarray, phi_m: np.ndarray, donor: np.ndarray) -> np.ndarray:
+    """log10 n_e (B,) to within 2^-BISECTIONS of the bracket [−2, log10 n_tot], where the electrons equal
+    their supply (numpy: its per-call cost on (B,) arrays is a third of torch's, and no gradients are needed)."""
+    lo = np.full_like(n_tot, -2.0)
+    hi = np.log10(n_tot)
+    for _ in range(BISECTIONS):
+        mid = (lo + hi) * 0.5
+        ne = 10.0**mid
+        too_many = ne * (1.0 + Y_HE) > (n_tot - ne) * (phi_h / (ne + phi_h) + donor / (ne + phi_m))
+        hi = np.where(too_many, mid, hi)
+        lo = np.where(too_many, lo, mid)
+    return (lo + hi) * 0.5
 
 
 def continuum_opacity(wave: torch.Tensor, temp: torch.Tensor, ne: torch.Tensor, n_h: torch.Tensor) -> torch.Tensor:
