@@ -154,7 +154,24 @@ def test_real_sdss_galaxy_and_quasar_are_not_taken_for_cvs():
         f, iv, _ = from_specutils(to_specutils(wave, flux, ivar, unit=""), lamost_wave())
         bits.append(binarize(np.nan_to_num(f, nan=float(np.nanmedian(f)))[None], iv[None]))
     rng = np.random.default_rng(0)
-    train_bits, y, _ = make_set(EmitterFactory(), 300, np.exp(rng.uniform(np.log(5), np.log(100), 600)), rng)
+    train_bits, y, _ = make_set(EmitterFactory(), 300, np.exp(rng.uniform(np.log(5), np.log(100), 600)), rng,
+                                ClassifyConfig().floor)
     models = train_models(ClassifyConfig(n=300, epochs=10), train_bits, y)
     for name in ("rbm", "drbm", "logistic"):
         assert np.all(_scores(name, models[name], np.concatenate(bits)) < 0), name
+
+
+def test_binarisation_floor_keeps_high_snr_patterns_and_matches_the_config_default():
+    """A 3 % absorption line sets bits at SNR 1000 by significance alone, not with the 5 % floor; a 20 % line
+    sets them either way; the classifier's default floor is the rule's."""
+    from lawful.spectra.classify import ClassifyConfig
+    from lawful.spectra.emitters import BIT_FLOOR, binarize
+
+    x = np.arange(600.0)
+    flux = np.stack([1 - depth * np.exp(-0.5 * ((x - 300) / 4.0) ** 2) for depth in (0.03, 0.2)])
+    ivar = np.full_like(flux, 1000.0**2)
+    strict, plain = binarize(flux, ivar), binarize(flux, ivar, floor=0.0)
+    half = strict.shape[1] // 2  # absorption bits are the second half
+    assert plain[0, half:].sum() > 0 and strict[0, half:].sum() == 0
+    assert strict[1, half:].sum() > 0
+    assert ClassifyConfig().floor == BIT_FLOOR

@@ -186,10 +186,17 @@ def add_noise(flux: np.ndarray, snr: np.ndarray, rng: np.random.Generator) -> tu
     return flux + sigma * rng.standard_normal(flux.shape), 1.0 / sigma**2
 
 
-def binarize(flux: np.ndarray, ivar: np.ndarray, rebin: int = 3, width: int = 51, k: float = 2.5) -> np.ndarray:
+#: the binarisation's smallest feature, in units of the local continuum (see :func:`binarize`)
+BIT_FLOOR = 0.05
+
+
+def binarize(flux: np.ndarray, ivar: np.ndarray, rebin: int = 3, width: int = 51, k: float = 2.5,
+             floor: float = BIT_FLOOR) -> np.ndarray:
     """The binarisation rule: rebin by ``rebin`` pixels, divide by a running median of ``width`` rebinned pixels,
-    and set two bits per pixel — emission (s > 1 + kσ) and absorption (s < 1 − kσ), σ the noise of s.
-    Returns uint8 (n, 2 W/rebin)."""
+    and set two bits per pixel — emission (s > 1 + t) and absorption (s < 1 − t) with t = max(kσ, ``floor``),
+    σ the noise of s. The floor (a fraction of the local continuum) keeps the patterns of high-SNR spectra like
+    those of the training SNRs: without it, every weak absorption line of a normal star sets bits once the noise
+    is low enough. Returns uint8 (n, 2 W/rebin)."""
     from scipy.ndimage import median_filter
 
     n, w = flux.shape
@@ -199,5 +206,5 @@ def binarize(flux: np.ndarray, ivar: np.ndarray, rebin: int = 3, width: int = 51
     cont = median_filter(f, size=(1, width), mode="nearest")
     cont = np.where(np.abs(cont) > 0, cont, 1e-30)
     s = f / cont
-    sig = np.sqrt(var) / np.abs(cont)
-    return np.concatenate([s > 1 + k * sig, s < 1 - k * sig], axis=1).astype(np.uint8)
+    t = np.maximum(k * np.sqrt(var) / np.abs(cont), floor)
+    return np.concatenate([s > 1 + t, s < 1 - t], axis=1).astype(np.uint8)
