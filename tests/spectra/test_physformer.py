@@ -257,3 +257,18 @@ def test_shipped_physformer_reproduces_the_forward_model_and_stays_physical():
         prior = gen.decoder(z_prior).numpy()
     assert np.mean((emulated - truth) ** 2) < 4.4e-5
     assert prior.min() >= 0.0 and prior.max() <= 1.0 + 1e-6
+
+
+def test_laplace_flags_ridges_between_prior_modes_instead_of_inflating_sigma():
+    """Where the exact Hessian is indefinite or nearly singular, σ comes from the curvature within the prior's
+    components and the spectrum is flagged; elsewhere σ is the exact Hessian's."""
+    from lawful.spectra.physformer.inversion import RIDGE, _laplace
+
+    within = np.array([np.diag([4.0, 9.0]), np.diag([4.0, 9.0]), np.diag([4.0, 9.0])])
+    exact = np.array([[[3.0, 0.5], [0.5, 8.0]],  # a local minimum: exact Hessian used
+                      np.diag([-0.5, 8.0]),  # a saddle between modes
+                      np.diag([0.5 * RIDGE * 4.0, 8.0])])  # nearly flat: a ridge
+    cov, ridge = _laplace(exact, within)
+    assert ridge.tolist() == [False, True, True]
+    np.testing.assert_allclose(cov[0], np.linalg.inv(exact[0]), rtol=1e-12)
+    np.testing.assert_allclose(cov[1:], np.linalg.inv(within[1:]), rtol=1e-12)

@@ -15,7 +15,9 @@ dimensions have theirs. The Jacobian is a forward difference of the generator (D
 iteration, no gradients). Starts: the encoder's latent (autoencoders) or the prior mean, plus ``starts − 1``
 draws from the prior; all run ``screen_iterations``, then only the best start per spectrum continues.
 σ = √diag (Jᵀ C⁻¹ J + H)⁻¹ at the optimum, H the prior's exact Hessian. Flags: not converged in
-``max_iter``, a label at the edge of the training range, χ²/dof above ``chi2_limit``, or no usable pixel.
+``max_iter``, a label at the edge of the training range, χ²/dof above ``chi2_limit``, no usable pixel, or a fit
+on a ridge between the prior's modes, where that Hessian is (nearly) singular or indefinite and σ comes from the
+curvature within the modes (:func:`_laplace`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ import numpy as np
 import pydantic
 
 from lawful.core.config import Config, FiniteFloat
+
+#: a fit is on a ridge between prior modes where the exact Hessian's smallest eigenvalue is below this fraction of
+#: the curvature within the modes
+RIDGE = 0.1
 
 
 class InvertConfig(Config):
@@ -114,6 +120,8 @@ def invert(gen, flux: np.ndarray, ivar: np.ndarray, cfg: InvertConfig | None = N
                 why.append("at the edge of the training range: " + ", ".join(edge))
             if out["chi2_dof"][k] > cfg.chi2_limit:
                 why.append(f"chi2/dof = {out['chi2_dof'][k]:.2f} > {cfg.chi2_limit:g}")
+            if out["ridge"][k]:
+                why.append("between prior modes: σ within them")
         reasons.append("; ".join(why))
     out["reason"] = np.array(reasons, dtype=object)
     out["flag"] = np.array([bool(r) for r in reasons])
@@ -212,20 +220,30 @@ def _invert_batch(gen, flux: np.ndarray, metric: Metric, cfg: InvertConfig, rng:
     z = state["z"]
     jac, model = _jacobian(gen, z, cfg.step)
     a, _ = metric.normal(jac, model - flux)
-    cov = _covariance(a + prior.curvature(z, exact=True)[0])
+    cov, ridge = _laplace(a + prior.curvature(z, exact=True)[0], a + prior.curvature(z)[0])
     dof = np.maximum((metric.w > 0).sum(axis=1) - d, 1)
     span = hi - lo
     at_edge = np.isfinite(span) & (np.minimum(z - lo, hi - z) < 1e-4 * np.where(np.isfinite(span), span, 1.0))
     return {"z": z, "cov": cov, "chi2_dof": metric.chi2(model - flux) / dof, "iterations": state["iterations"],
-            "converged": state["done"], "at_edge": at_edge}
+            "converged": state["done"], "at_edge": at_edge, "ridge": ridge}
 
 
-def _covariance(hessian: np.ndarray) -> np.ndarray:
-    """The inverse of symmetric matrices (n, D, D), with eigenvalues floored at 1e-6 of the largest (the exact
-    Hessian of a mixture prior can be indefinite between its components)."""
-    vals, vecs = np.linalg.eigh(0.5 * (hessian + np.swapaxes(hessian, 1, 2)))
-    vals = np.maximum(vals, 1e-6 * vals.max(axis=1, keepdims=True))
-    return np.einsum("nij,nj,nkj->nik", vecs, 1.0 / vals, vecs)
+def _laplace(exact: np.ndarray, components: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Laplace covariances (n, D, D) from the exact Hessians of χ²/2 (n, D, D), and where no Gaussian
+    describes the posterior (n,). ``components`` = Jᵀ C⁻¹ J + Σ_k r_k P_k is the curvature within the mixture
+    prior's components (positive definite); the exact Hessian subtracts the spread of the component pulls, and
+    between modes that can cancel it: where the exact Hessian's smallest eigenvalue is below
+    :data:`RIDGE` × the components' smallest, the fit sits on a ridge between modes, and those spectra get
+    the inverse of ``components`` and a flag. (Flooring the eigenvalues instead turned ridges into
+    σ(T_eff) ≈ 1200 K without a flag.)"""
+    def symmetric(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.linalg.eigh(0.5 * (h + np.swapaxes(h, 1, 2)))
+
+    vals, vecs = symmetric(exact)
+    within, within_vecs = symmetric(components)
+    ridge = vals[:, 0] < RIDGE * within[:, 0]
+    vals[ridge], vecs[ridge] = within[ridge], within_vecs[ridge]
+    return np.einsum("nij,nj,nkj->nik", vecs, 1.0 / vals, vecs), ridge
 
 
 def _jacobian(gen, z: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
