@@ -103,6 +103,11 @@ def _bisect_log_ne(n_tot: np.ndarray, phi_h: np.ndarray, phi_m: np.ndarray, dono
     return (lo + hi) * 0.5
 
 
+def hydrogen_edge(n: int) -> float:
+    """Wavelength (Å) of the bound-free edge of hydrogen's level n (the Balmer jump at n = 2)."""
+    return 911.753 * n**2
+
+
 def continuum_opacity(wave: torch.Tensor, temp: torch.Tensor, ne: torch.Tensor, n_h: torch.Tensor) -> torch.Tensor:
     """Continuous absorption + scattering per H nucleus (cm²), shape (B, W) for wave (W,) or (B, W)."""
     t = temp[:, None]
@@ -115,7 +120,7 @@ def continuum_opacity(wave: torch.Tensor, temp: torch.Tensor, ne: torch.Tensor, 
     hm_ff = _hminus_ff(wave, theta) * pe
     h_bf = torch.zeros_like(hm_bf)
     for n in range(2, 9):
-        edge = 911.753 * n**2
+        edge = hydrogen_edge(n)
         sigma = 7.907e-18 * n * (wave / edge) ** 3
         h_bf = h_bf + torch.where(wave <= edge, sigma, torch.zeros_like(sigma)) * hydrogen_level_fraction(n, t)
     h_bf = h_bf * stim

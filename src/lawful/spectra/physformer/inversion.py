@@ -243,6 +243,8 @@ def _laplace(exact: np.ndarray, components: np.ndarray) -> tuple[np.ndarray, np.
     within, within_vecs = symmetric(components)
     ridge = vals[:, 0] < RIDGE * within[:, 0]
     vals[ridge], vecs[ridge] = within[ridge], within_vecs[ridge]
+    # a direction nothing constrains (no usable pixel under the box prior) keeps a finite, huge variance
+    vals = np.maximum(vals, 1e-9 * np.abs(vals).max(axis=1, keepdims=True) + 1e-300)
     return np.einsum("nij,nj,nkj->nik", vecs, 1.0 / vals, vecs), ridge
 
 

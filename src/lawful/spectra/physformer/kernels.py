@@ -29,9 +29,8 @@ def render(temperature: np.ndarray, log_q: np.ndarray, log_eta: np.ndarray, shif
     Doppler shift in rest-frame pixels, ln(1 + v/c)/Δlnλ; node_a (C,) hc/(k λ_c) in K; weights (M, K) of the
     formal solution at v_m = m/(M−1); pixel_node (G,) each pixel's node; the LSF (:class:`~lawful.spectra.
     instrument.LSF`): tap ``offsets`` (2h,) (consecutive; ``pad`` = ``LSF.pad``), its normalised weights at
-    Q + 1 phases ``lsf_table`` (Q + 1, 2h)
-    interpolated linearly in the phase, and ``base`` (W,) the output wavelengths' positions on the rest-frame
-    grid at zero velocity."""
+    Q + 1 phases ``lsf_table`` (Q + 1, 2h) interpolated linearly in the phase, and ``base`` (W,) the output
+    wavelengths' positions on the rest-frame grid at zero velocity."""
     n_spec, n_depth = temperature.shape
     n_pix = log_eta.shape[1]
     n_node, n_v = node_a.shape[0], weights.shape[0]
