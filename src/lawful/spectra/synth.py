@@ -1,4 +1,5 @@
-"""The forward model: physical stellar spectra, batched and differentiable (torch).
+"""The forward model: physical stellar spectra, batched; differentiable in torch, and for inference the same
+arithmetic with everything that touches the model grid fused in a numba kernel (:mod:`~lawful.spectra.synth_kernel`).
 
 For each star (labels in :data:`LABELS`) a one-layer photosphere (:mod:`~lawful.spectra.atmosphere`) gives the
 electron density, ionisation and continuous opacity. On a log-uniform model grid the emergent flux is
@@ -338,7 +339,7 @@ class Synthesizer:
     def __call__(self, labels: torch.Tensor) -> Spectra:
         """Noise-free spectra for labels (B, 8) in the order of :data:`LABELS`: by :meth:`differentiable` if the
         labels require gradients, else by the fused kernel of :mod:`~lawful.spectra.synth_kernel` (the same
-        spectra to a few 1e-6, 3–4× faster)."""
+        spectra to a few 1e-6, 8–16× faster: ``benchmarks/spectra_synth.py``)."""
         labels = torch.as_tensor(labels, dtype=torch.float64)
         check_labels(labels)
         if torch.is_grad_enabled() and labels.requires_grad:
