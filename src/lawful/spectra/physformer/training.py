@@ -125,10 +125,10 @@ def _loss(gen, x, labels, cfg: PhysTrainConfig, rng: np.random.Generator):
     """The autoencoders' loss (module docstring) for a batch x (B, W), labels (B, 8)."""
     import torch
 
-    z_true = gen.latent_of_labels(labels.numpy())
-    n_phys = z_true.shape[1] - cfg.n_free
     from lawful.spectra.data import noise_sigma
 
+    z_true = gen.latent_of_labels(labels.numpy())
+    n_phys = z_true.shape[1] - cfg.n_free
     snr = np.exp(rng.uniform(np.log(cfg.snr_min), np.log(cfg.snr_max), len(x)))
     noisy = x + torch.as_tensor(noise_sigma(x.numpy(), snr), dtype=x.dtype) * torch.randn_like(x)
     z_enc = gen.encoder(noisy)
