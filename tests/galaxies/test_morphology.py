@@ -5,7 +5,15 @@ import pytest
 
 from lawful.galaxies.morphology import measure, real
 from lawful.galaxies.morphology.simulate import PIXEL, SIZE, SKY, draw_galaxy, simulate
-from lawful.galaxies.morphology.train import MorphConfig, SimulateConfig, evaluate, load_model, train, write_cutouts
+from lawful.galaxies.morphology.train import (
+    MorphConfig,
+    SimulateConfig,
+    evaluate,
+    load_model,
+    shipped_model,
+    train,
+    write_cutouts,
+)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +102,22 @@ def test_real_images_become_sdss_like_cutouts():
     assert cut.shape == (1, SIZE, SIZE) and np.all(np.isfinite(cut))
     rad, _, _ = measure._radii(cut[:, :, :], (0.5,))
     assert 4.0 < rad[0, 0] < 8.0  # the requested r_50 = 5 pixels, widened by the PSF
+    sky = measure._sky_sigma(cut[None])[0, 0]
+    assert abs(sky / np.sqrt(SKY) - 1) < 0.1  # the simulator's sky and Poisson noise
     hdf = real.hubble_deep_field_cutouts(n=3)
     assert hdf.shape == (3, 3, 96, 96)
     with pytest.raises(ValueError, match="unknown mgefit image"):
         real.mgefit_image("ngc0001")
+
+
+@pytest.mark.parametrize("n, q", [(4.0, 1.0), (4.0, 0.6), (3.0, 0.8)])
+def test_a_resolved_sersic_elliptical_made_sdss_like_is_classified_e(n, q):
+    """The real-image path ends where the simulator does: an untruncated Sérsic elliptical drawn at 25× SDSS
+    resolution and moved by ``sdss_like`` is an E to the shipped r-band CNN, at the training sizes' median."""
+    import galsim
+
+    image = galsim.Sersic(n=n, half_light_radius=4.0).shear(q=q, beta=0.3 * galsim.radians)
+    high = image.drawImage(nx=801, ny=801, scale=0.04).array[None]
+    predict, _ = load_model(shipped_model("r"))
+    cuts = np.stack([real.sdss_like(high, snr=100.0, seed=s, sky=0.0) for s in range(3)])
+    assert np.all(predict(cuts)[:, 0] > 0.9)

@@ -3,12 +3,15 @@
 A real galaxy image (one band, or several) is "moved" to an SDSS-like distance: background subtracted (given,
 or the median of the faintest of the four 4-pixel border strips), centred on its brightest smoothed peak,
 rescaled (with anti-aliasing, ``skimage.transform.rescale``) so that its half-light radius becomes
-``r50_pixels``, cropped to 52 × 52, blurred to the SDSS PSF (FWHM 1.4″ = 3.5 pixels) and given Gaussian sky
-noise for an SNR of ``snr``
-inside 2 r_50. Shipped real images, from ``mgefit``: NGC 4342 (HST WFPC2/PC F814W, 0.0455″ pixels) and M32 —
-whose HST PC image the galaxy fills edge to edge, leaving no sky, so the INT I-band image (0.549″ pixels) that
-mgefit's own example uses for M32's outer profile; both sky-subtracted with mgefit's ``sky_level`` (a Gaussian
-fitted to the histogram); and scikit-image's Hubble Deep Field (RGB).
+``r50_pixels``, cropped to 52 × 52 with the peak where galsim centres the simulated galaxies, convolved with the
+simulator's Moffat PSF (FWHM 1.4″ = 3.5 pixels) and given the simulator's sky and Poisson noise at an SNR of
+``snr`` defined as the simulator defines it (:func:`~lawful.galaxies.morphology.simulate.observe`): a real image
+differs from the training cutouts only in the galaxy.
+
+Shipped real images, from ``mgefit``: NGC 4342 (HST WFPC2/PC F814W, 0.0455″ pixels) and M32 — whose HST PC
+image the galaxy fills edge to edge, leaving no sky, so the INT I-band image (0.549″ pixels) that mgefit's own
+example uses for M32's outer profile; both sky-subtracted with mgefit's ``sky_level`` (a Gaussian fitted to the
+histogram); and scikit-image's Hubble Deep Field (RGB).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lawful.galaxies.morphology.simulate import PIXEL, SIZE
+from lawful.galaxies.morphology.simulate import PIXEL, SIZE, observe, psf_image
 
 
 def mgefit_image(name: str) -> np.ndarray:
@@ -85,7 +88,8 @@ def sdss_like(image: np.ndarray, r50_pixels: float = TRAINING_R50, snr: float = 
               sky: float | None = None) -> np.ndarray:
     """A (B, 52, 52) float32 SDSS-like cutout of a real galaxy image (B, H, W) (see the module docstring);
     ``sky`` is the background to subtract (None: estimated from the border; 0 for sky-subtracted images)."""
-    from scipy.ndimage import gaussian_filter
+    from scipy.ndimage import gaussian_filter, shift
+    from scipy.signal import fftconvolve
     from skimage.transform import rescale
 
     image = np.asarray(image, dtype=np.float32)
@@ -107,15 +111,13 @@ def sdss_like(image: np.ndarray, r50_pixels: float = TRAINING_R50, snr: float = 
     r50 = max(float(r[inside][order][np.searchsorted(cum, 0.5 * cum[-1])]), 0.5)
     scale = r50_pixels / r50
     out = np.stack([rescale(band, scale, anti_aliasing=scale < 1, preserve_range=True) for band in image])
-    cy, cx = int(round(cy * scale)), int(round(cx * scale))
-    pad = SIZE
-    out = np.pad(out, ((0, 0), (pad, pad), (pad, pad)))
-    out = out[:, cy + pad - SIZE // 2:cy + pad + SIZE // 2, cx + pad - SIZE // 2:cx + pad + SIZE // 2]
-    sigma_psf = 1.4 / PIXEL / 2.3548
-    out = np.stack([gaussian_filter(band, sigma_psf) for band in out])
-    yy, xx = np.indices(out.shape[1:])
-    aperture = np.hypot(yy - SIZE // 2, xx - SIZE // 2) <= 2 * r50_pixels
-    signal = out[:, aperture].sum(axis=1).max()
-    noise = signal / snr / np.sqrt(aperture.sum())
-    rng = np.random.default_rng(seed)
-    return (out + noise * rng.standard_normal(out.shape)).astype(np.float32)
+    # the peak (at pixel centres of the input, scaled) goes where galsim centres the simulated galaxies,
+    # (SIZE − 1) / 2, by an integer crop and a sub-pixel shift
+    out = np.pad(out, ((0, 0), (SIZE, SIZE), (SIZE, SIZE)))
+    centre = (np.array([cy, cx]) + 0.5) * scale - 0.5 + SIZE - (SIZE - 1) / 2.0
+    start = np.floor(centre).astype(int)
+    window = out[:, start[0]:start[0] + SIZE + 1, start[1]:start[1] + SIZE + 1]
+    out = shift(window, (0, *(start - centre)), order=1)[:, :SIZE, :SIZE]
+    psf = psf_image()
+    out = np.stack([fftconvolve(band, psf, mode="same") for band in out])
+    return observe(out, snr, float(np.hypot(r50_pixels, 0.7 / PIXEL)), np.random.default_rng(seed))

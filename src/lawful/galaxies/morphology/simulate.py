@@ -101,18 +101,31 @@ def draw_galaxy(label: int, rng: np.random.Generator, difficulty: float = 0.0) -
         clumps = galsim.RandomKnots(knots, half_light_radius=r_e, flux=1.0, rng=galsim.BaseDeviate(
             int(rng.integers(1, 2**31 - 1))))
         comps += [(body, _band_weights("irr", rng), 1 - frac), (clumps, _band_weights("knots", rng), frac)]
-    # each band drawn at unit r flux, then scaled so that the r-band light inside 2 r_e over the noise of that
-    # aperture (sky + source Poisson) is the requested SNR: S / sqrt(S + N_pix · sky) = SNR
     noiseless = np.stack([galsim.Convolve(galsim.Add([prof.withFlux(w[b] * f) for prof, w, f in comps]), psf)
                           .drawImage(nx=SIZE, ny=SIZE, scale=PIXEL).array for b in range(3)])
-    y, x = np.indices((SIZE, SIZE)) - (SIZE - 1) / 2.0
-    aperture = np.hypot(y, x) <= 2.0 * np.hypot(r_e, fwhm / 2.0) / PIXEL
-    n_pix = aperture.sum()
-    signal = 0.5 * snr**2 * (1.0 + np.sqrt(1.0 + 4.0 * n_pix * SKY / snr**2))
-    expected = np.clip(noiseless * (signal / noiseless[1][aperture].sum()), 0.0, None) + SKY
-    images = (rng.poisson(expected) - SKY).astype(np.float32)
+    images = observe(noiseless, snr, np.hypot(r_e, fwhm / 2.0) / PIXEL, rng)
     params = {"label": label, "r_e": r_e, "snr": snr, "fwhm": fwhm, "difficulty": difficulty}
     return images, params
+
+
+def observe(noiseless: np.ndarray, snr: float, r_e: float, rng: np.random.Generator) -> np.ndarray:
+    """Sky-subtracted counts (B, 52, 52) float32 of noiseless bands (B, 52, 52) centred at the cutout's centre,
+    scaled so that the r band's light (the middle band) inside radius 2 ``r_e`` (pixels) over the Poisson noise
+    of sky and galaxy in it is ``snr``: S / √(S + N_pix · sky) = SNR; then sky :data:`SKY` and Poisson noise."""
+    y, x = np.indices((SIZE, SIZE)) - (SIZE - 1) / 2.0
+    aperture = np.hypot(y, x) <= 2.0 * r_e
+    n_pix = aperture.sum()
+    signal = 0.5 * snr**2 * (1.0 + np.sqrt(1.0 + 4.0 * n_pix * SKY / snr**2))
+    r_band = noiseless[len(noiseless) // 2]
+    expected = np.clip(noiseless * (signal / r_band[aperture].sum()), 0.0, None) + SKY
+    return (rng.poisson(expected) - SKY).astype(np.float32)
+
+
+def psf_image(fwhm: float = 1.4) -> np.ndarray:
+    """The simulator's Moffat PSF (β = 3.5) of ``fwhm`` arcsec on 0.396″ pixels, (25, 25), summing to 1."""
+    import galsim
+
+    return galsim.Moffat(beta=3.5, fwhm=fwhm).drawImage(nx=25, ny=25, scale=PIXEL).array
 
 
 def _draw_chunk(task: tuple[int, float, np.random.SeedSequence]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
