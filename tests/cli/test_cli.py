@@ -1,9 +1,11 @@
 """The command line as a user meets it: help, the issue's exact commands, JSON output, bad input."""
 
 import json
+from pathlib import Path
 
 import pytest
 
+import lawful
 from tests.helpers import invoke
 
 
@@ -121,8 +123,8 @@ def test_the_whole_tour(tmp_path):
     """Every stage ends in its table against its reference (make demo, in a temporary directory)."""
     res = invoke("demo", "--out", tmp_path / "demo")
     assert res.exit_code == 0, res.output
-    for text in ("32.8", "free field", "implicit (reference)", "front speed", "force_fd", "tour: 9 stage(s)", "Hbeta", "1.2393",
-                 "NGC4342"):
+    for text in ("32.8", "free field", "implicit (reference)", "front speed", "force_fd", "tour: 9 stage(s)", "Hbeta",
+                 "1.2393", "NGC4342"):
         assert text in res.output
 
 
@@ -170,5 +172,8 @@ def test_galaxies_demo_stage_and_morph_commands(tmp_path):
     assert res.exit_code == 0 and '"hdf0"' in res.output, res.output
     res = invoke("galaxies", "morph", "classify", "--model", tmp_path / "m", "--shipped", "m32")
     assert res.exit_code == 2 and "needs 3" in res.output and "--bands r" in res.output
+    shipped_r = Path(lawful.__file__).parent / "galaxies" / "models" / "morph_r"
+    res = invoke("galaxies", "morph", "classify", "--model", shipped_r, "--shipped", "ngc4342", "--r50", "4")
+    assert res.exit_code == 0 and "field ends 21.7 px from the centre" in res.output and "--r50 ≥ 4.8" in res.output
     res = invoke("galaxies", "morph", "simulate", "--difficulty", "2", "--out", tmp_path / "x")
     assert res.exit_code == 2 and "difficulty" in res.output

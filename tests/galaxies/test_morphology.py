@@ -121,3 +121,12 @@ def test_a_resolved_sersic_elliptical_made_sdss_like_is_classified_e(n, q):
     predict, _ = load_model(shipped_model("r"))
     cuts = np.stack([real.sdss_like(high, snr=100.0, seed=s, sky=0.0) for s in range(3)])
     assert np.all(predict(cuts)[:, 0] > 0.9)
+
+
+def test_field_extent_is_the_distance_to_the_field_edge_in_half_light_radii():
+    sigma = 20.0  # a round Gaussian: r_50 = σ √(2 ln 2)
+    y, x = np.indices((401, 401)) - 200.0
+    image = np.exp(-0.5 * (x**2 + y**2) / sigma**2)[None]
+    assert real.field_extent(image, sky=0.0) == pytest.approx(200.0 / (sigma * np.sqrt(2 * np.log(2))), rel=0.02)
+    shifted = np.exp(-0.5 * ((x - 100) ** 2 + y**2) / sigma**2)[None]  # the peak 100 px from the right edge
+    assert real.field_extent(shifted, sky=0.0) == pytest.approx(100.0 / (sigma * np.sqrt(2 * np.log(2))), rel=0.02)

@@ -157,7 +157,7 @@ def classify_cmd(images: list[Path] = typer.Argument(None, help="FITS, .npy or P
     import numpy as np
 
     from lawful.galaxies.morphology import real
-    from lawful.galaxies.morphology.simulate import CLASSES
+    from lawful.galaxies.morphology.simulate import CLASSES, SIZE
     from lawful.galaxies.morphology.train import load_model
 
     if r50 <= 0 or snr <= 0:
@@ -177,12 +177,19 @@ def classify_cmd(images: list[Path] = typer.Argument(None, help="FITS, .npy or P
             raise ValueError(f"{name} has {im.shape[0]} band(s); this {cfg.bands} model needs {want} — train one "
                              f"with --bands {'r' if im.shape[0] == 1 else 'gri'}")
     sky = {name: 0.0 for name in shipped or [] if name != "hdf"}  # mgefit images come sky-subtracted
-    cutouts = np.stack([real.sdss_like(im if want == 3 else im[(1 if im.shape[0] == 3 else 0):][:1], r50, snr,
-                                       sky=sky.get(name)) for name, im in named.items()])
+    bands = {name: im if want == 3 else im[(1 if im.shape[0] == 3 else 0):][:1] for name, im in named.items()}
+    cutouts = np.stack([real.sdss_like(im, r50, snr, sky=sky.get(name)) for name, im in bands.items()])
+    edges = {name: real.field_extent(im, sky.get(name)) * r50 for name, im in bands.items()}
     probs = predict(cutouts)
-    rows = {name: {**{c: float(p) for c, p in zip(CLASSES, row)}, "class": CLASSES[int(np.argmax(row))]}
-            for name, row in zip(named, probs)}
+    rows = {name: {**{c: float(p) for c, p in zip(CLASSES, row)}, "class": CLASSES[int(np.argmax(row))],
+                   "field_edge_px": round(edges[name], 1)} for name, row in zip(named, probs)}
     if json_out:
         print(json.dumps(rows))
         return
-    print_rows(f"{cfg.model} ({cfg.bands}) class probabilities", rows, {c: c for c in (*CLASSES, "class")})
+    print_rows(f"{cfg.model} ({cfg.bands}) class probabilities", rows,
+               {**{c: c for c in (*CLASSES, "class")}, "field_edge_px": "field edge (px)"})
+    for name, edge in edges.items():
+        if edge < SIZE / 2:
+            typer.echo(f"{name}: the image's field ends {edge:.1f} px from the centre, inside the {SIZE}-pixel "
+                       f"cutout: an artificial edge, which can turn an elliptical into S (docs/galaxies.md); --r50 ≥ "
+                       f"{r50 * SIZE / 2 / edge:.1f} keeps it outside", err=True)

@@ -84,13 +84,10 @@ def load_image(path: Path) -> np.ndarray:
 TRAINING_R50 = 6.2
 
 
-def sdss_like(image: np.ndarray, r50_pixels: float = TRAINING_R50, snr: float = 100.0, seed: int = 0,
-              sky: float | None = None) -> np.ndarray:
-    """A (B, 52, 52) float32 SDSS-like cutout of a real galaxy image (B, H, W) (see the module docstring);
-    ``sky`` is the background to subtract (None: estimated from the border; 0 for sky-subtracted images)."""
-    from scipy.ndimage import gaussian_filter, shift
-    from scipy.signal import fftconvolve
-    from skimage.transform import rescale
+def _peak_and_r50(image: np.ndarray, sky: float | None) -> tuple[np.ndarray, int, int, float, int]:
+    """The background-subtracted image, its smoothed peak (row, column), the half-light radius of the light
+    within ``reach`` of the peak, and ``reach`` — the distance to the nearest edge of the field (pixels)."""
+    from scipy.ndimage import gaussian_filter
 
     image = np.asarray(image, dtype=np.float32)
     if image.ndim != 3 or min(image.shape[1:]) < 16 or not np.all(np.isfinite(image)):
@@ -104,11 +101,31 @@ def sdss_like(image: np.ndarray, r50_pixels: float = TRAINING_R50, snr: float = 
     cy, cx = np.unravel_index(np.argmax(smooth), smooth.shape)
     y, x = np.indices(light.shape)
     r = np.hypot(y - cy, x - cx)
-    reach = min(cy, cx, light.shape[0] - 1 - cy, light.shape[1] - 1 - cx)
+    reach = int(min(cy, cx, light.shape[0] - 1 - cy, light.shape[1] - 1 - cx))
     inside = r <= reach
     order = np.argsort(r[inside])
     cum = np.cumsum(np.clip(light[inside][order], 0, None))
     r50 = max(float(r[inside][order][np.searchsorted(cum, 0.5 * cum[-1])]), 0.5)
+    return image, int(cy), int(cx), r50, reach
+
+
+def field_extent(image: np.ndarray, sky: float | None = None) -> float:
+    """How far the image's field reaches from the galaxy's peak, in half-light radii. Made SDSS-like at
+    ``r50_pixels``, the field ends ``field_extent · r50_pixels`` pixels from the centre; inside the 52 × 52 cutout
+    (under 26 pixels) that edge is an artificial truncation, which the CNNs read as a disk's edge."""
+    _, _, _, r50, reach = _peak_and_r50(image, sky)
+    return reach / r50
+
+
+def sdss_like(image: np.ndarray, r50_pixels: float = TRAINING_R50, snr: float = 100.0, seed: int = 0,
+              sky: float | None = None) -> np.ndarray:
+    """A (B, 52, 52) float32 SDSS-like cutout of a real galaxy image (B, H, W) (see the module docstring);
+    ``sky`` is the background to subtract (None: estimated from the border; 0 for sky-subtracted images)."""
+    from scipy.ndimage import shift
+    from scipy.signal import fftconvolve
+    from skimage.transform import rescale
+
+    image, cy, cx, r50, _ = _peak_and_r50(image, sky)
     scale = r50_pixels / r50
     out = np.stack([rescale(band, scale, anti_aliasing=scale < 1, preserve_range=True) for band in image])
     # the peak (at pixel centres of the input, scaled) goes where galsim centres the simulated galaxies,
