@@ -141,6 +141,48 @@ def test_inversion_recovers_its_own_generator_with_calibrated_errors():
     assert out["flag"].mean() < 0.2
 
 
+def test_mcmc_errors_cover_their_own_generator():
+    from lawful.spectra.physformer.data import noisy
+    from lawful.spectra.physformer.inversion import InvertConfig, invert
+
+    gen = _toy()
+    rng = np.random.default_rng(2)
+    n = 40
+    z_true = np.concatenate([rng.uniform(-1.5, 1.5, (n, 6)), rng.normal(0.0, 1.0, (n, 3))], axis=1)
+    with torch.no_grad():
+        clean = gen.decoder(torch.as_tensor(z_true, dtype=torch.float32)).numpy()
+    flux, ivar = noisy(clean, 30.0, rng)
+    out = invert(gen, flux, ivar, InvertConfig(starts=2, prior="box", errors="mcmc", mcmc_steps=400, mcmc_burn=200))
+    truth = gen.physical(z_true)
+    inside = np.concatenate([np.abs(out["labels"][k] - truth[k]) <= out["sigma"][k] for k in out["sigma"]])
+    assert abs(inside.mean() - 0.6827) < 3.0 * math.sqrt(0.6827 * 0.3173 / inside.size)
+    assert np.all((out["acceptance"] > 0.1) & (out["acceptance"] < 0.5))
+
+
+def test_metropolis_samples_a_truncated_normal_and_a_laplace_distribution():
+    """The sampler on a posterior no Gaussian describes: z₀ ~ N(0, 1) cut to the box [−0.5, 2], z₁ ~ Laplace(0, 0.5)
+    (−2 ln p = 4 |z₁|); quantiles against scipy, tolerances from the spread between groups of chains."""
+    from types import SimpleNamespace
+
+    from scipy import stats
+
+    from lawful.spectra.physformer.inversion import InvertConfig, _metropolis
+
+    n, groups = 200, 20
+    box = SimpleNamespace(box=np.array([[-0.5, -np.inf], [2.0, np.inf]]))
+    samples, acceptance = _metropolis(box, np.zeros((n, 2)), np.repeat(np.eye(2)[None], n, axis=0),
+                                      lambda z: z[:, 0] ** 2 + 4.0 * np.abs(z[:, 1]),
+                                      InvertConfig(mcmc_steps=1000, mcmc_burn=300), np.random.default_rng(0))
+    assert np.all(samples[..., 0] >= -0.5) and np.all(samples[..., 0] <= 2.0)
+    exact = [stats.truncnorm(-0.5, 2.0), stats.laplace(scale=0.5)]
+    for dim, dist in enumerate(exact):
+        for q in (0.16, 0.5, 0.84):
+            by_group = [np.quantile(g[..., dim], q) for g in np.split(samples, groups)]
+            err = np.std(by_group, ddof=1) / math.sqrt(groups)
+            assert abs(np.mean(by_group) - dist.ppf(q)) < 4.0 * err + 0.005, (dim, q)
+    assert 0.15 < acceptance.mean() < 0.4
+
+
 def test_inversion_flags_what_it_cannot_fit_and_refuses_another_grid():
     from lawful.spectra.physformer.inversion import InvertConfig, invert
 
@@ -239,6 +281,13 @@ def test_commands_train_invert_evaluate(small_data, tmp_path):
     assert (tmp_path / "ev" / "snr.png").stat().st_size > 1000
     res = runner.invoke(app, ["spectra", "physformer", "evaluate", "--data", data, "--snrs", "0,10"])
     assert res.exit_code != 0 and "positive" in res.output
+    res = runner.invoke(app, ["spectra", "physformer", "invert", "--model", str(tmp_path / "physformer"),
+                              "--data", data, "--n", "3", "--snr", "20", "--starts", "1", "--max-iter", "3",
+                              "--errors", "mcmc", "--mcmc-steps", "20", "--mcmc-burn", "10", "--json"])
+    assert res.exit_code == 0 and json.loads(res.output)["n"] == 3, res.output
+    res = runner.invoke(app, ["spectra", "physformer", "evaluate", "--data", data, "--model",
+                              str(tmp_path / "physformer"), "--errors", "hmc"])
+    assert res.exit_code != 0 and "errors" in res.output and "hmc" in res.output
 
 
 def test_shipped_physformer_reproduces_the_forward_model_and_stays_physical():

@@ -131,18 +131,24 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
                  spt: str = typer.Option("giants", "--spt", help="the SPT beside them: a shipped name, a model "
                                                                  "directory, or 'none'"),
                  seed: int = typer.Option(0, "--seed"),
+                 errors: str = typer.Option("laplace", "--errors", help="the inversions' σ: laplace|mcmc"),
                  out: Path = typer.Option(None, "--out", help="directory for results.json and snr.png"),
                  json_out: bool = JSON_OPT) -> None:
     """Reconstruction MSE, physical violations, and inversion MAE / bias / 68 % coverage by SNR for every model,
     on the same noisy test spectra."""
     from lawful.spectra.physformer.evaluation import evaluate
+    from lawful.spectra.physformer.inversion import InvertConfig
 
     try:
         snr_list = tuple(int(s) for s in snrs.split(",") if s.strip())
     except ValueError:
         raise ValueError(f"--snrs must be comma-separated integers like 5,10,20, got {snrs!r}") from None
     log = (lambda *a: None) if json_out else (lambda msg: typer.echo(msg, err=True))
-    results = evaluate(spectra_path(data), list(model), snr_list, n, seed, None if spt == "none" else spt, log=log)
+    if errors not in ("laplace", "mcmc"):
+        raise ValueError(f"--errors {errors!r}: expected laplace or mcmc")
+    invert_cfg = InvertConfig(errors=errors)
+    results = evaluate(spectra_path(data), list(model), snr_list, n, seed, None if spt == "none" else spt,
+                       invert_cfg=invert_cfg, log=log)
     if out is not None:
         from lawful.core.io import atomic_write_bytes
         from lawful.spectra.physformer.plots import snr_plot

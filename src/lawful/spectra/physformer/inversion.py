@@ -49,6 +49,11 @@ class InvertConfig(Config):
     step: FiniteFloat = pydantic.Field(1e-3, gt=0, description="finite-difference step (standardised units)")
     chi2_limit: FiniteFloat = pydantic.Field(1.5, gt=1, description="flag a fit with χ²/dof above this")
     batch: int = pydantic.Field(200, ge=1, description="spectra per batch")
+    errors: Literal["laplace", "mcmc"] = pydantic.Field(
+        "laplace", description="laplace: σ from the curvature at the optimum; mcmc: labels = posterior medians and "
+                               "σ = half their 16–84 % intervals, from a random-walk Metropolis chain per spectrum")
+    mcmc_steps: int = pydantic.Field(1000, ge=10, description="mcmc: kept steps per spectrum")
+    mcmc_burn: int = pydantic.Field(300, ge=0, description="mcmc: steps first, while the proposal adapts")
     seed: int = pydantic.Field(0, ge=0)
 
 
@@ -85,7 +90,9 @@ class Metric:
 def invert(gen, flux: np.ndarray, ivar: np.ndarray, cfg: InvertConfig | None = None) -> dict:
     """Invert spectra (n, W) on the generator's grid. Returns ``labels`` and ``sigma`` ({name: (n,)} in physical
     units), ``z`` (n, D) and ``cov`` (n, D, D) standardised, ``chi2_dof`` (n,), ``iterations`` (n,),
-    ``flag`` (n,) bool and ``reason`` (n,) str ('' when not flagged)."""
+    ``acceptance`` (n,) (MCMC; NaN for Laplace), ``flag`` (n,) bool and ``reason`` (n,) str ('' when not
+    flagged). With ``errors="mcmc"``, z is the posterior median and cov the samples' covariance; χ²/dof and the
+    flags for convergence, edges and ridges still refer to the optimum."""
     cfg = cfg or InvertConfig()
     flux, ivar = np.asarray(flux, dtype=np.float64), np.asarray(ivar, dtype=np.float64)
     n_wave = len(gen.wave)
@@ -104,8 +111,11 @@ def invert(gen, flux: np.ndarray, ivar: np.ndarray, cfg: InvertConfig | None = N
     names = gen.names
     std = gen.decoder.latent.std.numpy().astype(float)
     out["labels"] = gen.physical(out["z"])
-    out["sigma"] = {name: np.sqrt(out["cov"][:, j, j]) * std[j] for j, name in enumerate(names)
-                    if not name.startswith("free")}
+    if "interval" in out:  # MCMC: half the 16–84 % interval of each label
+        spread = 0.5 * (out["interval"][:, 1] - out.pop("interval")[:, 0])
+    else:
+        spread = np.sqrt(np.einsum("nii->ni", out["cov"]))
+    out["sigma"] = {name: spread[:, j] * std[j] for j, name in enumerate(names) if not name.startswith("free")}
     n_used = good.sum(axis=1)
     reasons = []
     for k in range(len(flux)):
@@ -120,8 +130,10 @@ def invert(gen, flux: np.ndarray, ivar: np.ndarray, cfg: InvertConfig | None = N
                 why.append("at the edge of the training range: " + ", ".join(edge))
             if out["chi2_dof"][k] > cfg.chi2_limit:
                 why.append(f"chi2/dof = {out['chi2_dof'][k]:.2f} > {cfg.chi2_limit:g}")
-            if out["ridge"][k]:
+            if out["ridge"][k] and cfg.errors == "laplace":
                 why.append("between prior modes: σ within them")
+            if out["acceptance"][k] < MIN_ACCEPTANCE:
+                why.append(f"MCMC acceptance {out['acceptance'][k]:.3f} < {MIN_ACCEPTANCE:g}")
         reasons.append("; ".join(why))
     out["reason"] = np.array(reasons, dtype=object)
     out["flag"] = np.array([bool(r) for r in reasons])
@@ -224,8 +236,48 @@ def _invert_batch(gen, flux: np.ndarray, metric: Metric, cfg: InvertConfig, rng:
     dof = np.maximum((metric.w > 0).sum(axis=1) - d, 1)
     span = hi - lo
     at_edge = np.isfinite(span) & (np.minimum(z - lo, hi - z) < 1e-4 * np.where(np.isfinite(span), span, 1.0))
-    return {"z": z, "cov": cov, "chi2_dof": metric.chi2(model - flux) / dof, "iterations": state["iterations"],
-            "converged": state["done"], "at_edge": at_edge, "ridge": ridge}
+    out = {"z": z, "cov": cov, "chi2_dof": metric.chi2(model - flux) / dof, "iterations": state["iterations"],
+           "converged": state["done"], "at_edge": at_edge, "ridge": ridge, "acceptance": np.full(n, np.nan)}
+    if cfg.errors == "mcmc":
+        samples, out["acceptance"] = _metropolis(gen, z, cov, lambda z_: chi2(z_, _model(gen, z_), flux, metric),
+                                                 cfg, rng)
+        out["z"] = np.median(samples, axis=1)
+        out["interval"] = np.percentile(samples, [16.0, 84.0], axis=1).transpose(1, 0, 2)  # (n, 2, D)
+        out["cov"] = np.einsum("nsi,nsj->nij", samples - samples.mean(1, keepdims=True),
+                               samples - samples.mean(1, keepdims=True)) / (samples.shape[1] - 1)
+    return out
+
+
+#: the random-walk Metropolis proposal's target acceptance (optimal for a Gaussian in many dimensions), and the
+#: acceptance below which a chain is flagged (too few moves for its quantiles)
+TARGET_ACCEPTANCE, MIN_ACCEPTANCE = 0.234, 0.05
+
+
+def _metropolis(gen, z0: np.ndarray, cov: np.ndarray, chi2, cfg: InvertConfig,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Samples (n, S, D) of p(z | f) ∝ exp(−χ²(z)/2) inside the training box, one random-walk Metropolis chain
+    per spectrum, all spectra a batch (one generator call per step); ``chi2(z)`` (n,) is the fit's objective.
+    Proposals N(0, s² Σ), Σ the Laplace covariance, s adapted during the burn-in towards
+    :data:`TARGET_ACCEPTANCE` (Robbins–Monro in log s), then frozen. Returns the kept samples and each chain's
+    acceptance after the burn-in."""
+    n, d = z0.shape
+    lo, hi = gen.box
+    chol = np.linalg.cholesky(0.5 * (cov + np.swapaxes(cov, 1, 2)) + 1e-12 * np.eye(d)[None])
+    log_s = np.full(n, np.log(2.38 / np.sqrt(d)))
+    z, c = z0.copy(), chi2(z0)
+    kept, accepted = np.empty((n, cfg.mcmc_steps, d)), np.zeros(n)
+    for step in range(cfg.mcmc_burn + cfg.mcmc_steps):
+        prop = z + np.exp(log_s)[:, None] * (chol @ rng.standard_normal((n, d, 1)))[..., 0]
+        inside = np.all((prop >= lo) & (prop <= hi), axis=1)
+        c_new = np.where(inside, chi2(np.clip(prop, lo, hi)), np.inf)  # the whole batch: no copies of C⁻¹
+        accept = np.log(rng.random(n)) < 0.5 * (c - c_new)
+        z[accept], c[accept] = prop[accept], c_new[accept]
+        if step < cfg.mcmc_burn:
+            log_s += (accept - TARGET_ACCEPTANCE) / (1.0 + step) ** 0.6
+        else:
+            kept[:, step - cfg.mcmc_burn] = z
+            accepted += accept
+    return kept, accepted / cfg.mcmc_steps
 
 
 def _laplace(exact: np.ndarray, components: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
