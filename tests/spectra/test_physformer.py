@@ -122,17 +122,22 @@ def _toy(kind="physformer"):
                      np.zeros((0, 3462), dtype=np.float32), lamost_wave(), np.zeros(8), np.ones(8))
 
 
-def test_inversion_recovers_its_own_generator_with_calibrated_errors():
+def _own_spectra(seed: int, n: int = 40):
+    """The toy generator, n latents (labels uniform in the box, free dimensions normal) and its spectra at SNR 30."""
     from lawful.spectra.physformer.data import noisy
-    from lawful.spectra.physformer.inversion import InvertConfig, invert
 
     gen = _toy()
-    rng = np.random.default_rng(1)
-    n = 40
+    rng = np.random.default_rng(seed)
     z_true = np.concatenate([rng.uniform(-1.5, 1.5, (n, 6)), rng.normal(0.0, 1.0, (n, 3))], axis=1)
     with torch.no_grad():
         clean = gen.decoder(torch.as_tensor(z_true, dtype=torch.float32)).numpy()
-    flux, ivar = noisy(clean, 30.0, rng)
+    return (gen, z_true, *noisy(clean, 30.0, rng))
+
+
+def test_inversion_recovers_its_own_generator_with_calibrated_errors():
+    from lawful.spectra.physformer.inversion import InvertConfig, invert
+
+    gen, z_true, flux, ivar = _own_spectra(1)
     out = invert(gen, flux, ivar, InvertConfig(starts=2, prior="box"))  # labels uniform, as drawn
     pulls = (out["z"][:, :6] - z_true[:, :6]) / np.sqrt(np.einsum("nii->ni", out["cov"])[:, :6])
     inside = np.mean(np.abs(pulls) <= 1.0)
@@ -142,16 +147,9 @@ def test_inversion_recovers_its_own_generator_with_calibrated_errors():
 
 
 def test_mcmc_errors_cover_their_own_generator():
-    from lawful.spectra.physformer.data import noisy
     from lawful.spectra.physformer.inversion import InvertConfig, invert
 
-    gen = _toy()
-    rng = np.random.default_rng(2)
-    n = 40
-    z_true = np.concatenate([rng.uniform(-1.5, 1.5, (n, 6)), rng.normal(0.0, 1.0, (n, 3))], axis=1)
-    with torch.no_grad():
-        clean = gen.decoder(torch.as_tensor(z_true, dtype=torch.float32)).numpy()
-    flux, ivar = noisy(clean, 30.0, rng)
+    gen, z_true, flux, ivar = _own_spectra(2)
     out = invert(gen, flux, ivar, InvertConfig(starts=2, prior="box", errors="mcmc", mcmc_steps=400, mcmc_burn=200))
     truth = gen.physical(z_true)
     inside = np.concatenate([np.abs(out["labels"][k] - truth[k]) <= out["sigma"][k] for k in out["sigma"]])
