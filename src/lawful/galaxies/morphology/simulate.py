@@ -122,7 +122,8 @@ def observe(noiseless: np.ndarray, snr: float, r_e: float, rng: np.random.Genera
 
 
 def psf_image(fwhm: float = 1.4) -> np.ndarray:
-    """The simulator's Moffat PSF (β = 3.5) of ``fwhm`` arcsec on 0.396″ pixels, (25, 25), summing to 1."""
+    """The simulator's Moffat PSF (β = 3.5) of ``fwhm`` arcsec on 0.396″ pixels, (25, 25); the wings beyond the
+    stamp (0.13 % of the light at 1.4″) are cut."""
     import galsim
 
     return galsim.Moffat(beta=3.5, fwhm=fwhm).drawImage(nx=25, ny=25, scale=PIXEL).array

@@ -1,5 +1,5 @@
 """Labels from spectra by χ² minimisation with a frozen generator: batched Levenberg–Marquardt, multi-start,
-Laplace errors, and a flag with its reason for every spectrum that did not converge.
+Laplace or MCMC errors, and a flag with its reason for every spectrum that did not converge.
 
     χ²(z) = rᵀ C⁻¹ r + (z − μ)ᵀ P (z − μ),   r = G(z) − f,   C = diag(σ² + σ_rest²) + Bᵀ B.
 
@@ -17,7 +17,9 @@ draws from the prior; all run ``screen_iterations``, then only the best start pe
 σ = √diag (Jᵀ C⁻¹ J + H)⁻¹ at the optimum, H the prior's exact Hessian. Flags: not converged in
 ``max_iter``, a label at the edge of the training range, χ²/dof above ``chi2_limit``, no usable pixel, or a fit
 on a ridge between the prior's modes, where that Hessian is (nearly) singular or indefinite and σ comes from the
-curvature within the modes (:func:`_laplace`).
+curvature within the modes (:func:`_laplace`). With ``errors="mcmc"`` a random-walk Metropolis chain per
+spectrum samples the same posterior from the optimum (:func:`_metropolis`): labels are its medians, σ half its
+16–84 % intervals, and a chain that hardly moves is flagged.
 """
 
 from __future__ import annotations
