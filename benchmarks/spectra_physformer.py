@@ -10,7 +10,11 @@ statistical limit of these spectra); generator throughput at 1 and 2 threads, be
 (goal 1e4 spectra/s on 2 cores)
 beside the forward model's; and the wall time of a 1000-spectrum inversion (goal < 60 s).
 
-    python benchmarks/spectra_physformer.py [--seconds 600] [--test 300] [--out runs/spectra/physformer]
+    python benchmarks/spectra_physformer.py [--seconds 600] [--test 300] [--errors laplace|mcmc]
+                                            [--out runs/spectra/physformer]
+
+``--errors mcmc`` gives every inversion MCMC errors (posterior medians and 16–84 % intervals) instead of Laplace
+ones, at about ten times the inversion cost.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from lawful.spectra.data import DataConfig, generate
 from lawful.spectra.physformer.config import PhysTrainConfig
 from lawful.spectra.physformer.data import clean_split, noisy
 from lawful.spectra.physformer.evaluation import SNRS, evaluate, label_rows
-from lawful.spectra.physformer.inversion import invert
+from lawful.spectra.physformer.inversion import InvertConfig, invert
 from lawful.spectra.physformer.model import load
 from lawful.spectra.physformer.training import train
 from lawful.spectra.synth import LABELS, Synthesizer
@@ -37,8 +41,10 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--n", type=int, default=20000)
 parser.add_argument("--seconds", type=float, default=600.0, help="training budget of each generator")
 parser.add_argument("--test", type=int, default=300, help="test spectra per SNR")
+parser.add_argument("--errors", choices=("laplace", "mcmc"), default="laplace", help="the inversions' errors")
 parser.add_argument("--out", type=Path, default=Path("runs/spectra/physformer"))
 args = parser.parse_args()
+invert_cfg = InvertConfig(errors=args.errors)
 
 data = args.out / "data" / "spectra.h5"
 if not data.exists():
@@ -49,7 +55,7 @@ for kind in kinds:
         s = train(PhysTrainConfig(model=kind, train_seconds=args.seconds), data, args.out / kind, log=lambda *a: None)
         print(f"trained {kind}: {s['epochs']} epochs in {s['train_seconds']:.0f} s", flush=True)
 
-results = evaluate(data, [args.out / k for k in kinds], SNRS, args.test, log=lambda *a: None)
+results = evaluate(data, [args.out / k for k in kinds], SNRS, args.test, invert_cfg=invert_cfg, log=lambda *a: None)
 
 # the statistical limit: the PhysFormer inverting spectra it generated itself (no model error)
 phys = load(args.out / "physformer")
@@ -60,7 +66,7 @@ with torch.no_grad():
 oracle = {}
 for snr in SNRS:
     flux, ivar = noisy(own, snr, np.random.default_rng([1, snr]))
-    out = invert(phys, flux, ivar)
+    out = invert(phys, flux, ivar, invert_cfg)
     oracle[str(snr)] = label_rows(out["labels"], out["sigma"], truth)
 results["physformer on its own spectra"] = {"by_snr": oracle}
 
