@@ -142,13 +142,17 @@ def test_vega_balmer_equivalent_widths_within_15_percent_of_calspec():
         assert ours[line] == pytest.approx(observed[line], rel=0.15), line
 
 
-@pytest.mark.parametrize("teff", [4200.0, 4600.0, 5000.0])
-def test_solar_giant_colours_within_100_K_of_ramirez_melendez(teff):
+@pytest.mark.parametrize("teff, feh", [(4200.0, 0.0), (4600.0, 0.0), (5000.0, 0.0), (4000.0, -1.0), (4400.0, -1.0),
+                                       (5200.0, -1.0), (4600.0, -0.5)])
+def test_giant_colours_within_100_K_of_ramirez_melendez(teff, feh):
+    """B − V through Bessell filters, converted by Ramírez & Meléndez's giant relation (PyAstronomy); the haze was
+    calibrated at 4500 K and solar metallicity only. Metal-poor giants carry [α/Fe] = 0.3 (0.15 at −0.5)."""
     grid = np.arange(3500.0, 7600.0, 1.0)
     logg = 2.4 + (teff - 4700.0) / 700.0
-    sp = Synthesizer(grid, 1800.0)(torch.tensor([[teff, logg, 0.0, 0.0, 0.0, 0.0, 1.5, 0.0]], dtype=torch.float64))
+    alpha = -0.3 * feh
+    sp = Synthesizer(grid, 1800.0)(torch.tensor([[teff, logg, feh, alpha, 0.0, 0.0, 1.5, 0.0]], dtype=torch.float64))
     bv = anchors.b_minus_v(grid, sp.flux[0].double().numpy())
-    assert anchors.ramirez_teff(bv, 0.0) == pytest.approx(teff, abs=100.0)
+    assert anchors.ramirez_teff(bv, feh) == pytest.approx(teff, abs=100.0)
 
 
 def test_specutils_round_trip_and_resampling_onto_lamost():

@@ -63,8 +63,11 @@ BAND_CUT = 1e-12
 GAMMA_VDW = 10.0**-7.5  # van der Waals damping per H atom, cm³/s, at 10⁴ K (∝ T^0.3)
 #: the forest of lines missing from the resonance-line list, as a haze of Fe I-like lines out of levels at
 #: HAZE_CHI eV with HAZE_GF (g f per Å at 4000 Å, falling as λ⁻⁴): one number, calibrated on the B − V of a
-#: 4500 K, log g 2.4, solar giant against Ramírez & Meléndez (2005); every other colour is a prediction
-HAZE_GF, HAZE_CHI = 0.0022, 2.5
+#: 4500 K, log g 2.4, solar giant against Ramírez & Meléndez (2005); every other colour is a prediction.
+#: The haze's strength grows as (N_Fe / N_Fe,☉)^HAZE_POWER: the blanketing of cool giants comes from strong lines
+#: on the damping (square-root) part of the curve of growth, W ∝ √(N g f γ), not from weak lines (W ∝ N), so a
+#: forest scaled linearly in the abundance made metal-poor giants up to 260 K too blue
+HAZE_GF, HAZE_CHI, HAZE_POWER = 0.0022, 2.5, 0.5
 
 
 def check_labels(labels: torch.Tensor) -> None:
@@ -298,7 +301,8 @@ class Synthesizer:
         terms["bands"] = amp / _from_nodes(kappa_c, self.band_nodes)
         fe = ELEMENT_DATA["Fe"]
         fe_neutral = 1.0 / (1.0 + atm.saha_ratio(fe[2], fe[4], fe[5], t) / phot["ne"])
-        pop = self._abundance("Fe", lab) * fe_neutral / fe[4] * torch.exp(-HAZE_CHI / (atm.K_EV * t))
+        forest = self._abundance("Fe", lab) * 10.0 ** ((HAZE_POWER - 1.0) * lab["feh"])  # (N_Fe/N_Fe,☉)^HAZE_POWER
+        pop = forest * fe_neutral / fe[4] * torch.exp(-HAZE_CHI / (atm.K_EV * t))
         terms["haze"] = (pop[:, None] * HAZE_GF * (4000.0 / self.coarse) ** 4
                          * self._cross_section(self.coarse, t) / kappa_c)
         # weak lines: Milne–Eddington curve-of-growth equivalent widths, deposited at their centres
