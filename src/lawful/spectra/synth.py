@@ -301,7 +301,7 @@ class Synthesizer:
         terms["bands"] = amp / _from_nodes(kappa_c, self.band_nodes)
         fe = ELEMENT_DATA["Fe"]
         fe_neutral = 1.0 / (1.0 + atm.saha_ratio(fe[2], fe[4], fe[5], t) / phot["ne"])
-        forest = self._abundance("Fe", lab) * 10.0 ** ((HAZE_POWER - 1.0) * lab["feh"])  # (N_Fe/N_Fe,☉)^HAZE_POWER
+        forest = self.eps["Fe"] * 10.0 ** (HAZE_POWER * lab["feh"])  # N_Fe,☉ (N_Fe/N_Fe,☉)^HAZE_POWER
         pop = forest * fe_neutral / fe[4] * torch.exp(-HAZE_CHI / (atm.K_EV * t))
         terms["haze"] = (pop[:, None] * HAZE_GF * (4000.0 / self.coarse) ** 4
                          * self._cross_section(self.coarse, t) / kappa_c)

@@ -113,10 +113,7 @@ def invert(gen, flux: np.ndarray, ivar: np.ndarray, cfg: InvertConfig | None = N
     names = gen.names
     std = gen.decoder.latent.std.numpy().astype(float)
     out["labels"] = gen.physical(out["z"])
-    if "interval" in out:  # MCMC: half the 16–84 % interval of each label
-        spread = 0.5 * (out["interval"][:, 1] - out.pop("interval")[:, 0])
-    else:
-        spread = np.sqrt(np.einsum("nii->ni", out["cov"]))
+    spread = out.pop("spread")
     out["sigma"] = {name: spread[:, j] * std[j] for j, name in enumerate(names) if not name.startswith("free")}
     n_used = good.sum(axis=1)
     reasons = []
@@ -239,14 +236,15 @@ def _invert_batch(gen, flux: np.ndarray, metric: Metric, cfg: InvertConfig, rng:
     span = hi - lo
     at_edge = np.isfinite(span) & (np.minimum(z - lo, hi - z) < 1e-4 * np.where(np.isfinite(span), span, 1.0))
     out = {"z": z, "cov": cov, "chi2_dof": metric.chi2(model - flux) / dof, "iterations": state["iterations"],
-           "converged": state["done"], "at_edge": at_edge, "ridge": ridge, "acceptance": np.full(n, np.nan)}
+           "converged": state["done"], "at_edge": at_edge, "ridge": ridge, "acceptance": np.full(n, np.nan),
+           "spread": np.sqrt(np.einsum("nii->ni", cov))}  # σ of each latent (n, D), standardised
     if cfg.errors == "mcmc":
         samples, out["acceptance"] = _metropolis(gen, z, cov, lambda z_: chi2(z_, _model(gen, z_), flux, metric),
                                                  cfg, rng)
-        out["z"] = np.median(samples, axis=1)
-        out["interval"] = np.percentile(samples, [16.0, 84.0], axis=1).transpose(1, 0, 2)  # (n, 2, D)
-        out["cov"] = np.einsum("nsi,nsj->nij", samples - samples.mean(1, keepdims=True),
-                               samples - samples.mean(1, keepdims=True)) / (samples.shape[1] - 1)
+        lo, out["z"], hi = np.percentile(samples, [16.0, 50.0, 84.0], axis=1)
+        out["spread"] = 0.5 * (hi - lo)
+        centred = samples - samples.mean(axis=1, keepdims=True)
+        out["cov"] = np.einsum("nsi,nsj->nij", centred, centred) / (samples.shape[1] - 1)
     return out
 
 
