@@ -151,3 +151,28 @@ def test_transfer_to_larger_beta_starts_from_the_trained_weights(u1_flow_dir, tm
         torch.testing.assert_close(x, y, msg=name)
     with pytest.raises(ValueError, match="holds a flow with"):
         train(cfg.model_copy(update={"hidden": [4], "out": tmp_path / "u"}), show_progress=False)
+
+
+def test_a_device_that_is_not_there_or_not_a_device_is_refused_before_work(tmp_path):
+    with pytest.raises(ValueError, match="device"):
+        U1TrainConfig(device="gpu")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    cfg = U1TrainConfig(size=4, beta=1.0, n_layers=8, hidden=[8], train_steps=5, device="cuda", out=tmp_path / "d")
+    with pytest.raises(ValueError, match="device 'cuda' was asked for, but torch sees 0 CUDA device"):
+        train(cfg, show_progress=False)
+    assert not (tmp_path / "d" / "checkpoint.pt").exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_training_on_cuda_follows_the_cpu_training_and_saves_a_cpu_model(tmp_path):
+    """Same seed, same prior draws (they stay on the CPU): after a few steps the weights agree to float32 rounding
+    and the model file loads on the CPU."""
+    kw = dict(size=8, beta=2.0, n_layers=8, hidden=[8], train_steps=5, batch_size=64)
+    train(U1TrainConfig(**kw, out=tmp_path / "cpu"), show_progress=False)
+    train(U1TrainConfig(**kw, device="cuda", out=tmp_path / "gpu"), show_progress=False)
+    a, _, _ = load_model(tmp_path / "cpu")
+    b, _, _ = load_model(tmp_path / "gpu")
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert y.device.type == "cpu"
+        torch.testing.assert_close(x, y, atol=1e-4, rtol=1e-3, msg=name)

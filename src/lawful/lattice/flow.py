@@ -181,7 +181,7 @@ class LayerFlow(nn.Module):
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log q(x) of given configurations by inverting the layers."""
-        logdet_total = torch.zeros(x.shape[0], dtype=x.dtype)
+        logdet_total = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
         z = x
         for layer in reversed(self.layers):
             z, logdet = layer.inverse(z)
@@ -224,5 +224,5 @@ class RealNVPFlow(LayerFlow):
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` fields ``(n, L…)`` and their exact log q ``(n,)``."""
         p = next(self.parameters())
-        z = torch.randn((n, *self.shape), generator=generator, dtype=p.dtype)
-        return self(z)
+        z = torch.randn((n, *self.shape), generator=generator, dtype=p.dtype)  # on the CPU: the same z anywhere
+        return self(z.to(p.device))

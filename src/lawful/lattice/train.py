@@ -153,6 +153,18 @@ def _transfer_weights(model: Any, cfg: TrainConfig | U1TrainConfig) -> None:
     model.load_state_dict(weights, strict=False)
 
 
+def training_device(name: str) -> Any:
+    """The torch device ``name`` ("cpu", "cuda", "cuda:N"), refused by name before any work if it is not there."""
+    import torch
+
+    device = torch.device(name)
+    if device.type == "cuda" and not (torch.cuda.is_available()
+                                      and (device.index or 0) < torch.cuda.device_count()):
+        raise ValueError(f"device {name!r} was asked for, but torch sees {torch.cuda.device_count()} CUDA device(s) "
+                         f"(torch {torch.__version__}); use device = \"cpu\"")
+    return device
+
+
 def path_gradient_surrogate(model: Any, action: Any, phi: Any) -> Any:
     """A loss whose gradient is the path gradient of KL(q‖p) (Vaitl et al., arXiv:2206.09016): ∂/∂x [log q(x) +
     S(x)] at the samples x = f(z), with the density's parameters held fixed, times ∂x/∂θ. Its expectation is the
@@ -194,7 +206,7 @@ def _loss_fn(cfg: TrainConfig | U1TrainConfig, model: Any, action: Any, data: np
         phi, logq = model.sample(cfg.batch_size, gen)
         s = action.action_torch(phi)
         kl = (logq + s).mean()
-        ess = ess_per_sample((-s - logq).detach().numpy())
+        ess = ess_per_sample((-s - logq).detach().cpu().numpy())
         if getattr(cfg, "gradient", "reparam") == "path":
             return path_gradient_surrogate(model, action, phi), kl.item(), ess
         return kl, kl.item(), ess
@@ -210,6 +222,7 @@ def train(cfg: TrainConfig | U1TrainConfig, *, show_progress: bool | None = None
     from lawful.core.rng import torch_generators
     from lawful.lattice.models import save_model
 
+    device = training_device(getattr(cfg, "device", "cpu"))
     action = build_action(cfg)
     out = Path(cfg.out)
     ckpt_path = out / CHECKPOINT_FILE
@@ -217,7 +230,7 @@ def train(cfg: TrainConfig | U1TrainConfig, *, show_progress: bool | None = None
     toml_text = claim_run_directory(cfg, out, ckpt["config"] if ckpt is not None else None)
     data = _training_data(cfg, action, out)
     torch.manual_seed(cfg.seed)  # weight initialization only; sampling uses the explicit generator below
-    model = build_network(cfg, data)
+    model = build_network(cfg, data).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     budget = Budget(cfg.train_steps, cfg.train_seconds)  # the cosine decay ends where the first budget ends
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -264,7 +277,7 @@ def train(cfg: TrainConfig | U1TrainConfig, *, show_progress: bool | None = None
     summary = TrainSummary(out=out, step=state.step, new_steps=state.step - start_step, resumed_from=start_step,
                            seconds=time.perf_counter() - t0, total_seconds=state.seconds, loss=final_loss,
                            ess_batch=float(np.nanmean(recent)) if np.isfinite(recent).any() else float("nan"))
-    model.eval()
+    model.eval().to("cpu")  # a model file loads anywhere
     save_model(out, model, action, config_toml=toml_text,
                train={"steps": state.step, "seconds": state.seconds, "loss": final_loss,
                       "ess_batch": summary.ess_batch,

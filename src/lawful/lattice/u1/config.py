@@ -84,6 +84,10 @@ class U1TrainConfig(Config):
     init_from: Path | None = pydantic.Field(
         None, description="start from a trained flow's weights (same network; any β or L: transfer)")
     seed: int = pydantic.Field(1, ge=0, description="root seed (weights, samples)")
+    device: str = pydantic.Field(
+        "cpu", pattern=r"^(cpu|cuda(:\d+)?)$",
+        description="torch device of the training: cpu, cuda or cuda:N (the prior's draws stay on the CPU, so a seed "
+                    "gives the same z on any device; the model file is saved for the CPU)")
     checkpoint_seconds: float = pydantic.Field(60.0, gt=0.0, description="wall time between checkpoints")
     out: Path = pydantic.Field(Path("runs/u1flow8"), description="output directory (resumed if it holds this run)")
 
@@ -107,4 +111,4 @@ class U1TrainConfig(Config):
         return f"U(1) L={self.size} β={self.beta:g}"
 
     RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset(
-        {"train_steps", "train_seconds", "out", "checkpoint_seconds"})
+        {"train_steps", "train_seconds", "out", "checkpoint_seconds", "device"})

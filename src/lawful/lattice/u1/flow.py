@@ -119,13 +119,14 @@ class GaugeFlow(LayerFlow):
 
     def prior_log_prob(self, theta: torch.Tensor) -> torch.Tensor:
         """log of the uniform density (2π)^{−2V}, ``(B,)``."""
-        return torch.full((theta.shape[0],), -theta[0].numel() * math.log(2 * math.pi), dtype=theta.dtype)
+        return torch.full((theta.shape[0],), -theta[0].numel() * math.log(2 * math.pi), dtype=theta.dtype,
+                          device=theta.device)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` configurations ``(n, 2, L, L)`` and their exact log q ``(n,)``."""
         p = next(self.parameters())
-        z = (2 * torch.rand((n, *self.shape), generator=generator, dtype=p.dtype) - 1) * math.pi
-        return self(z)
+        z = (2 * torch.rand((n, *self.shape), generator=generator, dtype=p.dtype) - 1) * math.pi  # CPU generator
+        return self(z.to(p.device))
 
     def log_prob(self, theta: torch.Tensor) -> torch.Tensor:
         """Exact log q(θ) of given links ``(B, 2, L, L)`` (any representative angles) by inverting the couplings."""
