@@ -106,6 +106,47 @@ def test_train_evaluate_and_refuse_another_grid(small_data, tmp_path, model):
     assert pred["masked"][0] == 10 and np.isfinite(pred["mean"]).all()
 
 
+def test_two_factor_calibration_covers_both_levels_of_heavy_tailed_errors():
+    """Errors with Student-t (ν = 3) tails: the factors fitted on one sample give 68.27 % and 95 % coverage on a
+    fresh one (3σ of the binomial spread of both samples), where one factor for both levels cannot (its best is 4–5 points off at one of them)."""
+    from scipy import stats
+
+    from lawful.spectra.train import LEVELS, calibration_factors
+
+    rng = np.random.default_rng(0)
+    n = 20000
+    z_val, z_test = (stats.t.rvs(3, size=(n, 2), random_state=rng) * [1.0, 3.0] for _ in range(2))
+    factors = calibration_factors(z_val)
+    assert factors.shape == (2, 2)
+    for level, f in zip(LEVELS, factors):
+        cover = (np.abs(z_test) <= f).mean(axis=0)
+        np.testing.assert_allclose(cover, level, atol=3 * np.sqrt(2 * level * (1 - level) / n))
+    one = np.geomspace(0.1, 10, 2000)[:, None]
+    a = np.abs(z_val[:, 0])[None] / one
+    best = np.min(np.maximum(np.abs((a <= 1).mean(1) - 0.6827), np.abs((a <= 1.96).mean(1) - 0.95)))
+    assert best > 0.03
+
+
+def test_recalibration_keeps_the_weights_and_sets_the_validation_coverage(small_data, tmp_path):
+    from lawful.spectra.evaluate import load_model, metrics, predict, recalibrate
+    from lawful.spectra.train import LEVELS, TrainConfig, train
+
+    train(TrainConfig(model="mlp", epochs=2), small_data, tmp_path / "m", log=lambda *a: None)
+    before = load_model(tmp_path / "m")
+    before["calibration"] = np.ones((2, len(TARGETS)))  # as if it had never been calibrated
+    torch.save(before, tmp_path / "m" / "model.pt")
+    factors = recalibrate(tmp_path / "m", small_data)
+    after = load_model(tmp_path / "m")
+    assert factors.shape == (2, len(TARGETS)) and np.all(factors[1] > factors[0])
+    for key, value in before["net"].items():
+        torch.testing.assert_close(after["net"][key], value)
+    val = load_split(small_data, "val")
+    rows = metrics(after, predict(after, val["flux"], val["ivar"]), val["targets"])
+    n = len(val["targets"])
+    for row in rows.values():  # the quantiles of |z| over n stars: coverage within a star or two of the levels
+        assert abs(row["coverage68"] - LEVELS[0]) <= 2.0 / n and abs(row["coverage95"] - LEVELS[1]) <= 2.0 / n
+
+
 def test_training_resumes_from_its_checkpoint(small_data, tmp_path):
     from lawful.spectra.train import TrainConfig, train
 

@@ -2,9 +2,10 @@
 
 Per label: ``mpe`` mean percentage error 100·⟨|pred − true|/|true|⟩ (the SPT paper's metric, meaningful for mass
 and age), ``mae`` and ``bias`` in the label's units, ``coverage68`` / ``coverage95`` the fraction of test stars
-whose true label lies within ±1σ / ±1.96σ (in the standardised, log10 for mass and age, space, after the
-validation recalibration), ``z_std`` the standard deviation of z = error/σ, and ``out_of_range`` the number of
-test stars with a label outside the training range (flagged, not dropped).
+whose true label lies within ±σ / ±half95 (in the standardised, log10 for mass and age, space, after the
+validation recalibration, which sets each of the two intervals on its own), ``z_std`` the standard deviation of
+z = error/σ, and ``out_of_range`` the number of test stars with a label outside the training range (flagged, not
+dropped).
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ def load_model(path: Path) -> dict:
 
 def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | None = None
             ) -> dict[str, np.ndarray]:
-    """Labels and σ in physical units for spectra (n, W) on the model's grid: ``mean``, ``sigma`` (n, 6),
-    standardised ``mean_std``/``sigma_std``, and ``masked`` (pixels masked per spectrum)."""
+    """Labels and their 68 % (``sigma``) and 95 % (``half95``) interval half-widths in physical units for spectra
+    (n, W) on the model's grid: ``mean``, ``sigma``, ``half95`` (n, 6), standardised ``mean_std``, ``sigma_std``,
+    ``half95_std``, and ``masked`` (pixels masked per spectrum). Mass and age are predicted in log10, so their
+    half-widths are propagated to linear units at the mean."""
     from lawful.spectra.train import Scaler, TrainConfig, _predict_classical, build_network, clean_flux, predict_network
 
     model_wave = np.asarray(state["wave"])
@@ -53,14 +56,38 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
         mean, sigma = predict_network(net, x, mc)
     if sigma is None:
         sigma = np.broadcast_to(state["val_rms"], mean.shape)
-    sigma = sigma * state["calibration"]
+    factors = np.asarray(state["calibration"])
+    if factors.shape != (2, mean.shape[1]):
+        raise ValueError(f"this model's calibration has shape {factors.shape}, not (2, {mean.shape[1]}) (one factor "
+                         f"for the 68 % and one for the 95 % interval): recalibrate it with "
+                         f"lawful.spectra.evaluate.recalibrate(MODEL_DIR, DATA)")
     scaler = Scaler.from_state(state["scaler"])
     value = mean * scaler.std + scaler.mean
-    spread = sigma * scaler.std
-    phys, phys_sigma = value.copy(), spread.copy()
+    phys = value.copy()
     phys[:, scaler.log] = 10.0 ** value[:, scaler.log]
-    phys_sigma[:, scaler.log] = np.log(10.0) * phys[:, scaler.log] * spread[:, scaler.log]
-    return {"mean": phys, "sigma": phys_sigma, "mean_std": mean, "sigma_std": sigma, "masked": masked}
+    out = {"mean": phys, "mean_std": mean, "masked": masked}
+    for name, factor in zip(("sigma", "half95"), factors):
+        width = sigma * factor
+        spread = width * scaler.std
+        spread[:, scaler.log] *= np.log(10.0) * phys[:, scaler.log]
+        out[name], out[f"{name}_std"] = spread, width
+    return out
+
+
+def recalibrate(model: Path, data: Path) -> np.ndarray:
+    """Recompute a trained model's calibration factors on the validation split of ``data`` (its weights
+    untouched) and rewrite the model file atomically; returns the factors (2, k)."""
+    from lawful.spectra.data import load_split
+    from lawful.spectra.train import Scaler, calibration_factors, save_state
+
+    state = load_model(model)
+    val = load_split(data, "val")
+    state["calibration"] = np.ones((2, len(state["targets"])))
+    pred = predict(state, val["flux"], val["ivar"], val["wave"])
+    state["calibration"] = calibration_factors(
+        (pred["mean_std"] - Scaler.from_state(state["scaler"]).forward(val["targets"])) / pred["sigma_std"])
+    save_state(state, Path(model))
+    return state["calibration"]
 
 
 def metrics(state: dict, pred: dict[str, np.ndarray], truth: np.ndarray, train_range: np.ndarray | None = None
@@ -69,14 +96,16 @@ def metrics(state: dict, pred: dict[str, np.ndarray], truth: np.ndarray, train_r
     from lawful.spectra.train import Scaler
 
     scaler = Scaler.from_state(state["scaler"])
-    z = (pred["mean_std"] - scaler.forward(truth)) / pred["sigma_std"]
+    err_std = pred["mean_std"] - scaler.forward(truth)
+    z = err_std / pred["sigma_std"]
     err = pred["mean"] - truth
     out = {}
     for j, name in enumerate(state["targets"]):
         row = {"mpe": float(100.0 * np.mean(np.abs(err[:, j]) / np.abs(truth[:, j]))),
                "mae": float(np.mean(np.abs(err[:, j]))), "bias": float(np.mean(err[:, j])),
                "coverage68": float(np.mean(np.abs(z[:, j]) <= 1.0)),
-               "coverage95": float(np.mean(np.abs(z[:, j]) <= 1.96)), "z_std": float(np.std(z[:, j]))}
+               "coverage95": float(np.mean(np.abs(err_std[:, j]) <= pred["half95_std"][:, j])),
+               "z_std": float(np.std(z[:, j]))}
         if train_range is not None:
             row["out_of_range"] = int(np.sum((truth[:, j] < train_range[0, j]) | (truth[:, j] > train_range[1, j])))
         out[name] = row
