@@ -21,6 +21,8 @@ towards small, faint galaxies (at 1: r_e ∈ [0.7″, 2.5″], SNR ∈ [8, 60]) 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 CLASSES = ("E", "S", "Irr")
@@ -121,12 +123,15 @@ def observe(noiseless: np.ndarray, snr: float, r_e: float, rng: np.random.Genera
     return (rng.poisson(expected) - SKY).astype(np.float32)
 
 
+@functools.cache
 def psf_image(fwhm: float = 1.4) -> np.ndarray:
-    """The simulator's Moffat PSF (β = 3.5) of ``fwhm`` arcsec on 0.396″ pixels, (25, 25); the wings beyond the
-    stamp (0.13 % of the light at 1.4″) are cut."""
+    """The simulator's Moffat PSF (β = 3.5) of ``fwhm`` arcsec on 0.396″ pixels, (25, 25), read-only (drawn once
+    per FWHM); the wings beyond the stamp (0.13 % of the light at 1.4″) are cut."""
     import galsim
 
-    return galsim.Moffat(beta=3.5, fwhm=fwhm).drawImage(nx=25, ny=25, scale=PIXEL).array
+    image = galsim.Moffat(beta=3.5, fwhm=fwhm).drawImage(nx=25, ny=25, scale=PIXEL).array
+    image.flags.writeable = False
+    return image
 
 
 def _draw_chunk(task: tuple[int, float, np.random.SeedSequence]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
