@@ -42,7 +42,8 @@ class InvertConfig(Config):
     prior: Literal["population", "gaussian", "box"] = pydantic.Field(
         "population", description="population: the training latents' Gaussian mixture; gaussian: one Gaussian; "
                                   "box: labels uniform in the training range")
-    nuisance: int = pydantic.Field(16, ge=0, description="principal components of the generator's error in C")
+    nuisance: int = pydantic.Field(32, ge=0, description="principal components of the generator's error in C "
+                                                          "(at most as many as the model stores: 32)")
     starts: int = pydantic.Field(3, ge=1, description="starting points per spectrum")
     screen_iterations: int = pydantic.Field(4, ge=0, description="iterations of every start before the best "
                                                                  "one continues alone")
