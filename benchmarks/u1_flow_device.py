@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lawful.lattice.mh import ess_per_sample
 from lawful.lattice.models import load_model
 from lawful.lattice.train import train
 from lawful.lattice.u1 import exact
@@ -47,7 +48,7 @@ def fresh_sample_weights(model_dir: Path, n: int, device: str, seed: int) -> dic
     logw, cosp, q2 = (torch.cat(x).numpy() for x in (logw, cosp, q2))
     w = np.exp(logw - logw.max())
     w /= w.sum()
-    return {"n": n, "ess_per_sample": float(1.0 / (n * np.sum(w**2))), "var_logw": float(np.var(logw)),
+    return {"n": n, "ess_per_sample": ess_per_sample(logw), "var_logw": float(np.var(logw)),
             "plaquette": float(np.sum(w * cosp)), "plaquette_unweighted": float(cosp.mean()),
             "Q2": float(np.sum(w * q2)), "Q2_unweighted": float(q2.mean()),
             "exact_plaquette": exact.mean_plaquette(action.beta, action.size),

@@ -74,18 +74,24 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
     return out
 
 
+def standardised_error(state: dict, pred: dict[str, np.ndarray], truth: np.ndarray) -> np.ndarray:
+    """Prediction minus truth (n, 6) in the model's standardised label space (log10 for mass and age)."""
+    from lawful.spectra.train import Scaler
+
+    return pred["mean_std"] - Scaler.from_state(state["scaler"]).forward(truth)
+
+
 def recalibrate(model: Path, data: Path) -> np.ndarray:
     """Recompute a trained model's calibration factors on the validation split of ``data`` (its weights
     untouched) and rewrite the model file atomically; returns the factors (2, k)."""
     from lawful.spectra.data import load_split
-    from lawful.spectra.train import Scaler, calibration_factors, save_state
+    from lawful.spectra.train import calibration_factors, save_state
 
     state = load_model(model)
     val = load_split(data, "val")
     state["calibration"] = np.ones((2, len(state["targets"])))
     pred = predict(state, val["flux"], val["ivar"], val["wave"])
-    state["calibration"] = calibration_factors(
-        (pred["mean_std"] - Scaler.from_state(state["scaler"]).forward(val["targets"])) / pred["sigma_std"])
+    state["calibration"] = calibration_factors(standardised_error(state, pred, val["targets"]) / pred["sigma_std"])
     save_state(state, Path(model))
     return state["calibration"]
 
@@ -93,10 +99,7 @@ def recalibrate(model: Path, data: Path) -> np.ndarray:
 def metrics(state: dict, pred: dict[str, np.ndarray], truth: np.ndarray, train_range: np.ndarray | None = None
             ) -> dict[str, dict[str, float]]:
     """The per-label table (module docstring) for predictions ``pred`` of true labels ``truth`` (n, 6)."""
-    from lawful.spectra.train import Scaler
-
-    scaler = Scaler.from_state(state["scaler"])
-    err_std = pred["mean_std"] - scaler.forward(truth)
+    err_std = standardised_error(state, pred, truth)
     z = err_std / pred["sigma_std"]
     err = pred["mean"] - truth
     out = {}
@@ -127,10 +130,8 @@ def evaluate(data: Path, models: list[Path], split: str = "test", plots: Path | 
         results[Path(path).name] = metrics(state, pred, test["targets"], train_range)
         if plots is not None:
             from lawful.spectra.plots import label_plot
-            from lawful.spectra.train import Scaler
 
-            scaler = Scaler.from_state(state["scaler"])
-            pred["z"] = (pred["mean_std"] - scaler.forward(test["targets"])) / pred["sigma_std"]
+            pred["z"] = standardised_error(state, pred, test["targets"]) / pred["sigma_std"]
             label_plot(pred, test["targets"], tuple(state["targets"]), f"{Path(path).name} on {split}",
                        Path(plots) / f"{Path(path).name}.png")
     return results
