@@ -181,6 +181,36 @@ def test_metropolis_samples_a_truncated_normal_and_a_laplace_distribution():
     assert 0.15 < acceptance.mean() < 0.4
 
 
+def test_floor_for_coverage_recovers_a_known_systematic_and_adds_it_in_quadrature():
+    from scipy.special import erf
+
+    from lawful.spectra.physformer.inversion import InvertConfig, floor_for_coverage, invert
+
+    rng = np.random.default_rng(5)
+    n, s0 = 20000, 0.5
+    sigma = rng.uniform(0.1, 1.5, n)  # the statistical σ the fit reports
+    err = rng.normal(0.0, np.hypot(sigma, s0))  # the errors it makes: a systematic s0 on top
+    s = floor_for_coverage(err, sigma)
+    assert np.mean(np.abs(err) <= np.hypot(sigma, s)) == pytest.approx(0.6827, abs=1.0 / n)
+
+    def coverage(t):  # expected coverage with floor t, for these σ
+        return np.mean(erf(np.hypot(sigma, t) / (math.sqrt(2.0) * np.hypot(sigma, s0))))
+
+    slope = (coverage(s0 + 1e-3) - coverage(s0 - 1e-3)) / 2e-3
+    assert abs(s - s0) < 4.0 * math.sqrt(0.6827 * 0.3173 / n) / slope  # the quantile's binomial error, in s
+    assert floor_for_coverage(0.1 * err, sigma) == 0.0  # σ already covers: no floor
+    with pytest.raises(ValueError, match="level must be in"):
+        floor_for_coverage(err, sigma, level=1.0)
+
+    gen, _, flux, ivar = _own_spectra(4, n=6)
+    cfg = InvertConfig(starts=1, prior="box")
+    bare = invert(gen, flux, ivar, cfg, floor=False)
+    gen.sigma_floor = {"teff": 0.3}
+    floored = invert(gen, flux, ivar, cfg)
+    assert np.allclose(floored["sigma"]["teff"], np.hypot(bare["sigma"]["teff"], 0.3))
+    assert np.array_equal(floored["sigma"]["logg"], bare["sigma"]["logg"])
+
+
 def test_inversion_flags_what_it_cannot_fit_and_refuses_another_grid():
     from lawful.spectra.physformer.inversion import InvertConfig, invert
 
@@ -240,6 +270,8 @@ def test_every_generator_trains_resumes_and_saves(small_data, tmp_path, kind):
     assert any(m.startswith("resuming at epoch 1") for m in logs) and again["epochs"] == 2
     gen = load(tmp_path / kind)
     assert gen.model_sigma.shape == (3462,) and np.all(gen.box[0] <= gen.box[1])
+    physical = {name for name in gen.names if not name.startswith("free")}
+    assert set(gen.sigma_floor) == physical and all(v >= 0.0 for v in gen.sigma_floor.values())
     with pytest.raises(ValueError, match="different run"):
         train(cfg.model_copy(update={"width": 64}), small_data, tmp_path / kind, log=lambda *a: None)
 

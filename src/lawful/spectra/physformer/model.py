@@ -28,7 +28,7 @@ KINDS = ("physformer", "ae", "payne", "speculator")
 AUTOENCODERS = ("physformer", "ae")
 #: the :class:`Generator` fields saved beside the networks
 SAVED = ("box", "prior_mean", "prior_cov", "prior_mixture", "n_free", "model_sigma", "model_basis", "wave",
-         "label_mean", "label_std", "meta")
+         "label_mean", "label_std", "meta", "sigma_floor")
 
 
 @dataclass
@@ -40,7 +40,9 @@ class Generator:
     ``n_free`` free dimensions (the last ones); the emulator's validation residuals as ``model_sigma`` (W,)
     their RMS per pixel and ``model_basis`` (k, W) their principal components scaled by their standard
     deviations (the inversion's model-error covariance); ``wave`` (W,); ``label_mean``/``label_std`` (8,) of
-    the forward-model labels; ``meta`` the rest (config, validation numbers)."""
+    the forward-model labels; ``meta`` the rest (config, validation numbers); ``sigma_floor`` {label: σ in
+    physical units} the systematic floor the inversion adds to every σ in quadrature
+    (:func:`~lawful.spectra.physformer.inversion.calibrate_floor`; empty, no floor, in models saved before it)."""
 
     kind: str
     decoder: nn.Module
@@ -57,6 +59,7 @@ class Generator:
     label_mean: np.ndarray
     label_std: np.ndarray
     meta: dict = field(default_factory=dict)
+    sigma_floor: dict = field(default_factory=dict)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -141,4 +144,4 @@ def load(path: Path) -> Generator:
     for name, net in (("decoder", decoder), ("encoder", encoder), ("free_map", free_map)):
         if net is not None:
             net.load_state_dict(state["nets"][name])
-    return Generator(state["kind"], decoder, encoder, free_map, **{f: state[f] for f in SAVED}).eval()
+    return Generator(state["kind"], decoder, encoder, free_map, **{f: state[f] for f in SAVED if f in state}).eval()

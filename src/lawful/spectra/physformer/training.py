@@ -27,6 +27,7 @@ from lawful.spectra.physformer.config import PhysTrainConfig
 
 FLUX_UNIT = 1e-4  # (0.01)²: the MSE scale of the losses
 MODEL_BASIS = 32  # principal components of the emulator's validation residuals kept for the inversion
+FLOOR_SPECTRA = 300  # validation spectra the inversion's systematic floor is chosen on
 PRIOR_COMPONENTS = 8  # Gaussians in the population prior of the latents
 
 
@@ -162,8 +163,8 @@ def fit_mixture(z: np.ndarray, components: int = PRIOR_COMPONENTS, seed: int = 0
 
 
 def _finish(gen, tr: dict[str, np.ndarray], va: dict[str, np.ndarray], n_basis: int = MODEL_BASIS) -> None:
-    """What the inversion needs: the latents' training box and Gaussian, and the emulator's validation
-    residuals — their RMS per pixel and their leading principal components."""
+    """What the inversion needs: the latents' training box and Gaussian, the emulator's validation
+    residuals — their RMS per pixel and their leading principal components — and the labels' systematic floor."""
     import torch
 
     gen.eval()
@@ -179,3 +180,27 @@ def _finish(gen, tr: dict[str, np.ndarray], va: dict[str, np.ndarray], n_basis: 
     _, s, vt = np.linalg.svd(resid.astype(float), full_matrices=False)
     k = min(n_basis, len(s))
     gen.model_basis = (vt[:k] * (s[:k, None] / np.sqrt(len(resid)))).astype(np.float32)
+    gen.sigma_floor = _floor(gen, va)
+
+
+def _floor(gen, va: dict[str, np.ndarray]) -> dict[str, float]:
+    """The inversion's systematic floor per label, on the first :data:`FLOOR_SPECTRA` validation spectra."""
+    from lawful.spectra.physformer.inversion import calibrate_floor
+    from lawful.spectra.synth import LABELS
+
+    n = min(FLOOR_SPECTRA, len(va["flux"]))
+    truth = {name: va["labels"][:n, LABELS.index(name)] for name in gen.names if name in LABELS}
+    return calibrate_floor(gen, va["flux"][:n], truth)
+
+
+def recalibrate_floor(model: Path, data: Path) -> dict[str, float]:
+    """Choose the systematic floor of a saved generator afresh on the validation split of ``data`` (the spectra
+    it was trained with), weights and everything else untouched; saves the model and returns the floor."""
+    from lawful.spectra.physformer.data import clean_split
+    from lawful.spectra.physformer.model import load, save
+
+    gen = load(model)
+    cfg = PhysTrainConfig(**gen.meta["config"])
+    gen.sigma_floor = _floor(gen, clean_split(data, "val", cfg.vmic_scatter, cfg.seed, FLOOR_SPECTRA))
+    save(model, gen, with_encoder=gen.encoder is not None)
+    return gen.sigma_floor
