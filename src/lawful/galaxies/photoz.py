@@ -52,6 +52,7 @@ class PhotozConfig(Config):
     neighbors: int = pydantic.Field(30, ge=2, description="knn: number of neighbours")
     members: int = pydantic.Field(3, ge=1, description="mdn/hybrid: networks in the ensemble")
     epochs: int = pydantic.Field(100, ge=5, description="mdn/hybrid: training epochs per network")
+    width: int = pydantic.Field(128, ge=8, description="mdn/hybrid: units in each of the three hidden layers")
     floor: float = pydantic.Field(0.03, ge=0.0, le=0.5, description="template: fractional flux floor")
     train_on: Literal["real", "synthetic"] = pydantic.Field(
         "real", description="synthetic: train on template galaxies made like each training fold, test on the real "
@@ -122,7 +123,8 @@ def _mdn(train: Catalog, test: Catalog, cfg: PhotozConfig, seed: int, extra=None
     if extra is not None:
         x_train, e_train = np.c_[x_train, extra[0][0]], np.c_[e_train, extra[0][1]]
         x_test, e_test = np.c_[x_test, extra[1][0]], np.c_[e_test, extra[1][1]]
-    pdf = mdn.fit_predict(x_train, e_train, train.z, x_test, e_test, seed, members=cfg.members, epochs=cfg.epochs)
+    pdf = mdn.fit_predict(x_train, e_train, train.z, x_test, e_test, seed, members=cfg.members, epochs=cfg.epochs,
+                          width=cfg.width)
     return quantiles(pdf, 0.5), pdf
 
 
