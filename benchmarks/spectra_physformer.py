@@ -43,6 +43,8 @@ parser.add_argument("--seconds", type=float, default=600.0, help="training budge
 parser.add_argument("--test", type=int, default=300, help="test spectra per SNR")
 parser.add_argument("--errors", choices=("laplace", "mcmc"), default="laplace", help="the inversions' errors")
 parser.add_argument("--out", type=Path, default=Path("runs/spectra/physformer"))
+parser.add_argument("--throughput-only", action="store_true",
+                    help="only the generators' throughput and the inversion's wall time (trained generators needed)")
 args = parser.parse_args()
 invert_cfg = InvertConfig(errors=args.errors)
 
@@ -55,20 +57,22 @@ for kind in kinds:
         s = train(PhysTrainConfig(model=kind, train_seconds=args.seconds), data, args.out / kind, log=lambda *a: None)
         print(f"trained {kind}: {s['epochs']} epochs in {s['train_seconds']:.0f} s", flush=True)
 
-results = evaluate(data, [args.out / k for k in kinds], SNRS, args.test, invert_cfg=invert_cfg, log=lambda *a: None)
-
-# the statistical limit: the PhysFormer inverting spectra it generated itself (no model error)
+results = {}
 phys = load(args.out / "physformer")
 test = clean_split(data, "test", phys.meta["config"]["vmic_scatter"], 0, args.test)
-truth = {name: test["labels"][:, j] for j, name in enumerate(LABELS)}
-with torch.no_grad():
-    own = phys.decoder(phys.latent_of_labels(test["labels"])).numpy()
-oracle = {}
-for snr in SNRS:
-    flux, ivar = noisy(own, snr, np.random.default_rng([1, snr]))
-    out = invert(phys, flux, ivar, invert_cfg, floor=False)  # no generator error here: no floor for it
-    oracle[str(snr)] = label_rows(out["labels"], out["sigma"], truth)
-results["physformer on its own spectra"] = {"by_snr": oracle}
+if not args.throughput_only:
+    results = evaluate(data, [args.out / k for k in kinds], SNRS, args.test, invert_cfg=invert_cfg,
+                       log=lambda *a: None)
+    # the statistical limit: the PhysFormer inverting spectra it generated itself (no model error)
+    truth = {name: test["labels"][:, j] for j, name in enumerate(LABELS)}
+    with torch.no_grad():
+        own = phys.decoder(phys.latent_of_labels(test["labels"])).numpy()
+    oracle = {}
+    for snr in SNRS:
+        flux, ivar = noisy(own, snr, np.random.default_rng([1, snr]))
+        out = invert(phys, flux, ivar, invert_cfg, floor=False)  # no generator error here: no floor for it
+        oracle[str(snr)] = label_rows(out["labels"], out["sigma"], truth)
+    results["physformer on its own spectra"] = {"by_snr": oracle}
 
 # throughput of the generators, and the forward model's as the anchor
 speed = {}
@@ -102,28 +106,30 @@ t0 = time.perf_counter()
 flagged = invert(phys, flux, ivar)["flag"].mean()
 inversion_seconds = time.perf_counter() - t0
 results["throughput"] = {"spectra_per_second": speed, "inversion_1000_seconds": inversion_seconds}
-(args.out / "results.json").write_text(json.dumps(results, indent=1))
+(args.out / ("throughput.json" if args.throughput_only else "results.json")).write_text(json.dumps(results, indent=1))
 
-print(f"\n{'generator':12s} {'recon MSE':>10s} {'emulator MSE':>12s} {'G(E(x)) MSE':>12s} {'violations prior':>16s} "
-      f"{'violations fits':>15s} {'inversion s/1000':>16s}")
-for kind in kinds:
-    r = results[kind]
-    enc = "—" if r["encoder_mse"] is None else f"{r['encoder_mse']:.2e}"
-    print(f"{kind:12s} {r['recon_mse']:10.2e} {r['emulator_mse']:12.2e} {enc:>12s} "
-          f"{r['physical_violations']['prior']:16.3f} {r['physical_violations']['inversion']:15.3f} "
-          f"{r['seconds_per_1000']:16.1f}")
-print(f"{'goal':12s} {4.4e-5:10.2e} {'':12s} {'':12s} {0.0:16.3f} {0.0:15.3f} {60.0:16.1f}")
-for label, unit in (("teff", "K"), ("logg", "dex"), ("feh", "dex")):
-    print(f"\n{label} MAE ({unit}) by SNR (68 % coverage)")
-    print(f"{'model':30s} " + " ".join(f"{'SNR ' + str(s):>15s}" for s in SNRS) + f" {'ratio 10/100':>12s}")
-    for name, r in results.items():
-        if name == "throughput":
-            continue
-        rows = r["by_snr"]
-        cells = " ".join(f"{rows[str(s)][label]['mae']:8.3g} ({rows[str(s)][label]['coverage68']:.2f})" for s in SNRS)
-        ratio = rows["10"][label]["mae"] / rows["100"][label]["mae"]
-        print(f"{name:30s} {cells} {ratio:12.2f}")
-    print(f"{'goal':30s} " + " ".join(f"{'(0.63–0.73)':>15s}" for _ in SNRS) + f" {1.5:12.2f}")
+if not args.throughput_only:
+    print(f"\n{'generator':12s} {'recon MSE':>10s} {'emulator MSE':>12s} {'G(E(x)) MSE':>12s} "
+          f"{'violations prior':>16s} {'violations fits':>15s} {'inversion s/1000':>16s}")
+    for kind in kinds:
+        r = results[kind]
+        enc = "—" if r["encoder_mse"] is None else f"{r['encoder_mse']:.2e}"
+        print(f"{kind:12s} {r['recon_mse']:10.2e} {r['emulator_mse']:12.2e} {enc:>12s} "
+              f"{r['physical_violations']['prior']:16.3f} {r['physical_violations']['inversion']:15.3f} "
+              f"{r['seconds_per_1000']:16.1f}")
+    print(f"{'goal':12s} {4.4e-5:10.2e} {'':12s} {'':12s} {0.0:16.3f} {0.0:15.3f} {60.0:16.1f}")
+    for label, unit in (("teff", "K"), ("logg", "dex"), ("feh", "dex")):
+        print(f"\n{label} MAE ({unit}) by SNR (68 % coverage)")
+        print(f"{'model':30s} " + " ".join(f"{'SNR ' + str(s):>15s}" for s in SNRS) + f" {'ratio 10/100':>12s}")
+        for name, r in results.items():
+            if name == "throughput":
+                continue
+            rows = r["by_snr"]
+            cells = " ".join(f"{rows[str(s)][label]['mae']:8.3g} ({rows[str(s)][label]['coverage68']:.2f})"
+                             for s in SNRS)
+            ratio = rows["10"][label]["mae"] / rows["100"][label]["mae"]
+            print(f"{name:30s} {cells} {ratio:12.2f}")
+        print(f"{'goal':30s} " + " ".join(f"{'(0.63–0.73)':>15s}" for _ in SNRS) + f" {1.5:12.2f}")
 print(f"\n{'generator':14s} {'1 thread /s':>12s} {'2 threads /s':>12s} {'goal':>8s}")
 for name, row in speed.items():
     print(f"{name:14s} {row[1]:12.0f} {row[2]:12.0f} {'1e4' if name == 'physformer' else '':>8s}")
