@@ -6,8 +6,9 @@ In the synthetic giants (``lawful.spectra.labels``) mass reaches the spectrum on
 N(0, 0.04). Log g is drawn from APOGEE independently of mass, so it carries none. For every test star:
 
 1. the Jacobian of the continuum-normalised spectrum with respect to θ = (T_eff, log g, [Fe/H], [α/M], [C/N],
-   RV) by central differences of the forward model (v_mic tied to log g, [C/Fe] = 0.35 [C/N] and
-   [N/Fe] = −0.65 [C/N], as the data are made), with the data's noise σ² = (0.9 F + 0.1)/SNR²;
+   RV) by central differences of the forward model (:mod:`lawful.spectra.information`; v_mic tied to log g,
+   [C/Fe] = 0.35 [C/N] and [N/Fe] = −0.65 [C/N], as the data are made), with the data's noise
+   σ² = (0.9 F + 0.1)/SNR²;
 2. the Fisher matrix F = Jᵀ Σ⁻¹ J and the Cramér–Rao σ of [C/N] marginalised over the other five labels,
    √(F⁻¹)_CN,CN — what an unbiased fit of the exact forward model could reach;
 3. an ideal estimator that measures [C/N] with that σ (one Gaussian draw per star) and knows every relation of
@@ -33,7 +34,8 @@ import numpy as np
 import torch
 from scipy.stats import norm
 
-from lawful.spectra.data import load_split, noise_sigma
+from lawful.spectra.data import load_split
+from lawful.spectra.information import cramer_rao, fisher, jacobian
 from lawful.spectra.labels import draw_labels, synth_matrix
 from lawful.spectra.synth import LABELS, Synthesizer
 
@@ -44,8 +46,6 @@ parser.add_argument("--sigma-cn", type=float, default=0.02, help="scatter of [C/
 parser.add_argument("--seed", type=int, default=0)
 args = parser.parse_args()
 
-#: θ: name, step of the central difference
-THETA = (("teff", 4.0), ("logg", 0.01), ("feh", 0.01), ("alpha", 0.01), ("cn", 0.01), ("rv", 0.5))
 rng = np.random.default_rng(args.seed)
 if args.data.exists():
     test = load_split(args.data, "test", ("synth_labels", "targets", "snr"))
@@ -61,45 +61,29 @@ cn_true = labels8[:, col["c_fe"]] / 0.35
 feh = labels8[:, col["feh"]]
 high_alpha = labels8[:, col["alpha"]] >= 0.12
 
-
-def perturbed(name: str, step: float) -> np.ndarray:
-    """The (n, 8) forward-model labels with θ_name moved by ``step`` (its tied labels with it)."""
-    out = labels8.copy()
-    if name == "cn":
-        out[:, col["c_fe"]] += 0.35 * step
-        out[:, col["n_fe"]] -= 0.65 * step
-    elif name == "logg":
-        out[:, col["logg"]] += step
-        out[:, col["vmic"]] = np.clip(2.478 - 0.325 * out[:, col["logg"]], 0.5, 4.0)
-    else:
-        out[:, col[name]] += step
-    return out
-
+# θ = (T_eff, log g, [Fe/H], [α/M], [C/N], RV) as the data tie the eight labels to them
+THETA = ("teff", "logg", "feh", "alpha", "cn", "rv")
+TIE = np.zeros((len(LABELS), len(THETA)))
+for j, name in enumerate(("teff", "logg", "feh", "alpha")):
+    TIE[col[name], j] = 1.0
+TIE[col["vmic"], 1] = -0.325  # v_mic = 2.478 − 0.325 log g (inside its clip for every giant here)
+TIE[col["c_fe"], 4], TIE[col["n_fe"], 4] = 0.35, -0.65
+TIE[col["rv"], 5] = 1.0
+ICN = THETA.index("cn")
 
 start = time.perf_counter()
 synth = Synthesizer()
 with torch.no_grad():
-    def spectra(lab: np.ndarray) -> np.ndarray:
-        return synth(torch.as_tensor(lab)).normalized.double().numpy()
-
-    flux = spectra(labels8)
-    jac, jac_half = [], []  # (n, W) columns at steps h and h/2: their difference bounds the derivative's error
-    for name, h in THETA:
-        jac.append((spectra(perturbed(name, h)) - spectra(perturbed(name, -h))) / (2 * h))
-        jac_half.append((spectra(perturbed(name, h / 2)) - spectra(perturbed(name, -h / 2))) / h)
-jac, jac_half = np.stack(jac, axis=2), np.stack(jac_half, axis=2)  # (n, W, 6)
+    flux = synth(torch.as_tensor(labels8)).normalized.double().numpy()
+jac = jacobian(synth, labels8, TIE)
+jac_half = jacobian(synth, labels8, TIE, scale=0.5)  # the derivative's error: steps h against h/2
 seconds = time.perf_counter() - start
-ICN = [name for name, _ in THETA].index("cn")
 
 
 def sigma_cn(snr_values: np.ndarray, j: np.ndarray = jac, marginal: bool = True) -> np.ndarray:
     """Cramér–Rao σ([C/N]) per star (dex), marginalised over the other labels of θ, or (``marginal=False``)
     with them known exactly."""
-    w = 1.0 / noise_sigma(flux, snr_values) ** 2  # (n, W)
-    fisher = np.einsum("nwa,nw,nwb->nab", j, w, j)
-    if not marginal:
-        return 1.0 / np.sqrt(fisher[:, ICN, ICN])
-    return np.sqrt(np.linalg.inv(fisher)[:, ICN, ICN])
+    return cramer_rao(fisher(j, flux, snr_values), marginal)[:, ICN]
 
 
 LOGM = np.linspace(np.log10(0.8), np.log10(2.5), 1200)
@@ -141,7 +125,7 @@ def ideal(sig_meas: np.ndarray, draws: int = 4000) -> tuple[float, float]:
 
 sig_own = sigma_cn(snr)
 fd_error = np.median(np.abs(sigma_cn(snr, jac_half) / sig_own - 1.0))
-print(f"{source}; median SNR {np.median(snr):.0f}; Jacobians (13 spectra per star) in {seconds:.0f} s; "
+print(f"{source}; median SNR {np.median(snr):.0f}; Jacobians (25 spectra per star) in {seconds:.0f} s; "
       f"σ([C/N]) from steps h and h/2 differ by {100 * fd_error:.1e} % (median)\n")
 print(f"{'[C/N] measured with':38s} {'median σ_CN,meas':>16s} {'MPE mass %':>11s} {'MPE age %':>10s}")
 rows = [("Cramér–Rao σ at each star's SNR", sig_own),

@@ -7,7 +7,8 @@ labels from real APOGEE DR17 giants (:mod:`~lawful.spectra.labels`), data sets (
 the Spectral Transformer and baselines (:mod:`~lawful.spectra.networks`, :mod:`~lawful.spectra.cannon`,
 :mod:`~lawful.spectra.train`, :mod:`~lawful.spectra.evaluate`); the PhysFormer, a generator with radiative
 transfer inside it, and χ² inversion (:mod:`~lawful.spectra.physformer`); the instrument both generators share
-(:mod:`~lawful.spectra.instrument`).
+(:mod:`~lawful.spectra.instrument`); how precisely a spectrum can measure its labels, the forward model's
+Fisher information and Cramér–Rao bounds (:mod:`~lawful.spectra.information`).
 """
 
 from lawful.core.exports import lazy_exports
