@@ -11,7 +11,8 @@ statistical limit of these spectra); generator throughput at 1 and 2 threads, be
 beside the forward model's; and the wall time of a 1000-spectrum inversion (goal < 60 s).
 
     python benchmarks/spectra_physformer.py [--seconds 600] [--test 300] [--errors laplace|mcmc]
-                                            [--out runs/spectra/physformer]
+                                            [--prior population|gaussian|box] [--snrs 5,10,...]
+                                            [--throughput-only] [--out runs/spectra/physformer]
 
 ``--errors mcmc`` gives every inversion MCMC errors (posterior medians and 16–84 % intervals) instead of Laplace
 ones, at about ten times the inversion cost.
@@ -42,11 +43,16 @@ parser.add_argument("--n", type=int, default=20000)
 parser.add_argument("--seconds", type=float, default=600.0, help="training budget of each generator")
 parser.add_argument("--test", type=int, default=300, help="test spectra per SNR")
 parser.add_argument("--errors", choices=("laplace", "mcmc"), default="laplace", help="the inversions' errors")
+parser.add_argument("--prior", choices=("population", "gaussian", "box"), default="population",
+                    help="the inversions' prior on the latent")
+parser.add_argument("--snrs", default=",".join(map(str, SNRS)), help="comma-separated SNRs to invert at")
 parser.add_argument("--out", type=Path, default=Path("runs/spectra/physformer"))
 parser.add_argument("--throughput-only", action="store_true",
                     help="only the generators' throughput and the inversion's wall time (trained generators needed)")
 args = parser.parse_args()
-invert_cfg = InvertConfig(errors=args.errors)
+invert_cfg = InvertConfig(errors=args.errors, prior=args.prior)
+snrs = tuple(int(x) for x in args.snrs.split(","))
+default_run = args.prior == "population" and snrs == SNRS
 
 data = args.out / "data" / "spectra.h5"
 if not data.exists():
@@ -61,14 +67,14 @@ results = {}
 phys = load(args.out / "physformer")
 test = clean_split(data, "test", phys.meta["config"]["vmic_scatter"], 0, args.test)
 if not args.throughput_only:
-    results = evaluate(data, [args.out / k for k in kinds], SNRS, args.test, invert_cfg=invert_cfg,
+    results = evaluate(data, [args.out / k for k in kinds], snrs, args.test, invert_cfg=invert_cfg,
                        log=lambda *a: None)
     # the statistical limit: the PhysFormer inverting spectra it generated itself (no model error)
     truth = {name: test["labels"][:, j] for j, name in enumerate(LABELS)}
     with torch.no_grad():
         own = phys.decoder(phys.latent_of_labels(test["labels"])).numpy()
     oracle = {}
-    for snr in SNRS:
+    for snr in snrs:
         flux, ivar = noisy(own, snr, np.random.default_rng([1, snr]))
         out = invert(phys, flux, ivar, invert_cfg, floor=False)  # no generator error here: no floor for it
         oracle[str(snr)] = label_rows(out["labels"], out["sigma"], truth)
@@ -106,7 +112,8 @@ t0 = time.perf_counter()
 flagged = invert(phys, flux, ivar)["flag"].mean()
 inversion_seconds = time.perf_counter() - t0
 results["throughput"] = {"spectra_per_second": speed, "inversion_1000_seconds": inversion_seconds}
-(args.out / ("throughput.json" if args.throughput_only else "results.json")).write_text(json.dumps(results, indent=1))
+name = "results.json" if default_run else f"results_{args.prior}_snr{'-'.join(map(str, snrs))}.json"
+(args.out / ("throughput.json" if args.throughput_only else name)).write_text(json.dumps(results, indent=1))
 
 if not args.throughput_only:
     print(f"\n{'generator':12s} {'recon MSE':>10s} {'emulator MSE':>12s} {'G(E(x)) MSE':>12s} "
@@ -120,16 +127,16 @@ if not args.throughput_only:
     print(f"{'goal':12s} {4.4e-5:10.2e} {'':12s} {'':12s} {0.0:16.3f} {0.0:15.3f} {60.0:16.1f}")
     for label, unit in (("teff", "K"), ("logg", "dex"), ("feh", "dex")):
         print(f"\n{label} MAE ({unit}) by SNR (68 % coverage)")
-        print(f"{'model':30s} " + " ".join(f"{'SNR ' + str(s):>15s}" for s in SNRS) + f" {'ratio 10/100':>12s}")
+        print(f"{'model':30s} " + " ".join(f"{'SNR ' + str(s):>15s}" for s in snrs) + f" {'ratio 10/100':>12s}")
         for name, r in results.items():
             if name == "throughput":
                 continue
             rows = r["by_snr"]
             cells = " ".join(f"{rows[str(s)][label]['mae']:8.3g} ({rows[str(s)][label]['coverage68']:.2f})"
-                             for s in SNRS)
-            ratio = rows["10"][label]["mae"] / rows["100"][label]["mae"]
+                             for s in snrs)
+            ratio = rows["10"][label]["mae"] / rows["100"][label]["mae"] if {10, 100} <= set(snrs) else np.nan
             print(f"{name:30s} {cells} {ratio:12.2f}")
-        print(f"{'goal':30s} " + " ".join(f"{'(0.63–0.73)':>15s}" for _ in SNRS) + f" {1.5:12.2f}")
+        print(f"{'goal':30s} " + " ".join(f"{'(0.63–0.73)':>15s}" for _ in snrs) + f" {1.5:12.2f}")
 print(f"\n{'generator':14s} {'1 thread /s':>12s} {'2 threads /s':>12s} {'goal':>8s}")
 for name, row in speed.items():
     print(f"{name:14s} {row[1]:12.0f} {row[2]:12.0f} {'1e4' if name == 'physformer' else '':>8s}")
