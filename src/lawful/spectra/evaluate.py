@@ -29,12 +29,13 @@ def load_model(path: Path) -> dict:
     raise FileNotFoundError(f"no model.pt or model.joblib in {path} (train one with `lawful spectra train`)")
 
 
-def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | None = None
-            ) -> dict[str, np.ndarray]:
+def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | None = None,
+            calibrated: bool = True) -> dict[str, np.ndarray]:
     """Labels and their 68 % (``sigma``) and 95 % (``half95``) interval half-widths in physical units for spectra
     (n, W) on the model's grid: ``mean``, ``sigma``, ``half95`` (n, 6), standardised ``mean_std``, ``sigma_std``,
     ``half95_std``, and ``masked`` (pixels masked per spectrum). Mass and age are predicted in log10, so their
-    half-widths are propagated to linear units at the mean."""
+    half-widths are propagated to linear units at the mean. ``calibrated=False``: the model's raw σ for both,
+    without its calibration factors (what :func:`recalibrate` fits them to)."""
     from lawful.spectra.train import Scaler, TrainConfig, _predict_classical, build_network, clean_flux, predict_network
 
     model_wave = np.asarray(state["wave"])
@@ -56,7 +57,7 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
         mean, sigma = predict_network(net, x, mc)
     if sigma is None:
         sigma = np.broadcast_to(state["val_rms"], mean.shape)
-    factors = np.asarray(state["calibration"])
+    factors = np.asarray(state["calibration"]) if calibrated else np.ones((2, mean.shape[1]))
     if factors.shape != (2, mean.shape[1]):
         raise ValueError(f"this model's calibration has shape {factors.shape}, not (2, {mean.shape[1]}) (one factor "
                          f"for the 68 % and one for the 95 % interval): recalibrate it with "
@@ -89,8 +90,7 @@ def recalibrate(model: Path, data: Path) -> np.ndarray:
 
     state = load_model(model)
     val = load_split(data, "val")
-    state["calibration"] = np.ones((2, len(state["targets"])))
-    pred = predict(state, val["flux"], val["ivar"], val["wave"])
+    pred = predict(state, val["flux"], val["ivar"], val["wave"], calibrated=False)
     state["calibration"] = calibration_factors(standardised_error(state, pred, val["targets"]) / pred["sigma_std"])
     save_state(state, Path(model))
     return state["calibration"]
