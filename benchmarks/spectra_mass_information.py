@@ -36,7 +36,20 @@ from scipy.stats import norm
 
 from lawful.spectra.data import load_split
 from lawful.spectra.information import cramer_rao, fisher, jacobian
-from lawful.spectra.labels import draw_labels, synth_matrix
+from lawful.spectra.labels import (
+    AGE_MAX,
+    AGE_SCATTER,
+    C_SHARE,
+    HIGH_ALPHA,
+    HIGH_ALPHA_MASS_MAX,
+    MASS_RANGE,
+    N_SHARE,
+    VMIC_SLOPE,
+    draw_labels,
+    mean_cn,
+    mean_log_age,
+    synth_matrix,
+)
 from lawful.spectra.synth import LABELS, Synthesizer
 
 parser = argparse.ArgumentParser()
@@ -57,17 +70,17 @@ else:
     labels8, snr, mass, age = synth_matrix(drawn), drawn["snr"], drawn["mass"], drawn["age"]
     source = f"{args.n} fresh stars (seed {args.seed})"
 col = {name: i for i, name in enumerate(LABELS)}
-cn_true = labels8[:, col["c_fe"]] / 0.35
+cn_true = labels8[:, col["c_fe"]] / C_SHARE
 feh = labels8[:, col["feh"]]
-high_alpha = labels8[:, col["alpha"]] >= 0.12
+high_alpha = labels8[:, col["alpha"]] >= HIGH_ALPHA
 
 # θ = (T_eff, log g, [Fe/H], [α/M], [C/N], RV) as the data tie the eight labels to them
 THETA = ("teff", "logg", "feh", "alpha", "cn", "rv")
 TIE = np.zeros((len(LABELS), len(THETA)))
 for j, name in enumerate(("teff", "logg", "feh", "alpha")):
     TIE[col[name], j] = 1.0
-TIE[col["vmic"], 1] = -0.325  # v_mic = 2.478 − 0.325 log g (inside its clip for every giant here)
-TIE[col["c_fe"], 4], TIE[col["n_fe"], 4] = 0.35, -0.65
+TIE[col["vmic"], 1] = VMIC_SLOPE  # v_mic's tie to log g (inside its clip for every giant here)
+TIE[col["c_fe"], 4], TIE[col["n_fe"], 4] = C_SHARE, N_SHARE
 TIE[col["rv"], 5] = 1.0
 ICN = THETA.index("cn")
 
@@ -86,8 +99,8 @@ def sigma_cn(snr_values: np.ndarray, j: np.ndarray = jac, marginal: bool = True)
     return cramer_rao(fisher(j, flux, snr_values), marginal)[:, ICN]
 
 
-LOGM = np.linspace(np.log10(0.8), np.log10(2.5), 1200)
-LOG_AGE_MAX = np.log10(13.5)
+LOGM = np.linspace(*np.log10(MASS_RANGE), 1200)
+LOG_AGE_MAX = np.log10(AGE_MAX)
 
 
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -103,19 +116,18 @@ def ideal(sig_meas: np.ndarray, draws: int = 4000) -> tuple[float, float]:
     """MPE (%) of mass and age of the ideal estimator that measures [C/N] with σ ``sig_meas`` (n,)."""
     y = cn_true + sig_meas * rng.standard_normal(len(cn_true))
     s = np.hypot(sig_meas, args.sigma_cn)[:, None]
-    upper = np.where(high_alpha, np.log10(1.2), np.log10(2.5))[:, None]
-    mean_log_age = 1.0 - 2.5 * LOGM[None, :] + 0.25 * feh[:, None]
-    post = (norm.pdf(y[:, None], -0.25 - 1.1 * LOGM[None, :], s) * (LOGM[None, :] <= upper)
-            * norm.cdf((LOG_AGE_MAX - mean_log_age) / 0.04))  # log-uniform prior: flat in log M
-    post /= post.sum(axis=1, keepdims=True)
+    upper = np.log10(np.where(high_alpha, HIGH_ALPHA_MASS_MAX, MASS_RANGE[1]))[:, None]
     m = 10.0 ** LOGM
+    post = (norm.pdf(y[:, None], mean_cn(m)[None, :], s) * (LOGM[None, :] <= upper)
+            * norm.cdf((LOG_AGE_MAX - mean_log_age(m[None, :], feh[:, None])) / AGE_SCATTER))  # flat in log M
+    post /= post.sum(axis=1, keepdims=True)
     mass_hat = weighted_median(np.broadcast_to(m, post.shape), post / m)
     # age: log M from the posterior grid, then the age relation's scatter, truncated at 13.5 Gyr
     offset = np.arange(len(y))[:, None]
     cdf = (np.cumsum(post, axis=1) + offset).ravel()  # every row's CDF shifted by its index: one sorted array
     pick = np.searchsorted(cdf, rng.random((len(y), draws)) + offset) - offset * len(LOGM)  # (n, draws) grid indices
     pick = np.clip(pick, 0, len(LOGM) - 1)
-    log_age = 1.0 - 2.5 * LOGM[pick] + 0.25 * feh[:, None] + 0.04 * rng.standard_normal(pick.shape)
+    log_age = mean_log_age(m[pick], feh[:, None]) + AGE_SCATTER * rng.standard_normal(pick.shape)
     kept = log_age <= LOG_AGE_MAX
     tau = 10.0 ** log_age
     age_hat = weighted_median(tau, kept / tau)

@@ -28,6 +28,23 @@ from lawful.spectra.synth import LABELS
 
 #: labels a network predicts: the four atmospheric labels plus mass (M☉) and age (Gyr)
 TARGETS = ("teff", "logg", "feh", "alpha", "mass", "age")
+#: the relations of the module docstring: mass range (M☉), its top for the high-α disc, the [α/M] that starts
+#: that disc, the age limit (Gyr), the age scatter (dex) and the shares of [C/N] in [C/Fe] and [N/Fe]
+MASS_RANGE, HIGH_ALPHA_MASS_MAX, HIGH_ALPHA = (0.8, 2.5), 1.2, 0.12
+AGE_MAX, AGE_SCATTER = 13.5, 0.04
+C_SHARE, N_SHARE = 0.35, -0.65
+#: v_mic (km/s) = VMIC_ZERO + VMIC_SLOPE log g
+VMIC_ZERO, VMIC_SLOPE = 2.478, -0.325
+
+
+def mean_cn(mass: np.ndarray) -> np.ndarray:
+    """[C/N] (dex) of giants of ``mass`` (M☉) before the σ_CN scatter."""
+    return -0.25 - 1.1 * np.log10(mass)
+
+
+def mean_log_age(mass: np.ndarray, feh: np.ndarray) -> np.ndarray:
+    """log10 of the age (Gyr) of giants of ``mass`` (M☉) and [Fe/H] before the age scatter."""
+    return 1.0 - 2.5 * np.log10(mass) + 0.25 * feh
 
 
 @functools.cache
@@ -53,20 +70,21 @@ def draw_labels(n: int, rng: np.random.Generator, sigma_cn: float = 0.02) -> dic
     stars = apogee_giants()
     pick = stars[rng.integers(0, len(stars), size=n)]
     teff, logg, feh, alpha = pick.T
-    high_alpha = alpha >= 0.12
+    high_alpha = alpha >= HIGH_ALPHA
     mass = np.empty(n)
     age = np.empty(n)
     todo = np.arange(n)
     while todo.size:
-        m = 10.0 ** rng.uniform(np.log10(0.8), np.where(high_alpha[todo], np.log10(1.2), np.log10(2.5)))
-        log_age = 1.0 - 2.5 * np.log10(m) + 0.25 * feh[todo] + rng.normal(0.0, 0.04, todo.size)
-        ok = 10.0**log_age <= 13.5
+        top = np.where(high_alpha[todo], HIGH_ALPHA_MASS_MAX, MASS_RANGE[1])
+        m = 10.0 ** rng.uniform(np.log10(MASS_RANGE[0]), np.log10(top))
+        log_age = mean_log_age(m, feh[todo]) + rng.normal(0.0, AGE_SCATTER, todo.size)
+        ok = 10.0**log_age <= AGE_MAX
         mass[todo[ok]], age[todo[ok]] = m[ok], 10.0 ** log_age[ok]
         todo = todo[~ok]
-    cn = -0.25 - 1.1 * np.log10(mass) + rng.normal(0.0, sigma_cn, n)
+    cn = mean_cn(mass) + rng.normal(0.0, sigma_cn, n)
     snr = np.clip(np.exp(rng.normal(np.log(50.0), 0.6, n)), 5.0, 500.0)
-    return {"teff": teff, "logg": logg, "feh": feh, "alpha": alpha, "c_fe": 0.35 * cn, "n_fe": -0.65 * cn,
-            "vmic": np.clip(2.478 - 0.325 * logg, 0.5, 4.0), "rv": rng.normal(0.0, 30.0, n),
+    return {"teff": teff, "logg": logg, "feh": feh, "alpha": alpha, "c_fe": C_SHARE * cn, "n_fe": N_SHARE * cn,
+            "vmic": np.clip(VMIC_ZERO + VMIC_SLOPE * logg, 0.5, 4.0), "rv": rng.normal(0.0, 30.0, n),
             "mass": mass, "age": age, "snr": snr}
 
 
