@@ -338,16 +338,43 @@ def test_shipped_physformer_reproduces_the_forward_model_and_stays_physical():
     assert prior.min() >= 0.0 and prior.max() <= 1.0 + 1e-6
 
 
-def test_laplace_flags_ridges_between_prior_modes_instead_of_inflating_sigma():
-    """Where the exact Hessian is indefinite or nearly singular, σ comes from the curvature within the prior's
-    components and the spectrum is flagged; elsewhere σ is the exact Hessian's."""
-    from lawful.spectra.physformer.inversion import RIDGE, _laplace
+def test_mixture_posterior_is_the_moments_quadrature_gives():
+    """A linear likelihood times a two-component prior, the likelihood's peak between the modes: mean and
+    covariance against brute-force quadrature of the density (scipy's normals on a grid), from two linearisation
+    points; with one component, the Gaussian posterior in closed form."""
+    from types import SimpleNamespace
 
-    within = np.array([np.diag([4.0, 9.0]), np.diag([4.0, 9.0]), np.diag([4.0, 9.0])])
-    exact = np.array([[[3.0, 0.5], [0.5, 8.0]],  # a local minimum: exact Hessian used
-                      np.diag([-0.5, 8.0]),  # a saddle between modes
-                      np.diag([0.5 * RIDGE * 4.0, 8.0])])  # nearly flat: a ridge
-    cov, ridge = _laplace(exact, within)
-    assert ridge.tolist() == [False, True, True]
-    np.testing.assert_allclose(cov[0], np.linalg.inv(exact[0]), rtol=1e-12)
-    np.testing.assert_allclose(cov[1:], np.linalg.inv(within[1:]), rtol=1e-12)
+    from scipy.stats import multivariate_normal
+
+    from lawful.spectra.physformer.inversion import Prior, mixture_posterior
+
+    mix = {"weights": np.array([0.3, 0.7]), "means": np.array([[-1.0, 0.5], [1.2, -0.4]]),
+           "precisions": np.array([[[4.0, 1.0], [1.0, 2.0]], [[1.5, -0.6], [-0.6, 3.0]]])}
+
+    def prior(weights, means, precisions):
+        gen = SimpleNamespace(names=("a", "b"), n_free=0,
+                              prior_mixture={"weights": weights, "means": means, "precisions": precisions})
+        return Prior(gen, "population")
+
+    info = np.array([[2.0, 0.8], [0.8, 0.7]])  # weak in one direction: both modes within reach
+    centre = np.array([0.1, 0.2])  # the likelihood's peak
+    z = np.array([[0.5, -0.3], [-0.8, 0.4]])  # any linearisation point: the model is linear
+    grad = (z - centre) @ info
+    infos = np.repeat(info[None], 2, axis=0)
+    mean, cov = mixture_posterior(z, infos, grad, prior(**mix))
+    axis = np.linspace(-6.0, 6.0, 1201)
+    grid = np.stack(np.meshgrid(axis, axis, indexing="ij"), axis=-1).reshape(-1, 2)
+    density = sum(w * multivariate_normal(m, np.linalg.inv(p)).pdf(grid)
+                  for w, m, p in zip(mix["weights"], mix["means"], mix["precisions"]))
+    density *= np.exp(-0.5 * np.einsum("ni,ij,nj->n", grid - centre, info, grid - centre))
+    density /= density.sum()
+    ref_mean = density @ grid
+    ref_cov = (grid - ref_mean).T @ ((grid - ref_mean) * density[:, None])
+    for k in range(2):
+        np.testing.assert_allclose(mean[k], ref_mean, atol=1e-6)
+        np.testing.assert_allclose(cov[k], ref_cov, atol=1e-6)
+    p0, mu0 = mix["precisions"][0], mix["means"][0]
+    mean, cov = mixture_posterior(z, infos, grad, prior(np.ones(1), mu0[None], p0[None]))
+    post = np.linalg.inv(info + p0)
+    np.testing.assert_allclose(cov, np.broadcast_to(post, (2, 2, 2)), rtol=1e-12)
+    np.testing.assert_allclose(mean, np.broadcast_to(post @ (info @ centre + p0 @ mu0), (2, 2)), rtol=1e-12)
