@@ -298,7 +298,7 @@ def spectra_stage(out: Path) -> None:
 
 def physformer_demo(flux, ivar, labels: dict) -> None:
     """The shipped PhysFormer generator: its guarantees over 1000 latents from the prior, then the same giants
-    inverted by χ² with Laplace σ."""
+    inverted by χ², labels and σ from the posterior linearised at the optimum."""
     import numpy as np
     import torch
 
@@ -317,8 +317,8 @@ def physformer_demo(flux, ivar, labels: dict) -> None:
                   f"flux {spectra.min():.3f}…{spectra.max():.6f} (no emission: ≤ 1 by construction), "
                   f"max |∫F dλ / σT_eff⁴ − 1| = {flux_error:.1e}", highlight=False)
     out = invert(gen, flux, ivar)
-    table = Table(title="the same giants inverted by χ² against the shipped PhysFormer (Laplace σ)",
-                  title_justify="left")
+    table = Table(title="the same giants inverted by χ² against the shipped PhysFormer (posterior linearised at "
+                        "the optimum)", title_justify="left")
     for col in ("T_eff true", "PhysFormer", "log g true", "PhysFormer", "[Fe/H] true", "PhysFormer", "flag"):
         table.add_column(col, justify="right")
     lab, sig = out["labels"], out["sigma"]

@@ -65,8 +65,8 @@ def invert_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
                                                             "with noise at this SNR, not the file's own"),
                out: Path = typer.Option(None, "--out", help="directory for labels.csv"),
                json_out: bool = JSON_OPT, flags: dict | None = None) -> None:
-    """Labels with Laplace σ by χ² against the frozen generator; every spectrum that did not converge is flagged
-    with its reason in labels.csv."""
+    """Labels and σ by χ² against the frozen generator (the posterior linearised at the optimum, or MCMC); every
+    spectrum that did not converge is flagged with its reason in labels.csv."""
     import numpy as np
 
     from lawful.spectra.data import load_split

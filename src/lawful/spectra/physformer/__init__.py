@@ -5,8 +5,8 @@ atmosphere — T(τ) around the grey Eddington profile and the line-to-continuum
 flux follows from an exact formal solution of the transfer equation (:mod:`~.radiative`, fused for inference
 in :mod:`~.kernels`), then the instrument. Trained as an autoencoder and an emulator at once on the forward
 model's spectra (:mod:`~.training`), with a plain autoencoder, a Payne-like and a SPECULATOR-like emulator as
-baselines (:mod:`~.networks`, :mod:`~.model`); inverted by batched Levenberg–Marquardt with Laplace errors
-(:mod:`~.inversion`) and compared across SNR (:mod:`~.evaluation`).
+baselines (:mod:`~.networks`, :mod:`~.model`); inverted by batched Levenberg–Marquardt, errors from the posterior
+linearised at the optimum or MCMC (:mod:`~.inversion`) and compared across SNR (:mod:`~.evaluation`).
 """
 
 from lawful.core.exports import lazy_exports
