@@ -317,8 +317,8 @@ def physformer_demo(flux, ivar, labels: dict) -> None:
                   f"flux {spectra.min():.3f}…{spectra.max():.6f} (no emission: ≤ 1 by construction), "
                   f"max |∫F dλ / σT_eff⁴ − 1| = {flux_error:.1e}", highlight=False)
     out = invert(gen, flux, ivar)
-    table = Table(title="the same giants inverted by χ² against the shipped PhysFormer (posterior linearised at "
-                        "the optimum)", title_justify="left")
+    table = Table(title="the same giants inverted by χ² against the shipped PhysFormer (linearised posterior)",
+                  title_justify="left")
     for col in ("T_eff true", "PhysFormer", "log g true", "PhysFormer", "[Fe/H] true", "PhysFormer", "flag"):
         table.add_column(col, justify="right")
     lab, sig = out["labels"], out["sigma"]
