@@ -147,6 +147,11 @@ def test_spectra_demo_stage_and_commands(tmp_path):
     assert res.exit_code == 0, res.output
     res = invoke("spectra", "evaluate", "--data", tmp_path / "d", "--model", tmp_path / "rf", "--json")
     assert res.exit_code == 0 and '"coverage68"' in res.output
+    res = invoke("spectra", "recalibrate", "--data", tmp_path / "d", "--model", tmp_path / "rf", "--json")
+    assert res.exit_code == 0, res.output
+    factors = json.loads(res.output)
+    assert set(factors) == {"teff", "logg", "feh", "alpha", "mass", "age"}
+    assert all(0.0 < row["factor68"] < row["factor95"] for row in factors.values())
     res = invoke("spectra", "evaluate", "--data", tmp_path / "nowhere", "--model", tmp_path / "rf")
     assert res.exit_code == 2 and "no spectra file" in res.output
 

@@ -319,6 +319,14 @@ def test_commands_train_invert_evaluate(small_data, tmp_path):
     assert res.exit_code == 0, res.output
     summary = json.loads(res.output)
     assert summary["n"] == 4 and set(summary["labels"]) == {"teff", "logg", "feh", "alpha", "vmic", "rv"}
+    res = runner.invoke(app, ["spectra", "physformer", "recalibrate", "--model", str(tmp_path / "physformer"),
+                              "--data", data, "--starts", "1", "--max-iter", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    floor = json.loads(res.output)["sigma_floor"]
+    assert set(floor) == {"teff", "logg", "feh", "alpha", "vmic", "rv"} and min(floor.values()) >= 0.0
+    from lawful.spectra.physformer.model import load
+
+    assert load(tmp_path / "physformer").sigma_floor == pytest.approx(floor)
     csv = (tmp_path / "inv" / "labels.csv").read_text().splitlines()
     assert len(csv) == 5 and "teff_sigma" in csv[0] and "reason" in csv[0]
     res = runner.invoke(app, ["spectra", "physformer", "evaluate", "--data", data, "--model",

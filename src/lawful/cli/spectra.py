@@ -1,5 +1,5 @@
-"""``lawful spectra synth|data|train|evaluate|classify|physformer``: stellar spectra from a physical forward model,
-labels learned from them, and the PhysFormer generator (:mod:`lawful.cli.spectra_physformer`)."""
+"""``lawful spectra synth|data|train|recalibrate|evaluate|classify|physformer``: stellar spectra from a physical
+forward model, labels learned from them, and the PhysFormer generator (:mod:`lawful.cli.spectra_physformer`)."""
 
 from __future__ import annotations
 
@@ -134,6 +134,25 @@ def train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
         print(json.dumps(summary))
         return
     print_summary(f"{cfg.model} trained on {summary['n_train']} spectra in {summary['train_seconds']:.0f} s", summary)
+
+
+@app.command("recalibrate")
+@guarded
+def recalibrate_cmd(model: Path = typer.Option(..., "--model", help="a trained model directory (rewritten)"),
+                    data: Path = typer.Option(..., "--data", help="directory with spectra.h5 (or the file) it was "
+                                                                  "trained on"),
+                    json_out: bool = JSON_OPT) -> None:
+    """Choose a trained model's σ factors per label afresh on the data's validation split — one for the 68 % and
+    one for the 95 % interval — the weights untouched (a model saved with a single factor needs this)."""
+    from lawful.spectra.evaluate import load_model, recalibrate
+
+    factors = recalibrate(model, spectra_path(data))
+    rows = {name: {"factor68": float(factors[0, j]), "factor95": float(factors[1, j])}
+            for j, name in enumerate(load_model(model)["targets"])}
+    if json_out:
+        print(json.dumps(rows))
+        return
+    print_rows("σ factors per label", rows, {"factor68": "68 %", "factor95": "95 %"})
 
 
 @app.command("evaluate")

@@ -61,7 +61,7 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
     if factors.shape != (2, mean.shape[1]):
         raise ValueError(f"this model's calibration has shape {factors.shape}, not (2, {mean.shape[1]}) (one factor "
                          f"for the 68 % and one for the 95 % interval): recalibrate it with "
-                         f"lawful.spectra.evaluate.recalibrate(MODEL_DIR, DATA)")
+                         f"`lawful spectra recalibrate --model MODEL_DIR --data DATA`")
     scaler = Scaler.from_state(state["scaler"])
     value = mean * scaler.std + scaler.mean
     phys = value.copy()

@@ -183,24 +183,27 @@ def _finish(gen, tr: dict[str, np.ndarray], va: dict[str, np.ndarray], n_basis: 
     gen.sigma_floor = _floor(gen, va)
 
 
-def _floor(gen, va: dict[str, np.ndarray]) -> dict[str, float]:
-    """The inversion's systematic floor per label, on the first :data:`FLOOR_SPECTRA` validation spectra."""
+def _floor(gen, va: dict[str, np.ndarray], cfg=None) -> dict[str, float]:
+    """The inversion's systematic floor per label, on the first :data:`FLOOR_SPECTRA` validation spectra, for
+    inversion settings ``cfg`` (an ``InvertConfig``; None: the defaults)."""
     from lawful.spectra.physformer.inversion import calibrate_floor
     from lawful.spectra.synth import LABELS
 
     n = min(FLOOR_SPECTRA, len(va["flux"]))
     truth = {name: va["labels"][:n, LABELS.index(name)] for name in gen.names if name in LABELS}
-    return calibrate_floor(gen, va["flux"][:n], truth)
+    return calibrate_floor(gen, va["flux"][:n], truth, cfg=cfg)
 
 
-def recalibrate_floor(model: Path, data: Path) -> dict[str, float]:
+def recalibrate_floor(model: Path, data: Path, cfg=None) -> dict[str, float]:
     """Choose the systematic floor of a saved generator afresh on the validation split of ``data`` (the spectra
-    it was trained with), weights and everything else untouched; saves the model and returns the floor."""
+    it was trained with) for the inversion settings ``cfg`` (an ``InvertConfig``; None: the defaults), weights and
+    everything else untouched; saves the model and returns the floor."""
     from lawful.spectra.physformer.data import clean_split
     from lawful.spectra.physformer.model import load, save
 
     gen = load(model)
-    cfg = PhysTrainConfig(**gen.meta["config"])
-    gen.sigma_floor = _floor(gen, clean_split(data, "val", cfg.vmic_scatter, cfg.seed, FLOOR_SPECTRA))
+    train_cfg = PhysTrainConfig(**gen.meta["config"])
+    gen.sigma_floor = _floor(gen, clean_split(data, "val", train_cfg.vmic_scatter, train_cfg.seed, FLOOR_SPECTRA),
+                             cfg)
     save(model, gen, with_encoder=gen.encoder is not None)
     return gen.sigma_floor
