@@ -1,9 +1,10 @@
 """Train a lattice sampler (``lawful lattice train``), checkpointing atomically and resuming.
 
 * **flow**: reverse Kullback–Leibler divergence KL(q‖p) = E_q[log q + S] + log Z on the flow's own samples
-  (no training data), optionally after ``warm_start_steps`` of forward KL (−E_p[log q]) on HMC fields (φ⁴); for
-  U(1) (``theory = "u1"``) the gauge-equivariant flow of :mod:`lawful.lattice.u1.flow`, from β small to large by
-  ``init_from`` (transfer).
+  (no training data), optionally after ``warm_start_steps`` of forward KL (−E_p[log q]) on equilibrium fields of a
+  classical chain (φ⁴: HMC; U(1): heat bath + over-relaxation + one instanton move per update, whose charge does
+  not freeze); for U(1) (``theory = "u1"``) the gauge-equivariant flow of :mod:`lawful.lattice.u1.flow`, from β
+  small to large by ``init_from`` (transfer) or by the warm start at the target β.
 * **diffusion**: denoising score matching on an HMC ensemble generated here by our HMC
   (``n_data`` fields), augmented on the fly by the action's symmetries (φ → −φ, lattice translations).
 
@@ -53,34 +54,45 @@ class TrainSummary:
     ess_batch: float         # flow: Kish ESS/N of the last training batches (NaN for diffusion)
 
 
-def hmc_fields(action: Phi4, n: int, seed: int, n_chains: int = 64, n_therm: int = 200,
-               spacing: int = 2) -> np.ndarray:
-    """``n`` fields ``(n, V)`` from HMC (Omelyan, τ = 1, 10 steps), every ``spacing`` trajectories of
-    ``n_chains`` chains after ``n_therm`` thermalization trajectories."""
+#: how the warm-start fields are made, per theory (stored with them in ``train_data.h5``)
+FIELDS_WHAT = {"phi4": "HMC fields (Omelyan, tau=1, 10 steps), every 2nd trajectory of 64 chains",
+               "u1": "heat bath + over-relaxation + 1 instanton move per update, every 4th update of 64 chains"}
+
+
+def equilibrium_fields(action: Phi4 | Any, n: int, seed: int, n_chains: int = 64, n_therm: int = 200) -> np.ndarray:
+    """``n`` fields ``(n, n_dof)`` of ``n_chains`` chains from a hot start after ``n_therm`` thermalization updates:
+    φ⁴ by HMC (Omelyan, τ = 1, 10 steps; every 2nd trajectory), U(1) by heat bath + over-relaxation + one instanton
+    proposal per update (every 4th update; the topology moves keep the charge from freezing at large β)."""
     from lawful.core.rng import generators
     from lawful.lattice.mcmc import HMC, initial_configuration
 
+    if isinstance(action, Phi4):
+        sampler, spacing = HMC(action, n_steps=10, traj_length=1.0), 2
+    else:
+        from lawful.lattice.u1.samplers import make_sampler
+
+        sampler, spacing = make_sampler("heatbath", action, n_overrelax=1, instanton_moves=1), 4
     gens = generators(seed, n_chains)
-    phi = initial_configuration(action, n_chains, gens, "hot")
-    hmc = HMC(action, n_steps=10, traj_length=1.0)
+    state = initial_configuration(action, n_chains, gens, "hot")
     for _ in range(n_therm):
-        hmc.step(phi, gens)
+        sampler.step(state, gens)
     out = []
     while len(out) * n_chains < n:
         for _ in range(spacing):
-            hmc.step(phi, gens)
-        out.append(phi.copy())
+            sampler.step(state, gens)
+        out.append(state.copy())
     return np.concatenate(out)[:n]
 
 
-def _augment(phi: Any, generator: Any) -> Any:
-    """Random sign flip per field and one random lattice translation per batch (symmetries of S)."""
+def _augment(phi: Any, generator: Any, first_axis: int = 1) -> Any:
+    """Random sign flip per field and one random lattice translation per batch (symmetries of S: φ → −φ for φ⁴,
+    charge conjugation θ → −θ for U(1)); the lattice axes start at ``first_axis`` (2 for links (B, 2, L, L))."""
     import torch
 
-    b, dims = phi.shape[0], phi.ndim - 1
+    b, axes = phi.shape[0], tuple(range(first_axis, phi.ndim))
     sign = torch.randint(0, 2, (b,), generator=generator, dtype=phi.dtype) * 2 - 1
-    shifts = [int(s) for s in torch.randint(0, phi.shape[1], (dims,), generator=generator)]
-    return torch.roll(phi * sign.reshape(-1, *([1] * dims)), shifts, dims=tuple(range(1, dims + 1)))
+    shifts = [int(s) for s in torch.randint(0, phi.shape[-1], (len(axes),), generator=generator)]
+    return torch.roll(phi * sign.reshape(-1, *([1] * (phi.ndim - 1))), shifts, dims=axes)
 
 
 def build_action(cfg: TrainConfig | U1TrainConfig) -> Any:
@@ -116,21 +128,22 @@ def build_network(cfg: TrainConfig | U1TrainConfig, data: np.ndarray | None = No
 
 
 def _training_data(cfg: TrainConfig | U1TrainConfig, action: Any, out: Path) -> np.ndarray | None:
-    """HMC fields ``(n_data, V)`` when the sampler needs them, generated once and kept in ``out/train_data.h5``."""
+    """Equilibrium fields ``(n_data, n_dof)`` (:func:`equilibrium_fields`) when the sampler needs them, generated
+    once and kept in ``out/train_data.h5``."""
     import h5py
 
     from lawful.core.io import atomic_h5
 
-    if cfg.sampler == "flow" and getattr(cfg, "warm_start_steps", 0) == 0:  # U(1) flows have no warm start
+    if cfg.sampler == "flow" and cfg.warm_start_steps == 0:
         return None
     path = out / DATA_FILE
     if path.is_file():
         with h5py.File(path, "r") as fh:
             return fh["phi"][...]
-    data = hmc_fields(action, cfg.n_data, cfg.seed + 1)
+    data = equilibrium_fields(action, cfg.n_data, cfg.seed + 1)
     with atomic_h5(path) as fh:
         fh.create_dataset("phi", data=data)
-        fh.attrs["what"] = "HMC fields (Omelyan, tau=1, 10 steps), every 2nd trajectory of 64 chains"
+        fh.attrs["what"] = FIELDS_WHAT[cfg.theory]
     return data
 
 
@@ -184,11 +197,11 @@ def _loss_fn(cfg: TrainConfig | U1TrainConfig, model: Any, action: Any, data: np
     import torch
 
     fields = torch.as_tensor(data, dtype=torch.float32).reshape(-1, *model.shape) if data is not None else None
-    warm_steps = getattr(cfg, "warm_start_steps", 0)  # forward KL on HMC fields first (φ⁴ flows)
+    warm_steps = cfg.warm_start_steps if cfg.sampler == "flow" else 0  # forward KL on equilibrium fields first
 
     def batch() -> Any:
         idx = torch.randint(0, fields.shape[0], (cfg.batch_size,), generator=gen)
-        return _augment(fields[idx], gen)
+        return _augment(fields[idx], gen, first_axis=2 if cfg.theory == "u1" else 1)
 
     if cfg.sampler == "diffusion":
         from lawful.lattice.diffusion import dsm_loss

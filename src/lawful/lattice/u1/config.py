@@ -63,7 +63,8 @@ class U1RunConfig(Config):
 
 
 class U1TrainConfig(Config):
-    """Training of a gauge-equivariant flow for 2D U(1) by reverse KL (``lawful lattice train --theory u1``)."""
+    """Training of a gauge-equivariant flow for 2D U(1) by reverse KL, optionally after a forward-KL warm start
+    (``lawful lattice train --theory u1``)."""
 
     theory: Literal["u1"] = pydantic.Field("u1", description="lattice theory: phi4|u1")
     sampler: Literal["flow"] = pydantic.Field("flow", description="flow (gauge-equivariant couplings)")
@@ -78,6 +79,10 @@ class U1TrainConfig(Config):
     hidden: LayerWidths = pydantic.Field([16, 16], description="hidden channels of each convolutional net")
     kernel: int = pydantic.Field(3, ge=1, description="convolution kernel size (odd)")
     bins: int = pydantic.Field(8, ge=2, description="bins of each circular spline")
+    warm_start_steps: int = pydantic.Field(
+        0, ge=0, description="forward-KL steps first, on n_data equilibrium fields of heat bath + over-relaxation + "
+                             "instanton moves (reverse KL alone could not learn β = 6 at L = 16)")
+    n_data: int = pydantic.Field(20000, ge=64, description="equilibrium fields for the warm start")
     gradient: Literal["path", "reparam"] = pydantic.Field(
         "path", description="reverse-KL gradient: path (the density's parameters held fixed; zero variance at the "
                             "optimum, one inverse pass more per step) or reparam (the plain reparametrization one)")
