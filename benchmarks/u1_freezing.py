@@ -10,7 +10,10 @@ Samplers (8 chains each, started in equilibrium from the exact independent sampl
 * ``flow``: the gauge-equivariant flow behind independence Metropolis–Hastings, at the (L, β) of ``--flow-points``.
   It is trained here (or its checkpoints resumed) by reverse KL with path gradients at L = 8, first at β = 2 for
   ten minutes (the issue's acceptance goal), then upward in β by transfer (``init_from``), and at the last stage on
-  L = 16 (the convolutions' weights serve any L): the training time is part of its cost.
+  L = 16 (the convolutions' weights serve any L): the training time is part of its cost. With
+  ``--flow-warm-start STEPS`` the flows at β > 2 are trained at their own (L, β) instead, first by forward KL on
+  equilibrium fields of heat bath + over-relaxation + instanton moves for STEPS steps, then by reverse KL, for
+  ``--flow-warm-minutes`` in all; making those fields is part of the cost too.
 
 Each chain runs until it has ``TAU_LENGTH`` × the expected τ_int(Q) updates (from the issue's anchors), capped by
 ``--max-updates``; where the cap binds, τ_int is marked as a lower bound. Errors of ⟨Q²⟩ and ⟨cos θ_P⟩ and the τ_int
@@ -25,6 +28,8 @@ Usage::
 
     python benchmarks/u1_freezing.py          # L = 16, β = 1..7; flows at L = 8, β = 2 and L = 16, β = 6 (~1 h)
     python benchmarks/u1_freezing.py --size 8 --betas 2,4 --max-updates 20000 --flow-points 8:2  # minutes
+    python benchmarks/u1_freezing.py --betas 6 --flow-points 16:6 --flow-warm-start 1200 --flow-warm-minutes 15 \
+        --out runs/u1/warm --plot runs/u1/warm/tau.png      # the warm-started flow against every sampler at β = 6
 """
 
 from __future__ import annotations
@@ -138,7 +143,23 @@ def train_flow(out: Path, beta: float, size: int, minutes: float) -> tuple[Path,
     return previous, total
 
 
-def run_flow(out: Path, beta: float, size: int, minutes: float, n: int, seed: int) -> dict:
+def train_warm_flow(out: Path, beta: float, size: int, steps: int, minutes: float) -> tuple[Path, float]:
+    """The flow for (β, L) trained there directly: ``steps`` forward-KL steps on equilibrium fields, then reverse
+    KL, ``minutes`` in all. Returns the model directory and the seconds of training plus making the fields."""
+    import h5py
+
+    from lawful.lattice.train import DATA_FILE, train
+    from lawful.lattice.u1.config import U1TrainConfig
+
+    cfg = U1TrainConfig(size=size, beta=beta, train_seconds=60 * minutes, warm_start_steps=steps,
+                        out=out / f"flow_L{size}_b{beta:g}_warm{steps}")
+    summary = train(cfg, show_progress=False)
+    with h5py.File(cfg.out / DATA_FILE, "r") as fh:
+        return cfg.out, summary.total_seconds + float(fh.attrs["seconds"])
+
+
+def run_flow(out: Path, beta: float, size: int, minutes: float, n: int, seed: int, warm_start: int = 0,
+             warm_minutes: float = 15.0) -> dict:
     """The flow chain at (β, L): train (amortized), then independence MH; returns :func:`chain_row` plus training."""
     import torch
 
@@ -147,7 +168,10 @@ def run_flow(out: Path, beta: float, size: int, minutes: float, n: int, seed: in
     from lawful.lattice.train_config import SampleConfig
 
     torch.set_num_threads(2)
-    model, train_seconds = train_flow(out, beta, size, minutes)
+    if warm_start and beta > 2:
+        model, train_seconds = train_warm_flow(out, beta, size, warm_start, warm_minutes)
+    else:
+        model, train_seconds = train_flow(out, beta, size, minutes)
     chain = out / f"chain_L{size}_b{beta:g}"
     cfg = SampleConfig(model=model, n=n, n_therm=50, n_chains=4, seed=seed, batch_size=512, out=chain)
     t0 = time.perf_counter()
@@ -210,6 +234,9 @@ def main() -> None:
                                                               "samplers also run at each flow point off --size")
     ap.add_argument("--flow-minutes", type=float, default=3.0, help="training minutes per transfer stage")
     ap.add_argument("--flow-n", type=int, default=20000, help="MH steps per flow chain (4 chains)")
+    ap.add_argument("--flow-warm-start", type=int, default=0,
+                    help="forward-KL steps on equilibrium fields at the flow's own (L, β) (β > 2), instead of transfer")
+    ap.add_argument("--flow-warm-minutes", type=float, default=15.0, help="training minutes of a warm-started flow")
     ap.add_argument("--out", type=Path, default=Path("runs/u1/freezing"))
     ap.add_argument("--plot", type=Path, default=Path("docs/img/u1_freezing.png"))
     ap.add_argument("--seed", type=int, default=1)
@@ -221,8 +248,9 @@ def main() -> None:
     t_force = {L: force_seconds(L, 4.0) for L in sorted({L for L, _ in points})}
     rows = []
     for L, beta in flow_points:  # the flow first: its training is the long part and wants the cores to itself
-        rows.append(add_costs({**run_flow(args.out, beta, L, args.flow_minutes, args.flow_n, args.seed), "size": L},
-                              t_force[L]))
+        flow = run_flow(args.out, beta, L, args.flow_minutes, args.flow_n, args.seed, args.flow_warm_start,
+                        args.flow_warm_minutes)
+        rows.append(add_costs({**flow, "size": L}, t_force[L]))
         print(json.dumps(rows[-1]), flush=True)
     for L, beta in points:
         for name in CLASSICAL:

@@ -140,10 +140,12 @@ def _training_data(cfg: TrainConfig | U1TrainConfig, action: Any, out: Path) -> 
     if path.is_file():
         with h5py.File(path, "r") as fh:
             return fh["phi"][...]
+    t0 = time.perf_counter()
     data = equilibrium_fields(action, cfg.n_data, cfg.seed + 1)
     with atomic_h5(path) as fh:
         fh.create_dataset("phi", data=data)
         fh.attrs["what"] = FIELDS_WHAT[cfg.theory]
+        fh.attrs["seconds"] = time.perf_counter() - t0  # part of the training's cost
     return data
 
 
