@@ -38,8 +38,11 @@ class TrainConfig(Config):
         True, description="flow: a learned Gaussian layer 1/(a + b p^2 + c p^4) in momentum space before the couplings")
     hidden: LayerWidths = pydantic.Field([32, 32], description="hidden channels of each convolutional net")
     kernel: int = pydantic.Field(3, ge=1, description="convolution kernel size (odd)")
-    warm_start_steps: int = pydantic.Field(300, ge=0, description="flow: forward-KL steps on HMC fields first")
-    n_data: int = pydantic.Field(20000, ge=64, description="HMC fields for diffusion training / flow warm start")
+    warm_start_steps: int = pydantic.Field(300, ge=0, description="flow: forward-KL steps first, on the "
+                                                                 "equilibrium fields (φ⁴: HMC; u1: heat bath + "
+                                                                 "instanton moves)")
+    n_data: int = pydantic.Field(20000, ge=64, description="equilibrium fields for diffusion "
+                                                     "training / flow warm start")
     ode_steps: int = pydantic.Field(24, ge=2, description="diffusion: Heun steps of the probability-flow ODE")
     sigma_max: FiniteFloat = pydantic.Field(20.0, gt=0.0, description="diffusion: largest noise level")
     sigma_log_mean: FiniteFloat = pydantic.Field(
