@@ -28,7 +28,7 @@ Usage::
 
     python benchmarks/u1_freezing.py          # L = 16, β = 1..7; flows at L = 8, β = 2 and L = 16, β = 6 (~1 h)
     python benchmarks/u1_freezing.py --size 8 --betas 2,4 --max-updates 20000 --flow-points 8:2  # minutes
-    python benchmarks/u1_freezing.py --betas 6 --flow-points 16:6 --flow-warm-start 1200 --flow-warm-minutes 15 \
+    python benchmarks/u1_freezing.py --betas 6 --flow-points 16:6 --flow-warm-start 1200 --flow-warm-minutes 12 \
         --out runs/u1/warm --plot runs/u1/warm/tau.png      # the warm-started flow against every sampler at β = 6
 """
 
