@@ -14,8 +14,8 @@ beside the forward model's; and the wall time of a 1000-spectrum inversion (goal
                                             [--prior population|gaussian|box] [--snrs 5,10,...]
                                             [--throughput-only] [--out runs/spectra/physformer]
 
-``--errors mcmc`` gives every inversion MCMC errors (posterior medians and 16–84 % intervals) instead of Laplace
-ones, at about ten times the inversion cost.
+``--errors mcmc`` gives every inversion MCMC errors (posterior medians and 16–84 % intervals) instead of the moments
+of the posterior linearised at the optimum, at about ten times the inversion cost.
 """
 
 from __future__ import annotations

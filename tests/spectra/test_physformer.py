@@ -122,16 +122,21 @@ def _toy(kind="physformer"):
                      np.zeros((0, 3462), dtype=np.float32), lamost_wave(), np.zeros(8), np.ones(8))
 
 
-def _own_spectra(seed: int, n: int = 40):
-    """The toy generator, n latents (labels uniform in the box, free dimensions normal) and its spectra at SNR 30."""
+def _noisy_spectra(gen, z: np.ndarray, snr: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The generator's spectra of latents z (n, D) with noise at ``snr``: (flux, ivar)."""
     from lawful.spectra.physformer.data import noisy
 
+    with torch.no_grad():
+        clean = gen.decoder(torch.as_tensor(z, dtype=torch.float32)).numpy()
+    return noisy(clean, snr, rng)
+
+
+def _own_spectra(seed: int, n: int = 40):
+    """The toy generator, n latents (labels uniform in the box, free dimensions normal) and its spectra at SNR 30."""
     gen = _toy()
     rng = np.random.default_rng(seed)
     z_true = np.concatenate([rng.uniform(-1.5, 1.5, (n, 6)), rng.normal(0.0, 1.0, (n, 3))], axis=1)
-    with torch.no_grad():
-        clean = gen.decoder(torch.as_tensor(z_true, dtype=torch.float32)).numpy()
-    return (gen, z_true, *noisy(clean, 30.0, rng))
+    return (gen, z_true, *_noisy_spectra(gen, z_true, 30.0, rng))
 
 
 def test_inversion_recovers_its_own_generator_with_calibrated_errors():
@@ -151,7 +156,6 @@ def test_two_mode_prior_posterior_covers_and_its_mean_beats_the_optimum():
     SNR 1.5, where the data alone cannot tell the modes apart: the mixture posterior's 68 % intervals cover
     68 % (tolerance: 3 binomial σ counting each spectrum once), and its mean — the Bayes estimator under squared
     loss — is closer to the truth than the χ² optimum, which often sits in the other mode."""
-    from lawful.spectra.physformer.data import noisy
     from lawful.spectra.physformer.inversion import InvertConfig, invert
 
     gen, d, n = _toy(), 9, 300
@@ -162,9 +166,7 @@ def test_two_mode_prior_posterior_covers_and_its_mean_beats_the_optimum():
                          "precisions": np.repeat(np.diag(scale**-2)[None], 2, axis=0)}
     rng = np.random.default_rng(1)
     z_true = np.clip(means[(rng.random(n) >= 0.4).astype(int)] + scale * rng.standard_normal((n, d)), -1.99, 1.99)
-    with torch.no_grad():
-        clean = gen.decoder(torch.as_tensor(z_true, dtype=torch.float32)).numpy()
-    out = invert(gen, *noisy(clean, 1.5, rng), InvertConfig(starts=2, prior="population"))
+    out = invert(gen, *_noisy_spectra(gen, z_true, 1.5, rng), InvertConfig(starts=2, prior="population"))
     sigma = np.sqrt(np.einsum("nii->ni", out["cov"]))[:, :6]
     inside = np.mean(np.abs(out["z"][:, :6] - z_true[:, :6]) <= sigma)
     assert abs(inside - 0.6827) < 3.0 * math.sqrt(0.6827 * 0.3173 / n)

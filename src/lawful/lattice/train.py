@@ -54,24 +54,32 @@ class TrainSummary:
     ess_batch: float         # flow: Kish ESS/N of the last training batches (NaN for diffusion)
 
 
-#: how the warm-start fields are made, per theory (stored with them in ``train_data.h5``)
-FIELDS_WHAT = {"phi4": "HMC fields (Omelyan, tau=1, 10 steps), every 2nd trajectory of 64 chains",
-               "u1": "heat bath + over-relaxation + 1 instanton move per update, every 4th update of 64 chains"}
+#: how the equilibrium fields of each theory (``action.name``) are made: the update, and how many of them apart
+#: the fields are taken
+FIELD_CHAINS = {"phi4": ("HMC (Omelyan, tau=1, 10 steps)", 2),
+                "u1": ("heat bath + over-relaxation + 1 instanton move per update", 4)}
+
+
+def field_provenance(action: Phi4 | Any, n_chains: int = 64) -> str:
+    """What :func:`equilibrium_fields` does for ``action`` (stored with the fields in ``train_data.h5``)."""
+    update, spacing = FIELD_CHAINS[action.name]
+    return f"{update}; every {spacing} updates a field from each of {n_chains} chains"
 
 
 def equilibrium_fields(action: Phi4 | Any, n: int, seed: int, n_chains: int = 64, n_therm: int = 200) -> np.ndarray:
-    """``n`` fields ``(n, n_dof)`` of ``n_chains`` chains from a hot start after ``n_therm`` thermalization updates:
-    φ⁴ by HMC (Omelyan, τ = 1, 10 steps; every 2nd trajectory), U(1) by heat bath + over-relaxation + one instanton
-    proposal per update (every 4th update; the topology moves keep the charge from freezing at large β)."""
+    """``n`` fields ``(n, n_dof)`` of ``n_chains`` chains from a hot start after ``n_therm`` thermalization updates
+    (:data:`FIELD_CHAINS`): φ⁴ by HMC, U(1) by heat bath + over-relaxation + one instanton proposal per update (the
+    topology moves keep the charge from freezing at large β)."""
     from lawful.core.rng import generators
     from lawful.lattice.mcmc import HMC, initial_configuration
 
-    if isinstance(action, Phi4):
-        sampler, spacing = HMC(action, n_steps=10, traj_length=1.0), 2
+    if action.name == "phi4":
+        sampler = HMC(action, n_steps=10, traj_length=1.0)
     else:
         from lawful.lattice.u1.samplers import make_sampler
 
-        sampler, spacing = make_sampler("heatbath", action, n_overrelax=1, instanton_moves=1), 4
+        sampler = make_sampler("heatbath", action, n_overrelax=1, instanton_moves=1)
+    spacing = FIELD_CHAINS[action.name][1]
     gens = generators(seed, n_chains)
     state = initial_configuration(action, n_chains, gens, "hot")
     for _ in range(n_therm):
@@ -144,7 +152,7 @@ def _training_data(cfg: TrainConfig | U1TrainConfig, action: Any, out: Path) -> 
     data = equilibrium_fields(action, cfg.n_data, cfg.seed + 1)
     with atomic_h5(path) as fh:
         fh.create_dataset("phi", data=data)
-        fh.attrs["what"] = FIELDS_WHAT[cfg.theory]
+        fh.attrs["what"] = field_provenance(action)
         fh.attrs["seconds"] = time.perf_counter() - t0  # part of the training's cost
     return data
 
