@@ -139,7 +139,7 @@ def recalibrate_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     if json_out:
         print(json.dumps({"sigma_floor": floor}))
         return
-    print_summary("systematic floor per label (added to σ in quadrature)", floor)
+    print_summary("σ floor per label", floor)
 
 
 @app.command("evaluate")
