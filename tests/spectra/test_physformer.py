@@ -360,7 +360,7 @@ def test_shipped_physformer_reproduces_the_forward_model_and_stays_physical():
     the issue's reconstruction bound 4.4e-5, and every spectrum from its prior within [0, 1]."""
     from lawful.spectra.labels import draw_labels, synth_matrix
     from lawful.spectra.models import shipped_generator
-    from lawful.spectra.physformer.data import synthesize
+    from lawful.spectra.data import synthesize
 
     gen = shipped_generator()
     labels = synth_matrix(draw_labels(40, np.random.default_rng(11)))

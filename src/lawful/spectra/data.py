@@ -111,6 +111,30 @@ def generate(cfg: DataConfig, out: Path) -> Path:
     return path
 
 
+def synthesize(labels: np.ndarray, resolution: float = 1800.0, chunk: int = 1000) -> np.ndarray:
+    """Noise-free continuum-normalised spectra (n, W) float32 on the LAMOST grid for labels (n, 8) in the order
+    of :data:`~lawful.spectra.synth.LABELS`, at LSF resolution R = ``resolution``."""
+    import torch
+
+    from lawful.spectra.synth import Synthesizer
+
+    synth = Synthesizer(resolution=resolution)
+    with torch.no_grad():
+        parts = [synth(torch.as_tensor(labels[i:i + chunk])).normalized.float().numpy()
+                 for i in range(0, len(labels), chunk)]
+    return np.concatenate(parts) if parts else np.empty((0, len(synth.wave)), dtype=np.float32)
+
+
+def data_config(path: Path) -> DataConfig:
+    """The :class:`DataConfig` a ``spectra.h5`` was made with (from its provenance)."""
+    import tomllib
+
+    import h5py
+
+    with h5py.File(path, "r") as h5:
+        return DataConfig(**tomllib.loads(str(h5.attrs["config"])))
+
+
 def spectra_path(data: Path) -> Path:
     """The ``spectra.h5`` that ``data`` names: a directory holding it, or the file itself."""
     data = Path(data)

@@ -50,7 +50,18 @@ class TrainConfig(Config):
     heads: int = pydantic.Field(4, ge=1)
     pool: Literal["flatten", "mean"] = pydantic.Field("flatten", description="SPT head: all tokens, or their mean")
     n_train: int | None = pydantic.Field(None, ge=10, description="use only the first N training spectra")
+    noise: Literal["stored", "fresh"] = pydantic.Field(
+        "stored", description="torch models: train on the stored noisy spectra, or on the training stars made "
+                              "again noise-free from their labels with a fresh noise draw at their SNR every time "
+                              "they are used")
     seed: int = pydantic.Field(0, ge=0)
+
+    @pydantic.model_validator(mode="after")
+    def _fresh_noise_needs_torch(self) -> "TrainConfig":
+        if self.noise == "fresh" and self.model in ("rf", "gbm", "cannon"):
+            raise ValueError(f"noise = 'fresh' redraws the noise every epoch, which only the torch models have; "
+                             f"model {self.model!r} takes noise = 'stored'")
+        return self
 
 
 class Scaler:
@@ -168,7 +179,13 @@ def train(cfg: TrainConfig, data: Path, out: Path, log=print) -> dict:
         state = {**common, "classical": model, "pca": pca}
         mean, sigma = _predict_classical(state, xva, va["ivar"])
     else:
-        state, mean, sigma = _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log)
+        noise_free = None
+        if cfg.noise == "fresh":
+            from lawful.spectra.data import data_config, noise_sigma, synthesize
+
+            clean = synthesize(tr["synth_labels"], data_config(data).resolution)
+            noise_free = (clean, noise_sigma(clean, tr["snr"]).astype(np.float32))
+        state, mean, sigma = _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log, noise_free)
     resid = mean - yva
     state["val_rms"] = np.sqrt((resid**2).mean(axis=0))
     if sigma is None:
@@ -214,7 +231,9 @@ def _predict_classical(state: dict, x: np.ndarray, ivar: np.ndarray) -> tuple[np
     return np.stack([m.predict(feats) for m in model], axis=1), None
 
 
-def _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log):
+def _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log, noise_free=None):
+    """Train a torch model on (xtr, ytr), keeping the state best on (xva, yva); ``noise_free`` = (flux, σ) of the
+    training stars (n, W) replaces xtr by flux + σ·N(0, 1), drawn afresh for every batch."""
     import torch
 
     from lawful.core.io import atomic_torch_save
@@ -239,6 +258,8 @@ def _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log):
         start_epoch, best, best_state, elapsed = saved["epoch"], saved["best"], saved["best_state"], saved["elapsed"]
         log(f"resuming at epoch {start_epoch} ({elapsed:.0f} s done)")
     xt, yt = torch.as_tensor(xtr), torch.as_tensor(ytr, dtype=torch.float32)
+    if noise_free is not None:
+        clean, sig = (torch.as_tensor(a) for a in noise_free)
     xv = torch.as_tensor(xva)
     gen = torch.Generator().manual_seed(cfg.seed)
     t0 = time.perf_counter() - elapsed
@@ -251,7 +272,9 @@ def _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log):
         order = torch.randperm(len(xt), generator=gen)
         for i in range(0, len(xt), cfg.batch):
             idx = order[i:i + cfg.batch]
-            loss = _loss(cfg.loss, net(xt[idx]) - yt[idx], precision, chol)
+            xb = xt[idx] if noise_free is None else clean[idx] + sig[idx] * torch.randn(
+                len(idx), clean.shape[1], generator=gen)
+            loss = _loss(cfg.loss, net(xb) - yt[idx], precision, chol)
             opt.zero_grad()
             loss.backward()
             opt.step()

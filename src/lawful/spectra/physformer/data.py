@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lawful.spectra.data import synthesize
 from lawful.spectra.synth import LABELS
 
 I_VMIC = LABELS.index("vmic")
@@ -43,19 +44,6 @@ def clean_split(data: Path, split: str, vmic_scatter: float, seed: int, n: int |
         np.savez(buffer, **out)
         atomic_write_bytes(cache / key, buffer.getvalue())
     return out
-
-
-def synthesize(labels: np.ndarray, chunk: int = 1000) -> np.ndarray:
-    """Noise-free continuum-normalised spectra (n, W) float32 on the LAMOST grid for labels (n, 8)."""
-    import torch
-
-    from lawful.spectra.synth import Synthesizer
-
-    synth = Synthesizer()
-    with torch.no_grad():
-        parts = [synth(torch.as_tensor(labels[i:i + chunk])).normalized.float().numpy()
-                 for i in range(0, len(labels), chunk)]
-    return np.concatenate(parts) if parts else np.empty((0, len(synth.wave)), dtype=np.float32)
 
 
 def noisy(flux: np.ndarray, snr: float | np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

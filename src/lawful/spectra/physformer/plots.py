@@ -39,7 +39,7 @@ def atmosphere_plot(gen, path: Path) -> Path:
     and the generated spectrum against the forward model's."""
     import torch
 
-    from lawful.spectra.physformer.data import synthesize
+    from lawful.spectra.data import synthesize
     from lawful.spectra.physformer.radiative import TAU
 
     plt = _pyplot()
