@@ -22,14 +22,18 @@ import argparse
 import json
 from pathlib import Path
 
-from lawful.spectra.data import DataConfig, generate
-from lawful.spectra.evaluate import evaluate
+import numpy as np
+
+from lawful.spectra.data import DataConfig, generate, load_split
+from lawful.spectra.evaluate import evaluate, load_model, predict
+from lawful.spectra.labels import TARGETS
 from lawful.spectra.train import TrainConfig, train
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--n", type=int, default=20000)
 parser.add_argument("--spt-seconds", type=float, default=1200.0)
-parser.add_argument("--other-seconds", type=float, default=180.0, help="each ablation, the CNN, the MLP (half with --noise stored)")
+parser.add_argument("--other-seconds", type=float, default=180.0,
+                    help="each ablation, the CNN, the MLP (half with --noise stored)")
 parser.add_argument("--noise", choices=("fresh", "stored"), default="fresh",
                     help="the torch models' training noise (TrainConfig.noise)")
 parser.add_argument("--out", type=Path, default=None, help="default runs/spectra/bench[-fresh]")
@@ -49,6 +53,7 @@ torch_runs = {"spt": dict(model="spt", train_seconds=args.spt_seconds),
               "cnn": dict(model="cnn", train_seconds=args.other_seconds),
               "mlp": dict(model="mlp", train_seconds=args.other_seconds / (1 if fresh else 2))}
 if fresh:
+    torch_runs["spt-lowdrop"] = dict(model="spt", dropout=0.03, train_seconds=args.spt_seconds)
     torch_runs["mlp-long"] = dict(model="mlp", train_seconds=args.spt_seconds)
 else:
     torch_runs["spt-maha-long"] = dict(model="spt", loss="mahalanobis", train_seconds=args.spt_seconds)
@@ -68,3 +73,24 @@ for name, row in results.items():
           f"{row['mass']['coverage95']:10.3f} {row['age']['coverage68']:9.3f} {row['age']['coverage95']:9.3f}")
 print(f"{'goal (SPT)':14s} {6.6:10.2f} {17.6:9.2f} {'':8s} {'':8s} {'':7s} {0.68:10.3f} {0.95:10.3f} {0.68:9.3f} "
       f"{0.95:9.3f}")
+
+# paired comparison on the same test stars: the SPT rows against the best MLP, per-star percentage errors
+test = load_split(data, "test")
+rival = "mlp-long" if fresh else "mlp"
+cols = [TARGETS.index("mass"), TARGETS.index("age")]
+truth = test["targets"][:, cols]
+
+
+def percent_errors(name: str) -> np.ndarray:
+    """(n, 2) per-star percentage errors of mass and age on the test split."""
+    pred = predict(load_model(args.out / name), test["flux"], test["ivar"], test["wave"])["mean"][:, cols]
+    return 100.0 * np.abs(pred - truth) / truth
+
+
+base = percent_errors(rival)
+print(f"\nMPE difference against {rival} on the same {len(truth)} test stars (paired; ± its standard error)")
+print(f"{'model':14s} {'Δ mass %':>16s} {'Δ age %':>16s}")
+for name in [n for n in runs if n.startswith("spt") and n != "spt-maha"]:
+    diff = percent_errors(name) - base
+    se = diff.std(axis=0, ddof=1) / np.sqrt(len(diff))
+    print(f"{name:14s} {diff[:, 0].mean():+8.2f} ± {se[0]:5.2f} {diff[:, 1].mean():+8.2f} ± {se[1]:5.2f}")

@@ -194,9 +194,10 @@ def test_labels_remake_the_stored_spectra_at_the_data_sets_resolution(tmp_path):
 
 
 def test_fresh_noise_gives_every_batch_a_new_draw_at_each_stars_snr(small_data, tmp_path, monkeypatch):
-    """With noise = 'fresh' the network trains on noise-free spectra plus a new draw each epoch: every input is
-    its star's remade spectrum plus noise of unit variance in units of σ, never the stored noisy spectrum, and the
-    two epochs' draws for a star are uncorrelated. A classical model is refused the option by name."""
+    """By default (noise = 'fresh') a network trains on noise-free spectra plus a new draw each epoch: every input
+    is its star's remade spectrum plus noise of unit variance in units of σ, and the two epochs' draws for a star
+    are uncorrelated (with the stored spectra they are the same draw). A classical model defaults to the stored
+    spectra and is refused 'fresh' by name."""
     import lawful.spectra.train as train_module
     from lawful.spectra.data import noise_sigma, synthesize
 
@@ -209,8 +210,8 @@ def test_fresh_noise_gives_every_batch_a_new_draw_at_each_stars_snr(small_data, 
         return net
 
     monkeypatch.setattr(train_module, "build_network", recording)
-    train_module.train(train_module.TrainConfig(model="mlp", epochs=2, batch=64, noise="fresh"), small_data,
-                       tmp_path / "m", log=lambda *a: None)
+    train_module.train(train_module.TrainConfig(model="mlp", epochs=2, batch=64), small_data, tmp_path / "m",
+                       log=lambda *a: None)
     tr = load_split(small_data, "train")
     clean = synthesize(tr["synth_labels"])
     sigma = noise_sigma(clean, tr["snr"])
@@ -222,5 +223,6 @@ def test_fresh_noise_gives_every_batch_a_new_draw_at_each_stars_snr(small_data, 
     assert abs(z.std() - 1.0) < 0.02 and abs(z.mean()) < 0.01
     first, second = (np.array([z[np.flatnonzero(star == s)[k]] for s in range(len(clean))]) for k in (0, 1))
     assert abs(np.corrcoef(first.ravel(), second.ravel())[0, 1]) < 0.02
+    assert train_module.TrainConfig(model="gbm").noise == "stored"
     with pytest.raises(ValueError, match="noise = 'fresh'.*'gbm'"):
         train_module.TrainConfig(model="gbm", noise="fresh")

@@ -36,7 +36,15 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
     ``half95_std``, and ``masked`` (pixels masked per spectrum). Mass and age are predicted in log10, so their
     half-widths are propagated to linear units at the mean. ``calibrated=False``: the model's raw σ for both,
     without its calibration factors (what :func:`recalibrate` fits them to)."""
-    from lawful.spectra.train import Scaler, TrainConfig, _predict_classical, build_network, clean_flux, predict_network
+    from lawful.spectra.train import (
+        CLASSICAL,
+        Scaler,
+        TrainConfig,
+        _predict_classical,
+        build_network,
+        clean_flux,
+        predict_network,
+    )
 
     model_wave = np.asarray(state["wave"])
     if wave is not None and (len(wave) != len(model_wave) or not np.allclose(wave, model_wave)):
@@ -47,7 +55,7 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
         raise ValueError(f"flux must have shape (n, {len(model_wave)}), got {flux.shape}")
     x, _ = clean_flux(flux, ivar)
     masked = (~np.isfinite(flux) | ~np.isfinite(ivar) | (ivar <= 0)).sum(axis=1)
-    if state["kind"] in ("rf", "gbm", "cannon"):
+    if state["kind"] in CLASSICAL:
         mean, sigma = _predict_classical(state, x, ivar)
     else:
         cfg = TrainConfig(**state["config"])

@@ -1,5 +1,6 @@
-"""Shipped spectra models: ``giants`` — an SPT (Hadamard attention, Mahalanobis loss, MC dropout) trained on
-20 000 synthetic LAMOST giants (benchmarks/spectra_labels.py; docs/spectra.md); ``physformer`` — the PhysFormer
+"""Shipped spectra models: ``giants`` — an SPT (Hadamard attention, MSE on standardised labels, MC dropout) trained
+for 20 minutes on 20 000 synthetic LAMOST giants with fresh noise (the ``spt`` row of benchmarks/spectra_labels.py,
+stop 44; docs/spectra.md); ``physformer`` — the PhysFormer
 generator of benchmarks/spectra_physformer.py without its encoder (:func:`shipped_generator`)."""
 
 from __future__ import annotations
