@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from lawful.spectra.data import DataConfig, generate, load_split
-from lawful.spectra.evaluate import evaluate, load_model, predict
+from lawful.spectra.evaluate import evaluate, percentage_errors
 from lawful.spectra.labels import TARGETS
 from lawful.spectra.train import TrainConfig, train
 
@@ -63,7 +63,8 @@ for name, kw in runs.items():
     if not (args.out / name / "model.pt").exists() and not (args.out / name / "model.joblib").exists():
         summary = train(TrainConfig(**kw), data, args.out / name, log=lambda *a: None)
         print(f"trained {name}: {summary['train_seconds']:.0f} s", flush=True)
-results = evaluate(data, [args.out / name for name in runs])
+predictions: dict = {}
+results = evaluate(data, [args.out / name for name in runs], predictions=predictions)
 (args.out / "results.json").write_text(json.dumps(results, indent=1))
 print(f"\n{'model':14s} {'MPE mass %':>10s} {'MPE age %':>9s} {'MAE Teff':>8s} {'MAE logg':>8s} {'MAE FeH':>7s} "
       f"{'cov68 mass':>10s} {'cov95 mass':>10s} {'cov68 age':>9s} {'cov95 age':>9s}")
@@ -75,22 +76,14 @@ print(f"{'goal (SPT)':14s} {6.6:10.2f} {17.6:9.2f} {'':8s} {'':8s} {'':7s} {0.68
       f"{0.95:9.3f}")
 
 # paired comparison on the same test stars: the SPT rows against the best MLP, per-star percentage errors
-test = load_split(data, "test")
+test = load_split(data, "test", keys=("targets",))
 rival = "mlp-long" if fresh else "mlp"
 cols = [TARGETS.index("mass"), TARGETS.index("age")]
-truth = test["targets"][:, cols]
-
-
-def percent_errors(name: str) -> np.ndarray:
-    """(n, 2) per-star percentage errors of mass and age on the test split."""
-    pred = predict(load_model(args.out / name), test["flux"], test["ivar"], test["wave"])["mean"][:, cols]
-    return 100.0 * np.abs(pred - truth) / truth
-
-
-base = percent_errors(rival)
-print(f"\nMPE difference against {rival} on the same {len(truth)} test stars (paired; ± its standard error)")
+percent = {name: percentage_errors(pred["mean"], test["targets"])[:, cols] for name, pred in predictions.items()}
+print(f"\nMPE difference against {rival} on the same {len(test['targets'])} test stars (paired; ± its standard "
+      f"error)")
 print(f"{'model':14s} {'Δ mass %':>16s} {'Δ age %':>16s}")
 for name in [n for n in runs if n.startswith("spt") and n != "spt-maha"]:
-    diff = percent_errors(name) - base
+    diff = percent[name] - percent[rival]
     se = diff.std(axis=0, ddof=1) / np.sqrt(len(diff))
     print(f"{name:14s} {diff[:, 0].mean():+8.2f} ± {se[0]:5.2f} {diff[:, 1].mean():+8.2f} ± {se[1]:5.2f}")

@@ -104,15 +104,21 @@ def recalibrate(model: Path, data: Path) -> np.ndarray:
     return state["calibration"]
 
 
+def percentage_errors(mean: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Per-star percentage errors 100·|mean − truth|/|truth| (n, k); their mean over stars is the MPE."""
+    return 100.0 * np.abs(mean - truth) / np.abs(truth)
+
+
 def metrics(state: dict, pred: dict[str, np.ndarray], truth: np.ndarray, train_range: np.ndarray | None = None
             ) -> dict[str, dict[str, float]]:
     """The per-label table (module docstring) for predictions ``pred`` of true labels ``truth`` (n, 6)."""
     err_std = standardised_error(state, pred, truth)
     z = err_std / pred["sigma_std"]
     err = pred["mean"] - truth
+    percent = percentage_errors(pred["mean"], truth)
     out = {}
     for j, name in enumerate(state["targets"]):
-        row = {"mpe": float(100.0 * np.mean(np.abs(err[:, j]) / np.abs(truth[:, j]))),
+        row = {"mpe": float(np.mean(percent[:, j])),
                "mae": float(np.mean(np.abs(err[:, j]))), "bias": float(np.mean(err[:, j])),
                "coverage68": float(np.mean(np.abs(z[:, j]) <= 1.0)),
                "coverage95": float(np.mean(np.abs(err_std[:, j]) <= pred["half95_std"][:, j])),
@@ -123,10 +129,11 @@ def metrics(state: dict, pred: dict[str, np.ndarray], truth: np.ndarray, train_r
     return out
 
 
-def evaluate(data: Path, models: list[Path], split: str = "test", plots: Path | None = None
-             ) -> dict[str, dict[str, dict[str, float]]]:
+def evaluate(data: Path, models: list[Path], split: str = "test", plots: Path | None = None,
+             predictions: dict | None = None) -> dict[str, dict[str, dict[str, float]]]:
     """{model directory name: per-label metrics} on one split of ``data``; with ``plots`` a figure per model
-    (prediction against truth with σ, histogram of z) as ``plots/<model>.png``."""
+    (prediction against truth with σ, histogram of z) as ``plots/<model>.png``; a ``predictions`` dict receives
+    each model's :func:`predict` output under its name (for comparisons star by star)."""
     from lawful.spectra.data import load_split
 
     test, train = load_split(data, split), load_split(data, "train", keys=("targets",))
@@ -136,6 +143,8 @@ def evaluate(data: Path, models: list[Path], split: str = "test", plots: Path | 
         state = load_model(path)
         pred = predict(state, test["flux"], test["ivar"], test["wave"])
         results[Path(path).name] = metrics(state, pred, test["targets"], train_range)
+        if predictions is not None:
+            predictions[Path(path).name] = pred
         if plots is not None:
             from lawful.spectra.plots import label_plot
 
