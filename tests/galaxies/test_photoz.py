@@ -7,7 +7,7 @@ import pytest
 
 from lawful.galaxies.catalog import sdss_galaxies
 from lawful.galaxies.metrics import point_metrics, quantiles
-from lawful.galaxies.photoz import PhotozConfig, cross_validate, folds
+from lawful.galaxies.photoz import PhotozConfig, cross_validate, folds, training_rows
 from lawful.galaxies.templates import TemplateFit, model_maggies, synthetic_catalog, template_seds
 from tests.helpers import invoke
 
@@ -33,6 +33,32 @@ def test_folds_partition_the_galaxies():
     test = np.concatenate([te for _, te in parts])
     assert sorted(test) == list(range(103))
     assert all(np.intersect1d(tr, te).size == 0 for tr, te in parts)
+
+
+def test_learning_curve_fractions_are_nested_subsets_of_the_training_fold():
+    tr, te = folds(1000, 5, seed=2)[0]
+    assert np.array_equal(training_rows(tr, 1.0, 7), tr)  # the whole fold, in its order: results unchanged
+    rows = {f: training_rows(tr, f, 7) for f in (0.25, 0.5, 0.75)}
+    assert [len(r) for r in rows.values()] == [200, 400, 600]
+    assert set(rows[0.25]) < set(rows[0.5]) < set(rows[0.75]) < set(tr)
+    assert not set(rows[0.75]) & set(te)
+    assert not np.array_equal(training_rows(tr, 0.5, 8), rows[0.5])  # another seed, another subset
+
+
+def test_a_smaller_training_fraction_trains_on_fewer_galaxies(cat, monkeypatch):
+    from lawful.galaxies import photoz
+
+    seen = []
+    monkeypatch.setitem(photoz.PREDICTORS, "knn", lambda train, test, cfg, seed: (
+        seen.append(len(train)) or (np.full(len(test), 0.1), np.ones((len(test), 1001)))))
+    result = cross_validate(cat.subset(np.arange(1000)), PhotozConfig(method="knn", train_fraction=0.3, max_fold=2))
+    assert seen == [240, 240] and result["metrics"]["n"] == 400
+
+
+@pytest.mark.parametrize("fraction", [0.0, -0.5, 1.5])
+def test_a_training_fraction_outside_0_1_is_refused(fraction):
+    with pytest.raises(ValueError, match="train_fraction"):
+        PhotozConfig(train_fraction=fraction)
 
 
 def test_random_forest_on_one_fold_matches_the_anchor(cat):

@@ -58,6 +58,9 @@ class PhotozConfig(Config):
         "real", description="synthetic: train on template galaxies made like each training fold, test on the real "
                             "galaxies (model magnitudes only)")
     synthetic_n: int = pydantic.Field(20000, ge=100, description="synthetic galaxies per fold")
+    train_fraction: float = pydantic.Field(
+        1.0, gt=0.0, le=1.0, description="train on this seeded random fraction of each training fold (a learning "
+                                         "curve; the fractions of one seed are nested); the test folds are whole")
     max_fold: int = pydantic.Field(0, ge=0, description="run only the first N folds (0: all); for quick looks")
 
 
@@ -164,6 +167,13 @@ def folds(n: int, k: int, seed: int) -> list[Fold]:
     return list(KFold(k, shuffle=True, random_state=seed).split(np.arange(n)))
 
 
+def training_rows(train: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """The first ``round(fraction · len(train))`` (at least one) of a seeded permutation of a fold's training
+    rows, so that for one seed a smaller fraction's galaxies are a subset of a larger one's."""
+    keep = max(1, round(fraction * len(train)))
+    return np.sort(train[np.random.default_rng(seed).permutation(len(train))[:keep]])
+
+
 def _fold_file(checkpoints: Path | None, cfg: PhotozConfig, k: int) -> Path | None:
     if checkpoints is None:
         return None
@@ -196,7 +206,7 @@ def cross_validate(cat: Catalog, cfg: PhotozConfig, log: Callable[[str], None] =
             done[te] = True
             log(f"{cfg.method}: fold {k + 1}/{cfg.folds} from {path}")
             continue
-        train, test = cat.subset(tr), cat.subset(te)
+        train, test = cat.subset(training_rows(tr, cfg.train_fraction, cfg.seed * 100 + k)), cat.subset(te)
         if cfg.train_on == "synthetic":
             from lawful.galaxies.templates import synthetic_catalog
 
