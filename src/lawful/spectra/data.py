@@ -47,11 +47,8 @@ def _chunk(task: tuple[int, int, np.random.SeedSequence, float, float, str]) -> 
     """Make and write one chunk (a picklable top-level task)."""
     import io
 
-    import torch
-
     from lawful.core.io import atomic_write_bytes
     from lawful.spectra.labels import TARGETS, draw_labels, synth_matrix
-    from lawful.spectra.synth import Synthesizer
 
     index, size, seed, sigma_cn, resolution, directory = task
     path = Path(directory) / f"chunk_{index:05d}.npz"
@@ -59,9 +56,7 @@ def _chunk(task: tuple[int, int, np.random.SeedSequence, float, float, str]) -> 
         return
     rng = np.random.default_rng(seed)
     labels = draw_labels(size, rng, sigma_cn)
-    with torch.no_grad():
-        spectra = Synthesizer(resolution=resolution)(torch.as_tensor(synth_matrix(labels)))
-    flux = spectra.normalized.double().numpy()
+    flux = synthesize(synth_matrix(labels), resolution, dtype=np.float64)
     sigma = noise_sigma(flux, labels["snr"])
     noisy = flux + sigma * rng.standard_normal(flux.shape)
     buffer = io.BytesIO()
@@ -111,18 +106,19 @@ def generate(cfg: DataConfig, out: Path) -> Path:
     return path
 
 
-def synthesize(labels: np.ndarray, resolution: float = 1800.0, chunk: int = 1000) -> np.ndarray:
-    """Noise-free continuum-normalised spectra (n, W) float32 on the LAMOST grid for labels (n, 8) in the order
-    of :data:`~lawful.spectra.synth.LABELS`, at LSF resolution R = ``resolution``."""
+def synthesize(labels: np.ndarray, resolution: float = 1800.0, chunk: int = 1000,
+               dtype: type = np.float32) -> np.ndarray:
+    """Noise-free continuum-normalised spectra (n, W) of ``dtype`` on the LAMOST grid for labels (n, 8) in the
+    order of :data:`~lawful.spectra.synth.LABELS`, at LSF resolution R = ``resolution``."""
     import torch
 
     from lawful.spectra.synth import Synthesizer
 
     synth = Synthesizer(resolution=resolution)
     with torch.no_grad():
-        parts = [synth(torch.as_tensor(labels[i:i + chunk])).normalized.float().numpy()
+        parts = [synth(torch.as_tensor(labels[i:i + chunk])).normalized.double().numpy().astype(dtype, copy=False)
                  for i in range(0, len(labels), chunk)]
-    return np.concatenate(parts) if parts else np.empty((0, len(synth.wave)), dtype=np.float32)
+    return np.concatenate(parts) if parts else np.empty((0, len(synth.wave)), dtype=dtype)
 
 
 def data_config(path: Path) -> DataConfig:
