@@ -54,32 +54,49 @@ class TrainSummary:
     ess_batch: float         # flow: Kish ESS/N of the last training batches (NaN for diffusion)
 
 
-#: how the equilibrium fields of each theory (``action.name``) are made: the update, and how many of them apart
-#: the fields are taken
-FIELD_CHAINS = {"phi4": ("HMC (Omelyan, tau=1, 10 steps)", 2),
-                "u1": ("heat bath + over-relaxation + 1 instanton move per update", 4)}
+@dataclass(frozen=True)
+class FieldChain:
+    """How the equilibrium fields of one theory are made: the classical ``sampler`` with ``settings``, a field
+    taken from each chain every ``spacing`` updates."""
+
+    sampler: str
+    settings: tuple[tuple[str, Any], ...]
+    spacing: int
+
+    def build(self, action: Phi4 | Any) -> Any:
+        """The sampler for ``action``."""
+        if action.name == "phi4":
+            from lawful.lattice.mcmc import HMC
+
+            return HMC(action, **dict(self.settings))
+        from lawful.lattice.u1.samplers import make_sampler
+
+        return make_sampler(self.sampler, action, **dict(self.settings))
+
+    def describe(self, n_chains: int) -> str:
+        settings = ", ".join(f"{k}={v}" for k, v in self.settings)
+        return f"{self.sampler} ({settings}); every {self.spacing} updates a field from each of {n_chains} chains"
+
+
+#: the classical chain of each theory (``action.name``): φ⁴ by HMC, U(1) by heat bath + over-relaxation + one
+#: instanton proposal per update (the topology moves keep the charge from freezing at large β)
+FIELD_CHAINS = {"phi4": FieldChain("hmc", (("integrator", "omelyan"), ("traj_length", 1.0), ("n_steps", 10)), 2),
+                "u1": FieldChain("heatbath", (("n_overrelax", 1), ("instanton_moves", 1)), 4)}
 
 
 def field_provenance(action: Phi4 | Any, n_chains: int = 64) -> str:
     """What :func:`equilibrium_fields` does for ``action`` (stored with the fields in ``train_data.h5``)."""
-    update, spacing = FIELD_CHAINS[action.name]
-    return f"{update}; every {spacing} updates a field from each of {n_chains} chains"
+    return FIELD_CHAINS[action.name].describe(n_chains)
 
 
 def equilibrium_fields(action: Phi4 | Any, n: int, seed: int, n_chains: int = 64, n_therm: int = 200) -> np.ndarray:
     """``n`` fields ``(n, n_dof)`` of ``n_chains`` chains from a hot start after ``n_therm`` thermalization updates
-    (:data:`FIELD_CHAINS`): φ⁴ by HMC, U(1) by heat bath + over-relaxation + one instanton proposal per update (the
-    topology moves keep the charge from freezing at large β)."""
+    of the theory's :data:`FIELD_CHAINS` sampler."""
     from lawful.core.rng import generators
-    from lawful.lattice.mcmc import HMC, initial_configuration
+    from lawful.lattice.mcmc import initial_configuration
 
-    if action.name == "phi4":
-        sampler = HMC(action, n_steps=10, traj_length=1.0)
-    else:
-        from lawful.lattice.u1.samplers import make_sampler
-
-        sampler = make_sampler("heatbath", action, n_overrelax=1, instanton_moves=1)
-    spacing = FIELD_CHAINS[action.name][1]
+    chain = FIELD_CHAINS[action.name]
+    sampler, spacing = chain.build(action), chain.spacing
     gens = generators(seed, n_chains)
     state = initial_configuration(action, n_chains, gens, "hot")
     for _ in range(n_therm):
