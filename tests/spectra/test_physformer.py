@@ -270,6 +270,11 @@ def test_population_prior_is_the_mixture_density_scipy_computes():
                   for w, m, p in zip(mix["weights"], mix["means"], mix["precisions"]))
     values = prior.value(points)
     np.testing.assert_allclose(values - values[0], -2.0 * (np.log(density) - np.log(density[0])), rtol=1e-9)
+    eps = 1e-6  # the gradient of −ln p is half that of value() = −2 ln p
+    numeric = np.stack([(prior.value(points + eps * e) - prior.value(points - eps * e)) / (4 * eps)
+                        for e in np.eye(3)], axis=1)
+    np.testing.assert_allclose(prior.gradient(points), numeric, rtol=1e-5, atol=1e-8)
+    np.testing.assert_array_equal(prior.curvature(points)[1], prior.gradient(points))
     gen.prior_mixture = {"weights": np.ones(1), "means": np.zeros((1, 3)), "precisions": 2.0 * np.eye(3)[None]}
     hess, grad = Prior(gen, "population").curvature(points)
     np.testing.assert_allclose(hess, np.broadcast_to(2.0 * np.eye(3), (5, 3, 3)))
@@ -358,9 +363,9 @@ def test_commands_train_invert_evaluate(small_data, tmp_path):
 def test_shipped_physformer_reproduces_the_forward_model_and_stays_physical():
     """The shipped generator against fresh forward-model giants (labels from real APOGEE stars it never saw):
     the issue's reconstruction bound 4.4e-5, and every spectrum from its prior within [0, 1]."""
+    from lawful.spectra.data import synthesize
     from lawful.spectra.labels import draw_labels, synth_matrix
     from lawful.spectra.models import shipped_generator
-    from lawful.spectra.data import synthesize
 
     gen = shipped_generator()
     labels = synth_matrix(draw_labels(40, np.random.default_rng(11)))

@@ -223,16 +223,22 @@ class Prior:
         top = log_p.max(axis=1, keepdims=True)
         return -2.0 * (top[:, 0] + np.log(np.exp(log_p - top).sum(axis=1)))
 
-    def curvature(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(H (n, D, D), g = Σ_k r_k P_k (z − μ_k) (n, D)), the curvature and gradient of −ln p, r_k the
-        responsibilities; H = Σ_k r_k P_k without the responsibilities' own variation (positive definite, as in
-        EM: the iterations' curvature)."""
+    def _responsibilities(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """r_k(z) (n, K) and the pulls P_k (z − μ_k) (n, K, D)."""
         diff, log_p = self._terms(z)
         r = np.exp(log_p - log_p.max(axis=1, keepdims=True))
-        r /= r.sum(axis=1, keepdims=True)
-        pulls = np.einsum("kij,nkj->nki", self.prec, diff)  # P_k (z − μ_k)
-        grad = np.einsum("nk,nki->ni", r, pulls)
-        return np.einsum("nk,kij->nij", r, self.prec), grad
+        return r / r.sum(axis=1, keepdims=True), np.einsum("kij,nkj->nki", self.prec, diff)
+
+    def gradient(self, z: np.ndarray) -> np.ndarray:
+        """g = Σ_k r_k P_k (z − μ_k) (n, D), the gradient of −ln p, r_k the responsibilities."""
+        r, pulls = self._responsibilities(z)
+        return np.einsum("nk,nki->ni", r, pulls)
+
+    def curvature(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(H (n, D, D), g (n, D)): the curvature and :meth:`gradient` of −ln p; H = Σ_k r_k P_k without the
+        responsibilities' own variation (positive definite, as in EM: the iterations' curvature)."""
+        r, pulls = self._responsibilities(z)
+        return np.einsum("nk,kij->nij", r, self.prec), np.einsum("nk,nki->ni", r, pulls)
 
 
 def _invert_batch(gen, flux: np.ndarray, metric: Metric, cfg: InvertConfig, rng: np.random.Generator) -> dict:
@@ -264,7 +270,7 @@ def _invert_batch(gen, flux: np.ndarray, metric: Metric, cfg: InvertConfig, rng:
     # the likelihood's gradient at the optimum taken as minus the prior's, so that the linearised posterior is
     # stationary where the fit is (a Newton step on the finite-difference gradient moved noise-free fits off
     # their optimum and doubled the reconstruction error of the PhysFormer)
-    mean, cov = mixture_posterior(z, info, -prior.curvature(z)[1], prior)
+    mean, cov = mixture_posterior(z, info, -prior.gradient(z), prior)
     dof = np.maximum((metric.w > 0).sum(axis=1) - d, 1)
     span = hi - lo
     at_edge = np.isfinite(span) & (np.minimum(z - lo, hi - z) < 1e-4 * np.where(np.isfinite(span), span, 1.0))
