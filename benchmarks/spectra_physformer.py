@@ -10,7 +10,7 @@ statistical limit of these spectra); generator throughput at 1 and 2 threads, be
 (goal 1e4 spectra/s on 2 cores)
 beside the forward model's; and the wall time of a 1000-spectrum inversion (goal < 60 s).
 
-    python benchmarks/spectra_physformer.py [--seconds 600] [--test 300] [--errors laplace|mcmc]
+    python benchmarks/spectra_physformer.py [--seconds 600] [--test 300] [--errors linearised|mcmc]
                                             [--prior population|gaussian|box] [--snrs 5,10,...]
                                             [--throughput-only] [--out runs/spectra/physformer]
 
@@ -42,7 +42,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--n", type=int, default=20000)
 parser.add_argument("--seconds", type=float, default=600.0, help="training budget of each generator")
 parser.add_argument("--test", type=int, default=300, help="test spectra per SNR")
-parser.add_argument("--errors", choices=("laplace", "mcmc"), default="laplace", help="the inversions' errors")
+parser.add_argument("--errors", choices=("linearised", "mcmc"), default="linearised", help="the inversions' errors")
 parser.add_argument("--prior", choices=("population", "gaussian", "box"), default="population",
                     help="the inversions' prior on the latent")
 parser.add_argument("--snrs", default=",".join(map(str, SNRS)), help="comma-separated SNRs to invert at")

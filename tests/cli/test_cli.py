@@ -77,6 +77,36 @@ def test_bad_input_is_refused_before_work(tmp_path, args, message):
     assert not out.exists()
 
 
+def test_error_messages_are_printed_verbatim_and_name_the_bad_key():
+    """Brackets in a message are text, not rich markup; a config validated inside a command (not from its flags)
+    names the key and the value like the flags' own checks."""
+    import pydantic
+    import typer
+
+    from lawful.cli.common import guarded
+    from lawful.core.config import Config
+
+    class Toy(Config):
+        mode: str = pydantic.Field("a", pattern="^[ab]$")
+
+    app = typer.Typer()
+
+    @app.command()
+    @guarded
+    def cmd(mode: str = "a", bracket: bool = False) -> None:
+        if bracket:
+            raise ValueError("expected [bold]one[/bold] of [a-z] in [lo, hi]")
+        Toy(mode=mode)
+
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["--bracket"])
+    assert res.exit_code == 2 and "expected [bold]one[/bold] of [a-z] in [lo, hi]" in res.output
+    res = runner.invoke(app, ["--mode", "zz"])
+    assert res.exit_code == 2 and "mode = 'zz': String should match pattern '^[ab]$'" in res.output
+
+
 def test_heatbath_needs_ising_limit(tmp_path):
     res = invoke("lattice", "run", "--sampler", "heatbath", "--out", tmp_path / "h")
     assert res.exit_code == 2 and "Ising limit lam=inf" in res.output

@@ -304,6 +304,7 @@ def test_every_generator_trains_resumes_and_saves(small_data, tmp_path, kind):
     assert gen.model_sigma.shape == (3462,) and np.all(gen.box[0] <= gen.box[1])
     physical = {name for name in gen.names if not name.startswith("free")}
     assert set(gen.sigma_floor) == physical and all(v >= 0.0 for v in gen.sigma_floor.values())
+    assert gen.meta["floor_settings"] == {"prior": "population", "errors": "linearised", "nuisance": 32}
     with pytest.raises(ValueError, match="different run"):
         train(cfg.model_copy(update={"width": 64}), small_data, tmp_path / kind, log=lambda *a: None)
 
@@ -354,10 +355,32 @@ def test_commands_train_invert_evaluate(small_data, tmp_path):
     res = runner.invoke(app, ["spectra", "physformer", "invert", "--model", str(tmp_path / "physformer"),
                               "--data", data, "--n", "3", "--snr", "20", "--starts", "1", "--max-iter", "3",
                               "--errors", "mcmc", "--mcmc-steps", "20", "--mcmc-burn", "10", "--json"])
-    assert res.exit_code == 0 and json.loads(res.output)["n"] == 3, res.output
+    assert res.exit_code == 0 and json.loads(res.stdout)["n"] == 3, res.output
+    assert "floor was chosen for other inversion settings: errors = 'mcmc'" in res.stderr
     res = runner.invoke(app, ["spectra", "physformer", "evaluate", "--data", data, "--model",
                               str(tmp_path / "physformer"), "--errors", "hmc"])
     assert res.exit_code != 0 and "errors" in res.output and "hmc" in res.output
+
+
+def test_a_floor_chosen_for_other_inversion_settings_is_named():
+    from types import SimpleNamespace
+
+    from lawful.spectra.physformer.inversion import InvertConfig, floor_settings, floor_warning
+
+    gen = SimpleNamespace(meta={"floor_settings": floor_settings()}, sigma_floor={"teff": 5.0})
+    assert floor_warning(gen) == floor_warning(gen, InvertConfig(starts=1)) == ""
+    warning = floor_warning(gen, InvertConfig(prior="gaussian", errors="mcmc"))
+    assert "prior = 'gaussian' (floor chosen for 'population')" in warning and "errors = 'mcmc'" in warning
+    assert "nuisance" not in warning and "recalibrate" in warning
+    assert floor_warning(SimpleNamespace(meta={}, sigma_floor={"teff": 5.0}), InvertConfig(prior="box")) == ""
+
+
+def test_the_old_name_of_the_linearised_errors_still_reads():
+    from lawful.spectra.physformer.inversion import InvertConfig
+
+    assert InvertConfig(errors="laplace").errors == "linearised" == InvertConfig().errors
+    with pytest.raises(ValueError, match="linearised"):
+        InvertConfig(errors="hmc")
 
 
 def test_shipped_physformer_reproduces_the_forward_model_and_stays_physical():

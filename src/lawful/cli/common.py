@@ -14,7 +14,7 @@ import pydantic
 import typer
 from rich.console import Console
 
-from lawful.core.config import ConfigError, field_names, load_toml, parse_sets, resolve
+from lawful.core.config import ConfigError, field_names, format_errors, load_toml, parse_sets, resolve
 
 # pipes and files get wide, unwrapped tables (rich would fall back to 80 columns and truncate them)
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -154,17 +154,23 @@ def with_config_flags(model: type[pydantic.BaseModel], fixed: dict[str, Any] | N
 
 
 def fail(message: str, code: int = 2) -> None:
-    """Print ``error: message`` to stderr and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print ``error: message`` to stderr and exit with ``code`` (the message verbatim: brackets in it are not
+    read as rich markup)."""
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
 def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn bad input (ValueError, ConfigError, FileNotFoundError) into a clear message and exit code 2."""
+    """Turn bad input (ValueError, ConfigError, FileNotFoundError) into a clear message and exit code 2; a config
+    validated inside the command names each bad key and value as :func:`~lawful.core.config.resolve` does."""
     @functools.wraps(fn)
     def inner(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except pydantic.ValidationError as exc:
+            fail(format_errors(exc))
         except (ConfigError, ValueError, FileNotFoundError) as exc:
             fail(str(exc))
     return inner

@@ -72,7 +72,7 @@ def invert_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     from lawful.spectra.data import load_split
     from lawful.spectra.physformer.data import clean_split, noisy
     from lawful.spectra.physformer.evaluation import label_rows
-    from lawful.spectra.physformer.inversion import invert
+    from lawful.spectra.physformer.inversion import floor_warning, invert
     from lawful.spectra.physformer.model import load
     from lawful.spectra.synth import LABELS
 
@@ -88,6 +88,9 @@ def invert_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
         part = clean_split(path, split, gen.meta["config"]["vmic_scatter"], cfg.seed, n)
         flux, ivar = noisy(part["flux"], snr, np.random.default_rng([cfg.seed, int(snr)]))
         labels = part["labels"]
+    warning = floor_warning(gen, cfg)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
     start = time.perf_counter()
     result = invert(gen, flux, ivar, cfg)
     seconds = time.perf_counter() - start
@@ -151,7 +154,7 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
                  spt: str = typer.Option("giants", "--spt", help="the SPT beside them: a shipped name, a model "
                                                                  "directory, or 'none'"),
                  seed: int = typer.Option(0, "--seed"),
-                 errors: str = typer.Option("laplace", "--errors", help="the inversions' σ: laplace|mcmc"),
+                 errors: str = typer.Option("linearised", "--errors", help="the inversions' σ: linearised|mcmc"),
                  out: Path = typer.Option(None, "--out", help="directory for results.json and snr.png"),
                  json_out: bool = JSON_OPT) -> None:
     """Reconstruction MSE, physical violations, and inversion MAE / bias / 68 % coverage by SNR for every model,
@@ -164,8 +167,6 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
     except ValueError:
         raise ValueError(f"--snrs must be comma-separated integers like 5,10,20, got {snrs!r}") from None
     log = (lambda *a: None) if json_out else (lambda msg: typer.echo(msg, err=True))
-    if errors not in ("laplace", "mcmc"):
-        raise ValueError(f"--errors {errors!r}: expected laplace or mcmc")
     invert_cfg = InvertConfig(errors=errors)
     results = evaluate(spectra_path(data), list(model), snr_list, n, seed, None if spt == "none" else spt,
                        invert_cfg=invert_cfg, log=log)

@@ -128,8 +128,9 @@ def field_names(model: type[pydantic.BaseModel]) -> list[str]:
     return [k for k in model.model_fields if k not in common] + common
 
 
-def _format_errors(model: type[pydantic.BaseModel], exc: pydantic.ValidationError) -> str:
-    valid = ", ".join(field_names(model))
+def format_errors(exc: pydantic.ValidationError, model: type[pydantic.BaseModel] | None = None) -> str:
+    """One line per error of ``exc``: ``key = value: what is wrong``; an unknown key lists ``model``'s keys."""
+    valid = ", ".join(field_names(model)) if model is not None else "those of the config"
     lines = []
     for err in exc.errors():
         key = ".".join(str(x) for x in err["loc"])
@@ -153,7 +154,7 @@ def resolve(model: type[M], *layers: dict[str, Any] | None) -> M:
     try:
         return model.model_validate(merged)
     except pydantic.ValidationError as exc:
-        raise ConfigError(_format_errors(model, exc)) from None
+        raise ConfigError(format_errors(exc, model)) from None
 
 
 def to_toml_dict(cfg: pydantic.BaseModel) -> dict[str, Any]:

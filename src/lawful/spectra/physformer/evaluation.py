@@ -50,7 +50,7 @@ def evaluate(data: Path, models: list[Path], snrs: tuple[int, ...] = SNRS, n: in
     import torch
 
     from lawful.spectra.physformer.data import clean_split, noisy
-    from lawful.spectra.physformer.inversion import InvertConfig, invert
+    from lawful.spectra.physformer.inversion import InvertConfig, floor_warning, invert
     from lawful.spectra.physformer.model import load
     from lawful.spectra.synth import LABELS
 
@@ -59,6 +59,9 @@ def evaluate(data: Path, models: list[Path], snrs: tuple[int, ...] = SNRS, n: in
     if any(s <= 0 for s in snrs):
         raise ValueError(f"every SNR must be positive, got {list(snrs)}")
     gens = {Path(p).name: load(p) for p in models}
+    for name, gen in gens.items():
+        if warning := floor_warning(gen, invert_cfg):
+            log(f"{name}: warning: {warning}")
     scatter = next(iter(gens.values())).meta["config"]["vmic_scatter"] if gens else 0.3
     test = clean_split(data, "test", scatter, seed, n)
     truth = {name: test["labels"][:, j] for j, name in enumerate(LABELS)}

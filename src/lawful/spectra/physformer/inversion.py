@@ -55,14 +55,21 @@ class InvertConfig(Config):
     step: FiniteFloat = pydantic.Field(1e-3, gt=0, description="finite-difference step (standardised units)")
     chi2_limit: FiniteFloat = pydantic.Field(1.5, gt=1, description="flag a fit with χ²/dof above this")
     batch: int = pydantic.Field(200, ge=1, description="spectra per batch")
-    errors: Literal["laplace", "mcmc"] = pydantic.Field(
-        "laplace", description="laplace: labels and σ = the mean and standard deviation of the posterior with the "
-                               "likelihood linearised at the optimum (each prior component's Gaussian posterior, "
-                               "weighted by its evidence); mcmc: labels = posterior medians and σ = half their "
-                               "16–84 % intervals, from a random-walk Metropolis chain per spectrum")
+    errors: Literal["linearised", "mcmc"] = pydantic.Field(
+        "linearised", description="linearised: labels and σ = the mean and standard deviation of the posterior "
+                                  "with the likelihood linearised at the optimum (each prior component's Gaussian "
+                                  "posterior, weighted by its evidence); mcmc: labels = posterior medians and σ = "
+                                  "half their 16–84 % intervals, from a random-walk Metropolis chain per spectrum")
     mcmc_steps: int = pydantic.Field(1000, ge=10, description="mcmc: kept steps per spectrum")
     mcmc_burn: int = pydantic.Field(300, ge=0, description="mcmc: steps first, while the proposal adapts")
     seed: int = pydantic.Field(0, ge=0)
+
+    @pydantic.field_validator("errors", mode="before")
+    @classmethod
+    def _laplace_is_linearised(cls, value: object) -> object:
+        """``laplace``, this setting's name before the mixture posterior replaced the one-mode Laplace σ (stop 43),
+        still reads old configs and habits: with one prior component the two are the same."""
+        return "linearised" if value == "laplace" else value
 
 
 class Metric:
@@ -158,6 +165,32 @@ def floor_for_coverage(err: np.ndarray, sigma: np.ndarray, level: float = 0.6827
         raise ValueError(f"level must be in (0, 1), got {level}")
     need = np.sqrt(np.clip(np.asarray(err) ** 2 - np.asarray(sigma) ** 2, 0.0, None))
     return float(np.quantile(need, level, method="inverted_cdf"))
+
+
+#: the inversion settings that change the σ a floor is added to: a floor chosen under others may not fit
+FLOOR_KEYS = ("prior", "errors", "nuisance")
+
+
+def floor_settings(cfg: InvertConfig | None = None) -> dict:
+    """The :data:`FLOOR_KEYS` settings of ``cfg`` (None: the defaults), recorded with a floor when it is chosen."""
+    cfg = cfg or InvertConfig()
+    return {key: getattr(cfg, key) for key in FLOOR_KEYS}
+
+
+def floor_warning(gen, cfg: InvertConfig | None = None) -> str:
+    """'' if the generator's floor was chosen for the settings of ``cfg`` (or it records none), else what
+    differs and how to choose the floor again."""
+    chosen = gen.meta.get("floor_settings")
+    if not gen.sigma_floor or chosen is None:
+        return ""
+    now = floor_settings(cfg)
+    differ = [f"{key} = {now[key]!r} (floor chosen for {chosen[key]!r})" for key in FLOOR_KEYS
+              if chosen.get(key) != now[key]]
+    if not differ:
+        return ""
+    return (f"the systematic σ floor was chosen for other inversion settings: {'; '.join(differ)}; the 68 % "
+            f"intervals may not cover as stated — choose it for these with `lawful spectra physformer recalibrate "
+            f"--model MODEL --data DATA` and the same settings")
 
 
 def calibrate_floor(gen, flux: np.ndarray, truth: dict[str, np.ndarray], seed: int = 0,

@@ -111,8 +111,8 @@ def train(cfg: PhysTrainConfig, data: Path, out: Path, log=print) -> dict:
     for net, sd in zip(nets, best_state):
         net.load_state_dict(sd)
     _finish(gen, tr, va)
-    gen.meta = {"config": cfg.model_dump(), "epochs": epoch, "train_seconds": time.perf_counter() - t0,
-                "n_train": len(xt), "config_toml": to_toml_text(cfg), **validate(gen, va)}
+    gen.meta.update({"config": cfg.model_dump(), "epochs": epoch, "train_seconds": time.perf_counter() - t0,
+                     "n_train": len(xt), "config_toml": to_toml_text(cfg), **validate(gen, va)})
     save(out, gen)
     return {"model": cfg.model, "epochs": epoch, "n_train": len(xt), "train_seconds": gen.meta["train_seconds"],
             **{k: gen.meta[k] for k in ("emulator_mse", "encoder_mse") if k in gen.meta}}
@@ -185,12 +185,14 @@ def _finish(gen, tr: dict[str, np.ndarray], va: dict[str, np.ndarray], n_basis: 
 
 def _floor(gen, va: dict[str, np.ndarray], cfg=None) -> dict[str, float]:
     """The inversion's systematic floor per label, on the first :data:`FLOOR_SPECTRA` validation spectra, for
-    inversion settings ``cfg`` (an ``InvertConfig``; None: the defaults)."""
-    from lawful.spectra.physformer.inversion import calibrate_floor
+    inversion settings ``cfg`` (an ``InvertConfig``; None: the defaults), which ``gen.meta["floor_settings"]``
+    records."""
+    from lawful.spectra.physformer.inversion import calibrate_floor, floor_settings
     from lawful.spectra.synth import LABELS
 
     n = min(FLOOR_SPECTRA, len(va["flux"]))
     truth = {name: va["labels"][:n, LABELS.index(name)] for name in gen.names if name in LABELS}
+    gen.meta["floor_settings"] = floor_settings(cfg)
     return calibrate_floor(gen, va["flux"][:n], truth, cfg=cfg)
 
 
