@@ -106,18 +106,20 @@ def test_train_evaluate_and_refuse_another_grid(small_data, tmp_path, model):
     assert pred["masked"][0] == 10 and np.isfinite(pred["mean"]).all()
 
 
-def test_two_factor_calibration_covers_both_levels_of_heavy_tailed_errors():
-    """Errors with Student-t (ν = 3) tails: the factors fitted on one sample give 68.27 % and 95 % coverage on a
-    fresh one (3σ of the binomial spread of both samples), where one factor for both levels cannot (its best is 4–5 points off at one of them)."""
+def test_two_level_calibration_covers_both_levels_of_heavy_tailed_errors():
+    """Errors with Student-t (ν = 3) tails and no SNR dependence: the calibration fitted on one sample gives
+    68.27 % and 95 % coverage on a fresh one (3σ of the binomial spread of both samples) at every SNR, where one
+    factor for both levels cannot (its best is 4–5 points off at one of them)."""
     from scipy import stats
 
-    from lawful.spectra.train import LEVELS, calibration_factors
+    from lawful.spectra.calibration import LEVELS, calibration_factors, fit_calibration
 
     rng = np.random.default_rng(0)
-    n = 20000
+    n = 10000
     z_val, z_test = (stats.t.rvs(3, size=(n, 2), random_state=rng) * [1.0, 3.0] for _ in range(2))
-    factors = calibration_factors(z_val)
-    assert factors.shape == (2, 2)
+    snr_val, snr_test = rng.uniform(10, 200, n), rng.uniform(10, 200, n)
+    factors = calibration_factors(fit_calibration(z_val, snr_val), snr_test)
+    assert factors.shape == (2, n, 2)
     for level, f in zip(LEVELS, factors):
         cover = (np.abs(z_test) <= f).mean(axis=0)
         np.testing.assert_allclose(cover, level, atol=3 * np.sqrt(2 * level * (1 - level) / n))
@@ -127,24 +129,75 @@ def test_two_factor_calibration_covers_both_levels_of_heavy_tailed_errors():
     assert best > 0.03
 
 
+def test_calibration_follows_errors_that_shrink_with_snr():
+    """Gaussian errors of σ_true = 0.3 (SNR/50)^-0.6 behind a constant model σ of 0.3 (what MC dropout does): the
+    fitted power law recovers the slope and covers 68.27 % and 95 % in the low- and the high-SNR half alike, where
+    the constant factors cover about 52 % and 82 % of the low-SNR half at the 68 % level."""
+    from lawful.spectra.calibration import LEVELS, calibration_factors, fit_calibration
+
+    rng = np.random.default_rng(1)
+    n = 10000
+
+    def sample():
+        snr = np.exp(rng.uniform(np.log(10), np.log(250), n))
+        return rng.standard_normal((n, 1)) * (snr / 50)[:, None] ** -0.6, snr
+
+    (z_val, snr_val), (z_test, snr_test) = sample(), sample()
+    cal = fit_calibration(z_val, snr_val)
+    np.testing.assert_allclose(cal["coef"][:, 1, 0], -0.6, atol=0.03)
+    factors = calibration_factors(cal, snr_test)
+    constant = np.quantile(np.abs(z_val), LEVELS, axis=0)
+    for level, f in zip(LEVELS, factors):
+        for half in (snr_test < 50, snr_test >= 50):
+            tol = 3 * np.sqrt(2 * level * (1 - level) / half.sum())
+            assert abs((np.abs(z_test[half]) <= f[half]).mean() - level) < tol
+    assert (np.abs(z_test[snr_test < 50]) <= constant[0]).mean() < LEVELS[0] - 0.1  # constant factors fail there
+    beyond = calibration_factors(cal, np.array([1.0, 1e4]))  # not extrapolated past the validation SNRs
+    np.testing.assert_allclose(beyond[:, :, 0], calibration_factors(cal, snr_val[[snr_val.argmin(),
+                                                                               snr_val.argmax()]])[:, :, 0])
+
+
+def test_a_small_validation_set_gets_constant_factors():
+    from lawful.spectra.calibration import LEVELS, fit_calibration
+
+    z, snr = np.random.default_rng(2).standard_normal((50, 3)), np.geomspace(5, 300, 50)
+    cal = fit_calibration(z, snr)
+    assert np.all(cal["coef"][:, 1] == 0.0)
+    np.testing.assert_allclose(np.exp(cal["coef"][:, 0]), np.quantile(np.abs(z), LEVELS, axis=0))
+
+
+def test_spectrum_snr_is_the_median_per_pixel_signal_to_noise():
+    from lawful.spectra.calibration import spectrum_snr
+
+    flux = np.ones((3, 101))
+    ivar = np.full((3, 101), 40.0**2)
+    ivar[1, :30] = 0.0  # masked pixels do not count
+    flux[2] = np.nan
+    snr = spectrum_snr(flux, ivar)
+    np.testing.assert_allclose(snr[:2], 40.0)
+    assert np.isnan(snr[2])
+
+
 def test_recalibration_keeps_the_weights_and_sets_the_validation_coverage(small_data, tmp_path):
+    from lawful.spectra.calibration import LEVELS
     from lawful.spectra.evaluate import load_model, metrics, predict, recalibrate
-    from lawful.spectra.train import LEVELS, TrainConfig, train
+    from lawful.spectra.train import TrainConfig, train
 
     train(TrainConfig(model="mlp", epochs=2), small_data, tmp_path / "m", log=lambda *a: None)
     before = load_model(tmp_path / "m")
-    before["calibration"] = np.ones((2, len(TARGETS)))  # as if it had never been calibrated
+    before["calibration"] = np.ones((2, len(TARGETS)))  # as if saved with constant factors of 1
     torch.save(before, tmp_path / "m" / "model.pt")
-    factors = recalibrate(tmp_path / "m", small_data)
+    cal = recalibrate(tmp_path / "m", small_data)
     after = load_model(tmp_path / "m")
-    assert factors.shape == (2, len(TARGETS)) and np.all(factors[1] > factors[0])
+    assert cal["coef"].shape == (2, 2, len(TARGETS)) and np.all(cal["coef"][1, 0] > cal["coef"][0, 0])
     for key, value in before["net"].items():
         torch.testing.assert_close(after["net"][key], value)
     val = load_split(small_data, "val")
-    rows = metrics(after, predict(after, val["flux"], val["ivar"]), val["targets"])
+    rows = metrics(after, predict(after, val["flux"], val["ivar"]), val["targets"], snr=val["snr"])
     n = len(val["targets"])
-    for row in rows.values():  # the quantiles of |z| over n stars: coverage within a star or two of the levels
-        assert abs(row["coverage68"] - LEVELS[0]) <= 2.0 / n and abs(row["coverage95"] - LEVELS[1]) <= 2.0 / n
+    for row in rows.values():  # a quantile regression over n stars: coverage within a few stars of the levels
+        assert abs(row["coverage68"] - LEVELS[0]) <= 3.0 / n and abs(row["coverage95"] - LEVELS[1]) <= 3.0 / n
+        assert set(row["coverage68_by_snr"]) == {"<20", "20-50", "50-100", ">=100"}
 
 
 def test_training_resumes_from_its_checkpoint(small_data, tmp_path):

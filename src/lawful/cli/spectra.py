@@ -142,17 +142,18 @@ def recalibrate_cmd(model: Path = typer.Option(..., "--model", help="a trained m
                     data: Path = typer.Option(..., "--data", help="directory with spectra.h5 (or the file) it was "
                                                                   "trained on"),
                     json_out: bool = JSON_OPT) -> None:
-    """Choose a trained model's σ factors per label afresh on the data's validation split — one for the 68 % and
-    one for the 95 % interval — the weights untouched (a model saved with a single factor needs this)."""
+    """Fit a trained model's σ calibration per label afresh on the data's validation split — for the 68 % and
+    the 95 % interval a factor at SNR 50 and its power of SNR — the weights untouched (a model saved with constant
+    factors, before stop 45, gets SNR-dependent ones)."""
+    from lawful.spectra.calibration import calibration_rows
     from lawful.spectra.evaluate import load_model, recalibrate
 
-    factors = recalibrate(model, spectra_path(data))
-    rows = {name: {"factor68": float(factors[0, j]), "factor95": float(factors[1, j])}
-            for j, name in enumerate(load_model(model)["targets"])}
+    rows = calibration_rows(recalibrate(model, spectra_path(data)), tuple(load_model(model)["targets"]))
     if json_out:
         print(json.dumps(rows))
         return
-    print_rows("σ factors per label", rows, {"factor68": "68 %", "factor95": "95 %"})
+    print_rows("σ factors per label: f(SNR) = factor · (SNR/50)^slope", rows,
+               {"factor68": "68 %", "slope68": "slope", "factor95": "95 %", "slope95": "slope"})
 
 
 @app.command("evaluate")
@@ -162,7 +163,8 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
                  split: str = typer.Option("test", "--split"),
                  plots: Path = typer.Option(None, "--plots", help="directory for a figure per model"),
                  json_out: bool = JSON_OPT) -> None:
-    """Per model and label: MPE, MAE, bias, 68/95 % coverage on the test split, one table."""
+    """Per model and label: MPE, MAE, bias, 68/95 % coverage on the test split (the 68 % also in bands of SNR),
+    one table."""
     from lawful.spectra.evaluate import evaluate
 
     results = evaluate(spectra_path(data), list(model), split, plots)
@@ -170,9 +172,13 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
         print(json.dumps(results))
         return
     for name, rows in results.items():
+        bands = list(next(iter(rows.values()))["coverage68_by_snr"])
+        for row in rows.values():
+            row["by_snr"] = " ".join("—" if v is None else f"{v:.2f}" for v in row["coverage68_by_snr"].values())
         print_rows(f"{name} on {split}", rows,
-                   {"mpe": "MPE %", "mae": "MAE", "bias": "bias", "coverage68": "cov68", "coverage95": "cov95",
-                    "z_std": "std z", "out_of_range": "out of range"})
+                   {"mpe": "MPE %", "mae": "MAE", "bias": "bias", "coverage68": "cov68",
+                    "by_snr": f"cov68 at SNR {' '.join(bands)}", "coverage95": "cov95", "z_std": "std z",
+                    "out_of_range": "out of range"})
 
 
 @app.command("classify")

@@ -4,8 +4,9 @@ Per label: ``mpe`` mean percentage error 100·⟨|pred − true|/|true|⟩ (the 
 and age), ``mae`` and ``bias`` in the label's units, ``coverage68`` / ``coverage95`` the fraction of test stars
 whose true label lies within ±σ / ±half95 (in the standardised, log10 for mass and age, space, after the
 validation recalibration, which sets each of the two intervals on its own), ``z_std`` the standard deviation of
-z = error/σ, and ``out_of_range`` the number of test stars with a label outside the training range (flagged, not
-dropped).
+z = error/σ, ``coverage68_by_snr`` the 68 % coverage in bands of SNR (the calibration is a function of SNR, so
+that it holds in each, not only on average), and ``out_of_range`` the number of test stars with a label outside
+the training range (flagged, not dropped).
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
             calibrated: bool = True) -> dict[str, np.ndarray]:
     """Labels and their 68 % (``sigma``) and 95 % (``half95``) interval half-widths in physical units for spectra
     (n, W) on the model's grid: ``mean``, ``sigma``, ``half95`` (n, 6), standardised ``mean_std``, ``sigma_std``,
-    ``half95_std``, and ``masked`` (pixels masked per spectrum). Mass and age are predicted in log10, so their
-    half-widths are propagated to linear units at the mean. ``calibrated=False``: the model's raw σ for both,
-    without its calibration factors (what :func:`recalibrate` fits them to)."""
+    ``half95_std``, ``masked`` (pixels masked per spectrum) and ``snr``. Mass and age are predicted in log10, so their
+    half-widths are propagated to linear units at the mean; ``snr`` (n,) is each spectrum's own
+    (:func:`~lawful.spectra.calibration.spectrum_snr`), which the calibration factors depend on.
+    ``calibrated=False``: the model's raw σ for both, without its calibration (what :func:`recalibrate` fits)."""
+    from lawful.spectra.calibration import calibration_factors, spectrum_snr
     from lawful.spectra.train import (
         CLASSICAL,
         Scaler,
@@ -65,16 +68,18 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
         mean, sigma = predict_network(net, x, mc)
     if sigma is None:
         sigma = np.broadcast_to(state["val_rms"], mean.shape)
-    factors = np.asarray(state["calibration"]) if calibrated else np.ones((2, mean.shape[1]))
-    if factors.shape != (2, mean.shape[1]):
-        raise ValueError(f"this model's calibration has shape {factors.shape}, not (2, {mean.shape[1]}) (one factor "
-                         f"for the 68 % and one for the 95 % interval): recalibrate it with "
+    snr = spectrum_snr(flux, ivar)
+    calibration = state["calibration"] if calibrated else np.ones((2, mean.shape[1]))
+    if not isinstance(calibration, dict) and np.shape(calibration) != (2, mean.shape[1]):
+        raise ValueError(f"this model's calibration has shape {np.shape(calibration)}, not (2, {mean.shape[1]}) "
+                         f"(one factor for the 68 % and one for the 95 % interval): recalibrate it with "
                          f"`lawful spectra recalibrate --model MODEL_DIR --data DATA`")
+    factors = calibration_factors(calibration, snr)
     scaler = Scaler.from_state(state["scaler"])
     value = mean * scaler.std + scaler.mean
     phys = value.copy()
     phys[:, scaler.log] = 10.0 ** value[:, scaler.log]
-    out = {"mean": phys, "mean_std": mean, "masked": masked}
+    out = {"mean": phys, "mean_std": mean, "masked": masked, "snr": snr}
     for name, factor in zip(("sigma", "half95"), factors):
         width = sigma * factor
         spread = width * scaler.std
@@ -90,16 +95,19 @@ def standardised_error(state: dict, pred: dict[str, np.ndarray], truth: np.ndarr
     return pred["mean_std"] - Scaler.from_state(state["scaler"]).forward(truth)
 
 
-def recalibrate(model: Path, data: Path) -> np.ndarray:
-    """Recompute a trained model's calibration factors on the validation split of ``data`` (its weights
-    untouched) and rewrite the model file atomically; returns the factors (2, k)."""
+def recalibrate(model: Path, data: Path) -> dict[str, np.ndarray]:
+    """Fit a trained model's σ calibration afresh on the validation split of ``data`` (its weights untouched)
+    and rewrite the model file atomically; returns the calibration (:func:`~lawful.spectra.calibration.
+    fit_calibration`)."""
+    from lawful.spectra.calibration import fit_calibration, spectrum_snr
     from lawful.spectra.data import load_split
-    from lawful.spectra.train import calibration_factors, save_state
+    from lawful.spectra.train import save_state
 
     state = load_model(model)
     val = load_split(data, "val")
     pred = predict(state, val["flux"], val["ivar"], val["wave"], calibrated=False)
-    state["calibration"] = calibration_factors(standardised_error(state, pred, val["targets"]) / pred["sigma_std"])
+    state["calibration"] = fit_calibration(standardised_error(state, pred, val["targets"]) / pred["sigma_std"],
+                                           spectrum_snr(val["flux"], val["ivar"]))
     save_state(state, Path(model))
     return state["calibration"]
 
@@ -109,9 +117,21 @@ def percentage_errors(mean: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return 100.0 * np.abs(mean - truth) / np.abs(truth)
 
 
-def metrics(state: dict, pred: dict[str, np.ndarray], truth: np.ndarray, train_range: np.ndarray | None = None
-            ) -> dict[str, dict[str, float]]:
-    """The per-label table (module docstring) for predictions ``pred`` of true labels ``truth`` (n, 6)."""
+#: the SNR bands the 68 % coverage is reported in (edges; the data set's SNR at the continuum)
+SNR_BANDS = (20.0, 50.0, 100.0)
+
+
+def _bands(snr: np.ndarray) -> dict[str, np.ndarray]:
+    edges = (0.0, *SNR_BANDS, np.inf)
+    names = [f"<{SNR_BANDS[0]:g}"] + [f"{a:g}-{b:g}" for a, b in zip(SNR_BANDS[:-1], SNR_BANDS[1:])] \
+        + [f">={SNR_BANDS[-1]:g}"]
+    return {name: (snr >= a) & (snr < b) for name, a, b in zip(names, edges[:-1], edges[1:])}
+
+
+def metrics(state: dict, pred: dict[str, np.ndarray], truth: np.ndarray, train_range: np.ndarray | None = None,
+            snr: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+    """The per-label table (module docstring) for predictions ``pred`` of true labels ``truth`` (n, 6); with the
+    stars' ``snr`` (n,) also ``coverage68_by_snr`` {band: coverage} in the :data:`SNR_BANDS` (None if empty)."""
     err_std = standardised_error(state, pred, truth)
     z = err_std / pred["sigma_std"]
     err = pred["mean"] - truth
@@ -123,6 +143,9 @@ def metrics(state: dict, pred: dict[str, np.ndarray], truth: np.ndarray, train_r
                "coverage68": float(np.mean(np.abs(z[:, j]) <= 1.0)),
                "coverage95": float(np.mean(np.abs(err_std[:, j]) <= pred["half95_std"][:, j])),
                "z_std": float(np.std(z[:, j]))}
+        if snr is not None:
+            row["coverage68_by_snr"] = {band: float(np.mean(np.abs(z[rows, j]) <= 1.0)) if rows.any() else None
+                                        for band, rows in _bands(np.asarray(snr)).items()}
         if train_range is not None:
             row["out_of_range"] = int(np.sum((truth[:, j] < train_range[0, j]) | (truth[:, j] > train_range[1, j])))
         out[name] = row
@@ -142,7 +165,7 @@ def evaluate(data: Path, models: list[Path], split: str = "test", plots: Path | 
     for path in models:
         state = load_model(path)
         pred = predict(state, test["flux"], test["ivar"], test["wave"])
-        results[Path(path).name] = metrics(state, pred, test["targets"], train_range)
+        results[Path(path).name] = metrics(state, pred, test["targets"], train_range, test["snr"])
         if predictions is not None:
             predictions[Path(path).name] = pred
         if plots is not None:

@@ -13,8 +13,8 @@ model and resolution) and every batch gets a new draw at each star's SNR — the
 epoch after epoch, let the networks fit their noise (benchmarks/spectra_labels.py, stop 44: the 20-minute SPT
 went from 12.4 to 10.4 % in mass MPE and from 36.5 to 29.0 % in age). σ per star: MC dropout for SPT and the CNN
 (``mc_samples`` passes), the spread of the trees for the random forest, the inverse Hessian for The Cannon, the
-validation RMS for the others — all rescaled per label on the validation split (:func:`calibration_factors`,
-the post-hoc recalibration: one factor for the 68 % interval, ±σ, and one for the 95 % interval, ±``half95``).
+validation RMS for the others — all rescaled per label on the validation split, by factors for the 68 % interval,
+±σ, and the 95 % interval, ±``half95``, that are power laws of the spectrum's SNR (:mod:`~lawful.spectra.calibration`).
 """
 
 from __future__ import annotations
@@ -102,18 +102,6 @@ class Scaler:
         return obj
 
 
-#: the two-sided intervals σ is calibrated for: ±σ covers 68.27 % of the validation stars, ±``half95`` 95 %
-LEVELS = (0.6827, 0.95)
-
-
-def calibration_factors(z: np.ndarray) -> np.ndarray:
-    """(2, k) factors for σ per label, from validation z = error/σ (n, k): the quantiles of |z| at the two
-    :data:`LEVELS`, so that ±factors[0]·σ and ±factors[1]·σ cover 68.27 % and 95 % of the validation stars. Two
-    factors, not one: the errors are heavier-tailed than a Gaussian, so a single factor (chosen for both levels at
-    once) left the SPT's 68 % intervals covering 75 % of the test stars, and an RMS(z) = 1 rescaling 75–85 %."""
-    return np.quantile(np.abs(z), LEVELS, axis=0)
-
-
 def save_state(state: dict, out: Path) -> None:
     """``out/model.joblib`` (classical models) or ``out/model.pt``, atomically."""
     if state["kind"] in CLASSICAL:
@@ -171,6 +159,7 @@ def train(cfg: TrainConfig, data: Path, out: Path, log=print) -> dict:
     """Train ``cfg.model`` on ``data`` (a spectra.h5); writes ``out/model.pt`` (or ``model.joblib``) and returns
     a summary with the validation MAE per label."""
     from lawful.core.config import write_toml
+    from lawful.spectra.calibration import calibration_rows, fit_calibration, spectrum_snr
     from lawful.spectra.data import load_split
     from lawful.spectra.labels import TARGETS
 
@@ -206,13 +195,13 @@ def train(cfg: TrainConfig, data: Path, out: Path, log=print) -> dict:
     state["val_rms"] = np.sqrt((resid**2).mean(axis=0))
     if sigma is None:
         sigma = np.broadcast_to(state["val_rms"], resid.shape)
-    state["calibration"] = calibration_factors(resid / sigma)
+    state["calibration"] = fit_calibration(resid / sigma, spectrum_snr(va["flux"], va["ivar"]))
     state["train_seconds"] = time.perf_counter() - t0
     save_state(state, out)
     val_mae = np.abs(resid) * scaler.std
     return {"model": cfg.model, "n_train": len(xtr), "train_seconds": state["train_seconds"],
             "val_mae_std_units": dict(zip(TARGETS, (np.abs(resid).mean(axis=0)).round(4).tolist())),
-            "calibration": dict(zip(TARGETS, state["calibration"].T.round(3).tolist())),
+            "calibration": calibration_rows(state["calibration"], TARGETS),
             "val_mae_scaled": dict(zip(TARGETS, val_mae.mean(axis=0).round(4).tolist()))}
 
 
