@@ -152,7 +152,7 @@ def recalibrate_cmd(model: Path = typer.Option(..., "--model", help="a trained m
     if json_out:
         print(json.dumps(rows))
         return
-    print_rows("σ factors per label: f(SNR) = factor · (SNR/50)^slope", rows,
+    print_rows("σ factor: f · (SNR/50)^slope", rows,
                {"factor68": "68 %", "slope68": "slope", "factor95": "95 %", "slope95": "slope"})
 
 
