@@ -46,6 +46,7 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
         _predict_classical,
         build_network,
         clean_flux,
+        mc_passes,
         predict_network,
     )
 
@@ -64,8 +65,7 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
         cfg = TrainConfig(**state["config"])
         net = build_network(cfg, state["n_pixels"], state["n_out"])
         net.load_state_dict(state["net"])
-        mc = cfg.mc_samples if cfg.dropout > 0 and cfg.model in ("spt", "spt-dot", "cnn") else 1
-        mean, sigma = predict_network(net, x, mc)
+        mean, sigma = predict_network(net, x, mc_passes(cfg), cfg.loss == "gaussian")
     if sigma is None:
         sigma = np.broadcast_to(state["val_rms"], mean.shape)
     snr = spectrum_snr(flux, ivar)

@@ -40,9 +40,10 @@ class TrainConfig(Config):
     """One label regressor."""
 
     model: Literal["spt", "spt-dot", "cnn", "mlp", "rf", "gbm", "cannon"] = "spt"
-    loss: Literal["mahalanobis", "learned", "mse"] = pydantic.Field(
-        "mse", description="mse (default: measured better on standardised labels), mahalanobis (the paper's) or "
-                           "learned (Σ = L Lᵀ with its log-det)")
+    loss: Literal["mahalanobis", "learned", "mse", "gaussian"] = pydantic.Field(
+        "mse", description="mse (default: measured better on standardised labels), mahalanobis (the paper's), "
+                           "learned (Σ = L Lᵀ with its log-det) or gaussian (heteroscedastic: the network also "
+                           "predicts each label's σ per star, by the β-NLL with β = 0.5)")
     train_seconds: FiniteFloat = pydantic.Field(600.0, gt=0, description="wall-clock budget of a torch model")
     epochs: int = pydantic.Field(200, ge=1)
     batch: int = pydantic.Field(128, ge=1)
@@ -128,11 +129,13 @@ def clean_flux(flux: np.ndarray, ivar: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def build_network(cfg: TrainConfig, n_pixels: int, n_out: int) -> torch.nn.Module:
-    """The torch model of ``cfg.model`` behind a per-pixel standardisation (its buffers set by training)."""
+    """The torch model of ``cfg.model`` behind a per-pixel standardisation (its buffers set by training), with
+    ``n_out`` outputs — twice that, a mean and a log σ per label, for ``loss="gaussian"``."""
     from torch import nn
 
     from lawful.spectra.networks import BCNN, MLP, SPT, Standardize
 
+    n_out = 2 * n_out if cfg.loss == "gaussian" else n_out
     if cfg.model in ("spt", "spt-dot"):
         net = SPT(n_pixels, n_out, cfg.patch, cfg.dim, cfg.heads, cfg.depth, cfg.dropout,
                   "dot" if cfg.model == "spt-dot" else "hadamard", cfg.pool)
@@ -143,9 +146,22 @@ def build_network(cfg: TrainConfig, n_pixels: int, n_out: int) -> torch.nn.Modul
     return nn.Sequential(Standardize(n_pixels), net)
 
 
-def _loss(kind: str, resid: torch.Tensor, precision: torch.Tensor, chol: torch.Tensor | None) -> torch.Tensor:
+#: β of the β-NLL (Seitzer et al. 2022) for ``loss="gaussian"``: each star's NLL weighted by its σ^(2β), held
+#: fixed, so that the stars the network finds hard do not stop it learning their means
+BETA_NLL = 0.5
+
+
+def _loss(kind: str, out: torch.Tensor, y: torch.Tensor, precision: torch.Tensor, chol: torch.Tensor | None
+          ) -> torch.Tensor:
+    """The training loss of network outputs ``out`` against standardised labels ``y`` (batch, k)."""
     import torch
 
+    if kind == "gaussian":
+        mean, log_sigma = split_outputs(out, True)
+        log_sigma = log_sigma.clamp(-7.0, 3.0)
+        nll = 0.5 * ((y - mean) * torch.exp(-log_sigma)).pow(2) + log_sigma
+        return (nll * torch.exp(2.0 * BETA_NLL * log_sigma).detach()).mean()
+    resid = out - y
     if kind == "mse":
         return resid.pow(2).mean()
     if kind == "mahalanobis":
@@ -153,6 +169,14 @@ def _loss(kind: str, resid: torch.Tensor, precision: torch.Tensor, chol: torch.T
     lower = torch.tril(chol, -1) + torch.diag(torch.nn.functional.softplus(torch.diagonal(chol)) + 1e-3)
     z = torch.linalg.solve_triangular(lower, resid.T, upper=False)
     return (z.pow(2).sum(0).mean() + 2.0 * torch.log(torch.diagonal(lower)).sum()) / resid.shape[1]
+
+
+def split_outputs(out, heteroscedastic: bool):
+    """(means, log σ) of network outputs (…, 2k) for a heteroscedastic network, else (out, None)."""
+    if not heteroscedastic:
+        return out, None
+    k = out.shape[-1] // 2
+    return out[..., :k], out[..., k:]
 
 
 def train(cfg: TrainConfig, data: Path, out: Path, log=print) -> dict:
@@ -244,6 +268,7 @@ def _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log, noise_free=None):
     from lawful.core.io import atomic_torch_save
 
     torch.manual_seed(cfg.seed)
+    hetero = cfg.loss == "gaussian"
     net = build_network(cfg, xtr.shape[1], ytr.shape[1])
     net[0].mean.copy_(torch.as_tensor(xtr.mean(axis=0)))
     net[0].std.copy_(torch.as_tensor(xtr.std(axis=0) + 1e-3))
@@ -279,13 +304,13 @@ def _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log, noise_free=None):
             idx = order[i:i + cfg.batch]
             xb = xt[idx] if noise_free is None else clean[idx] + sig[idx] * torch.randn(
                 len(idx), clean.shape[1], generator=gen)
-            loss = _loss(cfg.loss, net(xb) - yt[idx], precision, chol)
+            loss = _loss(cfg.loss, net(xb), yt[idx], precision, chol)
             opt.zero_grad()
             loss.backward()
             opt.step()
         net.eval()
         with torch.no_grad():
-            val = float(np.abs(net(xv).numpy() - yva).mean())
+            val = float(np.abs(split_outputs(net(xv).numpy(), hetero)[0] - yva).mean())
         epoch += 1
         if val < best:
             best, best_state = val, {k: v.clone() for k, v in net.state_dict().items()}
@@ -295,14 +320,20 @@ def _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log, noise_free=None):
         log(f"epoch {epoch}: val MAE {val:.4f} (standardised), best {best:.4f}, {time.perf_counter() - t0:.0f} s")
     net.load_state_dict(best_state)
     state = {**common, "net": best_state, "n_pixels": xtr.shape[1], "n_out": ytr.shape[1], "epochs": epoch}
-    mean, sigma = predict_network(net, xva, cfg.mc_samples if cfg.dropout > 0 and cfg.model in ("spt", "spt-dot",
-                                                                                                "cnn") else 1)
+    mean, sigma = predict_network(net, xva, mc_passes(cfg), hetero)
     return state, mean, sigma
 
 
-def predict_network(net: torch.nn.Module, x: np.ndarray, mc_samples: int, seed: int = 0
-                    ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Mean and (with ``mc_samples`` > 1) the MC-dropout σ of a network's standardised outputs, batched.
+def mc_passes(cfg: TrainConfig) -> int:
+    """MC-dropout passes at inference: ``cfg.mc_samples`` for SPT and the CNN with dropout, else 1."""
+    return cfg.mc_samples if cfg.dropout > 0 and cfg.model in ("spt", "spt-dot", "cnn") else 1
+
+
+def predict_network(net: torch.nn.Module, x: np.ndarray, mc_samples: int, heteroscedastic: bool = False,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+    """Mean and σ of a network's standardised outputs, batched: σ is the MC-dropout spread of the means (with
+    ``mc_samples`` > 1; else None) and, for a heteroscedastic network, its own predicted σ as well, added in
+    quadrature (the mean of σ² over the passes plus the variance of the means).
 
     The dropout masks come from ``seed`` (torch's global generator is forked and left as it was), so the same
     spectra give the same σ on every call."""
@@ -319,5 +350,8 @@ def predict_network(net: torch.nn.Module, x: np.ndarray, mc_samples: int, seed: 
         for _ in range(mc_samples):
             outs.append(torch.cat([net(xt[i:i + 1024]) for i in range(0, len(xt), 1024)]).numpy())
     net.eval()
-    stack = np.stack(outs)
-    return stack.mean(axis=0), (stack.std(axis=0) + 1e-6 if mc_samples > 1 else None)
+    means, log_sigma = split_outputs(np.stack(outs), heteroscedastic)
+    var = means.var(axis=0) if mc_samples > 1 else None
+    if log_sigma is not None:
+        var = (0.0 if var is None else var) + np.exp(2.0 * np.clip(log_sigma, -7.0, 3.0)).mean(axis=0)
+    return means.mean(axis=0), (np.sqrt(var) + 1e-6 if var is not None else None)
