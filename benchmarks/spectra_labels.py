@@ -11,7 +11,7 @@ The ablations train for --other-seconds each and compare with spt-short, the SPT
 dropout 0.1) at that same budget: spt-maha (the paper's Mahalanobis loss), spt-learned (learned covariance),
 spt-dot (dot-product attention), spt-nodropout (no dropout: no MC σ, the validation RMS instead); with
 --noise fresh also spt-gauss and mlp-gauss (loss "gaussian": each star's σ predicted by the network, beside
-spt-short and mlp at the same budget). The long
+spt-short and mlp at the same budget) and spt-gauss-long (the same at the SPT's budget). The long
 rows have the SPT's budget: with --noise fresh (the default) the MLP's, so the SPT's strongest rival gets as
 much time as it; with --noise stored (the runs before stop 44), the Mahalanobis SPT's. Every torch model trains
 for its wall-clock budget alone (no epoch cap) on the noise its --noise names; the output directory defaults to
@@ -59,6 +59,7 @@ if fresh:
     torch_runs["mlp-long"] = dict(model="mlp", train_seconds=args.spt_seconds)
     torch_runs["spt-gauss"] = dict(model="spt", loss="gaussian", train_seconds=args.other_seconds)
     torch_runs["mlp-gauss"] = dict(model="mlp", loss="gaussian", train_seconds=args.other_seconds)
+    torch_runs["spt-gauss-long"] = dict(model="spt", loss="gaussian", train_seconds=args.spt_seconds)
 else:
     torch_runs["spt-maha-long"] = dict(model="spt", loss="mahalanobis", train_seconds=args.spt_seconds)
 runs = {name: {**kw, "noise": args.noise, **({"epochs": 10**6} if fresh else {})} for name, kw in torch_runs.items()}

@@ -283,7 +283,7 @@ def spectra_stage(out: Path) -> None:
     state = shipped()
     pred = predict(state, noisy, 1.0 / sigma**2)
     im, ia, it = TARGETS.index("mass"), TARGETS.index("age"), TARGETS.index("teff")
-    table = Table(title="synthetic LAMOST giants through the shipped SPT (Hadamard attention, MC dropout)",
+    table = Table(title="synthetic LAMOST giants through the shipped SPT (own σ + MC dropout)",
                   title_justify="left")
     for col in ("SNR", "T_eff true / SPT", "mass true (M☉)", "SPT", "age true (Gyr)", "SPT"):
         table.add_column(col, justify="right")
