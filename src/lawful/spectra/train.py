@@ -3,9 +3,11 @@
 Targets (:data:`~lawful.spectra.labels.TARGETS`) are standardised after taking log10 of mass and age. The loss of
 the torch models is the plain MSE of the standardised residual r (``loss="mse"``, the default), SPT's
 Mahalanobis distance rᵀ Σ⁻¹ r with Σ the covariance (here the correlation matrix) of the standardised training
-labels (``"mahalanobis"``), or a learned Σ = L Lᵀ with the Gaussian log-det term (``"learned"``). Standardising
-already removes the scale imbalance the Mahalanobis loss was introduced for; what it adds is decorrelation,
-and on these giants it learned more slowly (benchmarks/spectra_labels.py: spt-maha against spt-short).
+labels (``"mahalanobis"``), a learned Σ = L Lᵀ with the Gaussian log-det term (``"learned"``), or a
+heteroscedastic Gaussian whose σ per star and label the network predicts beside the labels (``"gaussian"``,
+the β-NLL; the shipped SPT since stop 45). Standardising already removes the scale imbalance the Mahalanobis
+loss was introduced for; what it adds is decorrelation, and on these giants it learned more slowly
+(benchmarks/spectra_labels.py: spt-maha against spt-short).
 Torch models train for a wall-clock budget or a number of epochs, keep the best validation state, and
 checkpoint every epoch (atomically), so a killed run resumes. By default (``noise="fresh"``) they never see the
 same noise twice: the training stars are made again noise-free from their labels (the data set's own forward
@@ -149,6 +151,8 @@ def build_network(cfg: TrainConfig, n_pixels: int, n_out: int) -> torch.nn.Modul
 #: β of the β-NLL (Seitzer et al. 2022) for ``loss="gaussian"``: each star's NLL weighted by its σ^(2β), held
 #: fixed, so that the stars the network finds hard do not stop it learning their means
 BETA_NLL = 0.5
+#: the range a heteroscedastic network's log σ (standardised units) is held to, in training and inference
+LOG_SIGMA_RANGE = (-7.0, 3.0)
 
 
 def _loss(kind: str, out: torch.Tensor, y: torch.Tensor, precision: torch.Tensor, chol: torch.Tensor | None
@@ -158,7 +162,7 @@ def _loss(kind: str, out: torch.Tensor, y: torch.Tensor, precision: torch.Tensor
 
     if kind == "gaussian":
         mean, log_sigma = split_outputs(out, True)
-        log_sigma = log_sigma.clamp(-7.0, 3.0)
+        log_sigma = log_sigma.clamp(*LOG_SIGMA_RANGE)
         nll = 0.5 * ((y - mean) * torch.exp(-log_sigma)).pow(2) + log_sigma
         return (nll * torch.exp(2.0 * BETA_NLL * log_sigma).detach()).mean()
     resid = out - y
@@ -353,5 +357,5 @@ def predict_network(net: torch.nn.Module, x: np.ndarray, mc_samples: int, hetero
     means, log_sigma = split_outputs(np.stack(outs), heteroscedastic)
     var = means.var(axis=0) if mc_samples > 1 else None
     if log_sigma is not None:
-        var = (0.0 if var is None else var) + np.exp(2.0 * np.clip(log_sigma, -7.0, 3.0)).mean(axis=0)
+        var = (0.0 if var is None else var) + np.exp(2.0 * np.clip(log_sigma, *LOG_SIGMA_RANGE)).mean(axis=0)
     return means.mean(axis=0), (np.sqrt(var) + 1e-6 if var is not None else None)
