@@ -26,10 +26,13 @@ SNR_PIVOT = 50.0
 MIN_STARS_FOR_SLOPE = 200
 
 
-def spectrum_snr(flux: np.ndarray, ivar: np.ndarray) -> np.ndarray:
+def spectrum_snr(flux: np.ndarray, ivar: np.ndarray, good: np.ndarray | None = None) -> np.ndarray:
     """The median per-pixel S/N, flux · √ivar, over each spectrum's usable pixels (n,); about 0.85 × the
-    continuum SNR for the giants' line-rich spectra. A spectrum without a usable pixel gets NaN."""
-    good = np.isfinite(flux) & np.isfinite(ivar) & (ivar > 0)
+    continuum SNR for the giants' line-rich spectra. A spectrum without a usable pixel gets NaN. ``good``: the
+    :func:`~lawful.spectra.data.usable_pixels` mask, when the caller has it already."""
+    from lawful.spectra.data import usable_pixels
+
+    good = usable_pixels(flux, ivar) if good is None else good
     ratio = np.where(good, flux * np.sqrt(np.where(good, ivar, 0.0)), np.nan)
     snr = np.full(len(ratio), np.nan)
     usable = good.any(axis=1)

@@ -22,6 +22,12 @@ from lawful.core.config import Config, FiniteFloat
 CHUNK = 1000
 
 
+def usable_pixels(flux: np.ndarray, ivar: np.ndarray) -> np.ndarray:
+    """Pixels with a finite flux and a finite, positive inverse variance (bool, the shape of ``flux``); the
+    rest are masked everywhere a spectrum is read."""
+    return np.isfinite(flux) & np.isfinite(ivar) & (ivar > 0)
+
+
 def noise_sigma(normalized: np.ndarray, snr: np.ndarray | float) -> np.ndarray:
     """σ of continuum-normalised flux (n, W) at per-pixel SNR (n,) or scalar: σ² = (0.9 F + 0.1)/SNR²."""
     snr = np.asarray(snr, dtype=float)

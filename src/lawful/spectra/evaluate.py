@@ -39,6 +39,7 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
     (:func:`~lawful.spectra.calibration.spectrum_snr`), which the calibration factors depend on.
     ``calibrated=False``: the model's raw σ for both, without its calibration (what :func:`recalibrate` fits)."""
     from lawful.spectra.calibration import calibration_factors, spectrum_snr
+    from lawful.spectra.data import usable_pixels
     from lawful.spectra.train import (
         CLASSICAL,
         Scaler,
@@ -58,17 +59,18 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
     if flux.ndim != 2 or flux.shape[1] != len(model_wave):
         raise ValueError(f"flux must have shape (n, {len(model_wave)}), got {flux.shape}")
     x, _ = clean_flux(flux, ivar)
-    masked = (~np.isfinite(flux) | ~np.isfinite(ivar) | (ivar <= 0)).sum(axis=1)
+    good = usable_pixels(flux, ivar)
+    masked = (~good).sum(axis=1)
     if state["kind"] in CLASSICAL:
         mean, sigma = _predict_classical(state, x, ivar)
     else:
         cfg = TrainConfig(**state["config"])
         net = build_network(cfg, state["n_pixels"], state["n_out"])
         net.load_state_dict(state["net"])
-        mean, sigma = predict_network(net, x, mc_passes(cfg), cfg.loss == "gaussian")
+        mean, sigma = predict_network(net, x, mc_passes(cfg), cfg.heteroscedastic)
     if sigma is None:
         sigma = np.broadcast_to(state["val_rms"], mean.shape)
-    snr = spectrum_snr(flux, ivar)
+    snr = spectrum_snr(flux, ivar, good)
     calibration = state["calibration"] if calibrated else np.ones((2, mean.shape[1]))
     if not isinstance(calibration, dict) and np.shape(calibration) != (2, mean.shape[1]):
         raise ValueError(f"this model's calibration has shape {np.shape(calibration)}, not (2, {mean.shape[1]}) "
@@ -99,7 +101,7 @@ def recalibrate(model: Path, data: Path) -> dict[str, np.ndarray]:
     """Fit a trained model's σ calibration afresh on the validation split of ``data`` (its weights untouched)
     and rewrite the model file atomically; returns the calibration (:func:`~lawful.spectra.calibration.
     fit_calibration`)."""
-    from lawful.spectra.calibration import fit_calibration, spectrum_snr
+    from lawful.spectra.calibration import fit_calibration
     from lawful.spectra.data import load_split
     from lawful.spectra.train import save_state
 
@@ -107,7 +109,7 @@ def recalibrate(model: Path, data: Path) -> dict[str, np.ndarray]:
     val = load_split(data, "val")
     pred = predict(state, val["flux"], val["ivar"], val["wave"], calibrated=False)
     state["calibration"] = fit_calibration(standardised_error(state, pred, val["targets"]) / pred["sigma_std"],
-                                           spectrum_snr(val["flux"], val["ivar"]))
+                                           pred["snr"])
     save_state(state, Path(model))
     return state["calibration"]
 
@@ -136,6 +138,7 @@ def metrics(state: dict, pred: dict[str, np.ndarray], truth: np.ndarray, train_r
     z = err_std / pred["sigma_std"]
     err = pred["mean"] - truth
     percent = percentage_errors(pred["mean"], truth)
+    bands = _bands(np.asarray(snr)) if snr is not None else {}
     out = {}
     for j, name in enumerate(state["targets"]):
         row = {"mpe": float(np.mean(percent[:, j])),
@@ -143,9 +146,9 @@ def metrics(state: dict, pred: dict[str, np.ndarray], truth: np.ndarray, train_r
                "coverage68": float(np.mean(np.abs(z[:, j]) <= 1.0)),
                "coverage95": float(np.mean(np.abs(err_std[:, j]) <= pred["half95_std"][:, j])),
                "z_std": float(np.std(z[:, j]))}
-        if snr is not None:
+        if bands:
             row["coverage68_by_snr"] = {band: float(np.mean(np.abs(z[rows, j]) <= 1.0)) if rows.any() else None
-                                        for band, rows in _bands(np.asarray(snr)).items()}
+                                        for band, rows in bands.items()}
         if train_range is not None:
             row["out_of_range"] = int(np.sum((truth[:, j] < train_range[0, j]) | (truth[:, j] > train_range[1, j])))
         out[name] = row

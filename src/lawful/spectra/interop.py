@@ -33,6 +33,8 @@ def from_specutils(spectrum, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     from astropy.nddata import InverseVariance
     from specutils.manipulation import FluxConservingResampler
 
+    from lawful.spectra.data import usable_pixels
+
     if spectrum.uncertainty is None:
         raise ValueError("the spectrum has no uncertainty; an inverse variance is needed to weight its pixels")
     wave = spectrum.spectral_axis.to_value(u.AA, equivalencies=u.spectral())
@@ -41,7 +43,7 @@ def from_specutils(spectrum, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
                          f"{grid[0]:.0f}–{grid[-1]:.0f} Å")
     ivar = spectrum.uncertainty.represent_as(InverseVariance).array
     flux = np.asarray(spectrum.flux.value, dtype=float)
-    bad = ~np.isfinite(flux) | ~np.isfinite(ivar) | (ivar <= 0)
+    bad = ~usable_pixels(flux, ivar)
     clean = to_specutils(wave, np.where(bad, 0.0, flux), np.where(bad, 1e-30, ivar), unit="")
     resampled = FluxConservingResampler(extrapolation_treatment="nan_fill")(clean, grid * u.AA)
     out_flux = np.asarray(resampled.flux.value, dtype=float)

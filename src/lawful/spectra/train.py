@@ -64,6 +64,11 @@ class TrainConfig(Config):
                              "spectra; the classical models fit the stored ones")
     seed: int = pydantic.Field(0, ge=0)
 
+    @property
+    def heteroscedastic(self) -> bool:
+        """Whether the network predicts a σ per star and label beside each mean (``loss="gaussian"``)."""
+        return self.loss == "gaussian"
+
     @pydantic.model_validator(mode="before")
     @classmethod
     def _classical_default_stored(cls, data):
@@ -125,7 +130,9 @@ def save_state(state: dict, out: Path) -> None:
 
 def clean_flux(flux: np.ndarray, ivar: np.ndarray) -> tuple[np.ndarray, int]:
     """NaN flux or zero/NaN inverse variance → masked (set to the continuum, 1); returns (flux, n masked)."""
-    bad = ~np.isfinite(flux) | ~np.isfinite(ivar) | (ivar <= 0)
+    from lawful.spectra.data import usable_pixels
+
+    bad = ~usable_pixels(flux, ivar)
     out = np.where(bad, 1.0, flux).astype(np.float32)
     return out, int(bad.sum())
 
@@ -137,7 +144,7 @@ def build_network(cfg: TrainConfig, n_pixels: int, n_out: int) -> torch.nn.Modul
 
     from lawful.spectra.networks import BCNN, MLP, SPT, Standardize
 
-    n_out = 2 * n_out if cfg.loss == "gaussian" else n_out
+    n_out = 2 * n_out if cfg.heteroscedastic else n_out
     if cfg.model in ("spt", "spt-dot"):
         net = SPT(n_pixels, n_out, cfg.patch, cfg.dim, cfg.heads, cfg.depth, cfg.dropout,
                   "dot" if cfg.model == "spt-dot" else "hadamard", cfg.pool)
@@ -272,7 +279,6 @@ def _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log, noise_free=None):
     from lawful.core.io import atomic_torch_save
 
     torch.manual_seed(cfg.seed)
-    hetero = cfg.loss == "gaussian"
     net = build_network(cfg, xtr.shape[1], ytr.shape[1])
     net[0].mean.copy_(torch.as_tensor(xtr.mean(axis=0)))
     net[0].std.copy_(torch.as_tensor(xtr.std(axis=0) + 1e-3))
@@ -314,7 +320,7 @@ def _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log, noise_free=None):
             opt.step()
         net.eval()
         with torch.no_grad():
-            val = float(np.abs(split_outputs(net(xv).numpy(), hetero)[0] - yva).mean())
+            val = float(np.abs(split_outputs(net(xv).numpy(), cfg.heteroscedastic)[0] - yva).mean())
         epoch += 1
         if val < best:
             best, best_state = val, {k: v.clone() for k, v in net.state_dict().items()}
@@ -324,7 +330,7 @@ def _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log, noise_free=None):
         log(f"epoch {epoch}: val MAE {val:.4f} (standardised), best {best:.4f}, {time.perf_counter() - t0:.0f} s")
     net.load_state_dict(best_state)
     state = {**common, "net": best_state, "n_pixels": xtr.shape[1], "n_out": ytr.shape[1], "epochs": epoch}
-    mean, sigma = predict_network(net, xva, mc_passes(cfg), hetero)
+    mean, sigma = predict_network(net, xva, mc_passes(cfg), cfg.heteroscedastic)
     return state, mean, sigma
 
 

@@ -37,6 +37,7 @@ import numpy as np
 import pydantic
 
 from lawful.core.config import Config, FiniteFloat
+from lawful.spectra.data import usable_pixels
 
 
 class InvertConfig(Config):
@@ -115,7 +116,7 @@ def invert(gen, flux: np.ndarray, ivar: np.ndarray, cfg: InvertConfig | None = N
     if flux.ndim != 2 or flux.shape[1] != n_wave or ivar.shape != flux.shape:
         raise ValueError(f"flux and ivar must both have shape (n, {n_wave}) on the generator's grid, got "
                          f"{flux.shape} and {ivar.shape}")
-    good = np.isfinite(flux) & np.isfinite(ivar) & (ivar > 0)
+    good = usable_pixels(flux, ivar)
     basis = gen.model_basis[: cfg.nuisance].astype(float)
     rest = np.clip(gen.model_sigma.astype(float) ** 2 - (basis**2).sum(axis=0), 0.0, None)
     weight = np.where(good, 1.0 / (1.0 / np.where(good, ivar, 1.0) + rest), 0.0)
