@@ -2,7 +2,8 @@
 
 ``kcorrect`` ships ``data/test/gst_tests_small.fits``: 10 000 galaxies of the SDSS Main Galaxy Sample
 (r_petro ≲ 17.8) with ugriz model and Petrosian fluxes and inverse variances in nanomaggies, the SFD Galactic
-extinction A_ugriz (mag), the spectroscopic redshift, and 2MASS extended-source J, H, K_s (Vega mag).
+extinction A_ugriz (mag), the spectroscopic redshift, 2MASS extended-source J, H, K_s (Vega mag) and the
+position on the sky (RA, Dec in degrees, J2000).
 
 Magnitudes are SDSS asinh magnitudes ("luptitudes", Lupton, Gunn & Szalay 1999) with the SDSS softening
 parameters b, so zero and negative fluxes — non-detections, 12 galaxies in u here — keep a finite magnitude
@@ -81,9 +82,16 @@ class Catalog:
     nir: np.ndarray  #: (n, 3) 2MASS J, H, K_s (Vega mag); NaN where not detected
     nir_err: np.ndarray  #: (n, 3)
     z: np.ndarray  #: (n,)
+    ra: np.ndarray  #: (n,) right ascension (deg); NaN where the table has no positions
+    dec: np.ndarray  #: (n,) declination (deg); NaN where the table has no positions
 
     def __len__(self) -> int:
         return len(self.z)
+
+    @property
+    def has_positions(self) -> bool:
+        """Whether every galaxy has a position on the sky."""
+        return bool(np.all(np.isfinite(self.ra)) and np.all(np.isfinite(self.dec)))
 
     def subset(self, rows: np.ndarray) -> Catalog:
         """The galaxies ``rows`` (indices or a boolean mask) as a new catalog."""
@@ -92,7 +100,7 @@ class Catalog:
     def model_only(self) -> Catalog:
         """The same galaxies seen through model magnitudes alone: Petrosian = model, no 2MASS."""
         nan = np.full_like(self.nir, np.nan)
-        return Catalog(self.model, self.model_err, self.model, self.model_err, nan, nan, self.z)
+        return Catalog(self.model, self.model_err, self.model, self.model_err, nan, nan, self.z, self.ra, self.dec)
 
     def features(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """(n, 14) features, their (n, 14) 1σ errors (NaN where unknown), and names: r, four model colours,
@@ -115,8 +123,10 @@ class Catalog:
 
 def from_arrays(model_flux: np.ndarray, model_ivar: np.ndarray, extinction: np.ndarray, z: np.ndarray,
                 petro_flux: np.ndarray | None = None, petro_ivar: np.ndarray | None = None,
-                nir: np.ndarray | None = None, nir_err: np.ndarray | None = None) -> Catalog:
-    """A :class:`Catalog` from fluxes (nanomaggies), ivars, extinction (mag) and z; Petrosian and NIR optional."""
+                nir: np.ndarray | None = None, nir_err: np.ndarray | None = None, ra: np.ndarray | None = None,
+                dec: np.ndarray | None = None) -> Catalog:
+    """A :class:`Catalog` from fluxes (nanomaggies), ivars, extinction (mag) and z; Petrosian, NIR and the
+    positions (RA, Dec in degrees) optional."""
     model, model_err = asinh_magnitudes(model_flux, model_ivar)
     extinction = np.asarray(extinction, dtype=float)
     if extinction.shape != model.shape or not np.all(np.isfinite(extinction)):
@@ -136,18 +146,38 @@ def from_arrays(model_flux: np.ndarray, model_ivar: np.ndarray, extinction: np.n
         nir, nir_err = np.full((n, 3), np.nan), np.full((n, 3), np.nan)
     nir = np.where(nir > 0, nir, np.nan)
     nir_err = np.where(np.isfinite(nir) & (nir_err > 0), nir_err, np.nan)
-    return Catalog(model, model_err, petro, petro_err, nir, nir_err, z)
+    if ra is None or dec is None:
+        ra, dec = np.full(n, np.nan), np.full(n, np.nan)
+    else:
+        ra, dec = check_positions(ra, dec, n)
+    return Catalog(model, model_err, petro, petro_err, nir, nir_err, z, ra, dec)
+
+
+def check_positions(ra: np.ndarray, dec: np.ndarray, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """RA and Dec (deg) as float arrays, refused unless finite, 0 ≤ RA ≤ 360, |Dec| ≤ 90 (and ``n`` long)."""
+    ra, dec = np.asarray(ra, dtype=float), np.asarray(dec, dtype=float)
+    if ra.ndim != 1 or ra.shape != dec.shape or (n is not None and len(ra) != n):
+        raise ValueError(f"RA and Dec must be two 1-d arrays of {n if n is not None else 'equal'} length, got "
+                         f"shapes {ra.shape} and {dec.shape}")
+    for name, v, lo, hi in (("RA", ra, 0.0, 360.0), ("Dec", dec, -90.0, 90.0)):
+        bad = ~(np.isfinite(v) & (v >= lo) & (v <= hi))
+        if np.any(bad):
+            i = int(np.argmax(bad))
+            raise ValueError(f"{int(bad.sum())} galaxies have {name} outside [{lo:g}, {hi:g}] deg or not finite "
+                             f"(first: row {i}, {name} = {v[i]})")
+    return ra, dec
 
 
 #: columns a catalog table must have, and the optional ones read when present (the kcorrect table's names)
 REQUIRED = ("MODELFLUX", "MODELFLUX_IVAR", "EXTINCTION", "Z")
-OPTIONAL = ("PETROFLUX", "PETROFLUX_IVAR", "J_M_EXT", "J_MSIG_EXT", "H_M_EXT", "H_MSIG_EXT", "K_M_EXT", "K_MSIG_EXT")
+OPTIONAL = ("PETROFLUX", "PETROFLUX_IVAR", "J_M_EXT", "J_MSIG_EXT", "H_M_EXT", "H_MSIG_EXT", "K_M_EXT", "K_MSIG_EXT",
+            "RA", "DEC")
 
 
 def read_table(path: Path) -> Catalog:
     """A catalog from a FITS table with the kcorrect table's columns: MODELFLUX, MODELFLUX_IVAR (n, 5) in
-    nanomaggies, EXTINCTION (n, 5) mag and Z are required; PETROFLUX(_IVAR) and 2MASS J/H/K_M_EXT, *_MSIG_EXT are
-    used when present."""
+    nanomaggies, EXTINCTION (n, 5) mag and Z are required; PETROFLUX(_IVAR), 2MASS J/H/K_M_EXT, *_MSIG_EXT and
+    RA, DEC (deg) are used when present."""
     from astropy.io import fits
 
     if not Path(path).exists():
@@ -167,7 +197,9 @@ def read_table(path: Path) -> Catalog:
     if all(f"{b}_M_EXT" in col and f"{b}_MSIG_EXT" in col for b in "JHK"):
         nir = np.c_[col["J_M_EXT"], col["H_M_EXT"], col["K_M_EXT"]]
         nir_err = np.c_[col["J_MSIG_EXT"], col["H_MSIG_EXT"], col["K_MSIG_EXT"]]
-    return from_arrays(col["MODELFLUX"], col["MODELFLUX_IVAR"], col["EXTINCTION"], col["Z"], *petro, nir, nir_err)
+    sky = (col["RA"], col["DEC"]) if {"RA", "DEC"} <= col.keys() else (None, None)
+    return from_arrays(col["MODELFLUX"], col["MODELFLUX_IVAR"], col["EXTINCTION"], col["Z"], *petro, nir, nir_err,
+                       *sky)
 
 
 @functools.cache

@@ -12,6 +12,11 @@ Methods (each gives a point estimate and a p(z) on :data:`~lawful.galaxies.metri
   (its mode, median, 16/84 % quantiles and best χ²), the physical model informing the learned one.
 
 The point estimate of a p(z) method is its median.
+
+With ``sky_prior`` any method's p(z) is multiplied by the redshift prior of :mod:`~lawful.galaxies.sky`, fitted to
+the training fold's positions and redshifts (galaxies cluster: a neighbour on the sky is likely at the same z);
+z_phot is then the posterior's median. This uses the spectroscopic redshifts of the training galaxies around each
+test galaxy, not its photometry alone.
 """
 
 from __future__ import annotations
@@ -61,7 +66,17 @@ class PhotozConfig(Config):
     train_fraction: float = pydantic.Field(
         1.0, gt=0.0, le=1.0, description="train on this seeded random fraction of each training fold (a learning "
                                          "curve; the fractions of one seed are nested); the test folds are whole")
+    sky_prior: bool = pydantic.Field(
+        False, description="multiply each p(z) by the prior from the training galaxies' neighbours on the sky "
+                           "(needs RA, Dec; not with train_on=synthetic)")
     max_fold: int = pydantic.Field(0, ge=0, description="run only the first N folds (0: all); for quick looks")
+
+    @pydantic.model_validator(mode="after")
+    def _sky_needs_real_training(self) -> PhotozConfig:
+        if self.sky_prior and self.train_on == "synthetic":
+            raise ValueError("sky_prior = true needs spectroscopic training galaxies on the sky; train_on = "
+                             "synthetic has none (set one of them otherwise)")
+        return self
 
 
 Fold = tuple[np.ndarray, np.ndarray]
@@ -177,7 +192,7 @@ def training_rows(train: np.ndarray, fraction: float, seed: int) -> np.ndarray:
 def _fold_file(checkpoints: Path | None, cfg: PhotozConfig, k: int) -> Path | None:
     if checkpoints is None:
         return None
-    key = cfg.model_dump(exclude={"threads", "max_fold"})
+    key = cfg.model_dump(exclude={"threads", "max_fold", "sky_prior"})  # the prior is applied after
     tag = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
     return checkpoints / f"fold{k}_{cfg.method}_{tag}.npz"
 
@@ -186,13 +201,19 @@ def cross_validate(cat: Catalog, cfg: PhotozConfig, log: Callable[[str], None] =
                    checkpoints: Path | None = None) -> dict:
     """Out-of-fold z_phot, 68 % interval and p(z) of every galaxy (NaN for galaxies of skipped folds), metrics.
 
-    With ``checkpoints`` each finished fold is written there atomically and reused by a rerun of the same config.
+    With ``checkpoints`` each finished fold is written there atomically and reused by a rerun of the same config
+    (the fold's photometric p(z), before any sky prior, so that a rerun with ``sky_prior`` reuses it too).
+    ``result["sky"]`` lists each fold's fitted prior (u per separation bin, σ in km/s) when ``sky_prior`` is set.
     """
     from lawful.core.io import atomic_write_bytes
     from lawful.core.threads import set_threads
 
+    if cfg.sky_prior and not cat.has_positions:
+        raise ValueError("sky_prior = true needs RA and Dec for every galaxy; this catalog has none (a table "
+                         "needs RA, DEC columns)")
     set_threads(cfg.threads or None)
     n = len(cat)
+    sky = []
     z_phot = np.full(n, np.nan)
     pdf = np.zeros((n, len(Z_GRID)), dtype=np.float32)
     done = np.zeros(n, dtype=bool)
@@ -200,31 +221,39 @@ def cross_validate(cat: Catalog, cfg: PhotozConfig, log: Callable[[str], None] =
     splits = folds(n, cfg.folds, cfg.seed)
     for k, (tr, te) in enumerate(splits[:cfg.max_fold or None]):
         path = _fold_file(checkpoints, cfg, k)
+        train, test = cat.subset(training_rows(tr, cfg.train_fraction, cfg.seed * 100 + k)), cat.subset(te)
         if path is not None and path.exists():
             with np.load(path) as saved:
                 z_phot[te], pdf[te] = saved["z_phot"], saved["pdf"]
-            done[te] = True
             log(f"{cfg.method}: fold {k + 1}/{cfg.folds} from {path}")
-            continue
-        train, test = cat.subset(training_rows(tr, cfg.train_fraction, cfg.seed * 100 + k)), cat.subset(te)
-        if cfg.train_on == "synthetic":
-            from lawful.galaxies.templates import synthetic_catalog
+        else:
+            fit_on = train
+            if cfg.train_on == "synthetic":
+                from lawful.galaxies.templates import synthetic_catalog
 
-            train, test = synthetic_catalog(train, cfg.synthetic_n, cfg.seed * 100 + k), test.model_only()
-        z_phot[te], pdf[te] = PREDICTORS[cfg.method](train, test, cfg, cfg.seed * 100 + k)
+                fit_on, test = synthetic_catalog(train, cfg.synthetic_n, cfg.seed * 100 + k), test.model_only()
+            z_phot[te], pdf[te] = PREDICTORS[cfg.method](fit_on, test, cfg, cfg.seed * 100 + k)
+            if path is not None:
+                buf = io.BytesIO()
+                np.savez_compressed(buf, z_phot=z_phot[te], pdf=pdf[te])
+                atomic_write_bytes(path, buf.getvalue())
+            log(f"{cfg.method}: fold {k + 1}/{cfg.folds} in {time.perf_counter() - start:.0f} s")
         done[te] = True
-        if path is not None:
-            buf = io.BytesIO()
-            np.savez_compressed(buf, z_phot=z_phot[te], pdf=pdf[te])
-            atomic_write_bytes(path, buf.getvalue())
-        log(f"{cfg.method}: fold {k + 1}/{cfg.folds} in {time.perf_counter() - start:.0f} s")
+        if cfg.sky_prior:
+            from lawful.galaxies.sky import SkyPrior
+
+            prior = SkyPrior.fit(train.ra, train.dec, train.z)
+            pdf[te] = prior.posterior(pdf[te], test.ra, test.dec)
+            z_phot[te] = quantiles(pdf[te].astype(float), 0.5)
+            sky.append({"u": prior.u.round(4).tolist(), "sigma_km_s": round(prior.velocity_dispersion, 1)})
+            log(f"{cfg.method}: fold {k + 1} sky prior u(θ) = {sky[-1]['u']}, σ = {sky[-1]['sigma_km_s']} km/s")
     pdf = normalize(pdf[done].astype(float))
     lo, hi = np.full(n, np.nan), np.full(n, np.nan)
     lo[done], hi[done] = quantiles(pdf, np.array([0.16, 0.84])).T
     metrics = {**point_metrics(z_phot[done], cat.z[done]), **pdf_metrics(pdf, cat.z[done]),
                "n": int(done.sum()), "seconds": time.perf_counter() - start}
     return {"metrics": metrics, "z_phot": z_phot, "z_lo68": lo, "z_hi68": hi, "done": done,
-            "pit": pit(pdf, cat.z[done])}
+            "pit": pit(pdf, cat.z[done]), "sky": sky}
 
 
 def write_predictions(path: Path, cat: Catalog, result: dict) -> None:
