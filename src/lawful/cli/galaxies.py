@@ -60,7 +60,8 @@ def photoz_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     result = resumable(cross_validate, out, cat, cfg, log, out / "folds")
     write_predictions(out / "predictions.csv", cat, result)
     metrics = {k: result["metrics"][k] for k in PHOTOZ_KEYS}
-    atomic_write_bytes(out / "metrics.json", json.dumps({**metrics, "config": cfg.model_dump()}, indent=1).encode())
+    record = {**metrics, "config": cfg.model_dump(), **({"sky_prior_per_fold": result["sky"]} if result["sky"] else {})}
+    atomic_write_bytes(out / "metrics.json", json.dumps(record, indent=1).encode())
     done = result["done"]
     photoz_figure(cat.z[done], result["z_phot"][done], result["pit"],
                   f"{cfg.method}: σ_NMAD = {metrics['sigma_nmad']:.4f}", out / f"photoz_{cfg.method}.png")
