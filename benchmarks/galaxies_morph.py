@@ -2,7 +2,7 @@
 test set, accuracy by SNR and size, and the real HST ellipticals NGC 4342 and M32 (issue: galaxies).
 
 Goals: ≥ 95 % three-class accuracy at SDSS-like SNR, the lecture's CNN reproduced and beaten, NGC 4342 and M32
-classified E.
+classified E (early type: the simulated E class holds ellipticals and lenticulars).
 
     OMP_NUM_THREADS=2 python benchmarks/galaxies_morph.py [--n-train 6000] [--difficulty 0]
 """
@@ -75,7 +75,8 @@ def main() -> None:
               + " ".join(f"{100 * r['by_r_e'][b]:8.1f}%" for b in size_bins))
     print(f"{'goal (best)':20s} {'≥95%':>6s}   (lecture CNN reproduced and beaten)\n")
     for name, r in results.items():
-        print(f"{name}: confusion (rows true E, S, Irr) {r['confusion']}")
+        kinds = ", ".join(f"{kind}s {100 * acc:.1f} %" for kind, acc in r["accuracy_e_by_kind"].items())
+        print(f"{name}: confusion (rows true E, S, Irr) {r['confusion']}; E right: {kinds}")
     print("\nreal ellipticals (NGC 4342 HST F814W, M32 INT I) made SDSS-like (r_50 = 6.2 px, SNR 100), "
           "P(E) / P(S) / P(Irr):")
     for name in ("deep CNN, r only", "statmorph + RF, r"):

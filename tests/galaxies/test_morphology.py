@@ -58,6 +58,20 @@ def test_ellipticals_are_redder_and_more_concentrated_than_irregulars():
     assert np.median(e[:, 3]) > np.median(irr[:, 3])  # concentration
 
 
+def test_the_e_class_holds_red_lenticulars_less_concentrated_than_its_ellipticals():
+    from lawful.galaxies.morphology.simulate import LENTICULAR_FRACTION
+
+    d = simulate(600, seed=4)
+    e = d["labels"] == 0
+    assert not np.any(d["lenticular"][~e])  # S0s belong to the early types only
+    frac, n_e = d["lenticular"][e].mean(), e.sum()
+    assert abs(frac - LENTICULAR_FRACTION) < 3 * np.sqrt(LENTICULAR_FRACTION * (1 - LENTICULAR_FRACTION) / n_e)
+    f = measure.extra_features(d["images"])
+    s0, ell, spiral = f[e & d["lenticular"]], f[e & ~d["lenticular"]], f[d["labels"] == 1]
+    assert np.median(s0[:, 0]) > np.median(spiral[:, 0]) + 0.15  # g − r: an old disk, red like its bulge
+    assert np.median(s0[:, 3]) < np.median(ell[:, 3])  # bulge + exponential disk: less concentrated than n ≥ 3
+
+
 @pytest.mark.parametrize("images, bands, match", [
     (np.zeros((2, 3, 52)), None, "must be"),
     (np.zeros((2, 3, 52, 40)), None, "must be"),
@@ -121,6 +135,15 @@ def test_a_resolved_sersic_elliptical_made_sdss_like_is_classified_e(n, q):
     predict, _ = load_model(shipped_model("r"))
     cuts = np.stack([real.sdss_like(high, snr=100.0, seed=s, sky=0.0) for s in range(3)])
     assert np.all(predict(cuts)[:, 0] > 0.9)
+
+
+@pytest.mark.parametrize("name", ["ngc4342", "m32"])
+def test_the_shipped_r_band_cnn_calls_the_real_ellipticals_early_type(name):
+    """The issue's smoke test: NGC 4342 (HST, flattened, with a disk) and M32 made SDSS-like at the training
+    sizes' median are E, for several noise draws."""
+    predict, _ = load_model(shipped_model("r"))
+    cuts = np.stack([real.sdss_like(real.mgefit_image(name), seed=s, sky=0.0) for s in range(3)])
+    assert np.all(predict(cuts)[:, 0] > 0.8)
 
 
 def test_field_extent_is_the_distance_to_the_field_edge_in_half_light_radii():

@@ -127,7 +127,8 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with c
                  model: list[Path] = typer.Option(..., "--model", help="model directory (repeatable)"),
                  plots: Path = typer.Option(None, "--plots", help="directory for confusion-matrix figures"),
                  json_out: bool = JSON_OPT) -> None:
-    """Accuracy, confusion matrix and accuracy per SNR and size bin of each model on the test split."""
+    """Accuracy, confusion matrix and accuracy per SNR and size bin (and, within E, for ellipticals and
+    lenticulars) of each model on the test split."""
     from lawful.galaxies.morphology.train import evaluate
 
     results = {str(m): evaluate(_cutouts_file(data), m, plots) for m in model}
@@ -139,8 +140,9 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with c
                 zip(r["classes"], r["confusion"])}
         print_rows(f"{r['model']} ({r['bands']}) on {r['n']} test cutouts: accuracy {100 * r['accuracy']:.1f} %",
                    rows, {f"→ {k}": f"→ {k}" for k in r["classes"]})
-        for label, key in (("SNR", "by_snr"), ("r_e (″)", "by_r_e")):
-            print_rows(f"accuracy by {label}", {"accuracy": r[key]}, {k: k for k in r[key]})
+        for label, key in (("SNR", "by_snr"), ("r_e (″)", "by_r_e"), ("kind, within E", "accuracy_e_by_kind")):
+            if key in r:
+                print_rows(f"accuracy by {label}", {"accuracy": r[key]}, {k: k for k in r[key]})
 
 
 @morph_app.command("classify")

@@ -78,7 +78,8 @@ class SkyPrior:
 
     @property
     def velocity_dispersion(self) -> float:
-        """σ as a line-of-sight velocity dispersion (km/s)."""
+        """σ × c (km/s): the line-of-sight velocity spread of a galaxy about a neighbour of its structure (for
+        pairs √2 times the structure's own dispersion)."""
         return self.sigma * _SPEED_OF_LIGHT_KM_S
 
     @classmethod

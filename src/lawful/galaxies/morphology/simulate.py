@@ -4,8 +4,11 @@ Geometry and noise are SDSS's: 0.396″ pixels, a Moffat PSF (β = 3.5) of FWHM 
 Poisson noise on sky plus galaxy (gain 1), drawn after the noiseless bands are scaled to the requested SNR.
 Classes (labels 0, 1, 2):
 
-* **E** — one Sérsic profile, n ∈ [3, 5.5] in steps of 0.25, axis ratio q ∈ [0.3, 1] (E0–E7), red (g − r ≈ 0.75,
-  r − i ≈ 0.40; 5 % blue);
+* **E** — early types, as the three-class scheme has no S0 class: S means spiral structure, not a disk.
+  70 % ellipticals, one Sérsic profile, n ∈ [3, 5.5] in steps of 0.25, axis ratio q ∈ [0.3, 1] (E0–E7);
+  30 % lenticulars (:data:`LENTICULAR_FRACTION`), a de Vaucouleurs bulge (B/T ∈ [0.3, 0.8], r_e = 0.3–0.6 of the
+  disk's) and a smooth exponential disk at inclination up to 80°, no arms; all red (g − r ≈ 0.75, r − i ≈ 0.40;
+  5 % blue);
 * **S** — a de Vaucouleurs bulge (B/T ∈ [0.05, 0.4], r_e = 0.2–0.4 of the disk's) plus an exponential disk
   seen at inclination i (q = cos i, floored at 0.2) whose surface brightness is multiplied by a logarithmic
   spiral, 1 + A cos(m(φ − ln(r / r_d) / tan p)), m = 2, pitch p ∈ [12°, 30°], A ∈ [0.4, 0.9] in the disk plane;
@@ -39,6 +42,7 @@ COLOURS = {"E": (0.75, 0.40), "bulge": (0.75, 0.40), "disk": (0.45, 0.25), "arms
 #: the fraction of each class whose colours are the outliers above
 OUTLIERS = {"E": ("blue E", 0.05), "disk": ("red disk", 0.2), "irr": ("dusty irr", 0.1)}
 COLOUR_SCATTER = 0.08  #: mag, per colour and component
+LENTICULAR_FRACTION = 0.3  #: the fraction of the E class drawn as S0s (bulge + smooth disk)
 
 
 def _band_weights(component: str, rng: np.random.Generator) -> np.ndarray:
@@ -71,6 +75,18 @@ def _spiral_disk(r_e: float, q: float, beta: float, rng: np.random.Generator, di
             galsim.InterpolatedImage(arm_only, flux=1.0, x_interpolant="linear"))
 
 
+def _disk_axis_ratio(rng: np.random.Generator) -> float:
+    """The apparent axis ratio of a thin disk at a random inclination up to 80°, floored at 0.2 (its thickness)."""
+    return max(float(np.cos(rng.uniform(0.0, np.radians(80.0)))), 0.2)
+
+
+def _bulge(r_e: float, disk_q: float, beta: float):
+    """A de Vaucouleurs bulge of half-light radius ``r_e`` (arcsec), rounder than its disk by 0.4 in q."""
+    import galsim
+
+    return galsim.DeVaucouleurs(half_light_radius=r_e).shear(q=min(1.0, disk_q + 0.4), beta=beta * galsim.radians)
+
+
 def draw_galaxy(label: int, rng: np.random.Generator, difficulty: float = 0.0) -> tuple[np.ndarray, dict]:
     """One galaxy of class ``label``: (3, 52, 52) float32 sky-subtracted counts in g, r, i, and its parameters."""
     import galsim
@@ -82,18 +98,25 @@ def draw_galaxy(label: int, rng: np.random.Generator, difficulty: float = 0.0) -
     fwhm = float(np.clip(rng.normal(1.4, 0.15), 1.0, 2.0))
     psf = galsim.Moffat(beta=3.5, fwhm=fwhm)
     comps = []  # (galsim profile of flux 1, g/r/i weights, fraction of the r flux)
-    if CLASSES[label] == "E":
+    kind = CLASSES[label]
+    if kind == "E" and rng.random() < LENTICULAR_FRACTION:
+        kind = "S0"
+        bt = rng.uniform(0.3, 0.8)
+        q = _disk_axis_ratio(rng)
+        disk = galsim.Exponential(half_light_radius=r_e).shear(q=q, beta=beta * galsim.radians)
+        colour = _band_weights("E", rng)  # one stellar population: bulge and disk alike
+        comps += [(_bulge(r_e * rng.uniform(0.3, 0.6), q, beta), colour, bt), (disk, colour, 1 - bt)]
+    elif kind == "E":
         n = round(rng.uniform(3.0, 5.5) * 4) / 4  # steps of 0.25: galsim caches each n's Hankel table
         q = rng.uniform(0.3, 1.0)  # E0 to E7
         prof = galsim.Sersic(n=n, half_light_radius=r_e).shear(q=q, beta=beta * galsim.radians)
         comps.append((prof, _band_weights("E", rng), 1.0))
-    elif CLASSES[label] == "S":
+    elif kind == "S":
         bt = rng.uniform(0.05, 0.4)
-        q = max(np.cos(rng.uniform(0.0, np.radians(80.0))), 0.2)
+        q = _disk_axis_ratio(rng)
         disk, arms = _spiral_disk(r_e, q, beta, rng, difficulty)
-        bulge = galsim.DeVaucouleurs(half_light_radius=r_e * rng.uniform(0.2, 0.4)).shear(
-            q=min(1.0, q + 0.4), beta=beta * galsim.radians)
-        comps += [(bulge, _band_weights("bulge", rng), bt), (disk, _band_weights("disk", rng), 0.8 * (1 - bt)),
+        comps += [(_bulge(r_e * rng.uniform(0.2, 0.4), q, beta), _band_weights("bulge", rng), bt),
+                  (disk, _band_weights("disk", rng), 0.8 * (1 - bt)),
                   (arms, _band_weights("arms", rng), 0.2 * (1 - bt))]
     else:
         knots = int(rng.integers(4, 13 - int(4 * difficulty)))
@@ -106,7 +129,7 @@ def draw_galaxy(label: int, rng: np.random.Generator, difficulty: float = 0.0) -
     noiseless = np.stack([galsim.Convolve(galsim.Add([prof.withFlux(w[b] * f) for prof, w, f in comps]), psf)
                           .drawImage(nx=SIZE, ny=SIZE, scale=PIXEL).array for b in range(3)])
     images = observe(noiseless, snr, np.hypot(r_e, fwhm / 2.0) / PIXEL, rng)
-    params = {"label": label, "r_e": r_e, "snr": snr, "fwhm": fwhm, "difficulty": difficulty}
+    params = {"label": label, "kind": kind, "r_e": r_e, "snr": snr, "fwhm": fwhm, "difficulty": difficulty}
     return images, params
 
 
@@ -139,17 +162,18 @@ def _draw_chunk(task: tuple[int, float, np.random.SeedSequence]) -> tuple[np.nda
     rng = np.random.default_rng(seq)
     labels = rng.integers(0, len(CLASSES), count)
     images = np.empty((count, 3, SIZE, SIZE), np.float32)
-    meta = np.empty((count, 3))
+    meta = np.empty((count, 4))
     for j, label in enumerate(labels):  # one galsim rendering per galaxy (its C++ loops over pixels)
         images[j], p = draw_galaxy(int(label), rng, difficulty)
-        meta[j] = (p["r_e"], p["snr"], p["fwhm"])
+        meta[j] = (p["r_e"], p["snr"], p["fwhm"], p["kind"] == "S0")
     return images, labels, meta
 
 
 def simulate(n: int, seed: int, difficulty: float = 0.0, chunk: int = 500, scheduler: str | None = None,
              n_workers: int | None = None) -> dict[str, np.ndarray]:
     """``n`` cutouts with balanced random classes: images (n, 3, 52, 52) float32 counts, labels (n,),
-    r_e (″), snr, psf_fwhm (″). Chunks are seeded independently, so the result does not depend on workers."""
+    r_e (″), snr, psf_fwhm (″), lenticular (bool: an S0 of the E class). Chunks are seeded independently, so the
+    result does not depend on workers."""
     from lawful.core.executor import run_tasks
     from lawful.core.rng import spawn_seeds
 
@@ -164,7 +188,7 @@ def simulate(n: int, seed: int, difficulty: float = 0.0, chunk: int = 500, sched
     images = np.concatenate([p[0] for p in parts])
     meta = np.concatenate([p[2] for p in parts])
     return {"images": images, "labels": np.concatenate([p[1] for p in parts]), "r_e": meta[:, 0],
-            "snr": meta[:, 1], "psf_fwhm": meta[:, 2]}
+            "snr": meta[:, 1], "psf_fwhm": meta[:, 2], "lenticular": meta[:, 3].astype(bool)}
 
 
 def lupton_rgb(images: np.ndarray, stretch: float = 60.0, q: float = 8.0) -> np.ndarray:

@@ -224,7 +224,8 @@ def load_model(model_dir: Path):
 
 
 def evaluate(data: Path, model_dir: Path, plots: Path | None = None) -> dict:
-    """Accuracy, the confusion matrix (rows: true E, S, Irr) and accuracy per SNR and r_e bin on the test split."""
+    """Accuracy, the confusion matrix (rows: true E, S, Irr), accuracy per SNR and r_e bin and, within E, for
+    ellipticals and lenticulars apart, on the test split."""
     d = load_cutouts(data, "test")
     predict, cfg = load_model(model_dir)
     n = min(len(d["labels"]), cfg.n_statmorph) if cfg.model == "rf" else len(d["labels"])
@@ -242,6 +243,11 @@ def evaluate(data: Path, model_dir: Path, plots: Path | None = None) -> dict:
     result = {"model": cfg.model, "bands": cfg.bands, "n": int(n), "accuracy": float(right.mean()),
               "confusion": confusion.tolist(), "classes": list(CLASSES),
               "by_snr": by_bins(d["snr"][:n], [30.0, 60.0, 120.0]), "by_r_e": by_bins(d["r_e"][:n], [1.5, 2.5, 3.5])}
+    if "lenticular" in d:  # cutouts written before the E class held S0s have no such column
+        s0 = d["lenticular"][:n]
+        result["accuracy_e_by_kind"] = {kind: float(right[(truth == 0) & sel].mean())
+                                        for kind, sel in (("elliptical", ~s0), ("lenticular", s0))
+                                        if np.any((truth == 0) & sel)}
     if plots is not None:
         from lawful.galaxies.plots import confusion_figure
 
