@@ -96,8 +96,20 @@ def test_sky_prior_is_refused_with_synthetic_training_or_without_positions():
         PhotozConfig(sky_prior=True, train_on="synthetic")
     cat = sdss_galaxies().subset(np.arange(200))
     blind = type(cat)(**{**cat.__dict__, "ra": np.full(200, np.nan), "dec": np.full(200, np.nan)})
-    with pytest.raises(ValueError, match="RA and Dec"):
+    with pytest.raises(ValueError, match="RA and Dec for every galaxy; 200 of 200"):
         cross_validate(blind, PhotozConfig(sky_prior=True))
+
+
+def test_a_table_with_unknown_positions_loads_but_refuses_the_sky_prior():
+    from lawful.galaxies.catalog import from_arrays
+
+    flux, ivar = np.full((3, 5), 50.0), np.full((3, 5), 1.0)
+    cat = from_arrays(flux, ivar, np.zeros((3, 5)), np.array([0.1, 0.2, 0.3]), ra=np.array([10.0, np.nan, 30.0]),
+                      dec=np.array([0.0, np.nan, 5.0]))
+    assert not cat.has_positions and np.isnan(cat.ra[1])
+    with pytest.raises(ValueError, match="RA outside"):
+        from_arrays(flux, ivar, np.zeros((3, 5)), np.array([0.1, 0.2, 0.3]), ra=np.array([10.0, 400.0, 30.0]),
+                    dec=np.zeros(3))
 
 
 def test_the_sky_prior_sharpens_real_sdss_redshifts_and_reuses_the_fold_checkpoint(tmp_path):

@@ -149,18 +149,20 @@ def from_arrays(model_flux: np.ndarray, model_ivar: np.ndarray, extinction: np.n
     if ra is None or dec is None:
         ra, dec = np.full(n, np.nan), np.full(n, np.nan)
     else:
-        ra, dec = check_positions(ra, dec, n)
+        ra, dec = check_positions(ra, dec, n, allow_missing=True)  # the sky prior refuses unknown positions
     return Catalog(model, model_err, petro, petro_err, nir, nir_err, z, ra, dec)
 
 
-def check_positions(ra: np.ndarray, dec: np.ndarray, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """RA and Dec (deg) as float arrays, refused unless finite, 0 ≤ RA ≤ 360, |Dec| ≤ 90 (and ``n`` long)."""
+def check_positions(ra: np.ndarray, dec: np.ndarray, n: int | None = None,
+                    allow_missing: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """RA and Dec (deg) as float arrays, refused unless 0 ≤ RA ≤ 360 and |Dec| ≤ 90 (and ``n`` long); NaN marks
+    an unknown position where ``allow_missing``, and is refused otherwise."""
     ra, dec = np.asarray(ra, dtype=float), np.asarray(dec, dtype=float)
     if ra.ndim != 1 or ra.shape != dec.shape or (n is not None and len(ra) != n):
         raise ValueError(f"RA and Dec must be two 1-d arrays of {n if n is not None else 'equal'} length, got "
                          f"shapes {ra.shape} and {dec.shape}")
     for name, v, lo, hi in (("RA", ra, 0.0, 360.0), ("Dec", dec, -90.0, 90.0)):
-        bad = ~(np.isfinite(v) & (v >= lo) & (v <= hi))
+        bad = ~((v >= lo) & (v <= hi)) & ~(allow_missing & np.isnan(v))
         if np.any(bad):
             i = int(np.argmax(bad))
             raise ValueError(f"{int(bad.sum())} galaxies have {name} outside [{lo:g}, {hi:g}] deg or not finite "

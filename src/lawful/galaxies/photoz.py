@@ -209,8 +209,9 @@ def cross_validate(cat: Catalog, cfg: PhotozConfig, log: Callable[[str], None] =
     from lawful.core.threads import set_threads
 
     if cfg.sky_prior and not cat.has_positions:
-        raise ValueError("sky_prior = true needs RA and Dec for every galaxy; this catalog has none (a table "
-                         "needs RA, DEC columns)")
+        missing = int(np.sum(~(np.isfinite(cat.ra) & np.isfinite(cat.dec))))
+        raise ValueError(f"sky_prior = true needs RA and Dec for every galaxy; {missing} of {len(cat)} have none "
+                         f"(a table needs RA, DEC columns)")
     set_threads(cfg.threads or None)
     n = len(cat)
     sky = []
