@@ -33,7 +33,8 @@ args = parser.parse_args()
 cat = sdss_galaxies()
 KEYS = ("sigma_nmad", "eta_005", "eta_015", "bias", "crps", "coverage68", "coverage95", "seconds")
 rows: dict[str, dict] = {}
-folds = Path(tempfile.mkdtemp(prefix="photoz_folds_"))
+scratch = tempfile.TemporaryDirectory(prefix="photoz_folds_")  # removed when the run ends
+folds = Path(scratch.name)
 
 
 def run(name: str, cfg: PhotozConfig) -> None:

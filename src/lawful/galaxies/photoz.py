@@ -244,8 +244,8 @@ def cross_validate(cat: Catalog, cfg: PhotozConfig, log: Callable[[str], None] =
             from lawful.galaxies.sky import SkyPrior
 
             prior = SkyPrior.fit(train.ra, train.dec, train.z)
-            pdf[te] = prior.posterior(pdf[te], test.ra, test.dec)
-            z_phot[te] = quantiles(pdf[te].astype(float), 0.5)
+            posterior = prior.posterior(pdf[te], test.ra, test.dec)
+            pdf[te], z_phot[te] = posterior, quantiles(posterior, 0.5)
             sky.append({"u": prior.u.round(4).tolist(), "sigma_km_s": round(prior.velocity_dispersion, 1)})
             log(f"{cfg.method}: fold {k + 1} sky prior u(θ) = {sky[-1]['u']}, σ = {sky[-1]['sigma_km_s']} km/s")
     pdf = normalize(pdf[done].astype(float))

@@ -27,7 +27,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from scipy.constants import c as _SPEED_OF_LIGHT_M_S
 
+from lawful.galaxies.catalog import check_positions
 from lawful.galaxies.metrics import DZ, Z_GRID, normalize
 
 #: edges (arcmin) of the separation bins of u(θ); neighbours beyond the last edge are ignored
@@ -37,7 +39,6 @@ MAX_SEPARATION_DEG = EDGES_ARCMIN[-1] / 60.0
 NEIGHBOURS = 30
 #: width (in z) of the Gaussian kernel that smooths the training redshifts into n(z)
 NZ_BANDWIDTH = 0.01
-_SPEED_OF_LIGHT_KM_S = 299792.458
 
 
 def _unit_vectors(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
@@ -80,14 +81,12 @@ class SkyPrior:
     def velocity_dispersion(self) -> float:
         """σ × c (km/s): the line-of-sight velocity spread of a galaxy about a neighbour of its structure (for
         pairs √2 times the structure's own dispersion)."""
-        return self.sigma * _SPEED_OF_LIGHT_KM_S
+        return self.sigma * _SPEED_OF_LIGHT_M_S / 1e3
 
     @classmethod
     def fit(cls, ra: np.ndarray, dec: np.ndarray, z: np.ndarray) -> SkyPrior:
         """Fit u(θ) and σ to spectroscopic galaxies at RA, Dec (deg) with redshifts ``z`` (each of shape (N,))."""
         from scipy.optimize import minimize
-
-        from lawful.galaxies.catalog import check_positions
 
         ra, dec = check_positions(ra, dec, len(z))
         z = np.asarray(z, dtype=float)
@@ -128,8 +127,6 @@ class SkyPrior:
 
     def factor(self, ra: np.ndarray, dec: np.ndarray, chunk: int = 256) -> np.ndarray:
         """p_sky(z) / n(z) on :data:`Z_GRID` for galaxies at RA, Dec (deg), shape (n, G)."""
-        from lawful.galaxies.catalog import check_positions
-
         ra, dec = check_positions(ra, dec)
         bins, idx = self._neighbours(_unit_vectors(ra, dec))
         w = np.where(bins >= 0, self.u[np.maximum(bins, 0)], 0.0)

@@ -58,8 +58,8 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
                          f"resample first (lawful.spectra.interop.from_specutils)")
     if flux.ndim != 2 or flux.shape[1] != len(model_wave):
         raise ValueError(f"flux must have shape (n, {len(model_wave)}), got {flux.shape}")
-    x, _ = clean_flux(flux, ivar)
     good = usable_pixels(flux, ivar)
+    x = clean_flux(flux, ivar, good)
     masked = (~good).sum(axis=1)
     if state["kind"] in CLASSICAL:
         mean, sigma = _predict_classical(state, x, ivar)

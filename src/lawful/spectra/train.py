@@ -128,13 +128,13 @@ def save_state(state: dict, out: Path) -> None:
         atomic_torch_save(out / "model.pt", state)
 
 
-def clean_flux(flux: np.ndarray, ivar: np.ndarray) -> tuple[np.ndarray, int]:
-    """NaN flux or zero/NaN inverse variance → masked (set to the continuum, 1); returns (flux, n masked)."""
+def clean_flux(flux: np.ndarray, ivar: np.ndarray, good: np.ndarray | None = None) -> np.ndarray:
+    """Float32 flux with the unusable pixels (NaN flux, zero or NaN inverse variance) set to the continuum, 1;
+    ``good``: the :func:`~lawful.spectra.data.usable_pixels` mask, when the caller has it already."""
     from lawful.spectra.data import usable_pixels
 
-    bad = ~usable_pixels(flux, ivar)
-    out = np.where(bad, 1.0, flux).astype(np.float32)
-    return out, int(bad.sum())
+    good = usable_pixels(flux, ivar) if good is None else good
+    return np.where(good, flux, 1.0).astype(np.float32)
 
 
 def build_network(cfg: TrainConfig, n_pixels: int, n_out: int) -> torch.nn.Module:
@@ -205,8 +205,8 @@ def train(cfg: TrainConfig, data: Path, out: Path, log=print) -> dict:
         tr = {k: (v[: cfg.n_train] if k != "wave" else v) for k, v in tr.items()}
     scaler = Scaler(tr["targets"], TARGETS)
     ytr, yva = scaler.forward(tr["targets"]), scaler.forward(va["targets"])
-    xtr, _ = clean_flux(tr["flux"], tr["ivar"])
-    xva, _ = clean_flux(va["flux"], va["ivar"])
+    xtr = clean_flux(tr["flux"], tr["ivar"])
+    xva = clean_flux(va["flux"], va["ivar"])
     common = {"kind": cfg.model, "config": cfg.model_dump(), "scaler": scaler.state(), "targets": TARGETS,
               "wave": tr["wave"]}
     t0 = time.perf_counter()
