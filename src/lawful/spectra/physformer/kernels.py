@@ -1,16 +1,24 @@
-"""The physics layers of :class:`~lawful.spectra.physformer.networks.PhysGenerator` fused in one numba kernel,
-for inference (χ² inversion, sampling): the arithmetic of the torch path, which training differentiates, without
-its intermediate arrays, except that the LSF weights come from a 1024-phase table (within 2e-6 of the exact
+"""The physics layers of :class:`~lawful.spectra.physformer.networks.PhysGenerator` fused in numba kernels: the
+arithmetic of the torch path (:meth:`~lawful.spectra.physformer.networks.PhysGenerator.torch_path`) without its
+intermediate arrays, except that the LSF weights come from a 1024-phase table (within 2e-6 of the exact
 weights' result, tested), through the instrument's own kernel (:mod:`~lawful.spectra.instrument_kernel`).
+
+Their inputs are the atmosphere's elementwise transforms, which torch evaluates vectorised
+(:meth:`~lawful.spectra.physformer.networks.PhysGenerator.physics_inputs`): the source function on the nodes,
+v_c = κ_ref/κ_c and σ = 1/(1 + η) per pixel. What remains has no exponential (without SVML numba calls libm
+once per element, about ten times slower than torch's vectorised exp):
+
+* :func:`render` — normalised flux (inference, and the forward pass of training);
+* :func:`render_grad` — its adjoint: the gradient of a loss in those three inputs given the gradient in the
+  flux (the backward pass of training; torch's autograd carries it on to the network's weights).
+
 Parallel over spectra; one thread per spectrum, no allocation per pixel.
 
-Work per spectrum: C nodes × (K exponentials + K·M multiply-adds) for the formal-solution table, G pixels ×
-(one exponential + a table lookup), W output pixels × the LSF's 2h taps.
+Work per spectrum: C nodes × K·M multiply-adds for the formal-solution table, G pixels × a table lookup and a
+division, W output pixels × the LSF's 2h taps; the adjoint the same again plus C·K·M multiply-adds.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from numba import njit, prange
@@ -18,48 +26,50 @@ from numba import njit, prange
 from lawful.spectra.instrument_kernel import lsf_locate, replicate_edges
 
 
+@njit(cache=True, fastmath=True)
+def _formal_table(source: np.ndarray, v_c: np.ndarray, weights: np.ndarray, table: np.ndarray,
+                  top: np.ndarray) -> None:
+    """One spectrum's formal solution on the nodes from its ``source`` (C, K): fills ``table`` (C, M) = F(v_m)
+    = Σ_k W_mk S_k and ``top`` (C,) = F(v_c), the continuum, by linear interpolation in v."""
+    n_node, n_depth = source.shape
+    n_v = weights.shape[0]
+    for c in range(n_node):
+        for m in range(n_v):
+            acc = 0.0
+            for k in range(n_depth):
+                acc += weights[m, k] * source[c, k]
+            table[c, m] = acc
+        pos = v_c[c] * (n_v - 1)
+        m = min(int(pos), n_v - 2)
+        top[c] = table[c, m] + (pos - m) * (table[c, m + 1] - table[c, m])
+
+
 @njit(parallel=True, cache=True, fastmath=True)
-def render(temperature: np.ndarray, log_q: np.ndarray, log_eta: np.ndarray, shift_px: np.ndarray, node_a: np.ndarray,
-           weights: np.ndarray, pixel_node: np.ndarray, offsets: np.ndarray, pad: int, lsf_table: np.ndarray,
-           base: np.ndarray, out: np.ndarray) -> None:
+def render(source: np.ndarray, v_c: np.ndarray, sig: np.ndarray, shift_px: np.ndarray, weights: np.ndarray,
+           pixel_node: np.ndarray, offsets: np.ndarray, pad: int, lsf_table: np.ndarray, base: np.ndarray,
+           out: np.ndarray) -> None:
     """Normalised flux into ``out`` (B, W).
 
-    temperature (B, K) K on the depth nodes; log_q (B, C) ln(κ_λ/κ_ref) ≥ 0 on the nodes; log_eta (B, G) ln η
-    on the rest-frame grid; shift_px (B,) the
-    Doppler shift in rest-frame pixels, ln(1 + v/c)/Δlnλ; node_a (C,) hc/(k λ_c) in K; weights (M, K) of the
-    formal solution at v_m = m/(M−1); pixel_node (G,) each pixel's node; the LSF (:class:`~lawful.spectra.
-    instrument.LSF`): tap ``offsets`` (2h,) (consecutive; ``pad`` = ``LSF.pad``), its normalised weights at
-    Q + 1 phases ``lsf_table`` (Q + 1, 2h) interpolated linearly in the phase, and ``base`` (W,) the output
-    wavelengths' positions on the rest-frame grid at zero velocity."""
-    n_spec, n_depth = temperature.shape
-    n_pix = log_eta.shape[1]
-    n_node, n_v = node_a.shape[0], weights.shape[0]
+    source (B, C, K) the source function on the nodes and depths without its factor 2hc²/λ⁵, 1/(exp(hc/kλT) −
+    1); v_c (B, C) = κ_ref/κ_c ∈ (0, 1] on the nodes; sig (B, G) = 1/(1 + η) on the rest-frame grid; shift_px
+    (B,) the Doppler shift in rest-frame pixels, ln(1 + v/c)/Δlnλ; weights (M, K) of the formal solution at
+    v_m = m/(M−1); pixel_node (G,) each pixel's node; the LSF (:class:`~lawful.spectra.instrument.LSF`): tap
+    ``offsets`` (2h,) (consecutive; ``pad`` = ``LSF.pad``), its normalised weights at Q + 1 phases
+    ``lsf_table`` (Q + 1, 2h) interpolated linearly in the phase, and ``base`` (W,) the output wavelengths'
+    positions on the rest-frame grid at zero velocity."""
+    n_spec, n_node, _ = source.shape
+    n_pix, n_v = sig.shape[1], weights.shape[0]
     n_phase, n_taps = lsf_table.shape[0] - 1, offsets.shape[0]
     for b in prange(n_spec):
-        ratio = np.empty((n_node, n_v))
-        v_c = np.empty(n_node)
-        source = np.empty(n_depth)
-        for c in range(n_node):
-            for k in range(n_depth):
-                source[k] = 1.0 / math.expm1(node_a[c] / temperature[b, k])
-            for m in range(n_v):
-                acc = 0.0
-                for k in range(n_depth):
-                    acc += weights[m, k] * source[k]
-                ratio[c, m] = acc
-            v_c[c] = math.exp(-log_q[b, c])
-            pos = v_c[c] * (n_v - 1)
-            m = min(int(pos), n_v - 2)
-            top = ratio[c, m] + (pos - m) * (ratio[c, m + 1] - ratio[c, m])  # the continuum F(v_c)
-            for m in range(n_v):
-                ratio[c, m] /= top
+        table, top = np.empty((n_node, n_v)), np.empty(n_node)
+        _formal_table(source[b], v_c[b], weights, table, top)
         resid = np.empty(n_pix + 2 * pad)  # the residual, padded for the LSF
         for p in range(n_pix):
             c = pixel_node[p]
-            pos = v_c[c] * (n_v - 1) / (1.0 + math.exp(log_eta[b, p]))
+            pos = v_c[b, c] * (n_v - 1) * sig[b, p]
             m = min(int(pos), n_v - 2)
             frac = pos - m
-            resid[pad + p] = ratio[c, m] + frac * (ratio[c, m + 1] - ratio[c, m])
+            resid[pad + p] = (table[c, m] + frac * (table[c, m + 1] - table[c, m])) / top[c]
         replicate_edges(resid, pad)
         for w in range(base.shape[0]):
             lo, row, f = lsf_locate(base[w] - shift_px[b], n_pix, n_phase)
@@ -69,3 +79,60 @@ def render(temperature: np.ndarray, log_q: np.ndarray, log_eta: np.ndarray, shif
             for j in range(n_taps):
                 acc += (t0[j] + f * (t1[j] - t0[j])) * r[j]
             out[b, w] = acc
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def render_grad(source: np.ndarray, v_c: np.ndarray, sig: np.ndarray, shift_px: np.ndarray, weights: np.ndarray,
+                pixel_node: np.ndarray, offsets: np.ndarray, pad: int, lsf_table: np.ndarray, base: np.ndarray,
+                grad_out: np.ndarray, grad_source: np.ndarray, grad_v_c: np.ndarray, grad_sig: np.ndarray) -> None:
+    """The adjoint of :func:`render` (same arguments) for ``grad_out`` (B, W) = ∂L/∂flux: writes ∂L/∂source
+    (B, C, K), ∂L/∂v_c (B, C) and ∂L/∂σ (B, G). The shift (RV) is held fixed. The linear interpolations are
+    differentiated within their cell (the cell index is piecewise constant), as torch differentiates the same
+    arithmetic."""
+    n_spec, n_node, n_depth = source.shape
+    n_pix, n_v = sig.shape[1], weights.shape[0]
+    n_phase, n_taps = lsf_table.shape[0] - 1, offsets.shape[0]
+    for b in prange(n_spec):
+        table, top = np.empty((n_node, n_v)), np.empty(n_node)
+        _formal_table(source[b], v_c[b], weights, table, top)
+        g_pad = np.zeros(n_pix + 2 * pad)  # ∂L/∂(padded residual): the LSF's transpose
+        for w in range(base.shape[0]):
+            lo, row, f = lsf_locate(base[w] - shift_px[b], n_pix, n_phase)
+            start = lo + offsets[0] + pad
+            t0, t1, g = lsf_table[row], lsf_table[row + 1], grad_out[b, w]
+            window = g_pad[start:start + n_taps]
+            for j in range(n_taps):
+                window[j] += (t0[j] + f * (t1[j] - t0[j])) * g
+        for i in range(pad):  # the replicated edges belong to the first and last pixel
+            g_pad[pad] += g_pad[i]
+            g_pad[pad + n_pix - 1] += g_pad[n_pix + 2 * pad - 1 - i]
+        g_table = np.zeros((n_node, n_v))
+        g_top, inv_top, acc = np.zeros(n_node), 1.0 / top, np.empty(n_depth)
+        for c in range(n_node):
+            grad_v_c[b, c] = 0.0
+        for p in range(n_pix):
+            c = pixel_node[p]
+            pos = v_c[b, c] * (n_v - 1) * sig[b, p]
+            m = min(int(pos), n_v - 2)
+            frac = pos - m
+            slope = table[c, m + 1] - table[c, m]
+            g_num = g_pad[pad + p] * inv_top[c]
+            g_top[c] -= g_num * (table[c, m] + frac * slope) * inv_top[c]
+            g_table[c, m] += (1.0 - frac) * g_num
+            g_table[c, m + 1] += frac * g_num
+            g_pos = g_num * slope * (n_v - 1)  # ∂L/∂(pos/(M − 1))
+            grad_sig[b, p] = g_pos * v_c[b, c]
+            grad_v_c[b, c] += g_pos * sig[b, p]
+        for c in range(n_node):
+            pos = v_c[b, c] * (n_v - 1)
+            m = min(int(pos), n_v - 2)
+            frac = pos - m
+            g_table[c, m] += (1.0 - frac) * g_top[c]
+            g_table[c, m + 1] += frac * g_top[c]
+            grad_v_c[b, c] += g_top[c] * (table[c, m + 1] - table[c, m]) * (n_v - 1)
+            acc[:] = 0.0
+            for mm in range(n_v):
+                g = g_table[c, mm]
+                for k in range(n_depth):
+                    acc[k] += weights[mm, k] * g
+            grad_source[b, c, :] = acc

@@ -29,12 +29,13 @@ from torch import nn
 
 from lawful.spectra.atmosphere import C_CGS, H_CGS, HC_OVER_K
 from lawful.spectra.grids import model_grid
-from lawful.spectra.instrument import LSF, doppler_resample
+from lawful.spectra.instrument import C_KMS, LSF, doppler_resample
 from lawful.spectra.physformer.radiative import TAU, temperature_structure, weight_table
 
 #: the physical latent dimensions of the autoencoders, in order (then the free ones)
 PHYSICAL = ("teff", "logg", "feh", "alpha", "vmic", "rv")
 TEFF_FLOOR = 1000.0  # K: the generator's T_eff is never below this, whatever the latent
+INFERENCE_CHUNK = 256  # latents per call of the kernels at inference
 
 
 def mlp(n_in: int, width: int, depth: int, n_out: int) -> nn.Sequential:
@@ -116,17 +117,23 @@ class PhysGenerator(nn.Module):
         return {"temperature": temperature_structure(teff, self.temperature_head(h)),
                 "log_q": nn.functional.softplus(self.continuum_head(h)), "log_eta": self.opacity_head(h)}
 
+    def physics_inputs(self, state: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The atmosphere's elementwise transforms that the formal solution reads (in the state's dtype,
+        differentiable): the source function without its factor 2hc²/λ⁵, 1/(exp(hc/kλT) − 1) (B, C, K);
+        v_c = κ_ref/κ_c = 1/q ∈ (0, 1] (B, C); σ = 1/(1 + η) (B, G)."""
+        temperature = state["temperature"]
+        source = torch.reciprocal(torch.expm1(self.node_a.to(temperature.dtype)[None, :, None]
+                                              / temperature[:, None, :]))
+        return source, torch.exp(-state["log_q"]), torch.sigmoid(-state["log_eta"])
+
     def rest_frame(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(normalised flux F(v_c/(1 + η))/F(v_c) (B, G) before the instrument, with v_c = κ_ref/κ_λ; the
         continuum F(v_c) (B, C) on the nodes in erg s⁻¹ cm⁻² Å⁻¹)."""
-        state = self.atmosphere(z)
-        # B_λ(T) without its factor 2hc²/λ⁵, which cancels in the ratio: 1/(exp(hc/kλT) − 1), (B, C, K)
-        source = torch.reciprocal(torch.expm1(self.node_a[None, :, None] / state["temperature"][:, None, :]))
+        source, v_c, sig = self.physics_inputs(self.atmosphere(z))
         table = source @ self.weights_t  # (B, C, M): F(v_m) at every node
-        v_c = torch.exp(-state["log_q"])  # (B, C) in (0, 1]
         continuum = _lookup(table, v_c * (self.n_v - 1))
         ratio = (table / continuum[..., None]).flatten(1)
-        pos = v_c[:, self.pixel_node] * torch.sigmoid(-state["log_eta"]) * (self.n_v - 1)
+        pos = v_c[:, self.pixel_node] * sig * (self.n_v - 1)
         m = pos.detach().floor().clamp(0, self.n_v - 2)
         frac = pos - m
         idx = self.pixel_node * self.n_v + m.long()
@@ -142,22 +149,58 @@ class PhysGenerator(nn.Module):
         cont = doppler_resample(continuum, float(torch.log(self.node_wave[0])), self.node_dln, self.log_wave, rv)
         return {"normalized": normalized, "continuum": cont, "flux": normalized * cont}
 
+    def torch_path(self, z: torch.Tensor) -> torch.Tensor:
+        """Normalised flux (B, W) by torch operations alone: differentiable in z as well as in the weights (RV
+        included), with the instrument's exact Gaussian weights."""
+        residual, _ = self.rest_frame(z)
+        return self.lsf(residual, self.latent.physical(z, "rv"))
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """Normalised flux (B, W); differentiable in torch while gradients are on, else the fused numba kernel
-        (:func:`~lawful.spectra.physformer.kernels.render`, the same arithmetic)."""
-        rv = self.latent.physical(z, "rv")
-        if torch.is_grad_enabled():
-            residual, _ = self.rest_frame(z)
-            return self.lsf(residual, rv)
+        """Normalised flux (B, W). The formal solution and the instrument run in the fused numba kernels
+        (:mod:`~lawful.spectra.physformer.kernels`): for inference, and for training, where their adjoint gives
+        the gradient in the network's weights; where z itself needs a gradient, :meth:`torch_path` (the same
+        arithmetic)."""
+        if torch.is_grad_enabled() and z.requires_grad:
+            return self.torch_path(z)
+        if not torch.is_grad_enabled() and len(z) > INFERENCE_CHUNK:  # the transforms' arrays stay in cache
+            return torch.cat([self(part) for part in torch.split(z, INFERENCE_CHUNK)])
+        state = self.atmosphere(z)
+        if not torch.is_grad_enabled():  # inference: the transforms in float64, in which the kernels work
+            state = {k: v.double() for k, v in state.items()}
+        shift = np.log1p(self.latent.physical(z, "rv").detach().double().numpy() / C_KMS) / self.dln
+        return _FusedPhysics.apply(*self.physics_inputs(state), shift, self).to(z.dtype)
+
+    def kernel_arguments(self) -> tuple:
+        """The generator's fixed arrays, in the order :func:`~lawful.spectra.physformer.kernels.render` takes
+        them after the shift."""
+        return (self.weights_t.T.double().numpy(), self.pixel_node.numpy(), self.lsf.offsets, self.lsf.pad,
+                self._lsf_table, self.lsf.base)
+
+
+class _FusedPhysics(torch.autograd.Function):
+    """The formal solution and the instrument (source, v_c, σ → normalised flux) as one autograd node: forward
+    by :func:`~lawful.spectra.physformer.kernels.render`, backward by its adjoint
+    :func:`~lawful.spectra.physformer.kernels.render_grad` (``benchmarks/spectra_physformer_step.py``). The
+    shift (B,) is a fixed array."""
+
+    @staticmethod
+    def forward(ctx, source, v_c, sig, shift, gen):
         from lawful.spectra.physformer.kernels import render
 
-        state = self.atmosphere(z)
-        out = np.empty((len(z), len(self.log_wave)), dtype=np.float32)
-        shift = np.log1p(rv.double().numpy() / 299792.458) / self.dln
-        render(state["temperature"].double().numpy(), state["log_q"].double().numpy(), state["log_eta"].numpy(),
-               shift, self.node_a.double().numpy(), self.weights_t.T.double().numpy(), self.pixel_node.numpy(),
-               self.lsf.offsets, self.lsf.pad, self._lsf_table, self.lsf.base, out)
-        return torch.from_numpy(out)
+        arrays = tuple(np.ascontiguousarray(t.detach().double().numpy()) for t in (source, v_c, sig))
+        out = np.empty((len(shift), len(gen.log_wave)), dtype=np.float64)
+        render(*arrays, shift, *gen.kernel_arguments(), out)
+        ctx.arrays, ctx.shift, ctx.gen = arrays, shift, gen
+        return torch.from_numpy(out).to(sig.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        from lawful.spectra.physformer.kernels import render_grad
+
+        grads = [np.empty_like(a) for a in ctx.arrays]
+        render_grad(*ctx.arrays, ctx.shift, *ctx.gen.kernel_arguments(),
+                    np.ascontiguousarray(grad_out.detach().double().numpy()), *grads)
+        return (*(torch.from_numpy(g).to(grad_out.dtype) for g in grads), None, None)
 
 
 def _lookup(table: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
