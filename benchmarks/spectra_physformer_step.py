@@ -1,7 +1,8 @@
 """One training step of the PhysFormer generator: the fused numba physics layers (forward ``render``, backward
 its adjoint ``render_grad``) against torch autograd through the same arithmetic (``PhysGenerator.torch_path``),
 beside a step of the Payne-like emulator (an MLP to the same pixels) as the anchor: forward, MSE loss and
-backward for a batch of 128 random latents (the training batch), at 1 and 2 threads, the best of 7 repeats of
+backward for a batch of 128 random latents (the training batch; the latent needs a gradient, as the free
+dimensions come from a network in training), at 1 and 2 threads, the best of 7 repeats of
 10 steps (the machine is shared).
 
     python benchmarks/spectra_physformer_step.py
@@ -24,8 +25,8 @@ wave = lamost_wave()
 gen = PhysGenerator(wave)
 payne = MLPDecoder(tuple(f"l{k}" for k in range(8)), len(wave))
 target = torch.rand(BATCH, len(wave))
-steps = {"physformer, fused kernels": (gen, torch.randn(BATCH, 9)),
-         "physformer, torch autograd": (gen.torch_path, torch.randn(BATCH, 9)),
+steps = {"physformer, fused kernels": (gen, torch.randn(BATCH, 9, requires_grad=True)),
+         "physformer, torch autograd": (gen.torch_path, torch.randn(BATCH, 9, requires_grad=True)),
          "payne-like (anchor)": (payne, torch.randn(BATCH, 8))}
 
 

@@ -351,9 +351,8 @@ def galaxies_stage(out: Path) -> None:
                         f"{len(cat) // 5} galaxies out-of-fold", title_justify="left")
     for col in ("method", "σ_NMAD", "η(0.05)", "bias", "cov68", "cov95", "s"):
         table.add_column(col, justify="right")
-    base = (PhotozConfig(method="rf", trees=100, max_fold=1),
-            PhotozConfig(method="mdn", members=1, epochs=40, max_fold=1))
-    for cfg in (*base, *(c.model_copy(update={"sky_prior": True}) for c in base)):
+    base = ({"method": "rf", "trees": 100, "max_fold": 1}, {"method": "mdn", "members": 1, "epochs": 40, "max_fold": 1})
+    for cfg in (*(PhotozConfig(**b) for b in base), *(PhotozConfig(**b, sky_prior=True) for b in base)):
         m = cross_validate(cat, cfg, checkpoints=out / "photoz")["metrics"]  # the +sky rows reuse the fold's p(z)
         table.add_row(cfg.method + (" + sky prior" if cfg.sky_prior else ""), f"{m['sigma_nmad']:.4f}",
                       f"{100 * m['eta_005']:.2f} %", f"{m['bias']:+.5f}",

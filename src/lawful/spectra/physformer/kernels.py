@@ -9,8 +9,9 @@ v_c = κ_ref/κ_c and σ = 1/(1 + η) per pixel. What remains has no exponential
 once per element, about ten times slower than torch's vectorised exp):
 
 * :func:`render` — normalised flux (inference, and the forward pass of training);
-* :func:`render_grad` — its adjoint: the gradient of a loss in those three inputs given the gradient in the
-  flux (the backward pass of training; torch's autograd carries it on to the network's weights).
+* :func:`render_grad` — its adjoint: the gradient of a loss in those three inputs and the Doppler shift given
+  the gradient in the flux (the backward pass of training; torch's autograd carries it on to the network's
+  weights and the latent).
 
 Parallel over spectra; one thread per spectrum, no allocation per pixel.
 
@@ -44,6 +45,21 @@ def _formal_table(source: np.ndarray, v_c: np.ndarray, weights: np.ndarray, tabl
         top[c] = table[c, m] + (pos - m) * (table[c, m + 1] - table[c, m])
 
 
+@njit(cache=True, fastmath=True)
+def _residual(table: np.ndarray, top: np.ndarray, v_c: np.ndarray, sig: np.ndarray, pixel_node: np.ndarray,
+              pad: int, resid: np.ndarray) -> None:
+    """One spectrum's normalised rest-frame flux F(v_c σ)/F(v_c) into ``resid`` (G + 2 pad,), padded for the
+    LSF with its edges replicated."""
+    n_v = table.shape[1]
+    for p in range(sig.shape[0]):
+        c = pixel_node[p]
+        pos = v_c[c] * (n_v - 1) * sig[p]
+        m = min(int(pos), n_v - 2)
+        frac = pos - m
+        resid[pad + p] = (table[c, m] + frac * (table[c, m + 1] - table[c, m])) / top[c]
+    replicate_edges(resid, pad)
+
+
 @njit(parallel=True, cache=True, fastmath=True)
 def render(source: np.ndarray, v_c: np.ndarray, sig: np.ndarray, shift_px: np.ndarray, weights: np.ndarray,
            pixel_node: np.ndarray, offsets: np.ndarray, pad: int, lsf_table: np.ndarray, base: np.ndarray,
@@ -63,14 +79,8 @@ def render(source: np.ndarray, v_c: np.ndarray, sig: np.ndarray, shift_px: np.nd
     for b in prange(n_spec):
         table, top = np.empty((n_node, n_v)), np.empty(n_node)
         _formal_table(source[b], v_c[b], weights, table, top)
-        resid = np.empty(n_pix + 2 * pad)  # the residual, padded for the LSF
-        for p in range(n_pix):
-            c = pixel_node[p]
-            pos = v_c[b, c] * (n_v - 1) * sig[b, p]
-            m = min(int(pos), n_v - 2)
-            frac = pos - m
-            resid[pad + p] = (table[c, m] + frac * (table[c, m + 1] - table[c, m])) / top[c]
-        replicate_edges(resid, pad)
+        resid = np.empty(n_pix + 2 * pad)
+        _residual(table, top, v_c[b], sig[b], pixel_node, pad, resid)
         for w in range(base.shape[0]):
             lo, row, f = lsf_locate(base[w] - shift_px[b], n_pix, n_phase)
             start = lo + offsets[0] + pad
@@ -84,25 +94,36 @@ def render(source: np.ndarray, v_c: np.ndarray, sig: np.ndarray, shift_px: np.nd
 @njit(parallel=True, cache=True, fastmath=True)
 def render_grad(source: np.ndarray, v_c: np.ndarray, sig: np.ndarray, shift_px: np.ndarray, weights: np.ndarray,
                 pixel_node: np.ndarray, offsets: np.ndarray, pad: int, lsf_table: np.ndarray, base: np.ndarray,
-                grad_out: np.ndarray, grad_source: np.ndarray, grad_v_c: np.ndarray, grad_sig: np.ndarray) -> None:
+                grad_out: np.ndarray, grad_source: np.ndarray, grad_v_c: np.ndarray, grad_sig: np.ndarray,
+                grad_shift: np.ndarray) -> None:
     """The adjoint of :func:`render` (same arguments) for ``grad_out`` (B, W) = ∂L/∂flux: writes ∂L/∂source
-    (B, C, K), ∂L/∂v_c (B, C) and ∂L/∂σ (B, G). The shift (RV) is held fixed. The linear interpolations are
-    differentiated within their cell (the cell index is piecewise constant), as torch differentiates the same
-    arithmetic."""
+    (B, C, K), ∂L/∂v_c (B, C), ∂L/∂σ (B, G) and ∂L/∂shift (B,). The linear interpolations are differentiated
+    within their cell (the cell index is piecewise constant), as torch differentiates the same arithmetic; in
+    the shift that is the slope of the LSF's phase table (within 1e-3 of the Gaussian's derivative); an output
+    pixel clamped to the grid's edge does not move with it."""
     n_spec, n_node, n_depth = source.shape
     n_pix, n_v = sig.shape[1], weights.shape[0]
     n_phase, n_taps = lsf_table.shape[0] - 1, offsets.shape[0]
     for b in prange(n_spec):
         table, top = np.empty((n_node, n_v)), np.empty(n_node)
         _formal_table(source[b], v_c[b], weights, table, top)
+        resid = np.empty(n_pix + 2 * pad)
+        _residual(table, top, v_c[b], sig[b], pixel_node, pad, resid)
         g_pad = np.zeros(n_pix + 2 * pad)  # ∂L/∂(padded residual): the LSF's transpose
+        g_shift = 0.0
         for w in range(base.shape[0]):
-            lo, row, f = lsf_locate(base[w] - shift_px[b], n_pix, n_phase)
+            x = base[w] - shift_px[b]
+            lo, row, f = lsf_locate(x, n_pix, n_phase)
             start = lo + offsets[0] + pad
             t0, t1, g = lsf_table[row], lsf_table[row + 1], grad_out[b, w]
-            window = g_pad[start:start + n_taps]
+            window, r = g_pad[start:start + n_taps], resid[start:start + n_taps]
+            slope = 0.0
             for j in range(n_taps):
                 window[j] += (t0[j] + f * (t1[j] - t0[j])) * g
+                slope += (t1[j] - t0[j]) * r[j]
+            if 0.0 < x < n_pix - 1.0:
+                g_shift -= g * slope * n_phase  # ∂x/∂shift = −1, ∂phase/∂x = n_phase
+        grad_shift[b] = g_shift
         for i in range(pad):  # the replicated edges belong to the first and last pixel
             g_pad[pad] += g_pad[i]
             g_pad[pad + n_pix - 1] += g_pad[n_pix + 2 * pad - 1 - i]

@@ -150,24 +150,22 @@ class PhysGenerator(nn.Module):
         return {"normalized": normalized, "continuum": cont, "flux": normalized * cont}
 
     def torch_path(self, z: torch.Tensor) -> torch.Tensor:
-        """Normalised flux (B, W) by torch operations alone: differentiable in z as well as in the weights (RV
-        included), with the instrument's exact Gaussian weights."""
+        """Normalised flux (B, W) by torch operations alone, with the instrument's exact Gaussian weights: the
+        reference that the fused kernels of :meth:`forward` are tested against."""
         residual, _ = self.rest_frame(z)
         return self.lsf(residual, self.latent.physical(z, "rv"))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """Normalised flux (B, W). The formal solution and the instrument run in the fused numba kernels
-        (:mod:`~lawful.spectra.physformer.kernels`): for inference, and for training, where their adjoint gives
-        the gradient in the network's weights; where z itself needs a gradient, :meth:`torch_path` (the same
-        arithmetic)."""
-        if torch.is_grad_enabled() and z.requires_grad:
-            return self.torch_path(z)
+        """Normalised flux (B, W): the network in torch, then the formal solution and the instrument in the fused
+        numba kernels (:mod:`~lawful.spectra.physformer.kernels`), differentiable in the weights and in z (RV
+        included) through their adjoint."""
         if not torch.is_grad_enabled() and len(z) > INFERENCE_CHUNK:  # the transforms' arrays stay in cache
             return torch.cat([self(part) for part in torch.split(z, INFERENCE_CHUNK)])
         state = self.atmosphere(z)
+        rv = self.latent.physical(z, "rv")
         if not torch.is_grad_enabled():  # inference: the transforms in float64, in which the kernels work
-            state = {k: v.double() for k, v in state.items()}
-        shift = np.log1p(self.latent.physical(z, "rv").detach().double().numpy() / C_KMS) / self.dln
+            state, rv = {k: v.double() for k, v in state.items()}, rv.double()
+        shift = torch.log1p(rv / C_KMS) / self.dln  # in rest-frame pixels
         return _FusedPhysics.apply(*self.physics_inputs(state), shift, self).to(z.dtype)
 
     def kernel_arguments(self) -> tuple:
@@ -178,29 +176,29 @@ class PhysGenerator(nn.Module):
 
 
 class _FusedPhysics(torch.autograd.Function):
-    """The formal solution and the instrument (source, v_c, σ → normalised flux) as one autograd node: forward
-    by :func:`~lawful.spectra.physformer.kernels.render`, backward by its adjoint
-    :func:`~lawful.spectra.physformer.kernels.render_grad` (``benchmarks/spectra_physformer_step.py``). The
-    shift (B,) is a fixed array."""
+    """The formal solution and the instrument (source, v_c, σ, Doppler shift → normalised flux) as one autograd
+    node: forward by :func:`~lawful.spectra.physformer.kernels.render`, backward by its adjoint
+    :func:`~lawful.spectra.physformer.kernels.render_grad` (``benchmarks/spectra_physformer_step.py``)."""
 
     @staticmethod
     def forward(ctx, source, v_c, sig, shift, gen):
         from lawful.spectra.physformer.kernels import render
 
-        arrays = tuple(np.ascontiguousarray(t.detach().double().numpy()) for t in (source, v_c, sig))
-        out = np.empty((len(shift), len(gen.log_wave)), dtype=np.float64)
-        render(*arrays, shift, *gen.kernel_arguments(), out)
-        ctx.arrays, ctx.shift, ctx.gen = arrays, shift, gen
-        return torch.from_numpy(out).to(sig.dtype)
+        # in the inputs' dtype (float32 in training, float64 at inference); the kernels accumulate in float64
+        arrays = tuple(np.ascontiguousarray(t.detach().to(sig.dtype).numpy()) for t in (source, v_c, sig, shift))
+        out = np.empty((len(shift), len(gen.log_wave)), dtype=arrays[2].dtype)
+        render(*arrays, *gen.kernel_arguments(), out)
+        ctx.arrays, ctx.gen = arrays, gen
+        return torch.from_numpy(out)
 
     @staticmethod
     def backward(ctx, grad_out):
         from lawful.spectra.physformer.kernels import render_grad
 
         grads = [np.empty_like(a) for a in ctx.arrays]
-        render_grad(*ctx.arrays, ctx.shift, *ctx.gen.kernel_arguments(),
-                    np.ascontiguousarray(grad_out.detach().double().numpy()), *grads)
-        return (*(torch.from_numpy(g).to(grad_out.dtype) for g in grads), None, None)
+        grad = np.ascontiguousarray(grad_out.detach().numpy().astype(ctx.arrays[2].dtype, copy=False))
+        render_grad(*ctx.arrays, *ctx.gen.kernel_arguments(), grad, *grads)
+        return (*(torch.from_numpy(g).to(grad_out.dtype) for g in grads), None)
 
 
 def _lookup(table: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
