@@ -27,7 +27,7 @@ from lawful.spectra.physformer.config import PhysTrainConfig
 
 FLUX_UNIT = 1e-4  # (0.01)²: the MSE scale of the losses
 MODEL_BASIS = 32  # principal components of the emulator's validation residuals kept for the inversion
-FLOOR_SPECTRA = 300  # validation spectra the inversion's systematic floor is chosen on
+FLOOR_SPECTRA = 500  # validation spectra the inversion's systematic floor is chosen on (all of the default n_val)
 PRIOR_COMPONENTS = 8  # Gaussians in the population prior of the latents
 
 
