@@ -60,6 +60,18 @@ def _residual(table: np.ndarray, top: np.ndarray, v_c: np.ndarray, sig: np.ndarr
     replicate_edges(resid, pad)
 
 
+@njit(cache=True, fastmath=True)
+def _rest_frame(source: np.ndarray, v_c: np.ndarray, sig: np.ndarray, weights: np.ndarray, pixel_node: np.ndarray,
+                pad: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One spectrum before the instrument: (the formal solution's ``table`` (C, M), the continuum ``top`` (C,),
+    the padded residual (G + 2 pad,)) from its source (C, K), v_c (C,) and σ (G,)."""
+    table, top = np.empty((source.shape[0], weights.shape[0])), np.empty(source.shape[0])
+    _formal_table(source, v_c, weights, table, top)
+    resid = np.empty(sig.shape[0] + 2 * pad)
+    _residual(table, top, v_c, sig, pixel_node, pad, resid)
+    return table, top, resid
+
+
 @njit(parallel=True, cache=True, fastmath=True)
 def render(source: np.ndarray, v_c: np.ndarray, sig: np.ndarray, shift_px: np.ndarray, weights: np.ndarray,
            pixel_node: np.ndarray, offsets: np.ndarray, pad: int, lsf_table: np.ndarray, base: np.ndarray,
@@ -73,14 +85,10 @@ def render(source: np.ndarray, v_c: np.ndarray, sig: np.ndarray, shift_px: np.nd
     ``offsets`` (2h,) (consecutive; ``pad`` = ``LSF.pad``), its normalised weights at Q + 1 phases
     ``lsf_table`` (Q + 1, 2h) interpolated linearly in the phase, and ``base`` (W,) the output wavelengths'
     positions on the rest-frame grid at zero velocity."""
-    n_spec, n_node, _ = source.shape
-    n_pix, n_v = sig.shape[1], weights.shape[0]
+    n_spec, n_pix = source.shape[0], sig.shape[1]
     n_phase, n_taps = lsf_table.shape[0] - 1, offsets.shape[0]
     for b in prange(n_spec):
-        table, top = np.empty((n_node, n_v)), np.empty(n_node)
-        _formal_table(source[b], v_c[b], weights, table, top)
-        resid = np.empty(n_pix + 2 * pad)
-        _residual(table, top, v_c[b], sig[b], pixel_node, pad, resid)
+        resid = _rest_frame(source[b], v_c[b], sig[b], weights, pixel_node, pad)[2]
         for w in range(base.shape[0]):
             lo, row, f = lsf_locate(base[w] - shift_px[b], n_pix, n_phase)
             start = lo + offsets[0] + pad
@@ -105,10 +113,7 @@ def render_grad(source: np.ndarray, v_c: np.ndarray, sig: np.ndarray, shift_px: 
     n_pix, n_v = sig.shape[1], weights.shape[0]
     n_phase, n_taps = lsf_table.shape[0] - 1, offsets.shape[0]
     for b in prange(n_spec):
-        table, top = np.empty((n_node, n_v)), np.empty(n_node)
-        _formal_table(source[b], v_c[b], weights, table, top)
-        resid = np.empty(n_pix + 2 * pad)
-        _residual(table, top, v_c[b], sig[b], pixel_node, pad, resid)
+        table, top, resid = _rest_frame(source[b], v_c[b], sig[b], weights, pixel_node, pad)
         g_pad = np.zeros(n_pix + 2 * pad)  # ∂L/∂(padded residual): the LSF's transpose
         g_shift = 0.0
         for w in range(base.shape[0]):
