@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lawful.spectra.instrument import C_KMS
-from lawful.spectra.physformer.networks import PhysGenerator, _FusedPhysics
-from lawful.spectra.physformer.radiative import TAU, temperature_structure
+from lawful.spectra.physformer.networks import PhysGenerator, physical_state
+from lawful.spectra.physformer.radiative import TAU
 from lawful.spectra.synth import LABELS
 
 parser = argparse.ArgumentParser()
@@ -44,14 +43,12 @@ for oversample in (3.0, 4.0):
     q_raw = torch.full((args.n, len(gen.node_a)), -5.0, requires_grad=True)  # the generator's initial state
     log_eta = torch.full((args.n, gen.n_pixels), -4.0, requires_grad=True)
     opt = torch.optim.Adam([log_factors, q_raw, log_eta], lr=0.05)
-    shift = torch.log1p(rv / C_KMS) / gen.dln
     t0 = time.perf_counter()
     for step in range(1, args.steps + 1):
         for group in opt.param_groups:  # cosine decay: a constant rate ends in oscillation
             group["lr"] = 0.05 * (0.02 + 0.98 * 0.5 * (1.0 + np.cos(np.pi * step / args.steps)))
-        state = {"temperature": temperature_structure(teff, log_factors),
-                 "log_q": torch.nn.functional.softplus(q_raw), "log_eta": log_eta}
-        mse = (_FusedPhysics.apply(*gen.physics_inputs(state), shift, gen) - target).pow(2).mean()
+        state = physical_state(teff, log_factors, q_raw, log_eta)
+        mse = (gen.flux_of_state(state, rv) - target).pow(2).mean()
         opt.zero_grad()
         (mse * 1e4).backward()
         opt.step()

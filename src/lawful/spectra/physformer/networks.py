@@ -89,8 +89,10 @@ class PhysGenerator(nn.Module):
         self.register_buffer("pixel_node", torch.tensor(node_of_pixel, dtype=torch.long))
         self.register_buffer("weights_t", torch.tensor(np.array(w).T, dtype=torch.float32))  # (K, M)
         self.lsf = LSF(resolution, self.dln, self.log_grid0, wave)
-        self._lsf_table = self.lsf.phase_table()  # the numba kernel's LSF weights
         self.register_buffer("log_wave", torch.tensor(np.log(np.asarray(wave, dtype=float))))
+        #: the fixed arrays the kernels take after the shift (:func:`~lawful.spectra.physformer.kernels.render`)
+        self.kernel_arguments = (np.ascontiguousarray(self.weights_t.T.double().numpy()), self.pixel_node.numpy(),
+                                 self.lsf.offsets, self.lsf.pad, self.lsf.phase_table(), self.lsf.base)
         self.i_rv = PHYSICAL.index("rv")
         n_in = len(PHYSICAL) - 1 + n_free
         self.trunk = mlp(n_in, width, depth, width)
@@ -114,8 +116,7 @@ class PhysGenerator(nn.Module):
         ≥ 0 (B, C) the continuum opacity on the nodes, and ``log_eta`` ln η (B, G) on the rest-frame grid."""
         h = self.trunk(torch.cat([z[:, : self.i_rv], z[:, self.i_rv + 1:]], dim=1))
         teff = self.latent.physical(z, "teff").clamp(TEFF_FLOOR)  # a latent far outside training stays physical
-        return {"temperature": temperature_structure(teff, self.temperature_head(h)),
-                "log_q": nn.functional.softplus(self.continuum_head(h)), "log_eta": self.opacity_head(h)}
+        return physical_state(teff, self.temperature_head(h), self.continuum_head(h), self.opacity_head(h))
 
     def physics_inputs(self, state: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The atmosphere's elementwise transforms that the formal solution reads (in the state's dtype,
@@ -161,18 +162,16 @@ class PhysGenerator(nn.Module):
         included) through their adjoint."""
         if not torch.is_grad_enabled() and len(z) > INFERENCE_CHUNK:  # the transforms' arrays stay in cache
             return torch.cat([self(part) for part in torch.split(z, INFERENCE_CHUNK)])
-        state = self.atmosphere(z)
-        rv = self.latent.physical(z, "rv")
+        state, rv = self.atmosphere(z), self.latent.physical(z, "rv")
         if not torch.is_grad_enabled():  # inference: the transforms in float64, in which the kernels work
             state, rv = {k: v.double() for k, v in state.items()}, rv.double()
-        shift = torch.log1p(rv / C_KMS) / self.dln  # in rest-frame pixels
-        return _FusedPhysics.apply(*self.physics_inputs(state), shift, self).to(z.dtype)
+        return self.flux_of_state(state, rv).to(z.dtype)
 
-    def kernel_arguments(self) -> tuple:
-        """The generator's fixed arrays, in the order :func:`~lawful.spectra.physformer.kernels.render` takes
-        them after the shift."""
-        return (self.weights_t.T.double().numpy(), self.pixel_node.numpy(), self.lsf.offsets, self.lsf.pad,
-                self._lsf_table, self.lsf.base)
+    def flux_of_state(self, state: dict[str, torch.Tensor], rv: torch.Tensor) -> torch.Tensor:
+        """Normalised flux (B, W) of atmospheres ``state`` (as :meth:`atmosphere` gives) seen at radial velocities
+        ``rv`` (B,) km/s, through the fused kernels; differentiable in both."""
+        shift = torch.log1p(rv / C_KMS) / self.dln  # in rest-frame pixels
+        return _FusedPhysics.apply(*self.physics_inputs(state), shift, self)
 
 
 class _FusedPhysics(torch.autograd.Function):
@@ -187,7 +186,7 @@ class _FusedPhysics(torch.autograd.Function):
         # in the inputs' dtype (float32 in training, float64 at inference); the kernels accumulate in float64
         arrays = tuple(np.ascontiguousarray(t.detach().to(sig.dtype).numpy()) for t in (source, v_c, sig, shift))
         out = np.empty((len(shift), len(gen.log_wave)), dtype=arrays[2].dtype)
-        render(*arrays, *gen.kernel_arguments(), out)
+        render(*arrays, *gen.kernel_arguments, out)
         ctx.arrays, ctx.gen = arrays, gen
         return torch.from_numpy(out)
 
@@ -197,8 +196,17 @@ class _FusedPhysics(torch.autograd.Function):
 
         grads = [np.empty_like(a) for a in ctx.arrays]
         grad = np.ascontiguousarray(grad_out.detach().numpy().astype(ctx.arrays[2].dtype, copy=False))
-        render_grad(*ctx.arrays, *ctx.gen.kernel_arguments(), grad, *grads)
+        render_grad(*ctx.arrays, *ctx.gen.kernel_arguments, grad, *grads)
         return (*(torch.from_numpy(g).to(grad_out.dtype) for g in grads), None)
+
+
+def physical_state(teff: torch.Tensor, log_factors: torch.Tensor, continuum: torch.Tensor,
+                   log_eta: torch.Tensor) -> dict[str, torch.Tensor]:
+    """An atmosphere from unconstrained numbers: T_eff (B,) K, the temperature increments' log factors (B, K), the
+    continuum opacity before its softplus (B, C) and ln η (B, G) → :meth:`PhysGenerator.atmosphere`'s state
+    (T(τ) monotone and normalised to T_eff, ln q ≥ 0)."""
+    return {"temperature": temperature_structure(teff, log_factors), "log_q": nn.functional.softplus(continuum),
+            "log_eta": log_eta}
 
 
 def _lookup(table: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
