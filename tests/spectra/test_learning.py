@@ -250,6 +250,9 @@ def test_training_resumes_from_its_checkpoint(small_data, tmp_path):
     logs.clear()
     train(TrainConfig(model="mlp", epochs=3), small_data, tmp_path / "m", log=logs.append)
     assert logs[0].startswith("resuming at epoch 2") and len(logs) == 2
+    # the epoch budget binds (not the clock): the third of three epochs runs at cos²(π/3) = 1/4 of the rate
+    lr = torch.load(tmp_path / "m" / "checkpoint.pt", weights_only=False)["opt"]["param_groups"][0]["lr"]
+    assert lr == pytest.approx(TrainConfig().lr * 0.25)
 
 
 def test_targets_order():

@@ -345,12 +345,15 @@ def test_every_generator_trains_resumes_and_saves(small_data, tmp_path, kind):
     from lawful.spectra.physformer.model import load
     from lawful.spectra.physformer.training import train
 
-    cfg = PhysTrainConfig(model=kind, epochs=1, width=32, n_pca=8, n_val=10)
+    cfg = PhysTrainConfig(model=kind, epochs=1, width=32, n_pca=8, n_val=10, batch=256)  # one batch per epoch
     first = train(cfg, small_data, tmp_path / kind, log=lambda *a: None)
     assert first["epochs"] == 1 and 0.0 < first["emulator_mse"] < 1.0
     logs = []
     again = train(cfg.model_copy(update={"epochs": 2}), small_data, tmp_path / kind, log=logs.append)
     assert any(m.startswith("resuming at epoch 1") for m in logs) and again["epochs"] == 2
+    # the epoch budget binds (not the 600 s clock): the cosine is halfway down at the second of two epochs
+    lr = torch.load(tmp_path / kind / "checkpoint.pt", weights_only=False)["opt"]["param_groups"][0]["lr"]
+    assert lr == pytest.approx(cfg.lr * (0.02 + 0.98 * 0.5))
     gen = load(tmp_path / kind)
     assert gen.model_sigma.shape == (3462,) and np.all(gen.box[0] <= gen.box[1])
     physical = {name for name in gen.names if not name.startswith("free")}

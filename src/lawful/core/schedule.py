@@ -11,6 +11,7 @@ the machine's speed, as the stopping point already does.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -32,3 +33,10 @@ class Budget:
             reachable = step + (self.seconds - elapsed) * step / elapsed
             self.horizon = self.steps if reachable >= self.steps else max(step, int(reachable))
         return self.horizon
+
+
+def cosine(done: float, horizon: float, floor: float = 0.0) -> float:
+    """The learning-rate factor of a cosine decay from 1 at ``done`` = 0 to ``floor`` at ``done`` ≥ ``horizon``
+    (steps or epochs, fractional allowed; a horizon ≤ 0 has ended)."""
+    progress = min(done / horizon, 1.0) if horizon > 0 else 1.0
+    return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))

@@ -17,7 +17,6 @@ optimizer, schedule, step, elapsed time, random state, loss history) is rewritte
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ import numpy as np
 
 from lawful.core.lifecycle import checkpointing, claim_run_directory
 from lawful.core.progress import progress
-from lawful.core.schedule import Budget
+from lawful.core.schedule import Budget, cosine
 from lawful.core.training import TrainingState
 from lawful.lattice.actions import Phi4
 from lawful.lattice.geometry import Lattice
@@ -56,22 +55,20 @@ class TrainSummary:
 
 @dataclass(frozen=True)
 class FieldChain:
-    """How the equilibrium fields of one theory are made: the classical ``sampler`` with ``settings``, a field
-    taken from each chain every ``spacing`` updates."""
+    """How the equilibrium fields of one theory are made: the classical ``sampler`` with ``settings``, built by
+    the ``make_sampler`` of ``module`` (imported when needed: the samplers compile numba kernels), a field taken
+    from each chain every ``spacing`` updates."""
 
+    module: str
     sampler: str
     settings: tuple[tuple[str, Any], ...]
     spacing: int
 
     def build(self, action: Phi4 | Any) -> Any:
         """The sampler for ``action``."""
-        if action.name == "phi4":
-            from lawful.lattice.mcmc import HMC
+        from importlib import import_module
 
-            return HMC(action, **dict(self.settings))
-        from lawful.lattice.u1.samplers import make_sampler
-
-        return make_sampler(self.sampler, action, **dict(self.settings))
+        return import_module(self.module).make_sampler(self.sampler, action, **dict(self.settings))
 
     def describe(self, n_chains: int) -> str:
         settings = ", ".join(f"{k}={v}" for k, v in self.settings)
@@ -80,8 +77,10 @@ class FieldChain:
 
 #: the classical chain of each theory (``action.name``): φ⁴ by HMC, U(1) by heat bath + over-relaxation + one
 #: instanton proposal per update (the topology moves keep the charge from freezing at large β)
-FIELD_CHAINS = {"phi4": FieldChain("hmc", (("integrator", "omelyan"), ("traj_length", 1.0), ("n_steps", 10)), 2),
-                "u1": FieldChain("heatbath", (("n_overrelax", 1), ("instanton_moves", 1)), 4)}
+FIELD_CHAINS = {"phi4": FieldChain("lawful.lattice.mcmc", "hmc",
+                                   (("integrator", "omelyan"), ("traj_length", 1.0), ("n_steps", 10)), 2),
+                "u1": FieldChain("lawful.lattice.u1.samplers", "heatbath",
+                                 (("n_overrelax", 1), ("instanton_moves", 1)), 4)}
 
 
 def field_provenance(action: Phi4 | Any, n_chains: int = 64) -> str:
@@ -274,7 +273,7 @@ def train(cfg: TrainConfig | U1TrainConfig, *, show_progress: bool | None = None
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     budget = Budget(cfg.train_steps, cfg.train_seconds)  # the cosine decay ends where the first budget ends
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k, budget.horizon) / max(budget.horizon, 1))))
+        opt, lambda k: cosine(k, budget.horizon))
     if cfg.init_from is not None and ckpt is None:
         _transfer_weights(model, cfg)
     gen = torch_generators(cfg.seed, 1)[0]

@@ -8,7 +8,8 @@ heteroscedastic Gaussian whose σ per star and label the network predicts beside
 the β-NLL; the shipped SPT since stop 45). Standardising already removes the scale imbalance the Mahalanobis
 loss was introduced for; what it adds is decorrelation, and on these giants it learned more slowly
 (benchmarks/spectra_labels.py: spt-maha against spt-short).
-Torch models train for a wall-clock budget or a number of epochs, keep the best validation state, and
+Torch models train for a wall-clock budget or a number of epochs, whichever ends first (and the cosine decay of the
+learning rate ends there too: :class:`~lawful.core.schedule.Budget`), keep the best validation state, and
 checkpoint every epoch (atomically), so a killed run resumes. By default (``noise="fresh"``) they never see the
 same noise twice: the training stars are made again noise-free from their labels (the data set's own forward
 model and resolution) and every batch gets a new draw at each star's SNR — the stored noisy spectra, seen
@@ -29,6 +30,7 @@ import numpy as np
 import pydantic
 
 from lawful.core.config import Config, FiniteFloat
+from lawful.core.schedule import Budget, cosine
 
 if TYPE_CHECKING:
     import torch
@@ -304,10 +306,10 @@ def _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log, noise_free=None):
     gen = torch.Generator().manual_seed(cfg.seed)
     t0 = time.perf_counter() - elapsed
     epoch = start_epoch
+    budget = Budget(cfg.epochs, cfg.train_seconds)  # the cosine decay ends where the first budget ends
     while epoch < cfg.epochs and time.perf_counter() - t0 < cfg.train_seconds:
-        frac = min(1.0, (time.perf_counter() - t0) / cfg.train_seconds)
         for g in opt.param_groups:
-            g["lr"] = cfg.lr * 0.5 * (1.0 + np.cos(np.pi * frac))
+            g["lr"] = cfg.lr * cosine(epoch, budget.update(epoch, time.perf_counter() - t0))
         net.train()
         order = torch.randperm(len(xt), generator=gen)
         for i in range(0, len(xt), cfg.batch):

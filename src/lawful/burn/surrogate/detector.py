@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from lawful.burn.surrogate.model import DELTA
+from lawful.core.schedule import cosine
 
 #: hidden widths of the detector's MLP
 HIDDEN = (128, 128)
@@ -103,7 +104,7 @@ def fit_detector(f: np.ndarray, score: np.ndarray, seed: int, steps: int):
         det.mean.copy_(x.mean(0))
         det.scale.copy_(torch.clamp(x.std(0), min=1e-6))
     opt = torch.optim.Adam(det.parameters(), lr=LR)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k / steps, 1.0))))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: cosine(k, steps))
     gen = torch.Generator().manual_seed(seed)
     for _ in range(steps):
         pick = torch.randint(x.shape[0], (min(BATCH, x.shape[0]),), generator=gen)

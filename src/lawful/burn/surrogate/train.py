@@ -20,7 +20,7 @@ import numpy as np
 
 from lawful.burn.surrogate.accuracy import ENERGY_FLOOR, MAJOR
 from lawful.burn.surrogate.config import SurrogateTrainConfig
-from lawful.core.schedule import Budget
+from lawful.core.schedule import Budget, cosine
 
 CHECKPOINT = "checkpoint.pt"
 #: training samples on which the predictor-trust threshold is picked
@@ -162,7 +162,7 @@ def optimizer(step, budget: Budget, lr: float):
 
     opt = torch.optim.Adam(step.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda k: 0.5 * (1 + math.cos(math.pi * min(k / budget.horizon, 1.0))))
+        opt, lambda k: cosine(k, budget.horizon))
     return opt, sched
 
 

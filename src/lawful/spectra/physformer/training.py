@@ -12,7 +12,8 @@ Losses per batch, with x the noise-free spectrum, ℓ its labels (standardised),
     fixes its scale. (Backpropagating the reconstruction MSE(G(E(x̃)), x) into G as well doubles the cost of
     an epoch; docs/spectra.md has what that version measured.)
 
-A wall-clock budget (``train_seconds``) or ``epochs``; cosine learning rate; the best state on the validation
+A wall-clock budget (``train_seconds``) or ``epochs``, whichever ends first, and the cosine decay of the learning
+rate ends there too (:class:`~lawful.core.schedule.Budget`); the best state on the validation
 split kept; a checkpoint every epoch (atomic), so a killed run resumes.
 """
 
@@ -23,12 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
+from lawful.core.schedule import Budget, cosine
 from lawful.spectra.physformer.config import PhysTrainConfig
 
 FLUX_UNIT = 1e-4  # (0.01)²: the MSE scale of the losses
 MODEL_BASIS = 32  # principal components of the emulator's validation residuals kept for the inversion
 FLOOR_SPECTRA = 500  # validation spectra the inversion's systematic floor is chosen on (all of the default n_val)
 PRIOR_COMPONENTS = 8  # Gaussians in the population prior of the latents
+LR_FLOOR = 0.02  # the learning rate's cosine decay ends at this fraction of ``lr``
 
 
 def train(cfg: PhysTrainConfig, data: Path, out: Path, log=print) -> dict:
@@ -82,15 +85,17 @@ def train(cfg: PhysTrainConfig, data: Path, out: Path, log=print) -> dict:
     xt, lt = torch.as_tensor(tr["flux"]), torch.as_tensor(tr["labels"])
     t0 = time.perf_counter() - elapsed
     is_ae = cfg.model in AUTOENCODERS
+    budget = Budget(cfg.epochs, cfg.train_seconds)  # the cosine decay ends where the first budget ends
+    starts = range(0, len(xt), cfg.batch)
     while epoch < cfg.epochs and time.perf_counter() - t0 < cfg.train_seconds:
+        horizon = budget.update(epoch, time.perf_counter() - t0)
         for net in nets:
             net.train()
         rng = np.random.default_rng([cfg.seed, epoch])  # a resumed run draws what an uninterrupted one would
         order = torch.as_tensor(rng.permutation(len(xt)))
-        for i in range(0, len(xt), cfg.batch):
-            frac = min(1.0, (time.perf_counter() - t0) / cfg.train_seconds)
+        for b, i in enumerate(starts):
             for g in opt.param_groups:
-                g["lr"] = cfg.lr * (0.02 + 0.98 * 0.5 * (1.0 + np.cos(np.pi * frac)))
+                g["lr"] = cfg.lr * cosine(epoch + b / len(starts), horizon, floor=LR_FLOOR)
             idx = order[i:i + cfg.batch]
             loss = _loss(gen, xt[idx], lt[idx], cfg, rng) if is_ae else _emulator_mse(gen, xt[idx], lt[idx])
             opt.zero_grad()
