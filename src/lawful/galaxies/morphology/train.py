@@ -18,6 +18,7 @@ import numpy as np
 import pydantic
 
 from lawful.core.config import Config, FiniteFloat
+from lawful.core.schedule import Budget, cosine
 from lawful.galaxies.morphology.measure import EXTRA, _sky_sigma, check_images, extra_features
 from lawful.galaxies.morphology.simulate import CLASSES
 
@@ -128,7 +129,8 @@ def train(cfg: MorphConfig, data: Path, out: Path, log: Callable[[str], None] = 
     torch.manual_seed(cfg.seed)
     net = ARCHITECTURES[cfg.model](channels=x.shape[1], n_extra=f.shape[1], size=x.shape[-1])
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.epochs)
+    budget = Budget(cfg.epochs, cfg.train_seconds)  # the cosine decay ends where the first budget ends
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: cosine(k, budget.horizon))
     gen = torch.Generator().manual_seed(cfg.seed)
     epoch, elapsed = 0, 0.0
     ckpt = out / "checkpoint.pt"
@@ -154,9 +156,10 @@ def train(cfg: MorphConfig, data: Path, out: Path, log: Callable[[str], None] = 
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
-        sched.step()
         epoch += 1
         elapsed += time.perf_counter() - t0
+        budget.update(epoch, elapsed)
+        sched.step()
         _save(ckpt, {"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
                      "gen": gen.get_state(), "epoch": epoch, "elapsed": elapsed})
         log(f"{cfg.model}: epoch {epoch}/{cfg.epochs} loss {total / len(y):.4f} ({elapsed:.0f} s)")
