@@ -26,3 +26,9 @@ def test_cosine_runs_from_one_to_its_floor():
     assert cosine(5, 10) == pytest.approx(0.5) and cosine(2.5, 10) == pytest.approx(0.5 + 0.5 * math.cos(math.pi / 4))
     assert cosine(10, 10, floor=0.1) == pytest.approx(0.1) and cosine(5, 10, floor=0.1) == pytest.approx(0.55)
     assert cosine(3, 0, floor=0.2) == 0.2  # a horizon of nothing has ended
+
+
+def test_the_horizon_is_the_step_the_clock_check_lets_run_last():
+    b = Budget(steps=100, seconds=25.0)
+    assert b.update(1, elapsed=10.0) == 3  # 10 s a step: steps start at 0, 10 and 20 s, before the 25 s are up
+    assert b.update(2, elapsed=20.0) == 3

@@ -95,6 +95,21 @@ def test_a_briefly_trained_cnn_beats_chance_by_far_and_resumes(small, tmp_path, 
     assert again["epochs"] == 4
 
 
+def test_a_clock_bound_run_ends_its_cosine_with_its_last_epoch(small, tmp_path, monkeypatch):
+    import itertools
+
+    import torch
+
+    from lawful.galaxies.morphology import train as train_module
+
+    ticks = itertools.count(step=5.0)  # a clock read twice an epoch: every epoch takes 5 s
+    monkeypatch.setattr(train_module.time, "perf_counter", lambda: next(ticks))
+    summary = train(MorphConfig(model="lecture", epochs=15, train_seconds=12.0), small, tmp_path)
+    assert summary["epochs"] == 3  # epochs start at 0, 5 and 10 s
+    lr = torch.load(tmp_path / "checkpoint.pt", weights_only=False)["opt"]["param_groups"][0]["lr"]
+    assert lr == pytest.approx(0.0, abs=1e-12)  # over 15 epochs the cosine would still be at 0.90 of the rate
+
+
 def test_the_statmorph_forest(small, tmp_path):
     train(MorphConfig(model="rf", n_statmorph=150), small, tmp_path)
     result = evaluate(small, tmp_path)

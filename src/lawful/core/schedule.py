@@ -31,7 +31,8 @@ class Budget:
         """Re-estimate the horizon after ``step`` steps in ``elapsed`` seconds; returns it."""
         if step > 0 and elapsed > 0:
             reachable = step + (self.seconds - elapsed) * step / elapsed
-            self.horizon = self.steps if reachable >= self.steps else max(step, int(reachable))
+            # a run checks its clock before each step, so it makes the first whole step past ``reachable``
+            self.horizon = self.steps if reachable >= self.steps else max(step, math.ceil(reachable))
         return self.horizon
 
 

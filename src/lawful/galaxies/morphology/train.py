@@ -39,7 +39,9 @@ class MorphConfig(Config):
 
     model: Literal["lecture", "deep", "rf"] = "deep"
     bands: Literal["gri", "r"] = "gri"
-    epochs: int = pydantic.Field(15, ge=1)
+    epochs: int = pydantic.Field(15, ge=1,
+                                description="stop after this many epochs or train_seconds, whichever comes "
+                                "first; the learning rate's decay ends there")
     train_seconds: FiniteFloat = pydantic.Field(600.0, gt=0, description="stop after this many seconds")
     batch: int = pydantic.Field(64, ge=1)
     lr: FiniteFloat = pydantic.Field(1e-3, gt=0)
