@@ -16,7 +16,8 @@ once per element, about ten times slower than torch's vectorised exp):
 Parallel over spectra; one thread per spectrum, no allocation per pixel.
 
 Work per spectrum: C nodes × K·M multiply-adds for the formal-solution table, G pixels × a table lookup and a
-division, W output pixels × the LSF's 2h taps; the adjoint the same again plus C·K·M multiply-adds.
+division, W output pixels × the LSF's 2h taps. The adjoint reads the forward's tables and residuals (it does
+not compute them again): the LSF's taps and the pixels' lookups once more, and C·K·M multiply-adds.
 """
 
 from __future__ import annotations
@@ -60,23 +61,20 @@ def _residual(table: np.ndarray, top: np.ndarray, v_c: np.ndarray, sig: np.ndarr
     replicate_edges(resid, pad)
 
 
-@njit(cache=True, fastmath=True)
-def _rest_frame(source: np.ndarray, v_c: np.ndarray, sig: np.ndarray, weights: np.ndarray, pixel_node: np.ndarray,
-                pad: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One spectrum before the instrument: (the formal solution's ``table`` (C, M), the continuum ``top`` (C,),
-    the padded residual (G + 2 pad,)) from its source (C, K), v_c (C,) and σ (G,)."""
-    table, top = np.empty((source.shape[0], weights.shape[0])), np.empty(source.shape[0])
-    _formal_table(source, v_c, weights, table, top)
-    resid = np.empty(sig.shape[0] + 2 * pad)
-    _residual(table, top, v_c, sig, pixel_node, pad, resid)
-    return table, top, resid
+def rest_frame_buffers(n_spec: int, n_node: int, n_v: int, n_pix: int, pad: int
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What :func:`render` keeps of each spectrum for :func:`render_grad` (float64): the formal solution's
+    ``tables`` (B, C, M), the continua ``tops`` (B, C) and the padded residuals ``resids`` (B, G + 2 pad)."""
+    return np.empty((n_spec, n_node, n_v)), np.empty((n_spec, n_node)), np.empty((n_spec, n_pix + 2 * pad))
 
 
 @njit(parallel=True, cache=True, fastmath=True)
 def render(source: np.ndarray, v_c: np.ndarray, sig: np.ndarray, shift_px: np.ndarray, weights: np.ndarray,
            pixel_node: np.ndarray, offsets: np.ndarray, pad: int, lsf_table: np.ndarray, base: np.ndarray,
-           out: np.ndarray) -> None:
-    """Normalised flux into ``out`` (B, W).
+           out: np.ndarray, tables: np.ndarray, tops: np.ndarray, resids: np.ndarray) -> None:
+    """Normalised flux into ``out`` (B, W), and each spectrum before the instrument into ``tables``, ``tops``
+    and ``resids`` (:func:`rest_frame_buffers`), which the adjoint reads instead of computing them again; buffers
+    of no spectra keep nothing (inference: each thread's spectrum stays in its own small arrays, in cache).
 
     source (B, C, K) the source function on the nodes and depths without its factor 2hc²/λ⁵, 1/(exp(hc/kλT) −
     1); v_c (B, C) = κ_ref/κ_c ∈ (0, 1] on the nodes; sig (B, G) = 1/(1 + η) on the rest-frame grid; shift_px
@@ -87,8 +85,15 @@ def render(source: np.ndarray, v_c: np.ndarray, sig: np.ndarray, shift_px: np.nd
     positions on the rest-frame grid at zero velocity."""
     n_spec, n_pix = source.shape[0], sig.shape[1]
     n_phase, n_taps = lsf_table.shape[0] - 1, offsets.shape[0]
+    keep = tables.shape[0] > 0
     for b in prange(n_spec):
-        resid = _rest_frame(source[b], v_c[b], sig[b], weights, pixel_node, pad)[2]
+        if keep:
+            table, top, resid = tables[b], tops[b], resids[b]
+        else:
+            table, top = np.empty(tables.shape[1:]), np.empty(tops.shape[1])
+            resid = np.empty(resids.shape[1])
+        _formal_table(source[b], v_c[b], weights, table, top)
+        _residual(table, top, v_c[b], sig[b], pixel_node, pad, resid)
         for w in range(base.shape[0]):
             lo, row, f = lsf_locate(base[w] - shift_px[b], n_pix, n_phase)
             start = lo + offsets[0] + pad
@@ -100,20 +105,21 @@ def render(source: np.ndarray, v_c: np.ndarray, sig: np.ndarray, shift_px: np.nd
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def render_grad(source: np.ndarray, v_c: np.ndarray, sig: np.ndarray, shift_px: np.ndarray, weights: np.ndarray,
-                pixel_node: np.ndarray, offsets: np.ndarray, pad: int, lsf_table: np.ndarray, base: np.ndarray,
-                grad_out: np.ndarray, grad_source: np.ndarray, grad_v_c: np.ndarray, grad_sig: np.ndarray,
-                grad_shift: np.ndarray) -> None:
-    """The adjoint of :func:`render` (same arguments) for ``grad_out`` (B, W) = ∂L/∂flux: writes ∂L/∂source
+def render_grad(v_c: np.ndarray, sig: np.ndarray, shift_px: np.ndarray, weights: np.ndarray, pixel_node: np.ndarray,
+                offsets: np.ndarray, pad: int, lsf_table: np.ndarray, base: np.ndarray, tables: np.ndarray,
+                tops: np.ndarray, resids: np.ndarray, grad_out: np.ndarray, grad_source: np.ndarray,
+                grad_v_c: np.ndarray, grad_sig: np.ndarray, grad_shift: np.ndarray) -> None:
+    """The adjoint of :func:`render` (the same arguments, and what it kept in ``tables``, ``tops`` and
+    ``resids``; the source function itself is not needed) for ``grad_out`` (B, W) = ∂L/∂flux: writes ∂L/∂source
     (B, C, K), ∂L/∂v_c (B, C), ∂L/∂σ (B, G) and ∂L/∂shift (B,). The linear interpolations are differentiated
     within their cell (the cell index is piecewise constant), as torch differentiates the same arithmetic; in
     the shift that is the slope of the LSF's phase table (within 1e-3 of the Gaussian's derivative); an output
     pixel clamped to the grid's edge does not move with it."""
-    n_spec, n_node, n_depth = source.shape
+    n_spec, n_node, n_depth = grad_source.shape
     n_pix, n_v = sig.shape[1], weights.shape[0]
     n_phase, n_taps = lsf_table.shape[0] - 1, offsets.shape[0]
     for b in prange(n_spec):
-        table, top, resid = _rest_frame(source[b], v_c[b], sig[b], weights, pixel_node, pad)
+        table, top, resid = tables[b], tops[b], resids[b]
         g_pad = np.zeros(n_pix + 2 * pad)  # ∂L/∂(padded residual): the LSF's transpose
         g_shift = 0.0
         for w in range(base.shape[0]):

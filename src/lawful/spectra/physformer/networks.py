@@ -181,13 +181,15 @@ class _FusedPhysics(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, source, v_c, sig, shift, gen):
-        from lawful.spectra.physformer.kernels import render
+        from lawful.spectra.physformer.kernels import render, rest_frame_buffers
 
         # in the inputs' dtype (float32 in training, float64 at inference); the kernels accumulate in float64
         arrays = tuple(np.ascontiguousarray(t.detach().to(sig.dtype).numpy()) for t in (source, v_c, sig, shift))
         out = np.empty((len(shift), len(gen.log_wave)), dtype=arrays[2].dtype)
-        render(*arrays, *gen.kernel_arguments, out)
-        ctx.arrays, ctx.gen = arrays, gen
+        n_keep = len(shift) if any(ctx.needs_input_grad[:4]) else 0  # the adjoint's, when it will run
+        kept = rest_frame_buffers(n_keep, gen.node_wave.shape[0], gen.n_v, gen.n_pixels, gen.lsf.pad)
+        render(*arrays, *gen.kernel_arguments, out, *kept)
+        ctx.arrays, ctx.kept, ctx.gen = arrays, kept, gen
         return torch.from_numpy(out)
 
     @staticmethod
@@ -196,7 +198,7 @@ class _FusedPhysics(torch.autograd.Function):
 
         grads = [np.empty_like(a) for a in ctx.arrays]
         grad = np.ascontiguousarray(grad_out.detach().numpy().astype(ctx.arrays[2].dtype, copy=False))
-        render_grad(*ctx.arrays, *ctx.gen.kernel_arguments, grad, *grads)
+        render_grad(*ctx.arrays[1:], *ctx.gen.kernel_arguments, *ctx.kept, grad, *grads)
         return (*(torch.from_numpy(g).to(grad_out.dtype) for g in grads), None)
 
 
