@@ -37,9 +37,10 @@ snrs = tuple(int(s) for s in args.snrs.split(","))
 
 if not args.data.exists():
     generate(DataConfig(n=20000, seed=0), args.data.parent)
-timed_physformer = args.equal_time.parent / "physformer"
-epochs = args.epochs or (load(timed_physformer).meta["epochs"] if (timed_physformer / "model.pt").exists() else 94)
 kinds = ("physformer", "ae", "payne", "speculator")
+timed_models = {k: load(args.equal_time.parent / k).meta for k in kinds
+                if (args.equal_time.parent / k / "model.pt").exists()}
+epochs = args.epochs or timed_models.get("physformer", {}).get("epochs", 94)
 summaries = {}
 for kind in kinds:
     # the wall-clock budget is a day: the epochs end every run
@@ -53,7 +54,6 @@ for kind in kinds:
         "train_seconds"]
 (args.out / "results.json").write_text(json.dumps(results, indent=1))
 timed = json.loads(args.equal_time.read_text()) if args.equal_time.exists() else {}
-timed_models = {k: load(args.equal_time.parent / k).meta for k in kinds if (args.equal_time.parent / k).exists()}
 
 print(f"\nreconstruction MSE on {args.test} noise-free test spectra")
 print(f"{'generator':12s} | {'equal epochs: epochs':>20s} {'s/epoch':>8s} {'recon':>9s} {'emulator':>9s} "

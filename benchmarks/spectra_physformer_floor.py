@@ -20,8 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lawful.core.schedule import cosine
 from lawful.spectra.physformer.networks import PhysGenerator, physical_state
 from lawful.spectra.physformer.radiative import TAU
+from lawful.spectra.physformer.training import LR_FLOOR
 from lawful.spectra.synth import LABELS
 
 parser = argparse.ArgumentParser()
@@ -46,7 +48,7 @@ for oversample in (3.0, 4.0):
     t0 = time.perf_counter()
     for step in range(1, args.steps + 1):
         for group in opt.param_groups:  # cosine decay: a constant rate ends in oscillation
-            group["lr"] = 0.05 * (0.02 + 0.98 * 0.5 * (1.0 + np.cos(np.pi * step / args.steps)))
+            group["lr"] = 0.05 * cosine(step, args.steps, floor=LR_FLOOR)
         state = physical_state(teff, log_factors, q_raw, log_eta)
         mse = (gen.flux_of_state(state, rv) - target).pow(2).mean()
         opt.zero_grad()

@@ -14,6 +14,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+#: the help of a trainer's ``epochs`` setting, beside its ``train_seconds``
+EPOCHS_HELP = ("stop after this many epochs or train_seconds, whichever comes first; the learning rate's decay "
+               "ends there")
+
 
 @dataclass
 class Budget:

@@ -30,7 +30,7 @@ import numpy as np
 import pydantic
 
 from lawful.core.config import Config, FiniteFloat
-from lawful.core.schedule import Budget, cosine
+from lawful.core.schedule import EPOCHS_HELP, Budget, cosine
 
 if TYPE_CHECKING:
     import torch
@@ -49,9 +49,7 @@ class TrainConfig(Config):
                            "learned (Σ = L Lᵀ with its log-det) or gaussian (heteroscedastic: the network also "
                            "predicts each label's σ per star, by the β-NLL with β = 0.5)")
     train_seconds: FiniteFloat = pydantic.Field(600.0, gt=0, description="wall-clock budget of a torch model")
-    epochs: int = pydantic.Field(200, ge=1,
-                                description="stop after this many epochs or train_seconds, whichever comes "
-                                "first; the learning rate's decay ends there")
+    epochs: int = pydantic.Field(200, ge=1, description=EPOCHS_HELP)
     batch: int = pydantic.Field(128, ge=1)
     lr: FiniteFloat = pydantic.Field(2e-3, gt=0)
     dropout: FiniteFloat = pydantic.Field(0.1, ge=0, lt=1)

@@ -18,7 +18,7 @@ import numpy as np
 import pydantic
 
 from lawful.core.config import Config, FiniteFloat
-from lawful.core.schedule import Budget, cosine
+from lawful.core.schedule import EPOCHS_HELP, Budget, cosine
 from lawful.galaxies.morphology.measure import EXTRA, _sky_sigma, check_images, extra_features
 from lawful.galaxies.morphology.simulate import CLASSES
 
@@ -39,9 +39,7 @@ class MorphConfig(Config):
 
     model: Literal["lecture", "deep", "rf"] = "deep"
     bands: Literal["gri", "r"] = "gri"
-    epochs: int = pydantic.Field(15, ge=1,
-                                description="stop after this many epochs or train_seconds, whichever comes "
-                                "first; the learning rate's decay ends there")
+    epochs: int = pydantic.Field(15, ge=1, description=EPOCHS_HELP)
     train_seconds: FiniteFloat = pydantic.Field(600.0, gt=0, description="stop after this many seconds")
     batch: int = pydantic.Field(64, ge=1)
     lr: FiniteFloat = pydantic.Field(1e-3, gt=0)

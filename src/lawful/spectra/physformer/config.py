@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 import pydantic
 
 from lawful.core.config import Config, FiniteFloat
+from lawful.core.schedule import EPOCHS_HELP
 
 
 class PhysTrainConfig(Config):
@@ -16,9 +17,7 @@ class PhysTrainConfig(Config):
 
     model: Literal["physformer", "ae", "payne", "speculator"] = "physformer"
     train_seconds: FiniteFloat = pydantic.Field(600.0, gt=0, description="wall-clock budget (s)")
-    epochs: int = pydantic.Field(1000, ge=1,
-                                description="stop after this many epochs or train_seconds, whichever comes "
-                                "first; the learning rate's decay ends there")
+    epochs: int = pydantic.Field(1000, ge=1, description=EPOCHS_HELP)
     batch: int = pydantic.Field(128, ge=1)
     lr: FiniteFloat = pydantic.Field(2e-3, gt=0)
     width: int = pydantic.Field(256, ge=8, description="hidden width of the generator's networks")
