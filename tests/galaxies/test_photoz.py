@@ -49,8 +49,12 @@ def test_a_smaller_training_fraction_trains_on_fewer_galaxies(cat, monkeypatch):
     from lawful.galaxies import photoz
 
     seen = []
-    monkeypatch.setitem(photoz.PREDICTORS, "knn", lambda train, test, cfg, seed: (
-        seen.append(len(train)) or (np.full(len(test), 0.1), np.ones((len(test), 1001)))))
+
+    class Constant:
+        def predict(self, test):
+            return np.full(len(test), 0.1), np.ones((len(test), 1001))
+
+    monkeypatch.setitem(photoz.FITTERS, "knn", lambda train, cfg, seed: seen.append(len(train)) or Constant())
     result = cross_validate(cat.subset(np.arange(1000)), PhotozConfig(method="knn", train_fraction=0.3, max_fold=2))
     assert seen == [240, 240] and result["metrics"]["n"] == 400
 
@@ -176,8 +180,8 @@ def test_networks_learn_from_synthetic_galaxies_without_petrosian_or_2mass(cat):
     fit = TemplateFit.train(real.model, real.model_err, real.z)
     train = synthetic_catalog(real, 6000, seed=1, fit=fit)
     test = synthetic_catalog(cat.subset(np.arange(6000, 8000)), 1500, seed=2, fit=fit)
-    from lawful.galaxies.photoz import PREDICTORS
+    from lawful.galaxies.photoz import FITTERS
 
-    z_phot, _ = PREDICTORS["mdn"](train, test, PhotozConfig(method="mdn", members=1, epochs=15), 0)
+    z_phot, _ = FITTERS["mdn"](train, PhotozConfig(method="mdn", members=1, epochs=15), 0).predict(test)
     m = point_metrics(z_phot, test.z)
     assert m["sigma_nmad"] < 0.02 and m["eta_015"] < 0.01

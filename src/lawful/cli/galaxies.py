@@ -1,11 +1,13 @@
-"""``lawful galaxies photoz`` and ``lawful galaxies morph simulate|train|evaluate|classify``: photometric
-redshifts of real SDSS galaxies, and morphology of simulated and real cutouts."""
+"""``lawful galaxies photoz|photoz-train|photoz-predict`` and ``lawful galaxies morph
+simulate|train|evaluate|classify``: photometric redshifts of real SDSS galaxies, and morphology of simulated and
+real cutouts."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pydantic
 import typer
 
 from lawful.cli.common import (
@@ -19,6 +21,7 @@ from lawful.cli.common import (
     resumable,
     with_config_flags,
 )
+from lawful.core.config import Config
 from lawful.galaxies.morphology.train import MorphConfig, SimulateConfig
 from lawful.galaxies.photoz import PhotozConfig
 
@@ -29,6 +32,42 @@ morph_app = typer.Typer(help="Morphology (E / S / Irr) of SDSS-like cutouts: sim
 app.add_typer(morph_app, name="morph")
 
 PHOTOZ_KEYS = ("sigma_nmad", "eta_005", "eta_015", "bias", "crps", "coverage68", "coverage95", "n")
+TABLE_HELP = ("a FITS table in the kcorrect format (MODELFLUX, MODELFLUX_IVAR, EXTINCTION, Z; optional PETROFLUX*, "
+              "2MASS *_M_EXT, RA, DEC) instead of the shipped SDSS galaxies")
+ROWS_HELP = "use only these rows of the table, START:STOP as in Python (e.g. 0:8000); index stays the table's row"
+#: what cross-validation alone uses: fixed for a model trained on every galaxy
+CV_ONLY = {"folds": 5, "max_fold": 0, "train_fraction": 1.0}
+
+
+class PredictConfig(Config):
+    """Applying a trained photo-z model."""
+
+    sky_prior: bool = pydantic.Field(True, description="apply the model's sky prior, when it has one (needs RA, "
+                                                       "Dec of every galaxy)")
+
+
+def _catalog(table: Path | None, rows: str | None, need_z: bool = True):
+    """The shipped SDSS galaxies or ``table``, and the table rows of the catalog's galaxies; ``rows`` START:STOP
+    keeps a slice of them."""
+    import numpy as np
+
+    from lawful.galaxies.catalog import read_table, sdss_galaxies
+
+    cat = sdss_galaxies() if table is None else read_table(table, need_z)
+    index = np.arange(len(cat))
+    if rows is None:
+        return cat, index
+    parts = rows.split(":")
+    try:
+        bounds = [int(v) if v.strip() else None for v in parts]
+    except ValueError:
+        bounds = None
+    if bounds is None or len(bounds) != 2:
+        raise ValueError(f"--rows {rows!r}: expected START:STOP with integers, e.g. 0:8000")
+    index = index[slice(*bounds)]
+    if len(index) == 0:
+        raise ValueError(f"--rows {rows} selects no galaxy of the {len(cat)} in the table")
+    return cat.subset(index), index
 
 
 @app.command("photoz")
@@ -38,10 +77,7 @@ def photoz_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
                out: Path = typer.Option(Path("runs/galaxies/photoz"), "--out",
                                         help="directory for predictions.csv, metrics.json, the figure and the "
                                              "fold checkpoints"),
-               table: Path = typer.Option(None, "--table",
-                                          help="a FITS table in the kcorrect format (MODELFLUX, MODELFLUX_IVAR, "
-                                               "EXTINCTION, Z; optional PETROFLUX*, 2MASS *_M_EXT) instead of the "
-                                               "shipped SDSS galaxies"),
+               table: Path = typer.Option(None, "--table", help=TABLE_HELP),
                json_out: bool = JSON_OPT, flags: dict | None = None) -> None:
     """Cross-validated photo-z of the 10 000 SDSS galaxies that kcorrect ships (or --table); every prediction
     out-of-fold."""
@@ -70,6 +106,70 @@ def photoz_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
         return
     print_summary(f"{cfg.method} photo-z, {cfg.folds}-fold CV (seed {cfg.seed}) → {out / 'predictions.csv'}",
                   {**metrics, "seconds": result["metrics"]["seconds"]})
+
+
+@app.command("photoz-train")
+@guarded
+@with_config_flags(PhotozConfig, fixed=CV_ONLY)
+def photoz_train_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+                     out: Path = typer.Option(Path("runs/galaxies/photoz_model"), "--out",
+                                              help="directory for model.joblib and train.json"),
+                     table: Path = typer.Option(None, "--table", help=TABLE_HELP),
+                     rows: str = typer.Option(None, "--rows", help=ROWS_HELP),
+                     json_out: bool = JSON_OPT, flags: dict | None = None) -> None:
+    """Train one photo-z method on every galaxy of the table (its redshifts), to predict others with
+    photoz-predict; measure the method first with `lawful galaxies photoz` (cross-validation)."""
+    import time
+
+    from lawful.core.io import atomic_write_bytes
+    from lawful.galaxies import photoz_model
+
+    cfg = resolve_config(PhotozConfig, config, flags or {}, set_, fixed=CV_ONLY)
+    cat, _ = _catalog(table, rows)
+    start = time.perf_counter()
+    model = photoz_model.train(cat, cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    path = photoz_model.save(model, out)
+    summary = {"model": str(path), "method": cfg.method, "n_train": model.n_train,
+               "z_min": model.z_range[0], "z_max": model.z_range[1],
+               "photometry": ",".join(["model", *sorted(model.measured)]),
+               "features": ",".join(model.predictor.features.names), "seconds": time.perf_counter() - start}
+    if model.sky is not None:
+        summary |= {"sky_u": model.sky.u.round(4).tolist(), "sky_sigma_km_s": round(model.sky.velocity_dispersion, 1)}
+    atomic_write_bytes(out / "train.json", json.dumps({**summary, "config": cfg.model_dump()}, indent=1).encode())
+    if json_out:
+        print(json.dumps(summary))
+        return
+    print_summary(f"{cfg.method} photo-z trained on {model.n_train} galaxies → {path}", summary, skip=("model",))
+
+
+@app.command("photoz-predict")
+@guarded
+@with_config_flags(PredictConfig)
+def photoz_predict_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
+                       model_dir: Path = typer.Option(..., "--model", help="a directory from photoz-train"),
+                       out: Path = typer.Option(..., "--out", help="directory for predictions.csv and pz.h5"),
+                       table: Path = typer.Option(None, "--table", help=TABLE_HELP.replace("Z;", "Z if known;")),
+                       rows: str = typer.Option(None, "--rows", help=ROWS_HELP),
+                       json_out: bool = JSON_OPT, flags: dict | None = None) -> None:
+    """p(z) of the galaxies of a table (redshifts not needed; when given, the metrics are printed) from a model
+    of photoz-train, with the galaxies it cannot vouch for flagged."""
+    from lawful.galaxies import photoz_model
+
+    cfg = resolve_config(PredictConfig, config, flags or {}, set_)
+    model = photoz_model.load(model_dir)
+    cat, index = _catalog(table, rows, need_z=False)
+    result = photoz_model.predict(model, cat, cfg.sky_prior)
+    out.mkdir(parents=True, exist_ok=True)
+    csv, h5 = photoz_model.write(out, cat, result, index)
+    summary = {"n": len(cat), "outside_training": int(sum(bool(o) for o in result["outside"])),
+               "near_training": int(result["near_training"].sum()), "sky_prior": result["sky_prior"]}
+    if result["metrics"] is not None:
+        summary |= {k: result["metrics"][k] for k in PHOTOZ_KEYS if k != "n"}
+    if json_out:
+        print(json.dumps(summary))
+        return
+    print_summary(f"{model.config.method} photo-z of {len(cat)} galaxies → {csv}, {h5.name}", summary)
 
 
 @morph_app.command("simulate")

@@ -21,6 +21,9 @@ from pathlib import Path
 import numpy as np
 
 BANDS = ("u", "g", "r", "i", "z")
+#: the photometry a table may carry besides the ugriz model fluxes, by the name :attr:`Catalog.measured` uses
+OPTIONAL_PHOTOMETRY = {"petrosian": ("PETROFLUX", "PETROFLUX_IVAR"),
+                       "2mass": ("J_M_EXT", "J_MSIG_EXT", "H_M_EXT", "H_MSIG_EXT", "K_M_EXT", "K_MSIG_EXT")}
 #: SDSS asinh softening parameters b (in maggies) for u, g, r, i, z
 SOFTENING = np.array([1.4e-10, 0.9e-10, 1.2e-10, 1.8e-10, 7.4e-10])
 _POGSON = 2.5 / np.log(10.0)
@@ -73,7 +76,10 @@ def check_photometry(flux: np.ndarray, ivar: np.ndarray) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class Catalog:
-    """Photometry of n galaxies; magnitudes are dereddened, errors are 1σ (mag); ``z`` is spectroscopic."""
+    """Photometry of n galaxies; magnitudes are dereddened, errors are 1σ (mag); ``z`` is spectroscopic (NaN for
+    a table without redshifts, to predict them). ``measured`` names the optional photometry the table had (keys
+    of :data:`OPTIONAL_PHOTOMETRY`): without Petrosian fluxes ``petro`` repeats ``model``, without 2MASS ``nir``
+    is NaN."""
 
     model: np.ndarray  #: (n, 5) model asinh magnitudes ugriz
     model_err: np.ndarray  #: (n, 5)
@@ -84,6 +90,7 @@ class Catalog:
     z: np.ndarray  #: (n,)
     ra: np.ndarray  #: (n,) right ascension (deg); NaN where the table has no positions
     dec: np.ndarray  #: (n,) declination (deg); NaN where the table has no positions
+    measured: frozenset[str] = frozenset(OPTIONAL_PHOTOMETRY)
 
     def __len__(self) -> int:
         return len(self.z)
@@ -95,12 +102,20 @@ class Catalog:
 
     def subset(self, rows: np.ndarray) -> Catalog:
         """The galaxies ``rows`` (indices or a boolean mask) as a new catalog."""
-        return Catalog(*(getattr(self, f.name)[rows] for f in dataclasses.fields(self)))
+        arrays = (getattr(self, f.name)[rows] for f in dataclasses.fields(self) if f.name != "measured")
+        return Catalog(*arrays, measured=self.measured)
+
+    def restricted(self, measured: frozenset[str]) -> Catalog:
+        """The same galaxies seen through the optional photometry ``measured`` alone (as if the table had no
+        other): Petrosian magnitudes = model ones without "petrosian", 2MASS NaN without "2mass"."""
+        petro, petro_err = (self.petro, self.petro_err) if "petrosian" in measured else (self.model, self.model_err)
+        nir, nir_err = (self.nir, self.nir_err) if "2mass" in measured else (np.full_like(self.nir, np.nan),) * 2
+        return Catalog(self.model, self.model_err, petro, petro_err, nir, nir_err, self.z, self.ra, self.dec,
+                       self.measured & frozenset(measured))
 
     def model_only(self) -> Catalog:
         """The same galaxies seen through model magnitudes alone: Petrosian = model, no 2MASS."""
-        nan = np.full_like(self.nir, np.nan)
-        return Catalog(self.model, self.model_err, self.model, self.model_err, nan, nan, self.z, self.ra, self.dec)
+        return self.restricted(frozenset())
 
     def features(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """(n, 14) features, their (n, 14) 1σ errors (NaN where unknown), and names: r, four model colours,
@@ -121,21 +136,25 @@ class Catalog:
         return x, e, names
 
 
-def from_arrays(model_flux: np.ndarray, model_ivar: np.ndarray, extinction: np.ndarray, z: np.ndarray,
+def from_arrays(model_flux: np.ndarray, model_ivar: np.ndarray, extinction: np.ndarray, z: np.ndarray | None,
                 petro_flux: np.ndarray | None = None, petro_ivar: np.ndarray | None = None,
                 nir: np.ndarray | None = None, nir_err: np.ndarray | None = None, ra: np.ndarray | None = None,
                 dec: np.ndarray | None = None) -> Catalog:
-    """A :class:`Catalog` from fluxes (nanomaggies), ivars, extinction (mag) and z; Petrosian, NIR and the
-    positions (RA, Dec in degrees) optional."""
+    """A :class:`Catalog` from fluxes (nanomaggies), ivars, extinction (mag) and z (None: unknown, NaN);
+    Petrosian, NIR and the positions (RA, Dec in degrees) optional."""
     model, model_err = asinh_magnitudes(model_flux, model_ivar)
     extinction = np.asarray(extinction, dtype=float)
     if extinction.shape != model.shape or not np.all(np.isfinite(extinction)):
         raise ValueError(f"extinction must be finite and (n, 5) like the fluxes {model.shape}, "
                          f"got shape {extinction.shape}")
+    if z is None:
+        z = np.full(len(model), np.nan)
     z = np.asarray(z, dtype=float)
-    if z.shape != (len(model),) or not np.all(np.isfinite(z)):
-        raise ValueError(f"z must be {len(model)} finite redshifts, got shape {z.shape}")
+    if z.shape != (len(model),) or not (np.all(np.isfinite(z)) or np.all(np.isnan(z))):
+        raise ValueError(f"z must be {len(model)} finite redshifts (or None: unknown), got shape {z.shape} with "
+                         f"{int(np.sum(~np.isfinite(z)))} not finite")
     model = model - extinction
+    measured = {"petrosian"} if petro_flux is not None else set()
     if petro_flux is None:
         petro, petro_err = model, model_err
     else:
@@ -144,13 +163,15 @@ def from_arrays(model_flux: np.ndarray, model_ivar: np.ndarray, extinction: np.n
     n = len(z)
     if nir is None:
         nir, nir_err = np.full((n, 3), np.nan), np.full((n, 3), np.nan)
+    else:
+        measured.add("2mass")
     nir = np.where(nir > 0, nir, np.nan)
     nir_err = np.where(np.isfinite(nir) & (nir_err > 0), nir_err, np.nan)
     if ra is None or dec is None:
         ra, dec = np.full(n, np.nan), np.full(n, np.nan)
     else:
         ra, dec = check_positions(ra, dec, n, allow_missing=True)  # the sky prior refuses unknown positions
-    return Catalog(model, model_err, petro, petro_err, nir, nir_err, z, ra, dec)
+    return Catalog(model, model_err, petro, petro_err, nir, nir_err, z, ra, dec, frozenset(measured))
 
 
 def check_positions(ra: np.ndarray, dec: np.ndarray, n: int | None = None,
@@ -172,14 +193,14 @@ def check_positions(ra: np.ndarray, dec: np.ndarray, n: int | None = None,
 
 #: columns a catalog table must have, and the optional ones read when present (the kcorrect table's names)
 REQUIRED = ("MODELFLUX", "MODELFLUX_IVAR", "EXTINCTION", "Z")
-OPTIONAL = ("PETROFLUX", "PETROFLUX_IVAR", "J_M_EXT", "J_MSIG_EXT", "H_M_EXT", "H_MSIG_EXT", "K_M_EXT", "K_MSIG_EXT",
-            "RA", "DEC")
+OPTIONAL = (*OPTIONAL_PHOTOMETRY["petrosian"], *OPTIONAL_PHOTOMETRY["2mass"], "RA", "DEC")
 
 
-def read_table(path: Path) -> Catalog:
+def read_table(path: Path, need_z: bool = True) -> Catalog:
     """A catalog from a FITS table with the kcorrect table's columns: MODELFLUX, MODELFLUX_IVAR (n, 5) in
-    nanomaggies, EXTINCTION (n, 5) mag and Z are required; PETROFLUX(_IVAR), 2MASS J/H/K_M_EXT, *_MSIG_EXT and
-    RA, DEC (deg) are used when present."""
+    nanomaggies, EXTINCTION (n, 5) mag and Z are required (Z only where ``need_z``: a table to predict
+    redshifts for may have none); PETROFLUX(_IVAR), 2MASS J/H/K_M_EXT, *_MSIG_EXT and RA, DEC (deg) are used
+    when present."""
     from astropy.io import fits
 
     if not Path(path).exists():
@@ -189,9 +210,10 @@ def read_table(path: Path) -> Catalog:
         if table is None:
             raise ValueError(f"{path} has no binary table extension")
         names = set(table.columns.names)
-        missing = [c for c in REQUIRED if c not in names]
+        required = REQUIRED if need_z else REQUIRED[:-1]
+        missing = [c for c in required if c not in names]
         if missing:
-            raise ValueError(f"{path} lacks the column(s) {missing}; a catalog needs {list(REQUIRED)} "
+            raise ValueError(f"{path} lacks the column(s) {missing}; a catalog needs {list(required)} "
                              f"(optional: {list(OPTIONAL)})")
         col = {name: np.asarray(table[name], dtype=float) for name in REQUIRED + OPTIONAL if name in names}
     petro = (col["PETROFLUX"], col["PETROFLUX_IVAR"]) if {"PETROFLUX", "PETROFLUX_IVAR"} <= col.keys() else (None, None)
@@ -200,8 +222,8 @@ def read_table(path: Path) -> Catalog:
         nir = np.c_[col["J_M_EXT"], col["H_M_EXT"], col["K_M_EXT"]]
         nir_err = np.c_[col["J_MSIG_EXT"], col["H_MSIG_EXT"], col["K_MSIG_EXT"]]
     sky = (col["RA"], col["DEC"]) if {"RA", "DEC"} <= col.keys() else (None, None)
-    return from_arrays(col["MODELFLUX"], col["MODELFLUX_IVAR"], col["EXTINCTION"], col["Z"], *petro, nir, nir_err,
-                       *sky)
+    return from_arrays(col["MODELFLUX"], col["MODELFLUX_IVAR"], col["EXTINCTION"], col.get("Z"), *petro, nir,
+                       nir_err, *sky)
 
 
 @functools.cache

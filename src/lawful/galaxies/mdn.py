@@ -89,10 +89,38 @@ def _calibration_scale(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], z
     return best
 
 
-def fit_predict(x_train: np.ndarray, e_train: np.ndarray, z_train: np.ndarray, x_test: np.ndarray,
-                e_test: np.ndarray, seed: int, members: int = 3, components: int = 5, width: int = 128,
-                epochs: int = 150, batch: int = 256, lr: float = 2e-3, val_fraction: float = 0.15) -> np.ndarray:
-    """Train the ensemble on the training galaxies and return the test galaxies' p(z), shape (n_test, G)."""
+@dataclasses.dataclass
+class Ensemble:
+    """The trained networks and what they need to give a p(z): the input scaling, the architecture and the width
+    factor of the calibration."""
+
+    scaler: Standardizer
+    states: list  #: one state_dict per member
+    n_in: int
+    width: int
+    components: int
+    scale: float  #: mixture widths × this (:func:`_calibration_scale`)
+
+    def pdf(self, x: np.ndarray, e: np.ndarray) -> np.ndarray:
+        """The ensemble's calibrated p(z) of galaxies with features ``x`` and errors ``e`` (n, F): (n, G)."""
+        import torch
+
+        inputs = torch.as_tensor(self.scaler(x, e), dtype=torch.float32)
+        parts = []
+        for state in self.states:
+            net = _network(self.n_in, self.width, self.components)
+            net.load_state_dict(state)
+            net.eval()
+            with torch.no_grad():
+                parts.append(tuple(t.double().numpy() for t in _mixture(net(inputs))))
+        return np.mean([mixture_pdf(*p, self.scale) for p in parts], axis=0)
+
+
+def fit(x_train: np.ndarray, e_train: np.ndarray, z_train: np.ndarray, seed: int, members: int = 3,
+        components: int = 5, width: int = 128, epochs: int = 150, batch: int = 256, lr: float = 2e-3,
+        val_fraction: float = 0.15) -> Ensemble:
+    """Train the ensemble on galaxies with features ``x_train``, errors ``e_train`` (n, F) and redshifts
+    ``z_train`` (n,); ``val_fraction`` of them are held out for early stopping and the width calibration."""
     import torch
 
     rng = np.random.default_rng(seed)
@@ -103,14 +131,13 @@ def fit_predict(x_train: np.ndarray, e_train: np.ndarray, z_train: np.ndarray, x
     x_fit, e_fit = x_train[fit], e_train[fit]
     e_noise = np.where(np.isfinite(e_fit), e_fit, 0.0)  # features without a known error are not perturbed
     scaler = Standardizer.fit(x_fit, e_fit)
-    inputs = {name: torch.as_tensor(scaler(x, e), dtype=torch.float32)
-              for name, x, e in (("val", x_train[val], e_train[val]), ("test", x_test, e_test))}
+    x_val = torch.as_tensor(scaler(x_train[val], e_train[val]), dtype=torch.float32)
     zt = torch.as_tensor(z_train, dtype=torch.float32)
     z_fit = zt[fit]
-    val_parts, test_parts = [], []
+    val_parts, states = [], []
     for member in range(members):
         torch.manual_seed(seed * 1000 + member)
-        net = _network(inputs["val"].shape[1], width, components)
+        net = _network(x_val.shape[1], width, components)
         opt = torch.optim.Adam(net.parameters(), lr=lr)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
         best, best_state = np.inf, None
@@ -128,12 +155,11 @@ def fit_predict(x_train: np.ndarray, e_train: np.ndarray, z_train: np.ndarray, x
             sched.step()
             net.eval()
             with torch.no_grad():
-                v = float(_nll(net(inputs["val"]), zt[val]))
+                v = float(_nll(net(x_val), zt[val]))
             if v < best:
                 best, best_state = v, {k: t.clone() for k, t in net.state_dict().items()}
         net.load_state_dict(best_state)
+        states.append(best_state)
         with torch.no_grad():
-            for name, parts in (("val", val_parts), ("test", test_parts)):
-                parts.append(tuple(t.double().numpy() for t in _mixture(net(inputs[name]))))
-    scale = _calibration_scale(val_parts, z_train[val])
-    return np.mean([mixture_pdf(*p, scale) for p in test_parts], axis=0)
+            val_parts.append(tuple(t.double().numpy() for t in _mixture(net(x_val))))
+    return Ensemble(scaler, states, x_val.shape[1], width, components, _calibration_scale(val_parts, z_train[val]))

@@ -21,13 +21,14 @@ test galaxy, not its photometry alone.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 import pydantic
@@ -43,6 +44,9 @@ from lawful.galaxies.metrics import (
     point_metrics,
     quantiles,
 )
+
+if TYPE_CHECKING:
+    from lawful.galaxies.templates import TemplateFit
 
 METHODS = ("rf", "knn", "gbm", "mdn", "template", "hybrid")
 
@@ -80,84 +84,187 @@ class PhotozConfig(Config):
 
 
 Fold = tuple[np.ndarray, np.ndarray]
-Predictor = Callable[[Catalog, Catalog, PhotozConfig, int], tuple[np.ndarray, np.ndarray]]
 
 
-def _features(train: Catalog, test: Catalog) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Features and errors of the training and test galaxies, without the columns that carry no information in
-    the training set: never measured (a table without 2MASS) or constant (r − r_petro without Petrosian fluxes)."""
-    (x_train, e_train, _), (x_test, e_test, _) = train.features(), test.features()
-    finite = np.isfinite(x_train)
-    keep = np.any(finite, axis=0)
-    keep[keep] = np.nanstd(x_train[:, keep], axis=0) > 0
-    return x_train[:, keep], e_train[:, keep], x_test[:, keep], e_test[:, keep]
+class Predictor(Protocol):
+    """A method fitted to training galaxies."""
+
+    features: FeatureSet
+
+    def predict(self, cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
+        """z_phot (n,) and p(z) (n, G) on :data:`~lawful.galaxies.metrics.Z_GRID` of the galaxies of ``cat``."""
 
 
-def _rf(train: Catalog, test: Catalog, cfg: PhotozConfig, seed: int):
-    from sklearn.ensemble import RandomForestRegressor
-
-    forest = RandomForestRegressor(cfg.trees, min_samples_leaf=3, n_jobs=cfg.threads or None, random_state=seed)
-    x_train, _, x, _ = _features(train, test)
-    forest.fit(x_train, train.z)
-    samples = np.stack([tree.predict(x) for tree in forest.estimators_], axis=1)
-    return np.median(samples, axis=1), pdf_from_samples(samples)
+Fitter = Callable[[Catalog, PhotozConfig, int], Predictor]
 
 
-def _knn(train: Catalog, test: Catalog, cfg: PhotozConfig, seed: int):
-    from sklearn.neighbors import NearestNeighbors
+@dataclasses.dataclass
+class FeatureSet:
+    """The features (of :meth:`Catalog.features`) a method learns from: those that carry information in its
+    training set (not never measured, as in a table without 2MASS, nor constant, as r − r_petro without
+    Petrosian fluxes), and the range each spans there."""
 
-    x_train, _, x_test, _ = _features(train, test)
-    med, std = np.nanmedian(x_train, axis=0), np.nanstd(x_train, axis=0) + 1e-9
+    keep: np.ndarray  #: (14,) bool: which of the catalog's features are used
+    names: tuple[str, ...]  #: (F,) their names
+    lo: np.ndarray  #: (F,) the training galaxies' smallest value of each
+    hi: np.ndarray  #: (F,) and largest
 
-    def scaled(x: np.ndarray) -> np.ndarray:
-        return np.where(np.isfinite(x), (x - med) / std, 0.0)
+    @classmethod
+    def fit(cls, train: Catalog) -> FeatureSet:
+        x, _, names = train.features()
+        keep = np.any(np.isfinite(x), axis=0)
+        keep[keep] = np.nanstd(x[:, keep], axis=0) > 0
+        return cls(keep, tuple(np.asarray(names)[keep]), np.nanmin(x[:, keep], axis=0), np.nanmax(x[:, keep], axis=0))
 
-    _, idx = NearestNeighbors(n_neighbors=cfg.neighbors).fit(scaled(x_train)).kneighbors(scaled(x_test))
-    samples = train.z[idx]
-    return np.median(samples, axis=1), pdf_from_samples(samples)
+    def __call__(self, cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
+        """Features and their 1σ errors (NaN where unknown), each (n, F)."""
+        x, e, _ = cat.features()
+        return x[:, self.keep], e[:, self.keep]
 
-
-def _gbm(train: Catalog, test: Catalog, cfg: PhotozConfig, seed: int):
-    from sklearn.ensemble import HistGradientBoostingRegressor
-
-    x_train, _, x_test, _ = _features(train, test)
-    q = {}
-    for name, kw in (("50", {"loss": "absolute_error"}), ("16", {"loss": "quantile", "quantile": 0.16}),
-                     ("84", {"loss": "quantile", "quantile": 0.84})):
-        model = HistGradientBoostingRegressor(max_iter=800, learning_rate=0.05, max_leaf_nodes=15,
-                                              min_samples_leaf=30, random_state=seed, **kw)
-        q[name] = model.fit(x_train, train.z).predict(x_test)
-    lo = np.maximum(q["50"] - q["16"], 1e-3)
-    hi = np.maximum(q["84"] - q["50"], 1e-3)
-    dz = Z_GRID[None, :] - q["50"][:, None]
-    pdf = np.exp(-0.5 * (dz / np.where(dz < 0, lo[:, None], hi[:, None])) ** 2)
-    return q["50"], normalize(pdf + 1e-300)
-
-
-def _mdn(train: Catalog, test: Catalog, cfg: PhotozConfig, seed: int, extra=None):
-    from lawful.galaxies import mdn
-
-    x_train, e_train, x_test, e_test = _features(train, test)
-    if extra is not None:
-        x_train, e_train = np.c_[x_train, extra[0][0]], np.c_[e_train, extra[0][1]]
-        x_test, e_test = np.c_[x_test, extra[1][0]], np.c_[e_test, extra[1][1]]
-    pdf = mdn.fit_predict(x_train, e_train, train.z, x_test, e_test, seed, members=cfg.members, epochs=cfg.epochs,
-                          width=cfg.width)
-    return quantiles(pdf, 0.5), pdf
+    def outside(self, cat: Catalog) -> np.ndarray:
+        """(n, F) bool: a galaxy's feature beyond the training range (a missing one is not)."""
+        x, _ = self(cat)
+        with np.errstate(invalid="ignore"):
+            return (x < self.lo) | (x > self.hi)
 
 
-def _template_fit(train: Catalog, cfg: PhotozConfig):
+@dataclasses.dataclass
+class Forest:
+    """``rf``: z_phot the median of the trees' predictions, p(z) their smoothed histogram."""
+
+    features: FeatureSet
+    forest: object  #: sklearn RandomForestRegressor
+
+    @classmethod
+    def fit(cls, train: Catalog, cfg: PhotozConfig, seed: int) -> Forest:
+        from sklearn.ensemble import RandomForestRegressor
+
+        features = FeatureSet.fit(train)
+        forest = RandomForestRegressor(cfg.trees, min_samples_leaf=3, n_jobs=cfg.threads or None, random_state=seed)
+        return cls(features, forest.fit(features(train)[0], train.z))
+
+    def predict(self, cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
+        x = self.features(cat)[0]
+        samples = np.stack([tree.predict(x) for tree in self.forest.estimators_], axis=1)
+        return np.median(samples, axis=1), pdf_from_samples(samples)
+
+
+@dataclasses.dataclass
+class Neighbours:
+    """``knn``: the training redshifts of the nearest neighbours in standardised features."""
+
+    features: FeatureSet
+    center: np.ndarray  #: (F,) training medians
+    scale: np.ndarray  #: (F,) training standard deviations
+    search: object  #: sklearn NearestNeighbors fitted to the scaled training features
+    z: np.ndarray  #: (N,) training redshifts
+
+    @classmethod
+    def fit(cls, train: Catalog, cfg: PhotozConfig, seed: int) -> Neighbours:
+        from sklearn.neighbors import NearestNeighbors
+
+        features = FeatureSet.fit(train)
+        x = features(train)[0]
+        model = cls(features, np.nanmedian(x, axis=0), np.nanstd(x, axis=0) + 1e-9, None, train.z)
+        model.search = NearestNeighbors(n_neighbors=cfg.neighbors).fit(model._scaled(x))
+        return model
+
+    def _scaled(self, x: np.ndarray) -> np.ndarray:
+        return np.where(np.isfinite(x), (x - self.center) / self.scale, 0.0)
+
+    def predict(self, cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
+        _, idx = self.search.kneighbors(self._scaled(self.features(cat)[0]))
+        samples = self.z[idx]
+        return np.median(samples, axis=1), pdf_from_samples(samples)
+
+
+@dataclasses.dataclass
+class Boosting:
+    """``gbm``: histogram gradient boosting of the median (absolute loss) and of the 16 % and 84 % quantiles,
+    giving a two-piece normal p(z)."""
+
+    features: FeatureSet
+    models: dict  #: {"50", "16", "84"}: sklearn HistGradientBoostingRegressor
+
+    @classmethod
+    def fit(cls, train: Catalog, cfg: PhotozConfig, seed: int) -> Boosting:
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        features = FeatureSet.fit(train)
+        x = features(train)[0]
+        models = {}
+        for name, kw in (("50", {"loss": "absolute_error"}), ("16", {"loss": "quantile", "quantile": 0.16}),
+                         ("84", {"loss": "quantile", "quantile": 0.84})):
+            model = HistGradientBoostingRegressor(max_iter=800, learning_rate=0.05, max_leaf_nodes=15,
+                                                  min_samples_leaf=30, random_state=seed, **kw)
+            models[name] = model.fit(x, train.z)
+        return cls(features, models)
+
+    def predict(self, cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
+        x = self.features(cat)[0]
+        q = {name: model.predict(x) for name, model in self.models.items()}
+        lo = np.maximum(q["50"] - q["16"], 1e-3)
+        hi = np.maximum(q["84"] - q["50"], 1e-3)
+        dz = Z_GRID[None, :] - q["50"][:, None]
+        pdf = np.exp(-0.5 * (dz / np.where(dz < 0, lo[:, None], hi[:, None])) ** 2)
+        return q["50"], normalize(pdf + 1e-300)
+
+
+@dataclasses.dataclass
+class Template:
+    """``template``: the BPZ-like fit of :mod:`~lawful.galaxies.templates`, trained only in its zero points and
+    its prior n(z | r)."""
+
+    features: FeatureSet  #: the range of the training galaxies, for flags; the fit itself uses model magnitudes
+    template: TemplateFit
+
+    @classmethod
+    def fit(cls, train: Catalog, cfg: PhotozConfig, seed: int) -> Template:
+        return cls(FeatureSet.fit(train), _template_fit(train, cfg))
+
+    def predict(self, cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
+        pdf = self.template.pdf(cat.model, cat.model_err)
+        return quantiles(pdf, 0.5), pdf
+
+
+@dataclasses.dataclass
+class Mixture:
+    """``mdn``: the mixture density network ensemble of :mod:`~lawful.galaxies.mdn`, fed the features and their
+    errors; ``hybrid``: the same, fed also the template fit's likelihood summarised (:func:`template_features`)."""
+
+    features: FeatureSet
+    ensemble: object  #: mdn.Ensemble
+    template: TemplateFit | None = None  #: hybrid only
+
+    @classmethod
+    def fit(cls, train: Catalog, cfg: PhotozConfig, seed: int) -> Mixture:
+        from lawful.galaxies import mdn
+
+        features = FeatureSet.fit(train)
+        model = cls(features, None, _template_fit(train, cfg) if cfg.method == "hybrid" else None)
+        x, e = model._inputs(train)
+        model.ensemble = mdn.fit(x, e, train.z, seed, members=cfg.members, epochs=cfg.epochs, width=cfg.width)
+        return model
+
+    def _inputs(self, cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
+        x, e = self.features(cat)
+        if self.template is None:
+            return x, e
+        extra, extra_err = template_features(cat, self.template)
+        return np.c_[x, extra], np.c_[e, extra_err]
+
+    def predict(self, cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
+        pdf = self.ensemble.pdf(*self._inputs(cat))
+        return quantiles(pdf, 0.5), pdf
+
+
+def _template_fit(train: Catalog, cfg: PhotozConfig) -> TemplateFit:
     from lawful.galaxies.templates import TemplateFit
 
     return TemplateFit.train(train.model, train.model_err, train.z, floor=cfg.floor)
 
 
-def _template(train: Catalog, test: Catalog, cfg: PhotozConfig, seed: int):
-    pdf = _template_fit(train, cfg).pdf(test.model, test.model_err)
-    return quantiles(pdf, 0.5), pdf
-
-
-def template_features(cat: Catalog, fit) -> tuple[np.ndarray, np.ndarray]:
+def template_features(cat: Catalog, fit: TemplateFit) -> tuple[np.ndarray, np.ndarray]:
     """(n, 5) features from the template likelihood of every galaxy — mode, 16/50/84 % quantiles, best
     −log L — and their (unknown, NaN) errors."""
     like = normalize(fit.likelihood(cat.model, cat.model_err))
@@ -166,13 +273,25 @@ def template_features(cat: Catalog, fit) -> tuple[np.ndarray, np.ndarray]:
     return feats, np.full_like(feats, np.nan)
 
 
-def _hybrid(train: Catalog, test: Catalog, cfg: PhotozConfig, seed: int):
-    fit = _template_fit(train, cfg)
-    return _mdn(train, test, cfg, seed, extra=(template_features(train, fit), template_features(test, fit)))
+FITTERS: dict[str, Fitter] = {"rf": Forest.fit, "knn": Neighbours.fit, "gbm": Boosting.fit, "mdn": Mixture.fit,
+                              "template": Template.fit, "hybrid": Mixture.fit}
 
 
-PREDICTORS: dict[str, Predictor] = {"rf": _rf, "knn": _knn, "gbm": _gbm, "mdn": _mdn, "template": _template,
-                                    "hybrid": _hybrid}
+def fit_on(train: Catalog, cfg: PhotozConfig, seed: int) -> tuple[Predictor, frozenset[str]]:
+    """``cfg.method`` fitted to the training galaxies — or, with ``train_on = synthetic``, to template galaxies
+    made like them — and the optional photometry (:attr:`Catalog.measured`) it learnt from."""
+    if cfg.train_on == "synthetic":
+        from lawful.galaxies.templates import synthetic_catalog
+
+        train = synthetic_catalog(train, cfg.synthetic_n, seed)
+    return FITTERS[cfg.method](train, cfg, seed), train.measured
+
+
+def check_redshifts(cat: Catalog) -> None:
+    """Refuse a catalog without spectroscopic redshifts for training or validation."""
+    if not np.all(np.isfinite(cat.z)):
+        raise ValueError(f"{int(np.sum(~np.isfinite(cat.z)))} of {len(cat)} galaxies have no spectroscopic redshift "
+                         f"(a table to learn from needs a Z column)")
 
 
 def folds(n: int, k: int, seed: int) -> list[Fold]:
@@ -208,6 +327,7 @@ def cross_validate(cat: Catalog, cfg: PhotozConfig, log: Callable[[str], None] =
     from lawful.core.io import atomic_write_bytes
     from lawful.core.threads import set_threads
 
+    check_redshifts(cat)
     if cfg.sky_prior and not cat.has_positions:
         missing = int(np.sum(~(np.isfinite(cat.ra) & np.isfinite(cat.dec))))
         raise ValueError(f"sky_prior = true needs RA and Dec for every galaxy; {missing} of {len(cat)} have none "
@@ -228,12 +348,8 @@ def cross_validate(cat: Catalog, cfg: PhotozConfig, log: Callable[[str], None] =
                 z_phot[te], pdf[te] = saved["z_phot"], saved["pdf"]
             log(f"{cfg.method}: fold {k + 1}/{cfg.folds} from {path}")
         else:
-            fit_on = train
-            if cfg.train_on == "synthetic":
-                from lawful.galaxies.templates import synthetic_catalog
-
-                fit_on, test = synthetic_catalog(train, cfg.synthetic_n, cfg.seed * 100 + k), test.model_only()
-            z_phot[te], pdf[te] = PREDICTORS[cfg.method](fit_on, test, cfg, cfg.seed * 100 + k)
+            predictor, measured = fit_on(train, cfg, cfg.seed * 100 + k)
+            z_phot[te], pdf[te] = predictor.predict(test.restricted(measured))
             if path is not None:
                 buf = io.BytesIO()
                 np.savez_compressed(buf, z_phot=z_phot[te], pdf=pdf[te])

@@ -125,6 +125,13 @@ class SkyPrior:
         bins[arcmin >= EDGES_ARCMIN[-1]] = -1
         return bins, idx
 
+    def nearest_arcmin(self, ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
+        """Separation (arcmin) of each position RA, Dec (deg) from its nearest spectroscopic galaxy, (n,)."""
+        from scipy.spatial import cKDTree
+
+        ra, dec = check_positions(ra, dec)
+        return _chord_to_arcmin(cKDTree(self.xyz).query(_unit_vectors(ra, dec), k=1)[0])
+
     def factor(self, ra: np.ndarray, dec: np.ndarray, chunk: int = 256) -> np.ndarray:
         """p_sky(z) / n(z) on :data:`Z_GRID` for galaxies at RA, Dec (deg), shape (n, G)."""
         ra, dec = check_positions(ra, dec)

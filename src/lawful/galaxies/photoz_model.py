@@ -1,0 +1,169 @@
+"""A photo-z model trained on every spectroscopic galaxy of a table, saved, and applied to other tables.
+
+Cross-validation (:func:`~lawful.galaxies.photoz.cross_validate`) measures a method; this is how it is then used:
+:func:`train` fits the method to all the galaxies of a table with redshifts — and, with ``sky_prior``, the
+neighbour prior of :mod:`~lawful.galaxies.sky` to their positions — and :func:`predict` gives the p(z) of
+galaxies of any table in the same format, with or without redshifts. The model is one ``model.joblib`` file
+(scikit-learn's persistence: load only models you trust, as with any pickle).
+
+What the model cannot vouch for is flagged per galaxy, never hidden:
+
+* photometry the model learnt from but the table lacks (Petrosian fluxes, 2MASS) is refused before any work —
+  the features would silently change meaning; photometry the table has but the model never saw is ignored;
+* ``outside``: the features beyond the range the training galaxies span (e.g. ``r`` for a galaxy fainter than
+  the spectroscopic sample) — an extrapolation of the learnt mapping;
+* ``near_training``: with the sky prior, a galaxy within :data:`SAME_GALAXY_ARCSEC` of a training galaxy is
+  probably that galaxy, whose own redshift then enters its prior.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from pathlib import Path
+
+import numpy as np
+
+from lawful.galaxies.catalog import OPTIONAL_PHOTOMETRY, Catalog
+from lawful.galaxies.metrics import normalize, pdf_metrics, point_metrics, quantiles
+from lawful.galaxies.photoz import PhotozConfig, Predictor, check_redshifts, fit_on
+
+#: a target within this separation (arcsec) of a training galaxy is counted as that galaxy
+SAME_GALAXY_ARCSEC = 1.0
+MODEL_FILE = "model.joblib"
+FORMAT = 1
+
+
+@dataclasses.dataclass
+class PhotozModel:
+    """A fitted photo-z method and what it was fitted to."""
+
+    config: PhotozConfig
+    predictor: Predictor
+    measured: frozenset[str]  #: the optional photometry (:data:`OPTIONAL_PHOTOMETRY` keys) it learnt from
+    sky: object | None  #: the fitted :class:`~lawful.galaxies.sky.SkyPrior`, or None
+    n_train: int
+    z_range: tuple[float, float]  #: the training redshifts' range
+    version: str  #: lawful's version that trained it
+    format: int = FORMAT
+
+
+def train(cat: Catalog, cfg: PhotozConfig) -> PhotozModel:
+    """``cfg.method`` fitted to every galaxy of ``cat`` (which must all have redshifts, and positions when
+    ``cfg.sky_prior``); seeded by ``cfg.seed``."""
+    from lawful.core.io import lawful_version
+    from lawful.core.threads import set_threads
+
+    check_redshifts(cat)
+    if cfg.sky_prior and not cat.has_positions:
+        raise ValueError("sky_prior = true needs RA and Dec for every training galaxy (a table needs RA, DEC "
+                         "columns)")
+    set_threads(cfg.threads or None)
+    predictor, measured = fit_on(cat, cfg, cfg.seed)
+    sky = None
+    if cfg.sky_prior:
+        from lawful.galaxies.sky import SkyPrior
+
+        sky = SkyPrior.fit(cat.ra, cat.dec, cat.z)
+    return PhotozModel(cfg, predictor, measured, sky, len(cat), (float(cat.z.min()), float(cat.z.max())),
+                       lawful_version())
+
+
+def save(model: PhotozModel, directory: Path) -> Path:
+    """``directory/model.joblib`` (zlib level 3: a forest's trees shrink about fourfold), written atomically;
+    returns its path."""
+    import joblib
+
+    from lawful.core.io import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer, compress=3)
+    path = Path(directory) / MODEL_FILE
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
+def load(path: Path) -> PhotozModel:
+    """The model in ``path`` (a directory holding model.joblib, or the file)."""
+    import joblib
+
+    path = Path(path)
+    path = path / MODEL_FILE if path.is_dir() else path
+    if not path.exists():
+        raise FileNotFoundError(f"no photo-z model at {path} (train one with `lawful galaxies photoz-train`)")
+    model = joblib.load(path)
+    if not isinstance(model, PhotozModel) or model.format != FORMAT:
+        raise ValueError(f"{path} is not a photo-z model of format {FORMAT} (retrain it with this version of lawful)")
+    return model
+
+
+def predict(model: PhotozModel, cat: Catalog, sky_prior: bool = True) -> dict:
+    """p(z) of the galaxies of ``cat``: ``pdf`` (n, G) on :data:`~lawful.galaxies.metrics.Z_GRID`, ``z_phot``
+    (its median), ``z_lo68``, ``z_hi68``, ``z_lo95``, ``z_hi95`` (n,), ``outside`` (n,) str (the features beyond
+    the training range, ';'-separated, '' if none), ``near_training`` (n,) bool (False without the sky prior),
+    ``sky_prior`` whether it was applied, and ``metrics`` when every galaxy has a redshift (else None).
+
+    The model's sky prior is applied when it has one and ``sky_prior``; the table must then give every galaxy a
+    position."""
+    if len(cat) == 0:
+        raise ValueError("the table has no galaxies to predict")
+    lacking = model.measured - cat.measured
+    if lacking:
+        columns = [c for group in sorted(lacking) for c in OPTIONAL_PHOTOMETRY[group]]
+        raise ValueError(f"the model learnt from {sorted(lacking)} photometry, which the table lacks (columns "
+                         f"{columns}); give them, or train a model on a table without them")
+    use_sky = sky_prior and model.sky is not None
+    if use_sky and not cat.has_positions:
+        missing = int(np.sum(~(np.isfinite(cat.ra) & np.isfinite(cat.dec))))
+        raise ValueError(f"the model's sky prior needs RA and Dec for every galaxy; {missing} of {len(cat)} have "
+                         f"none (give RA, DEC columns, or predict without the sky prior)")
+    seen = cat.restricted(model.measured)
+    z_phot, pdf = model.predictor.predict(seen)
+    near = np.zeros(len(cat), dtype=bool)
+    if use_sky:
+        pdf = model.sky.posterior(pdf, cat.ra, cat.dec)
+        z_phot = quantiles(pdf, 0.5)
+        near = model.sky.nearest_arcmin(cat.ra, cat.dec) < SAME_GALAXY_ARCSEC / 60.0
+    else:
+        pdf = normalize(np.asarray(pdf, dtype=float))
+    features = model.predictor.features
+    beyond = features.outside(seen)
+    names = np.asarray(features.names)
+    outside = np.array([";".join(names[row]) for row in beyond])
+    lo68, hi68, lo95, hi95 = quantiles(pdf, np.array([0.16, 0.84, 0.025, 0.975])).T
+    metrics = None
+    if np.all(np.isfinite(cat.z)):
+        metrics = {**point_metrics(z_phot, cat.z), **pdf_metrics(pdf, cat.z), "n": len(cat)}
+    return {"pdf": pdf, "z_phot": z_phot, "z_lo68": lo68, "z_hi68": hi68, "z_lo95": lo95, "z_hi95": hi95,
+            "outside": outside, "near_training": near, "sky_prior": use_sky, "metrics": metrics}
+
+
+def write(directory: Path, cat: Catalog, result: dict, index: np.ndarray | None = None) -> tuple[Path, Path]:
+    """``predictions.csv`` (index, [z_spec,] z_phot, z_lo68, z_hi68, z_lo95, z_hi95, outside, near_training; one
+    row per galaxy of ``cat``, in its order) and ``pz.h5`` (``index`` (n,), ``z_grid`` (G,), ``pdf`` (n, G)
+    float32, gzip), both written atomically. ``index``: each galaxy's row in its table (default 0 … n − 1)."""
+    from lawful.core.io import atomic_h5, atomic_write_bytes
+    from lawful.galaxies.metrics import Z_GRID
+
+    directory = Path(directory)
+    index = np.arange(len(cat)) if index is None else np.asarray(index)
+    has_z = np.all(np.isfinite(cat.z))
+    header = ["index"] + (["z_spec"] if has_z else []) + ["z_phot", "z_lo68", "z_hi68", "z_lo95", "z_hi95",
+                                                           "outside", "near_training"]
+    columns = [result[k] for k in ("z_phot", "z_lo68", "z_hi68", "z_lo95", "z_hi95")]
+    if has_z:
+        columns.insert(0, cat.z)
+    lines = [",".join(header)]
+    for i in range(len(cat)):  # one text row per galaxy: the csv writer's job, not a numerical loop
+        values = [f"{c[i]:.6f}" for c in columns]
+        lines.append(",".join([str(index[i]), *values, result["outside"][i], str(int(result["near_training"][i]))]))
+    csv = directory / "predictions.csv"
+    atomic_write_bytes(csv, ("\n".join(lines) + "\n").encode())
+    h5 = directory / "pz.h5"
+    with atomic_h5(h5) as f:
+        f.create_dataset("index", data=index)
+        f.create_dataset("z_grid", data=Z_GRID)
+        f.create_dataset("pdf", data=result["pdf"].astype(np.float32), compression="gzip", shuffle=True,
+                         chunks=(min(len(cat), 256), len(Z_GRID)))
+        f.attrs["sky_prior"] = bool(result["sky_prior"])
+    return csv, h5
