@@ -169,7 +169,7 @@ def photoz_predict_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     if json_out:
         print(json.dumps(summary))
         return
-    print_summary(f"{model.config.method} photo-z of {len(cat)} galaxies → {csv}, {h5.name}", summary)
+    print_summary(f"{model.config.method} photo-z of {len(cat)} galaxies", {"written": f"{csv}, {h5.name}", **summary})
 
 
 @morph_app.command("simulate")
