@@ -160,3 +160,24 @@ def test_predict_refuses_bad_input(tmp_path, args, match):
     photoz_model.save(model, tmp_path)
     result = invoke("galaxies", "photoz-predict", "--model", tmp_path, "--out", tmp_path / "p", *args)
     assert result.exit_code == 2 and match in result.output, result.output
+
+
+def test_predictions_in_chunks_are_the_whole_tables_and_stream_to_disk(cat, tmp_path):
+    """Chunks bound the memory of a large table (the template fit's χ² is (chunk, 1001, 22)); they change no
+    number, and ``write`` keeps one chunk of p(z) in memory at a time."""
+    import h5py
+
+    from lawful.galaxies.metrics import pdf_metrics
+
+    model = photoz_model.train(cat.subset(np.arange(300, 2300)), PhotozConfig(method="template", sky_prior=True))
+    test = cat.subset(np.arange(300))
+    whole = photoz_model.predict(model, test, chunk=4096)
+    for key, value in photoz_model.predict(model, test, chunk=7).items():
+        if key != "metrics":
+            np.testing.assert_array_equal(value, whole[key])
+    assert whole["metrics"]["crps"] == pytest.approx(pdf_metrics(whole["pdf"], test.z)["crps"], rel=1e-12)
+    csv, h5, written = photoz_model.write(tmp_path, model, test, chunk=64)
+    with h5py.File(h5) as f:
+        np.testing.assert_array_equal(f["pdf"][:], whole["pdf"].astype(np.float32))
+    assert written["metrics"] == whole["metrics"]
+    assert len(csv.read_text().splitlines()) == 301

@@ -159,9 +159,8 @@ def photoz_predict_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     cfg = resolve_config(PredictConfig, config, flags or {}, set_)
     model = photoz_model.load(model_dir)
     cat, index = _catalog(table, rows, need_z=False)
-    result = photoz_model.predict(model, cat, cfg.sky_prior)
     out.mkdir(parents=True, exist_ok=True)
-    csv, h5 = photoz_model.write(out, cat, result, index)
+    csv, h5, result = photoz_model.write(out, model, cat, cfg.sky_prior, index)
     summary = {"n": len(cat), "outside_training": int(sum(bool(o) for o in result["outside"])),
                "near_training": int(result["near_training"].sum()), "sky_prior": result["sky_prior"]}
     if result["metrics"] is not None:

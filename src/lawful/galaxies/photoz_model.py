@@ -25,12 +25,14 @@ from pathlib import Path
 import numpy as np
 
 from lawful.galaxies.catalog import OPTIONAL_PHOTOMETRY, Catalog
-from lawful.galaxies.metrics import normalize, pdf_metrics, point_metrics, quantiles
+from lawful.galaxies.metrics import Z_GRID, coverages, crps, normalize, pit, point_metrics, quantiles
 from lawful.galaxies.photoz import PhotozConfig, Predictor, check_redshifts, fit_on
 
 #: a target within this separation (arcsec) of a training galaxy is counted as that galaxy
 SAME_GALAXY_ARCSEC = 1.0
 MODEL_FILE = "model.joblib"
+#: galaxies predicted at a time: bounds the template fit's (chunk, 1001, 22) χ² (180 MB in float64)
+CHUNK = 1024
 FORMAT = 1
 
 
@@ -97,14 +99,23 @@ def load(path: Path) -> PhotozModel:
     return model
 
 
-def predict(model: PhotozModel, cat: Catalog, sky_prior: bool = True) -> dict:
+def predict(model: PhotozModel, cat: Catalog, sky_prior: bool = True, chunk: int = CHUNK) -> dict:
     """p(z) of the galaxies of ``cat``: ``pdf`` (n, G) on :data:`~lawful.galaxies.metrics.Z_GRID`, ``z_phot``
     (its median), ``z_lo68``, ``z_hi68``, ``z_lo95``, ``z_hi95`` (n,), ``outside`` (n,) str (the features beyond
     the training range, ';'-separated, '' if none), ``near_training`` (n,) bool (False without the sky prior),
     ``sky_prior`` whether it was applied, and ``metrics`` when every galaxy has a redshift (else None).
 
     The model's sky prior is applied when it has one and ``sky_prior``; the table must then give every galaxy a
-    position."""
+    position. Computed ``chunk`` galaxies at a time; the whole (n, G) p(z) is returned — :func:`write` keeps
+    only one chunk of it in memory."""
+    use_sky = _check(model, cat, sky_prior)
+    parts = [_predict_chunk(model, cat.subset(rows), use_sky) for rows in _chunks(len(cat), chunk)]
+    result = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+    return {**result, "sky_prior": use_sky, "metrics": _metrics(cat, result)}
+
+
+def _check(model: PhotozModel, cat: Catalog, sky_prior: bool) -> bool:
+    """Refuse a table the model cannot predict, before any work; whether the sky prior will be applied."""
     if len(cat) == 0:
         raise ValueError("the table has no galaxies to predict")
     lacking = model.measured - cat.measured
@@ -117,6 +128,18 @@ def predict(model: PhotozModel, cat: Catalog, sky_prior: bool = True) -> dict:
         missing = int(np.sum(~(np.isfinite(cat.ra) & np.isfinite(cat.dec))))
         raise ValueError(f"the model's sky prior needs RA and Dec for every galaxy; {missing} of {len(cat)} have "
                          f"none (give RA, DEC columns, or predict without the sky prior)")
+    return use_sky
+
+
+def _chunks(n: int, chunk: int) -> list[np.ndarray]:
+    if chunk < 1:
+        raise ValueError(f"chunk = {chunk} galaxies: must be at least 1")
+    return [np.arange(i, min(i + chunk, n)) for i in range(0, n, chunk)]
+
+
+def _predict_chunk(model: PhotozModel, cat: Catalog, use_sky: bool) -> dict:
+    """:func:`predict`'s per-galaxy arrays for the galaxies of ``cat``, and their CRPS and PIT (NaN where z is
+    unknown)."""
     seen = cat.restricted(model.measured)
     z_phot, pdf = model.predictor.predict(seen)
     near = np.zeros(len(cat), dtype=bool)
@@ -127,43 +150,57 @@ def predict(model: PhotozModel, cat: Catalog, sky_prior: bool = True) -> dict:
     else:
         pdf = normalize(np.asarray(pdf, dtype=float))
     features = model.predictor.features
-    beyond = features.outside(seen)
     names = np.asarray(features.names)
-    outside = np.array([";".join(names[row]) for row in beyond])
+    outside = np.array([";".join(names[row]) for row in features.outside(seen)])
     lo68, hi68, lo95, hi95 = quantiles(pdf, np.array([0.16, 0.84, 0.025, 0.975])).T
-    metrics = None
-    if np.all(np.isfinite(cat.z)):
-        metrics = {**point_metrics(z_phot, cat.z), **pdf_metrics(pdf, cat.z), "n": len(cat)}
+    known = np.isfinite(cat.z)
+    score, u = np.full(len(cat), np.nan), np.full(len(cat), np.nan)
+    score[known], u[known] = crps(pdf[known], cat.z[known]), pit(pdf[known], cat.z[known])
     return {"pdf": pdf, "z_phot": z_phot, "z_lo68": lo68, "z_hi68": hi68, "z_lo95": lo95, "z_hi95": hi95,
-            "outside": outside, "near_training": near, "sky_prior": use_sky, "metrics": metrics}
+            "outside": outside, "near_training": near, "crps": score, "pit": u}
 
 
-def write(directory: Path, cat: Catalog, result: dict, index: np.ndarray | None = None) -> tuple[Path, Path]:
-    """``predictions.csv`` (index, [z_spec,] z_phot, z_lo68, z_hi68, z_lo95, z_hi95, outside, near_training; one
-    row per galaxy of ``cat``, in its order) and ``pz.h5`` (``index`` (n,), ``z_grid`` (G,), ``pdf`` (n, G)
-    float32, gzip), both written atomically. ``index``: each galaxy's row in its table (default 0 … n − 1)."""
+def _metrics(cat: Catalog, result: dict) -> dict | None:
+    """The point and p(z) metrics when every galaxy has a redshift, else None."""
+    if not np.all(np.isfinite(cat.z)):
+        return None
+    return {**point_metrics(result["z_phot"], cat.z), "crps": float(np.mean(result["crps"])),
+            **coverages(result["pit"]), "n": len(cat)}
+
+
+def write(directory: Path, model: PhotozModel, cat: Catalog, sky_prior: bool = True,
+          index: np.ndarray | None = None, chunk: int = CHUNK) -> tuple[Path, Path, dict]:
+    """Predict (:func:`predict`) into ``directory``, ``chunk`` galaxies at a time: ``predictions.csv`` (index,
+    [z_spec,] z_phot, z_lo68, z_hi68, z_lo95, z_hi95, outside, near_training; one row per galaxy of ``cat``, in
+    its order) and ``pz.h5`` (``index`` (n,), ``z_grid`` (G,), ``pdf`` (n, G) float32, gzip), both written
+    atomically; returns their paths and :func:`predict`'s result without ``pdf``. ``index``: each galaxy's row
+    in its table (default 0 … n − 1)."""
     from lawful.core.io import atomic_h5, atomic_write_bytes
-    from lawful.galaxies.metrics import Z_GRID
 
+    use_sky = _check(model, cat, sky_prior)
     directory = Path(directory)
     index = np.arange(len(cat)) if index is None else np.asarray(index)
+    h5 = directory / "pz.h5"
+    parts = []
+    with atomic_h5(h5) as f:
+        f.create_dataset("index", data=index)
+        f.create_dataset("z_grid", data=Z_GRID)
+        pdf = f.create_dataset("pdf", shape=(len(cat), len(Z_GRID)), dtype=np.float32, compression="gzip",
+                               shuffle=True, chunks=(min(len(cat), 256), len(Z_GRID)))
+        f.attrs["sky_prior"] = use_sky
+        for rows in _chunks(len(cat), chunk):
+            part = _predict_chunk(model, cat.subset(rows), use_sky)
+            pdf[rows[0]:rows[-1] + 1] = part.pop("pdf").astype(np.float32)
+            parts.append(part)
+    result = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
     has_z = np.all(np.isfinite(cat.z))
     header = ["index"] + (["z_spec"] if has_z else []) + ["z_phot", "z_lo68", "z_hi68", "z_lo95", "z_hi95",
                                                            "outside", "near_training"]
-    columns = [result[k] for k in ("z_phot", "z_lo68", "z_hi68", "z_lo95", "z_hi95")]
-    if has_z:
-        columns.insert(0, cat.z)
+    columns = ([cat.z] if has_z else []) + [result[k] for k in ("z_phot", "z_lo68", "z_hi68", "z_lo95", "z_hi95")]
     lines = [",".join(header)]
     for i in range(len(cat)):  # one text row per galaxy: the csv writer's job, not a numerical loop
         values = [f"{c[i]:.6f}" for c in columns]
         lines.append(",".join([str(index[i]), *values, result["outside"][i], str(int(result["near_training"][i]))]))
     csv = directory / "predictions.csv"
     atomic_write_bytes(csv, ("\n".join(lines) + "\n").encode())
-    h5 = directory / "pz.h5"
-    with atomic_h5(h5) as f:
-        f.create_dataset("index", data=index)
-        f.create_dataset("z_grid", data=Z_GRID)
-        f.create_dataset("pdf", data=result["pdf"].astype(np.float32), compression="gzip", shuffle=True,
-                         chunks=(min(len(cat), 256), len(Z_GRID)))
-        f.attrs["sky_prior"] = bool(result["sky_prior"])
-    return csv, h5
+    return csv, h5, {**result, "sky_prior": use_sky, "metrics": _metrics(cat, result)}
