@@ -163,8 +163,8 @@ def test_predict_refuses_bad_input(tmp_path, args, match):
 
 
 def test_predictions_in_chunks_are_the_whole_tables_and_stream_to_disk(cat, tmp_path):
-    """Chunks bound the memory of a large table (the template fit's χ² is (chunk, 1001, 22)); they change no
-    number, and ``write`` keeps one chunk of p(z) in memory at a time."""
+    """Chunks bound the memory of a large table (its (n, 1001) p(z)); they change no number, and ``write`` keeps
+    one chunk of p(z) in memory at a time."""
     import h5py
 
     from lawful.galaxies.metrics import pdf_metrics

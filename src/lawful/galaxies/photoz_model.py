@@ -31,7 +31,7 @@ from lawful.galaxies.photoz import PhotozConfig, Predictor, check_redshifts, fit
 #: a target within this separation (arcsec) of a training galaxy is counted as that galaxy
 SAME_GALAXY_ARCSEC = 1.0
 MODEL_FILE = "model.joblib"
-#: galaxies predicted at a time: bounds the template fit's (chunk, 1001, 22) χ² (180 MB in float64)
+#: galaxies predicted at a time: bounds the (chunk, 1001) p(z) arrays and the sky prior's neighbour kernels
 CHUNK = 1024
 FORMAT = 1
 

@@ -152,12 +152,17 @@ class TemplateFit:
         models = model_maggies(self.interp)[_grid_index(z)]
         return _best_at(flux * self.zero_points, sigma * self.zero_points, models, self.floor)[0]
 
-    def likelihood(self, mag: np.ndarray, err: np.ndarray) -> np.ndarray:
-        """exp(−χ²/2) summed over templates, shape (n, G), each row scaled to a maximum of 1."""
+    def likelihood(self, mag: np.ndarray, err: np.ndarray, chunk: int = 256) -> np.ndarray:
+        """exp(−χ²/2) summed over templates, shape (n, G), each row scaled to a maximum of 1; ``chunk`` galaxies
+        at a time, so that the (chunk, G, T) χ² is the largest temporary."""
         flux, sigma = maggies_from_catalog(mag, err)
-        c2 = chi2(flux * self.zero_points, sigma * self.zero_points, model_maggies(self.interp), self.floor)
-        c2 -= c2.min(axis=(1, 2), keepdims=True)
-        like = np.exp(-0.5 * c2).sum(axis=2)
+        flux, sigma = flux * self.zero_points, sigma * self.zero_points
+        models = model_maggies(self.interp)
+        like = np.empty((len(flux), models.shape[0]))
+        for i in range(0, len(flux), chunk):
+            c2 = chi2(flux[i:i + chunk], sigma[i:i + chunk], models, self.floor)
+            c2 -= c2.min(axis=(1, 2), keepdims=True)
+            like[i:i + chunk] = np.exp(-0.5 * c2).sum(axis=2)
         return like / like.max(axis=1, keepdims=True)
 
     def pdf(self, mag: np.ndarray, err: np.ndarray) -> np.ndarray:
