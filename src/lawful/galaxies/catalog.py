@@ -100,6 +100,14 @@ class Catalog:
         """Whether every galaxy has a position on the sky."""
         return bool(np.all(np.isfinite(self.ra)) and np.all(np.isfinite(self.dec)))
 
+    def require_positions(self, needed_by: str, remedy: str = "give RA, DEC columns") -> None:
+        """Refuse a catalog in which a galaxy has no position on the sky, saying what needs them (``needed_by``)
+        and what to do (``remedy``)."""
+        if not self.has_positions:
+            missing = int(np.sum(~(np.isfinite(self.ra) & np.isfinite(self.dec))))
+            raise ValueError(f"{needed_by} needs RA and Dec for every galaxy; {missing} of {len(self)} have none "
+                             f"({remedy})")
+
     def subset(self, rows: np.ndarray) -> Catalog:
         """The galaxies ``rows`` (indices or a boolean mask) as a new catalog."""
         arrays = (getattr(self, f.name)[rows] for f in dataclasses.fields(self) if f.name != "measured")

@@ -328,10 +328,8 @@ def cross_validate(cat: Catalog, cfg: PhotozConfig, log: Callable[[str], None] =
     from lawful.core.threads import set_threads
 
     check_redshifts(cat)
-    if cfg.sky_prior and not cat.has_positions:
-        missing = int(np.sum(~(np.isfinite(cat.ra) & np.isfinite(cat.dec))))
-        raise ValueError(f"sky_prior = true needs RA and Dec for every galaxy; {missing} of {len(cat)} have none "
-                         f"(a table needs RA, DEC columns)")
+    if cfg.sky_prior:
+        cat.require_positions("sky_prior = true")
     set_threads(cfg.threads or None)
     n = len(cat)
     sky = []

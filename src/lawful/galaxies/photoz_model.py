@@ -57,9 +57,8 @@ def train(cat: Catalog, cfg: PhotozConfig) -> PhotozModel:
     from lawful.core.threads import set_threads
 
     check_redshifts(cat)
-    if cfg.sky_prior and not cat.has_positions:
-        raise ValueError("sky_prior = true needs RA and Dec for every training galaxy (a table needs RA, DEC "
-                         "columns)")
+    if cfg.sky_prior:
+        cat.require_positions("sky_prior = true")
     set_threads(cfg.threads or None)
     predictor, measured = fit_on(cat, cfg, cfg.seed)
     sky = None
@@ -124,10 +123,8 @@ def _check(model: PhotozModel, cat: Catalog, sky_prior: bool) -> bool:
         raise ValueError(f"the model learnt from {sorted(lacking)} photometry, which the table lacks (columns "
                          f"{columns}); give them, or train a model on a table without them")
     use_sky = sky_prior and model.sky is not None
-    if use_sky and not cat.has_positions:
-        missing = int(np.sum(~(np.isfinite(cat.ra) & np.isfinite(cat.dec))))
-        raise ValueError(f"the model's sky prior needs RA and Dec for every galaxy; {missing} of {len(cat)} have "
-                         f"none (give RA, DEC columns, or predict without the sky prior)")
+    if use_sky:
+        cat.require_positions("the model's sky prior", "give RA, DEC columns, or predict without the sky prior")
     return use_sky
 
 
