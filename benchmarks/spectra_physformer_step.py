@@ -69,9 +69,10 @@ torch.set_num_threads(2)
 numba.set_num_threads(2)
 z = torch.randn(BATCH, 9)
 encoder = Encoder(len(wave), 9)
-adam = {name: torch.optim.Adam([*net.parameters(), *extra], foreach=True)
+adam = {name: torch.optim.Adam([*net.parameters(), *extra], fused=True)  # as the trainer's
         for name, net, extra in (("physformer", gen, encoder.parameters()), ("ae", payne, encoder.parameters()),
                                  ("payne", payne, []))}
+foreach = torch.optim.Adam([*gen.parameters(), *encoder.parameters()], foreach=True)  # the trainer's until stop 49
 
 
 with torch.no_grad():  # the atmosphere's state as leaves: the physics' share of a step, without the network's
@@ -91,7 +92,9 @@ parts = {"atmosphere network (trunk, heads)": lambda: sum(v.sum() for v in gen.a
          "transforms + physics kernels": lambda: (gen.flux_of_state(*leaves) - target).pow(2).mean().backward(),
          "encoder (3462 → 512 → 256 → 9)": lambda: (encoder(target) - z).pow(2).mean().backward(),
          "Adam step (generator + encoder)": adam["physformer"].step,
+         "  the same, foreach (until stop 49)": foreach.step,
          "whole step: PhysFormer": lambda: whole(gen, adam["physformer"]),
+         "  the same, foreach Adam": lambda: whole(gen, foreach),
          "whole step: plain autoencoder": lambda: whole(payne, adam["ae"]),
          "whole step: Payne-like": lambda: whole(payne, adam["payne"], with_encoder=False)}
 print(f"\n{'a training step, batch 128, 2 threads':40s} {'ms':>7s} {'/ Payne step':>13s}")
