@@ -11,7 +11,9 @@ Methods (each gives a point estimate and a p(z) on :data:`~lawful.galaxies.metri
 * ``hybrid`` — the mixture density network with the template fit's p(z) summarised as extra features
   (its mode, median, 16/84 % quantiles and best χ²), the physical model informing the learned one.
 
-The point estimate of a p(z) method is its median.
+The point estimate of a p(z) method is its median. Each method is a fitted object (:data:`FITTERS`: fit on
+training galaxies, then ``predict`` any others), which cross-validation fits once per fold and
+:mod:`~lawful.galaxies.photoz_model` once on a whole table, to save and apply to new ones.
 
 With ``sky_prior`` any method's p(z) is multiplied by the redshift prior of :mod:`~lawful.galaxies.sky`, fitted to
 the training fold's positions and redshifts (galaxies cluster: a neighbour on the sky is likely at the same z);
