@@ -181,3 +181,27 @@ def test_predictions_in_chunks_are_the_whole_tables_and_stream_to_disk(cat, tmp_
         np.testing.assert_array_equal(f["pdf"][:], whole["pdf"].astype(np.float32))
     assert written["metrics"] == whole["metrics"]
     assert len(csv.read_text().splitlines()) == 301
+
+
+def test_a_table_with_some_redshifts_is_judged_on_those_alone(cat, tmp_path):
+    columns = _kcorrect_columns(slice(0, 200), ("MODELFLUX", "MODELFLUX_IVAR", "EXTINCTION", "Z"))
+    z = columns["Z"].astype(float).copy()
+    z[::4] = np.nan  # a quarter without a spectrum
+    table = _write_table(tmp_path / "some_z.fits", dict(columns, Z=z))
+    photoz_model.save(photoz_model.train(cat.subset(np.arange(200, 2200)).model_only(), PhotozConfig(method="knn")),
+                      tmp_path / "model")
+    result = invoke("galaxies", "photoz-predict", "--model", tmp_path / "model", "--table", table, "--out",
+                    tmp_path / "pred", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["n"] == 200 and summary["n_with_z"] == 150
+    rows = np.genfromtxt(tmp_path / "pred" / "predictions.csv", delimiter=",", names=True, dtype=None,
+                         encoding="utf-8")
+    known = np.isfinite(rows["z_spec"])
+    assert known.sum() == 150
+    from lawful.galaxies.metrics import point_metrics
+
+    assert summary["sigma_nmad"] == pytest.approx(
+        point_metrics(rows["z_phot"][known], rows["z_spec"][known])["sigma_nmad"], abs=2e-6)  # csv has 6 digits
+    with pytest.raises(ValueError, match="50 of 200 galaxies have no spectroscopic redshift"):
+        cross_validate(read_table(table), PhotozConfig(method="knn", folds=2))

@@ -164,6 +164,8 @@ def photoz_predict_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     summary = {"n": len(cat), "outside_training": int(sum(bool(o) for o in result["outside"])),
                "near_training": int(result["near_training"].sum()), "sky_prior": result["sky_prior"]}
     if result["metrics"] is not None:
+        if result["metrics"]["n"] < len(cat):
+            summary["n_with_z"] = result["metrics"]["n"]  # the metrics are theirs
         summary |= {k: result["metrics"][k] for k in PHOTOZ_KEYS if k != "n"}
     if json_out:
         print(json.dumps(summary))

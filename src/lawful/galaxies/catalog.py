@@ -76,8 +76,8 @@ def check_photometry(flux: np.ndarray, ivar: np.ndarray) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class Catalog:
-    """Photometry of n galaxies; magnitudes are dereddened, errors are 1σ (mag); ``z`` is spectroscopic (NaN for
-    a table without redshifts, to predict them). ``measured`` names the optional photometry the table had (keys
+    """Photometry of n galaxies; magnitudes are dereddened, errors are 1σ (mag); ``z`` is spectroscopic (NaN where
+    unknown: galaxies to predict). ``measured`` names the optional photometry the table had (keys
     of :data:`OPTIONAL_PHOTOMETRY`): without Petrosian fluxes ``petro`` repeats ``model``, without 2MASS ``nir``
     is NaN."""
 
@@ -148,8 +148,8 @@ def from_arrays(model_flux: np.ndarray, model_ivar: np.ndarray, extinction: np.n
                 petro_flux: np.ndarray | None = None, petro_ivar: np.ndarray | None = None,
                 nir: np.ndarray | None = None, nir_err: np.ndarray | None = None, ra: np.ndarray | None = None,
                 dec: np.ndarray | None = None) -> Catalog:
-    """A :class:`Catalog` from fluxes (nanomaggies), ivars, extinction (mag) and z (None: unknown, NaN);
-    Petrosian, NIR and the positions (RA, Dec in degrees) optional."""
+    """A :class:`Catalog` from fluxes (nanomaggies), ivars, extinction (mag) and z (NaN where unknown; None: all
+    unknown); Petrosian, NIR and the positions (RA, Dec in degrees) optional."""
     model, model_err = asinh_magnitudes(model_flux, model_ivar)
     extinction = np.asarray(extinction, dtype=float)
     if extinction.shape != model.shape or not np.all(np.isfinite(extinction)):
@@ -158,9 +158,9 @@ def from_arrays(model_flux: np.ndarray, model_ivar: np.ndarray, extinction: np.n
     if z is None:
         z = np.full(len(model), np.nan)
     z = np.asarray(z, dtype=float)
-    if z.shape != (len(model),) or not (np.all(np.isfinite(z)) or np.all(np.isnan(z))):
-        raise ValueError(f"z must be {len(model)} finite redshifts (or None: unknown), got shape {z.shape} with "
-                         f"{int(np.sum(~np.isfinite(z)))} not finite")
+    if z.shape != (len(model),) or np.any(np.isinf(z)):
+        raise ValueError(f"z must be {len(model)} redshifts (NaN where unknown, None if all are), got shape "
+                         f"{z.shape} with {int(np.sum(np.isinf(z)))} infinite")
     model = model - extinction
     measured = {"petrosian"} if petro_flux is not None else set()
     if petro_flux is None:

@@ -102,7 +102,7 @@ def predict(model: PhotozModel, cat: Catalog, sky_prior: bool = True, chunk: int
     """p(z) of the galaxies of ``cat``: ``pdf`` (n, G) on :data:`~lawful.galaxies.metrics.Z_GRID`, ``z_phot``
     (its median), ``z_lo68``, ``z_hi68``, ``z_lo95``, ``z_hi95`` (n,), ``outside`` (n,) str (the features beyond
     the training range, ';'-separated, '' if none), ``near_training`` (n,) bool (False without the sky prior),
-    ``sky_prior`` whether it was applied, and ``metrics`` when every galaxy has a redshift (else None).
+    ``sky_prior`` whether it was applied, and ``metrics`` over the galaxies with a redshift (None if none has).
 
     The model's sky prior is applied when it has one and ``sky_prior``; the table must then give every galaxy a
     position. Computed ``chunk`` galaxies at a time; the whole (n, G) p(z) is returned — :func:`write` keeps
@@ -158,20 +158,21 @@ def _predict_chunk(model: PhotozModel, cat: Catalog, use_sky: bool) -> dict:
 
 
 def _metrics(cat: Catalog, result: dict) -> dict | None:
-    """The point and p(z) metrics when every galaxy has a redshift, else None."""
-    if not np.all(np.isfinite(cat.z)):
+    """The point and p(z) metrics of the galaxies with a redshift (``n`` of them), or None if none has one."""
+    known = np.isfinite(cat.z)
+    if not known.any():
         return None
-    return {**point_metrics(result["z_phot"], cat.z), "crps": float(np.mean(result["crps"])),
-            **coverages(result["pit"]), "n": len(cat)}
+    return {**point_metrics(result["z_phot"][known], cat.z[known]), "crps": float(np.mean(result["crps"][known])),
+            **coverages(result["pit"][known]), "n": int(known.sum())}
 
 
 def write(directory: Path, model: PhotozModel, cat: Catalog, sky_prior: bool = True,
           index: np.ndarray | None = None, chunk: int = CHUNK) -> tuple[Path, Path, dict]:
     """Predict (:func:`predict`) into ``directory``, ``chunk`` galaxies at a time: ``predictions.csv`` (index,
-    [z_spec,] z_phot, z_lo68, z_hi68, z_lo95, z_hi95, outside, near_training; one row per galaxy of ``cat``, in
-    its order) and ``pz.h5`` (``index`` (n,), ``z_grid`` (G,), ``pdf`` (n, G) float32, gzip), both written
-    atomically; returns their paths and :func:`predict`'s result without ``pdf``. ``index``: each galaxy's row
-    in its table (default 0 … n − 1)."""
+    [z_spec, if any galaxy has one,] z_phot, z_lo68, z_hi68, z_lo95, z_hi95, outside, near_training; one row per
+    galaxy of ``cat``, in its order) and ``pz.h5`` (``index`` (n,), ``z_grid`` (G,), ``pdf`` (n, G) float32,
+    gzip), both written atomically; returns their paths and :func:`predict`'s result without ``pdf``.
+    ``index``: each galaxy's row in its table (default 0 … n − 1)."""
     from lawful.core.io import atomic_h5, atomic_write_bytes
 
     use_sky = _check(model, cat, sky_prior)
@@ -190,7 +191,7 @@ def write(directory: Path, model: PhotozModel, cat: Catalog, sky_prior: bool = T
             pdf[rows[0]:rows[-1] + 1] = part.pop("pdf").astype(np.float32)
             parts.append(part)
     result = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
-    has_z = np.all(np.isfinite(cat.z))
+    has_z = np.isfinite(cat.z).any()  # a z_spec column ("nan" where unknown) when any galaxy has one
     header = ["index"] + (["z_spec"] if has_z else []) + ["z_phot", "z_lo68", "z_hi68", "z_lo95", "z_hi95",
                                                            "outside", "near_training"]
     columns = ([cat.z] if has_z else []) + [result[k] for k in ("z_phot", "z_lo68", "z_hi68", "z_lo95", "z_hi95")]
