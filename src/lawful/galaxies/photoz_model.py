@@ -6,7 +6,7 @@ neighbour prior of :mod:`~lawful.galaxies.sky` to their positions — and :func:
 galaxies of any table in the same format, with or without redshifts. The model is one ``model.joblib`` file
 (scikit-learn's persistence: load only models you trust, as with any pickle).
 
-What the model cannot vouch for is flagged per galaxy, never hidden:
+What the model cannot vouch for is said, never hidden:
 
 * photometry the model learnt from but the table lacks (Petrosian fluxes, 2MASS) is refused before any work —
   the features would silently change meaning; photometry the table has but the model never saw is ignored;
