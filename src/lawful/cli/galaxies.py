@@ -154,6 +154,8 @@ def photoz_predict_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
                        json_out: bool = JSON_OPT, flags: dict | None = None) -> None:
     """p(z) of the galaxies of a table (redshifts not needed; when given, the metrics are printed) from a model
     of photoz-train, with the galaxies it cannot vouch for flagged."""
+    import numpy as np
+
     from lawful.galaxies import photoz_model
 
     cfg = resolve_config(PredictConfig, config, flags or {}, set_)
@@ -161,7 +163,7 @@ def photoz_predict_cmd(config: Path = CONFIG_OPT, set_: list[str] = SET_OPT,
     cat, index = _catalog(table, rows, need_z=False)
     out.mkdir(parents=True, exist_ok=True)
     csv, h5, result = photoz_model.write(out, model, cat, cfg.sky_prior, index)
-    summary = {"n": len(cat), "outside_training": int(sum(bool(o) for o in result["outside"])),
+    summary = {"n": len(cat), "outside_training": int(np.count_nonzero(result["outside"] != "")),
                "near_training": int(result["near_training"].sum()), "sky_prior": result["sky_prior"]}
     if result["metrics"] is not None:
         if result["metrics"]["n"] < len(cat):

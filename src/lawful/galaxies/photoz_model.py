@@ -107,8 +107,22 @@ def predict(model: PhotozModel, cat: Catalog, sky_prior: bool = True, chunk: int
     The model's sky prior is applied when it has one and ``sky_prior``; the table must then give every galaxy a
     position. Computed ``chunk`` galaxies at a time; the whole (n, G) p(z) is returned — :func:`write` keeps
     only one chunk of it in memory."""
+    return _run(model, cat, sky_prior, chunk)
+
+
+def _run(model: PhotozModel, cat: Catalog, sky_prior: bool, chunk: int, pdf_sink=None) -> dict:
+    """:func:`predict` ``chunk`` galaxies at a time; with ``pdf_sink(rows, pdf)`` each chunk's p(z) goes there
+    and is not kept (``pdf`` is then absent from the result)."""
     use_sky = _check(model, cat, sky_prior)
-    parts = [_predict_chunk(model, cat.subset(rows), use_sky) for rows in _chunks(len(cat), chunk)]
+    if chunk < 1:
+        raise ValueError(f"chunk = {chunk} galaxies: must be at least 1")
+    parts = []
+    for start in range(0, len(cat), chunk):
+        rows = slice(start, min(start + chunk, len(cat)))
+        part = _predict_chunk(model, cat.subset(rows), use_sky)
+        if pdf_sink is not None:
+            pdf_sink(rows, part.pop("pdf"))
+        parts.append(part)
     result = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
     return {**result, "sky_prior": use_sky, "metrics": _metrics(cat, result)}
 
@@ -128,12 +142,6 @@ def _check(model: PhotozModel, cat: Catalog, sky_prior: bool) -> bool:
     return use_sky
 
 
-def _chunks(n: int, chunk: int) -> list[np.ndarray]:
-    if chunk < 1:
-        raise ValueError(f"chunk = {chunk} galaxies: must be at least 1")
-    return [np.arange(i, min(i + chunk, n)) for i in range(0, n, chunk)]
-
-
 def _predict_chunk(model: PhotozModel, cat: Catalog, use_sky: bool) -> dict:
     """:func:`predict`'s per-galaxy arrays for the galaxies of ``cat``, and their CRPS and PIT (NaN where z is
     unknown)."""
@@ -147,8 +155,10 @@ def _predict_chunk(model: PhotozModel, cat: Catalog, use_sky: bool) -> dict:
     else:
         pdf = normalize(np.asarray(pdf, dtype=float))
     features = model.predictor.features
-    names = np.asarray(features.names)
-    outside = np.array([";".join(names[row]) for row in features.outside(seen)])
+    beyond = features.outside(seen)
+    outside = np.full(len(cat), "", dtype=object)
+    for i in np.flatnonzero(beyond.any(axis=1)):  # the few flagged galaxies get their feature names
+        outside[i] = ";".join(np.asarray(features.names)[beyond[i]])
     lo68, hi68, lo95, hi95 = quantiles(pdf, np.array([0.16, 0.84, 0.025, 0.975])).T
     known = np.isfinite(cat.z)
     score, u = np.full(len(cat), np.nan), np.full(len(cat), np.nan)
@@ -175,30 +185,29 @@ def write(directory: Path, model: PhotozModel, cat: Catalog, sky_prior: bool = T
     ``index``: each galaxy's row in its table (default 0 … n − 1)."""
     from lawful.core.io import atomic_h5, atomic_write_bytes
 
-    use_sky = _check(model, cat, sky_prior)
-    directory = Path(directory)
+    _check(model, cat, sky_prior)  # before any file is opened
     index = np.arange(len(cat)) if index is None else np.asarray(index)
-    h5 = directory / "pz.h5"
-    parts = []
+    h5 = Path(directory) / "pz.h5"
     with atomic_h5(h5) as f:
         f.create_dataset("index", data=index)
         f.create_dataset("z_grid", data=Z_GRID)
         pdf = f.create_dataset("pdf", shape=(len(cat), len(Z_GRID)), dtype=np.float32, compression="gzip",
                                shuffle=True, chunks=(min(len(cat), 256), len(Z_GRID)))
-        f.attrs["sky_prior"] = use_sky
-        for rows in _chunks(len(cat), chunk):
-            part = _predict_chunk(model, cat.subset(rows), use_sky)
-            pdf[rows[0]:rows[-1] + 1] = part.pop("pdf").astype(np.float32)
-            parts.append(part)
-    result = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+
+        def store(rows: slice, chunk_pdf: np.ndarray) -> None:
+            pdf[rows] = chunk_pdf.astype(np.float32)
+
+        result = _run(model, cat, sky_prior, chunk, store)
+        f.attrs["sky_prior"] = result["sky_prior"]
     has_z = np.isfinite(cat.z).any()  # a z_spec column ("nan" where unknown) when any galaxy has one
     header = ["index"] + (["z_spec"] if has_z else []) + ["z_phot", "z_lo68", "z_hi68", "z_lo95", "z_hi95",
                                                            "outside", "near_training"]
-    columns = ([cat.z] if has_z else []) + [result[k] for k in ("z_phot", "z_lo68", "z_hi68", "z_lo95", "z_hi95")]
-    lines = [",".join(header)]
-    for i in range(len(cat)):  # one text row per galaxy: the csv writer's job, not a numerical loop
-        values = [f"{c[i]:.6f}" for c in columns]
-        lines.append(",".join([str(index[i]), *values, result["outside"][i], str(int(result["near_training"][i]))]))
-    csv = directory / "predictions.csv"
-    atomic_write_bytes(csv, ("\n".join(lines) + "\n").encode())
-    return csv, h5, {**result, "sky_prior": use_sky, "metrics": _metrics(cat, result)}
+    numbers = ([cat.z] if has_z else []) + [result[k] for k in ("z_phot", "z_lo68", "z_hi68", "z_lo95", "z_hi95")]
+    fields = [index.astype(str), *(np.char.mod("%.6f", c) for c in numbers), result["outside"].astype(str),
+              result["near_training"].astype(int).astype(str)]
+    rows = fields[0]
+    for column in fields[1:]:  # a few columns, each joined for all galaxies at once
+        rows = np.char.add(np.char.add(rows, ","), column)
+    csv = Path(directory) / "predictions.csv"
+    atomic_write_bytes(csv, ("\n".join([",".join(header), *rows]) + "\n").encode())
+    return csv, h5, result

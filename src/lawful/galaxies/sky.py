@@ -25,6 +25,7 @@ stays within 0.1 points of the photometric p(z)'s.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 from scipy.constants import c as _SPEED_OF_LIGHT_M_S
@@ -111,13 +112,19 @@ class SkyPrior:
         prior.u, prior.sigma = np.exp(best.x[:-1]), float(np.exp(best.x[-1]))
         return prior
 
+    @functools.cached_property
+    def _tree(self):
+        """A k-d tree of the spectroscopic galaxies' unit vectors, built once (a model predicting in chunks asks
+        it for every chunk)."""
+        from scipy.spatial import cKDTree
+
+        return cKDTree(self.xyz)
+
     def _neighbours(self, xyz: np.ndarray, leave_self_out: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Separation bin (−1 beyond the last edge) and index of the :data:`NEIGHBOURS` nearest spectroscopic
         galaxies of each position, each (n, K)."""
-        from scipy.spatial import cKDTree
-
         k = min(NEIGHBOURS + int(leave_self_out), len(self.z))
-        chord, idx = cKDTree(self.xyz).query(xyz, k=k)
+        chord, idx = self._tree.query(xyz, k=k)
         if leave_self_out:
             chord, idx = chord[:, 1:], idx[:, 1:]
         arcmin = _chord_to_arcmin(chord)
@@ -127,10 +134,8 @@ class SkyPrior:
 
     def nearest_arcmin(self, ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
         """Separation (arcmin) of each position RA, Dec (deg) from its nearest spectroscopic galaxy, (n,)."""
-        from scipy.spatial import cKDTree
-
         ra, dec = check_positions(ra, dec)
-        return _chord_to_arcmin(cKDTree(self.xyz).query(_unit_vectors(ra, dec), k=1)[0])
+        return _chord_to_arcmin(self._tree.query(_unit_vectors(ra, dec), k=1)[0])
 
     def factor(self, ra: np.ndarray, dec: np.ndarray, chunk: int = 256) -> np.ndarray:
         """p_sky(z) / n(z) on :data:`Z_GRID` for galaxies at RA, Dec (deg), shape (n, G)."""
