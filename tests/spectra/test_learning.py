@@ -220,16 +220,23 @@ def test_spectrum_snr_is_the_median_per_pixel_signal_to_noise():
 
 
 def test_recalibration_keeps_the_weights_and_sets_the_validation_coverage(small_data, tmp_path):
+    import h5py
+
     from lawful.spectra.calibration import LEVELS
     from lawful.spectra.evaluate import load_model, metrics, predict, recalibrate
     from lawful.spectra.train import TrainConfig, train
 
     train(TrainConfig(model="mlp", epochs=2), small_data, tmp_path / "m", log=lambda *a: None)
     before = load_model(tmp_path / "m")
-    before["calibration"] = np.ones((2, len(TARGETS)))  # as if saved with constant factors of 1
+    with h5py.File(small_data) as h5:  # the training stars' labels, read past the package
+        targets = h5["train"]["targets"][...]
+    np.testing.assert_array_equal(before["label_range"], [targets.min(axis=0), targets.max(axis=0)])
+    before["calibration"] = np.ones((2, len(TARGETS)))  # as if saved with constant factors of 1, before stop 45
+    del before["label_range"]  # and with no range of training labels, before stop 50
     torch.save(before, tmp_path / "m" / "model.pt")
     cal = recalibrate(tmp_path / "m", small_data)
     after = load_model(tmp_path / "m")
+    np.testing.assert_array_equal(after["label_range"], [targets.min(axis=0), targets.max(axis=0)])
     assert cal["coef"].shape == (2, 2, len(TARGETS)) and np.all(cal["coef"][1, 0] > cal["coef"][0, 0])
     for key, value in before["net"].items():
         torch.testing.assert_close(after["net"][key], value)

@@ -1,4 +1,4 @@
-"""``lawful spectra synth|data|train|recalibrate|evaluate|classify|physformer``: stellar spectra from a physical
+"""``lawful spectra synth|data|train|recalibrate|evaluate|predict|classify|physformer``: stellar spectra from a physical
 forward model, labels learned from them, and the PhysFormer generator (:mod:`lawful.cli.spectra_physformer`)."""
 
 from __future__ import annotations
@@ -179,6 +179,39 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
                    {"mpe": "MPE %", "mae": "MAE", "bias": "bias", "coverage68": "cov68",
                     "by_snr": f"cov68 at SNR {' '.join(bands)}", "coverage95": "cov95", "z_std": "std z",
                     "out_of_range": "out of range"})
+
+
+@app.command("predict")
+@guarded
+def predict_cmd(files: list[Path] = typer.Argument(..., help="spectrum tables (FITS, ECSV, …) with columns wave "
+                                                             "(Å), continuum-normalised flux and ivar"),
+                model: str = typer.Option("giants", "--model", help="a trained model directory, or a shipped "
+                                                                    "model's name"),
+                flux_column: str = typer.Option("norm_flux", "--flux-column",
+                                                help="the continuum-normalised flux's column"),
+                ivar_column: str = typer.Option("ivar", "--ivar-column", help="its inverse variance's column"),
+                out: Path = typer.Option(None, "--out", help="CSV to write, one line per spectrum"),
+                json_out: bool = JSON_OPT) -> None:
+    """Labels and their 68/95 % intervals for your own spectra: each put on the model's grid (resampled when it
+    is on another), masked pixels counted, and labels beyond the training range flagged."""
+    from lawful.spectra.labelling import UNITS, label_files, rows, write_csv
+    from lawful.spectra.models import label_model
+
+    state = label_model(model)
+    targets = tuple(state["targets"])
+    table = rows(label_files(state, list(files), flux_column, ivar_column), list(files), targets)
+    if out is not None:
+        write_csv(table, out)
+    if json_out:
+        print(json.dumps(table))
+        return
+    shown = {Path(row["file"]).name: {
+        "snr": row["snr"], "masked": row["masked"],
+        **{t: f"{row['labels'][t]['mean']:.4g} ± {row['labels'][t]['sigma68']:.2g}" for t in targets},
+        "flags": " ".join([*row["outside"], *(["snr"] if row["snr_outside"] else [])]) or "—"} for row in table}
+    print_rows(f"{len(table)} spectra through {model} (± the 68 % half-width)" + (f" → {out}" if out else ""),
+               shown, {"snr": "S/N", "masked": "masked px", **{t: f"{t} ({UNITS[t]})" for t in targets},
+                       "flags": "outside"})
 
 
 @app.command("classify")

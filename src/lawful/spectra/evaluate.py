@@ -98,14 +98,15 @@ def standardised_error(state: dict, pred: dict[str, np.ndarray], truth: np.ndarr
 
 
 def recalibrate(model: Path, data: Path) -> dict[str, np.ndarray]:
-    """Fit a trained model's σ calibration afresh on the validation split of ``data`` (its weights untouched)
-    and rewrite the model file atomically; returns the calibration (:func:`~lawful.spectra.calibration.
-    fit_calibration`)."""
+    """Fit a trained model's σ calibration afresh on the validation split of ``data`` (its weights untouched),
+    record the range of its training labels (models trained before stop 50 lack it) and rewrite the model file
+    atomically; returns the calibration (:func:`~lawful.spectra.calibration.fit_calibration`)."""
     from lawful.spectra.calibration import fit_calibration
     from lawful.spectra.data import load_split
-    from lawful.spectra.train import save_state
+    from lawful.spectra.train import TrainConfig, label_range, save_state, training_split
 
     state = load_model(model)
+    state["label_range"] = label_range(training_split(data, TrainConfig(**state["config"]), ("targets",))["targets"])
     val = load_split(data, "val")
     pred = predict(state, val["flux"], val["ivar"], val["wave"], calibrated=False)
     state["calibration"] = fit_calibration(standardised_error(state, pred, val["targets"]) / pred["sigma_std"],
@@ -161,9 +162,10 @@ def evaluate(data: Path, models: list[Path], split: str = "test", plots: Path | 
     (prediction against truth with σ, histogram of z) as ``plots/<model>.png``; a ``predictions`` dict receives
     each model's :func:`predict` output under its name (for comparisons star by star)."""
     from lawful.spectra.data import load_split
+    from lawful.spectra.train import label_range
 
     test, train = load_split(data, split), load_split(data, "train", keys=("targets",))
-    train_range = np.stack([train["targets"].min(axis=0), train["targets"].max(axis=0)])
+    train_range = label_range(train["targets"])
     results = {}
     for path in models:
         state = load_model(path)

@@ -5,9 +5,9 @@ the torch models is the plain MSE of the standardised residual r (``loss="mse"``
 Mahalanobis distance rᵀ Σ⁻¹ r with Σ the covariance (here the correlation matrix) of the standardised training
 labels (``"mahalanobis"``), a learned Σ = L Lᵀ with the Gaussian log-det term (``"learned"``), or a
 heteroscedastic Gaussian whose σ per star and label the network predicts beside the labels (``"gaussian"``,
-the β-NLL; the shipped SPT since stop 45). Standardising already removes the scale imbalance the Mahalanobis
-loss was introduced for; what it adds is decorrelation, and on these giants it learned more slowly
-(benchmarks/spectra_labels.py: spt-maha against spt-short).
+the β-NLL; the shipped SPT since stop 45, with dropout 0.03 since stop 50). Standardising already removes the
+scale imbalance the Mahalanobis loss was introduced for; what it adds is decorrelation, and on these giants it
+learned more slowly (benchmarks/spectra_labels.py: spt-maha against spt-short).
 Torch models train for a wall-clock budget or a number of epochs, whichever ends first (and the cosine decay of the
 learning rate ends there too: :class:`~lawful.core.schedule.Budget`), keep the best validation state, and
 checkpoint every epoch (atomically), so a killed run resumes. By default (``noise="fresh"``) they never see the
@@ -52,7 +52,8 @@ class TrainConfig(Config):
     epochs: int = pydantic.Field(200, ge=1, description=EPOCHS_HELP)
     batch: int = pydantic.Field(128, ge=1)
     lr: FiniteFloat = pydantic.Field(2e-3, gt=0)
-    dropout: FiniteFloat = pydantic.Field(0.1, ge=0, lt=1)
+    dropout: FiniteFloat = pydantic.Field(0.03, ge=0, lt=1, description="dropout rate (0.1 until stop 50; 0.03 "
+                                          "is better for the SPT and the MLP: benchmarks/spectra_labels.py)")
     mc_samples: int = pydantic.Field(20, ge=1, description="MC-dropout passes at inference (0 dropout: 1)")
     patch: int = pydantic.Field(64, ge=2, description="SPT: pixels per token")
     dim: int = pydantic.Field(64, ge=8)
@@ -110,6 +111,22 @@ class Scaler:
         obj = cls.__new__(cls)
         obj.log, obj.mean, obj.std = (np.asarray(state[k]) for k in ("log", "mean", "std"))
         return obj
+
+
+def label_range(targets: np.ndarray) -> np.ndarray:
+    """The lowest and highest value of each label over the training stars (2, k); predictions beyond it are
+    flagged (:mod:`lawful.spectra.labelling`)."""
+    return np.stack([targets.min(axis=0), targets.max(axis=0)])
+
+
+def training_split(data: Path, cfg: TrainConfig, keys: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """The training stars of ``data`` that ``cfg`` trains on (the first ``cfg.n_train`` when it is set)."""
+    from lawful.spectra.data import load_split
+
+    tr = load_split(data, "train", keys)
+    if cfg.n_train:
+        tr = {k: (v[: cfg.n_train] if k != "wave" else v) for k, v in tr.items()}
+    return tr
 
 
 def save_state(state: dict, out: Path) -> None:
@@ -202,15 +219,13 @@ def train(cfg: TrainConfig, data: Path, out: Path, log=print) -> dict:
 
     out.mkdir(parents=True, exist_ok=True)
     write_toml(cfg, out / "config.toml")
-    tr, va = load_split(data, "train"), load_split(data, "val")
-    if cfg.n_train:
-        tr = {k: (v[: cfg.n_train] if k != "wave" else v) for k, v in tr.items()}
+    tr, va = training_split(data, cfg), load_split(data, "val")
     scaler = Scaler(tr["targets"], TARGETS)
     ytr, yva = scaler.forward(tr["targets"]), scaler.forward(va["targets"])
     xtr = clean_flux(tr["flux"], tr["ivar"])
     xva = clean_flux(va["flux"], va["ivar"])
     common = {"kind": cfg.model, "config": cfg.model_dump(), "scaler": scaler.state(), "targets": TARGETS,
-              "wave": tr["wave"]}
+              "wave": tr["wave"], "label_range": label_range(tr["targets"])}
     t0 = time.perf_counter()
     if cfg.model in CLASSICAL:
         model, pca = _fit_classical(cfg, xtr, tr["ivar"], ytr)

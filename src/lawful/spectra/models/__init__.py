@@ -1,6 +1,7 @@
-"""Shipped spectra models: ``giants`` — an SPT (Hadamard attention, MSE on standardised labels, MC dropout) trained
-for 20 minutes on 20 000 synthetic LAMOST giants with fresh noise (the ``spt`` row of benchmarks/spectra_labels.py,
-stop 44; docs/spectra.md); ``physformer`` — the PhysFormer
+"""Shipped spectra models: ``giants`` — an SPT (Hadamard attention, its own σ per star by the β-NLL, MC dropout
+0.03) trained for 20 minutes on 16 000 synthetic LAMOST giants of seed 1 with fresh noise (the
+``spt-gauss-lowdrop`` row of benchmarks/spectra_labels.py's confirmation run, stop 50; docs/spectra.md);
+``physformer`` — the PhysFormer
 generator of benchmarks/spectra_physformer.py without its encoder (:func:`shipped_generator`)."""
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ def shipped(name: str = "giants") -> dict:
         names = sorted(p.name for p in MODELS.iterdir() if p.is_dir() and not p.name.startswith("_"))
         raise ValueError(f"no shipped spectra model {name!r}; there are {names}")
     return load_model(path)
+
+
+def label_model(name_or_dir: str | Path) -> dict:
+    """The state of a trained label model: ``name_or_dir`` is its directory, or else a shipped model's name."""
+    from lawful.spectra.evaluate import load_model
+
+    return load_model(Path(name_or_dir)) if Path(name_or_dir).is_dir() else shipped(str(name_or_dir))
 
 
 def shipped_generator(name: str = "physformer"):

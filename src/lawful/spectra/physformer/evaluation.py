@@ -105,10 +105,10 @@ def evaluate(data: Path, models: list[Path], snrs: tuple[int, ...] = SNRS, n: in
 
 def _spt(spt: str, noisy_sets: dict, truth: dict[str, np.ndarray]) -> dict:
     """The SPT of the spectra issue by direct regression on the same noisy spectra."""
-    from lawful.spectra.evaluate import load_model, predict
-    from lawful.spectra.models import shipped
+    from lawful.spectra.evaluate import predict
+    from lawful.spectra.models import label_model
 
-    state = load_model(Path(spt)) if Path(spt).is_dir() else shipped(spt)
+    state = label_model(spt)
     names = list(state["targets"])
     by_snr = {}
     for s, (flux, ivar) in noisy_sets.items():
