@@ -205,7 +205,8 @@ def predict_cmd(files: list[Path] = typer.Argument(..., help="spectrum tables (F
     if json_out:
         print(json.dumps(table))
         return
-    shown = {Path(row["file"]).name: {
+    unique = len({Path(row["file"]).name for row in table}) == len(table)  # else the paths, to tell them apart
+    shown = {Path(row["file"]).name if unique else row["file"]: {
         "snr": row["snr"], "masked": row["masked"],
         **{t: f"{row['labels'][t]['mean']:.4g} ± {row['labels'][t]['sigma68']:.2g}" for t in targets},
         "flags": " ".join([*row["outside"], *(["snr"] if row["snr_outside"] else [])]) or "—"} for row in table}
