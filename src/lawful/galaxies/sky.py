@@ -112,6 +112,10 @@ class SkyPrior:
         prior.u, prior.sigma = np.exp(best.x[:-1]), float(np.exp(best.x[-1]))
         return prior
 
+    def __getstate__(self) -> dict:
+        """Pickled without the k-d tree: a saved model keeps the fitted prior, not what is rebuilt from it."""
+        return {k: v for k, v in self.__dict__.items() if k != "_tree"}
+
     @functools.cached_property
     def _tree(self):
         """A k-d tree of the spectroscopic galaxies' unit vectors, built once (a model predicting in chunks asks
