@@ -147,6 +147,57 @@ def test_mc_dropout_and_the_predicted_sigma_add_in_quadrature():
     np.testing.assert_allclose(sigma, np.sqrt(1.0 + 1.5**2), rtol=1e-5)
 
 
+@pytest.mark.parametrize("model", ["spt", "spt-dot", "cnn"])
+def test_a_stars_mc_prediction_does_not_depend_on_its_batch(model):
+    """MC dropout with masks shared per pass: a spectrum predicted alone, among six others, or chunked two at a
+    time gets the same mean and σ; the same seed repeats them, another seed does not, and the passes do differ."""
+    from lawful.spectra.train import TrainConfig, build_network, predict_network
+
+    torch.manual_seed(0)
+    cfg = TrainConfig(model=model, dim=16, heads=2, depth=1, patch=8, dropout=0.2)
+    net = build_network(cfg, 64, 2)
+    x = np.random.default_rng(0).normal(size=(7, 64)).astype(np.float32)
+    alone = predict_network(net, x[3:4], 20)
+    together = predict_network(net, x, 20)
+    chunked = predict_network(net, x, 20, chunk=2)
+    for mean, sigma in (together, chunked):
+        np.testing.assert_allclose(mean[3:4], alone[0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(sigma[3:4], alone[1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(predict_network(net, x, 20)[0], together[0])
+    assert not np.allclose(predict_network(net, x, 20, seed=1)[0], together[0])
+    assert (together[1] > 1e-3).all() and not net.training
+
+
+def test_shared_masks_keep_each_elements_dropout_rate():
+    """Over many passes, the shared mask keeps each element with probability 1 − p and scales it by 1/(1 − p):
+    the mean of an all-ones input stays 1 (binomial error bound), and within one pass the batch shares it."""
+    from lawful.spectra.networks import MCDropout, mc_dropout_passes
+
+    drop = MCDropout(0.3)
+    x = torch.ones(4, 50)
+    outs = torch.stack([drop(x) for _ in mc_dropout_passes(drop, 400, seed=0)])  # (400, 4, 50)
+    assert (outs == outs[:, :1]).all()
+    kept = (outs[:, 0] > 0).float().mean()
+    assert abs(float(kept) - 0.7) < 4 * np.sqrt(0.7 * 0.3 / outs[:, 0].numel())
+    assert torch.allclose(outs[outs > 0], torch.tensor(1 / 0.7))
+    with pytest.raises(ValueError, match="one input width"):
+        for _ in mc_dropout_passes(drop, 1, seed=0):
+            drop(x), drop(torch.ones(4, 51))
+
+
+def test_dot_attention_computes_what_torchs_multihead_attention_does():
+    """The ablation's attention, written out to put the MC dropout on its weights, equals
+    torch.nn.MultiheadAttention with the same parameters in eval mode."""
+    from lawful.spectra.networks import DotAttention
+
+    torch.manual_seed(0)
+    att = DotAttention(16, 4, 0.1).eval()
+    x = torch.randn(3, 5, 16)
+    with torch.no_grad():
+        reference = att.attn(x, x, x, need_weights=False)[0]
+        torch.testing.assert_close(att(x), reference, rtol=1e-5, atol=1e-6)
+
+
 def test_two_level_calibration_covers_both_levels_of_heavy_tailed_errors():
     """Errors with Student-t (ν = 3) tails and no SNR dependence: the calibration fitted on one sample gives
     68.27 % and 95 % coverage on a fresh one (3σ of the binomial spread of both samples) at every SNR, where one

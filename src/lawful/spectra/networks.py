@@ -12,14 +12,63 @@ standardised labels (B, n_labels).
 * :class:`BCNN` — the astroNN Bayesian CNN design (two conv layers 2→4, 4→16 filters of width 8, max-pool,
   dense 192 and 64, dropout kept on at inference).
 * :class:`MLP` — a plain multilayer perceptron on the pixels.
+
+Every dropout is an :class:`MCDropout`: ordinary dropout in training; at inference, :func:`mc_dropout_passes`
+draws one mask per pass, shared by every spectrum in the pass, so that a star's MC mean and σ do not depend on
+which other spectra are predicted with it, nor on how they are split into chunks.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import torch
 from torch import nn
+
+
+class MCDropout(nn.Dropout):
+    """Dropout with rate ``p``. In training, :class:`torch.nn.Dropout` (a mask per element). Inside
+    :func:`mc_dropout_passes`, one mask of the input's shape less its batch axis, drawn from the passes' generator
+    on the first call of a pass and applied to every spectrum of that pass (scaled by 1/(1 − p), as in training),
+    so each spectrum sees the same distribution of masks as per-element dropout gives it, independently of its
+    batch."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__(p)
+        self.generator: torch.Generator | None = None
+        self.mask: torch.Tensor | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.generator is None or not self.training or self.p == 0:
+            return super().forward(x)
+        if self.mask is None:
+            keep = torch.rand(x.shape[1:], generator=self.generator) >= self.p
+            self.mask = keep.to(x.dtype) / (1.0 - self.p)
+        elif self.mask.shape != x.shape[1:]:
+            raise ValueError(f"an MC-dropout pass got inputs of shape {tuple(x.shape[1:])} after "
+                             f"{tuple(self.mask.shape)} (per spectrum): one pass must see one input width")
+        return x * self.mask
+
+
+def mc_dropout_passes(net: nn.Module, passes: int, seed: int) -> Iterator[int]:
+    """Yields the pass index ``passes`` times with ``net`` in MC-dropout mode and fresh shared masks each time
+    (drawn from a generator seeded with ``seed``: the same seed gives the same passes); restores eval mode and
+    ordinary dropout afterwards, also when the caller stops early."""
+    drops = [m for m in net.modules() if isinstance(m, MCDropout)]
+    generator = torch.Generator().manual_seed(seed)
+    try:
+        net.train()
+        for m in drops:
+            m.generator = generator
+        for index in range(passes):
+            for m in drops:
+                m.mask = None
+            yield index
+    finally:
+        for m in drops:
+            m.generator, m.mask = None, None
+        net.eval()
 
 
 class Standardize(nn.Module):
@@ -45,7 +94,7 @@ class HadamardAttention(nn.Module):
         self.heads, self.dh = heads, dim // heads
         self.qkv = nn.Linear(dim, 3 * dim)
         self.out = nn.Linear(dim, dim)
-        self.drop = nn.Dropout(dropout)
+        self.drop = MCDropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, t, d = x.shape
@@ -56,14 +105,22 @@ class HadamardAttention(nn.Module):
 
 
 class DotAttention(nn.Module):
-    """Standard multi-head scaled dot-product self-attention, for the ablation."""
+    """Standard multi-head scaled dot-product self-attention, for the ablation: the computation of
+    :class:`torch.nn.MultiheadAttention` (whose parameters it holds, so saved models load) with an
+    :class:`MCDropout` on the attention weights (B, heads, T, T)."""
 
     def __init__(self, dim: int, heads: int, dropout: float) -> None:
         super().__init__()
-        self.attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.heads, self.dh = heads, dim // heads
+        self.drop = MCDropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.attn(x, x, x, need_weights=False)[0]
+        b, t, d = x.shape
+        qkv = nn.functional.linear(x, self.attn.in_proj_weight, self.attn.in_proj_bias)
+        q, k, v = qkv.view(b, t, 3, self.heads, self.dh).permute(2, 0, 3, 1, 4)  # each (B, heads, T, dh)
+        weights = self.drop(torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(self.dh), dim=-1))
+        return self.attn.out_proj((weights @ v).transpose(1, 2).reshape(b, t, d))
 
 
 class Block(nn.Module):
@@ -73,8 +130,8 @@ class Block(nn.Module):
         super().__init__()
         self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
         self.attn = (HadamardAttention if attention == "hadamard" else DotAttention)(dim, heads, dropout)
-        self.ff = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(2 * dim, dim))
-        self.drop = nn.Dropout(dropout)
+        self.ff = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), MCDropout(dropout), nn.Linear(2 * dim, dim))
+        self.drop = MCDropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.drop(self.attn(self.norm1(x)))
@@ -99,7 +156,7 @@ class SPT(nn.Module):
         self.norm = nn.LayerNorm(dim)
         self.pool = pool
         width = dim if pool == "mean" else dim * self.n_tokens
-        self.head = nn.Sequential(nn.Linear(width, 128), nn.GELU(), nn.Dropout(dropout), nn.Linear(128, n_out))
+        self.head = nn.Sequential(nn.Linear(width, 128), nn.GELU(), MCDropout(dropout), nn.Linear(128, n_out))
 
     def forward(self, flux: torch.Tensor) -> torch.Tensor:
         x = nn.functional.pad(flux, (0, self.pad)).view(flux.shape[0], self.n_tokens, self.patch)
@@ -115,11 +172,11 @@ class BCNN(nn.Module):
 
     def __init__(self, n_pixels: int, n_out: int, dropout: float = 0.1) -> None:
         super().__init__()
-        self.features = nn.Sequential(nn.Conv1d(1, 4, 8), nn.ReLU(), nn.Dropout(dropout), nn.Conv1d(4, 16, 8),
-                                      nn.ReLU(), nn.Dropout(dropout), nn.MaxPool1d(4))
+        self.features = nn.Sequential(nn.Conv1d(1, 4, 8), nn.ReLU(), MCDropout(dropout), nn.Conv1d(4, 16, 8),
+                                      nn.ReLU(), MCDropout(dropout), nn.MaxPool1d(4))
         n_flat = 16 * ((n_pixels - 14) // 4)
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(n_flat, 192), nn.ReLU(), nn.Dropout(dropout),
-                                  nn.Linear(192, 64), nn.ReLU(), nn.Dropout(dropout), nn.Linear(64, n_out))
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(n_flat, 192), nn.ReLU(), MCDropout(dropout),
+                                  nn.Linear(192, 64), nn.ReLU(), MCDropout(dropout), nn.Linear(64, n_out))
 
     def forward(self, flux: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(flux[:, None]))
@@ -130,8 +187,8 @@ class MLP(nn.Module):
 
     def __init__(self, n_pixels: int, n_out: int, dropout: float = 0.1) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(n_pixels, 256), nn.GELU(), nn.Dropout(dropout), nn.Linear(256, 128),
-                                 nn.GELU(), nn.Dropout(dropout), nn.Linear(128, n_out))
+        self.net = nn.Sequential(nn.Linear(n_pixels, 256), nn.GELU(), MCDropout(dropout), nn.Linear(256, 128),
+                                 nn.GELU(), MCDropout(dropout), nn.Linear(128, n_out))
 
     def forward(self, flux: torch.Tensor) -> torch.Tensor:
         return self.net(flux)

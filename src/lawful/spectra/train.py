@@ -357,26 +357,29 @@ def mc_passes(cfg: TrainConfig) -> int:
 
 
 def predict_network(net: torch.nn.Module, x: np.ndarray, mc_samples: int, heteroscedastic: bool = False,
-                    seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
-    """Mean and σ of a network's standardised outputs, batched: σ is the MC-dropout spread of the means (with
-    ``mc_samples`` > 1; else None) and, for a heteroscedastic network, its own predicted σ as well, added in
-    quadrature (the mean of σ² over the passes plus the variance of the means).
+                    seed: int = 0, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray | None]:
+    """Mean and σ of a network's standardised outputs, in chunks of ``chunk`` spectra: σ is the MC-dropout spread
+    of the means (with ``mc_samples`` > 1; else None) and, for a heteroscedastic network, its own predicted σ as
+    well, added in quadrature (the mean of σ² over the passes plus the variance of the means).
 
-    The dropout masks come from ``seed`` (torch's global generator is forked and left as it was), so the same
-    spectra give the same σ on every call."""
+    The dropout masks come from ``seed``, one per pass shared by all spectra
+    (:func:`lawful.spectra.networks.mc_dropout_passes`), so a spectrum gets the same mean and σ on every call,
+    whichever spectra are predicted with it and however they are chunked."""
     import torch
 
-    outs = []
-    with torch.no_grad(), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        xt = torch.as_tensor(x, dtype=torch.float32)
+    from lawful.spectra.networks import mc_dropout_passes
+
+    xt = torch.as_tensor(x, dtype=torch.float32)
+
+    def one_pass() -> np.ndarray:
+        return torch.cat([net(xt[i:i + chunk]) for i in range(0, len(xt), chunk)]).numpy()
+
+    with torch.no_grad():
         if mc_samples > 1:
-            net.train()
+            outs = [one_pass() for _ in mc_dropout_passes(net, mc_samples, seed)]
         else:
             net.eval()
-        for _ in range(mc_samples):
-            outs.append(torch.cat([net(xt[i:i + 1024]) for i in range(0, len(xt), 1024)]).numpy())
-    net.eval()
+            outs = [one_pass()]
     means, log_sigma = split_outputs(np.stack(outs), heteroscedastic)
     var = means.var(axis=0) if mc_samples > 1 else None
     if log_sigma is not None:
