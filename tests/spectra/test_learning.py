@@ -149,8 +149,9 @@ def test_mc_dropout_and_the_predicted_sigma_add_in_quadrature():
 
 @pytest.mark.parametrize("model", ["spt", "spt-dot", "cnn"])
 def test_a_stars_mc_prediction_does_not_depend_on_its_batch(model):
-    """MC dropout with masks shared per pass: a spectrum predicted alone, among six others, or chunked two at a
-    time gets the same mean and σ; the same seed repeats them, another seed does not, and the passes do differ."""
+    """MC dropout with masks seeded per spectrum: a spectrum predicted alone, among six others, or chunked two
+    at a time gets the same mean and σ; the same seed repeats them, another seed does not, and the passes do
+    differ."""
     from lawful.spectra.train import TrainConfig, build_network, predict_network
 
     torch.manual_seed(0)
@@ -168,21 +169,57 @@ def test_a_stars_mc_prediction_does_not_depend_on_its_batch(model):
     assert (together[1] > 1e-3).all() and not net.training
 
 
-def test_shared_masks_keep_each_elements_dropout_rate():
-    """Over many passes, the shared mask keeps each element with probability 1 − p and scales it by 1/(1 − p):
-    the mean of an all-ones input stays 1 (binomial error bound), and within one pass the batch shares it."""
-    from lawful.spectra.networks import MCDropout, mc_dropout_passes
+def test_mc_masks_keep_the_dropout_rate_and_are_independent_between_spectra():
+    """A network that averages its dropped-out input (d = 10 features, p = 0.5): over 20 passes each of 400
+    distinct spectra's MC mean has variance p/(1 − p)/(20 d) = 0.005, and the spread of those means across the
+    spectra is that variance (χ² bound at 4σ), so the spectra's MC errors are independent (one mask shared by
+    the batch would give them all the same mean); their grand mean is 1 within 4 standard errors, and two
+    identical spectra get identical draws."""
+    from lawful.spectra.networks import MCDropout
+    from lawful.spectra.train import predict_network
 
-    drop = MCDropout(0.3)
-    x = torch.ones(4, 50)
-    outs = torch.stack([drop(x) for _ in mc_dropout_passes(drop, 400, seed=0)])  # (400, 4, 50)
-    assert (outs == outs[:, :1]).all()
-    kept = (outs[:, 0] > 0).float().mean()
-    assert abs(float(kept) - 0.7) < 4 * np.sqrt(0.7 * 0.3 / outs[:, 0].numel())
-    assert torch.allclose(outs[outs > 0], torch.tensor(1 / 0.7))
-    with pytest.raises(ValueError, match="one input width"):
-        for _ in mc_dropout_passes(drop, 1, seed=0):
-            drop(x), drop(torch.ones(4, 51))
+    class Averaged(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.drop = MCDropout(0.5)
+
+        def forward(self, x):
+            return self.drop(torch.ones_like(x)).mean(dim=1, keepdim=True)
+
+    n, d, passes = 400, 10, 20
+    x = np.linspace(0.0, 1.0, n, dtype=np.float32)[:, None].repeat(d, axis=1)
+    x[1] = x[0]
+    mean, _ = predict_network(Averaged(), x, passes)
+    expected = 1.0 / (passes * d)
+    assert mean[0, 0] == mean[1, 0]
+    spread = mean[1:, 0].var(ddof=1)
+    assert abs(spread / expected - 1.0) < 4.0 * np.sqrt(2.0 / (n - 2))
+    assert abs(mean[1:, 0].mean() - 1.0) < 4.0 * np.sqrt(expected / (n - 1))
+
+
+def test_pass_masks_are_bernoulli_trials_and_the_rare_long_rows_continue_their_own_stream(monkeypatch):
+    """PassMasks over 4000 spectra and layers of 30 and 20 elements, p = 0.3: every element is dropped with
+    frequency 0.3 (binomial, 4.5σ over the 50 elements), a spectrum's drop count has the binomial variance
+    n·p·(1 − p) (4σ), kept elements are scaled by 1/(1 − p); with too few gaps drawn at first (every row then
+    continues its stream) the masks are the same."""
+    from lawful.spectra import networks
+    from lawful.spectra.networks import PassMasks
+
+    n, p, sizes = 4000, 0.3, (30, 20)
+    seeds = np.arange(n) * 7919 + 11
+
+    def masks():
+        pm = PassMasks(seeds, sizes, p)
+        return torch.cat([pm.apply(torch.ones(n, 5, 6)).reshape(n, -1), pm.apply(torch.ones(n, 20))], dim=1)
+
+    out = masks()
+    assert set(torch.unique(out).tolist()) == {0.0, float(np.float32(1 / 0.7))}
+    dropped = (out == 0).double()
+    assert (abs(dropped.mean(0) - p) < 4.5 * np.sqrt(p * (1 - p) / n)).all()
+    var = dropped.sum(1).var().item()
+    assert abs(var / (50 * p * (1 - p)) - 1) < 4 * np.sqrt(2 / (n - 1))
+    monkeypatch.setattr(networks, "GAP_MARGIN", -30.0)
+    assert torch.equal(masks(), out)
 
 
 def test_dot_attention_computes_what_torchs_multihead_attention_does():

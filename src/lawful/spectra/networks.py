@@ -13,61 +13,120 @@ standardised labels (B, n_labels).
   dense 192 and 64, dropout kept on at inference).
 * :class:`MLP` — a plain multilayer perceptron on the pixels.
 
-Every dropout is an :class:`MCDropout`: ordinary dropout in training; at inference, :func:`mc_dropout_passes`
-draws one mask per pass, shared by every spectrum in the pass, so that a star's MC mean and σ do not depend on
-which other spectra are predicted with it, nor on how they are split into chunks.
+Every dropout is an :class:`MCDropout`: ordinary dropout in training; at MC inference (:func:`mc_dropout_pass`)
+each spectrum draws its masks from a generator of its own, so that its MC mean and σ do not depend on which other
+spectra are predicted with it, nor on how they are split into chunks, while the MC errors of different spectra
+stay independent (one mask shared by a whole pass would make them a common offset that no average removes).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import torch
 from torch import nn
 
 
 class MCDropout(nn.Dropout):
-    """Dropout with rate ``p``. In training, :class:`torch.nn.Dropout` (a mask per element). Inside
-    :func:`mc_dropout_passes`, one mask of the input's shape less its batch axis, drawn from the passes' generator
-    on the first call of a pass and applied to every spectrum of that pass (scaled by 1/(1 − p), as in training),
-    so each spectrum sees the same distribution of masks as per-element dropout gives it, independently of its
-    batch."""
+    """Dropout with rate ``p``. In training, :class:`torch.nn.Dropout`. Inside :func:`mc_dropout_pass`, the masks of
+    one MC pass come from a :class:`PassMasks`, drawn per spectrum, so a spectrum's draws do not depend on the
+    other spectra in its batch."""
 
     def __init__(self, p: float) -> None:
         super().__init__(p)
-        self.generator: torch.Generator | None = None
-        self.mask: torch.Tensor | None = None
+        self.masks: PassMasks | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.generator is None or not self.training or self.p == 0:
+        if self.masks is None or not self.training or self.p == 0:
             return super().forward(x)
-        if self.mask is None:
-            keep = torch.rand(x.shape[1:], generator=self.generator) >= self.p
-            self.mask = keep.to(x.dtype) / (1.0 - self.p)
-        elif self.mask.shape != x.shape[1:]:
-            raise ValueError(f"an MC-dropout pass got inputs of shape {tuple(x.shape[1:])} after "
-                             f"{tuple(self.mask.shape)} (per spectrum): one pass must see one input width")
-        return x * self.mask
+        return self.masks.apply(x)
 
 
-def mc_dropout_passes(net: nn.Module, passes: int, seed: int) -> Iterator[int]:
-    """Yields the pass index ``passes`` times with ``net`` in MC-dropout mode and fresh shared masks each time
-    (drawn from a generator seeded with ``seed``: the same seed gives the same passes); restores eval mode and
-    ordinary dropout afterwards, also when the caller stops early."""
+#: standard deviations of the drop count beyond its mean that :class:`PassMasks` draws gaps for at first
+GAP_MARGIN = 6.0
+
+
+class PassMasks:
+    """The dropout masks of one MC pass over a batch of n spectra. Spectrum i's dropped elements, over all of the
+    network's dropout layers in the order they are called (``sizes`` elements per spectrum in each), are
+    independent Bernoulli(p) trials drawn from a generator seeded with ``seeds[i]`` alone — as the gaps between
+    drops, Geometric(p), so a pass costs about size·p draws per spectrum instead of size. Kept elements are scaled
+    by 1/(1 − p), as in training."""
+
+    def __init__(self, seeds: Sequence[int], sizes: Sequence[int], p: float) -> None:
+        self.scale, self.layer, size = 1.0 / (1.0 - p), 0, sum(sizes)
+        self.sizes = list(sizes)
+        if p == 0 or size == 0:
+            self.drops = [(torch.zeros(0, dtype=torch.long),) * 2] * len(sizes)
+            return
+        m = max(1, int(size * p + GAP_MARGIN * math.sqrt(size * p)) + 16)  # enough gaps but for ~1e-9 of rows
+        generator = torch.Generator()
+        gaps = torch.empty(len(seeds), m, dtype=torch.float64)
+        for row, seed in zip(gaps, seeds):
+            row.geometric_(p, generator=generator.manual_seed(int(seed)))
+        pos = gaps.cumsum(1) - 1.0
+        short = (pos[:, -1] < size).nonzero().flatten().tolist()
+        if short:  # continue the rows whose generators have not passed the end: their own streams, from where
+            pos = torch.cat([pos, torch.full((len(seeds), size), float(size))], dim=1)  # they stopped
+            for i in short:
+                generator.manual_seed(int(seeds[i]))
+                pos[i] = torch.empty(m + size, dtype=torch.float64).geometric_(p, generator=generator).cumsum(0) - 1
+        rows, k = (pos < size).nonzero(as_tuple=True)
+        cols = pos[rows, k].long()
+        starts = torch.tensor([0, *sizes]).cumsum(0)
+        layer = torch.bucketize(cols, starts[1:], right=True)
+        order = torch.argsort(layer, stable=True)
+        counts = torch.bincount(layer, minlength=len(sizes)).tolist()
+        self.drops = [(r, c - starts[j]) for j, (r, c) in
+                      enumerate(zip(rows[order].split(counts), cols[order].split(counts)))]
+
+    def apply(self, x: torch.Tensor) -> torch.Tensor:
+        """The next dropout layer's output for its input ``x`` (n, ...)."""
+        if self.layer >= len(self.sizes) or x[0].numel() != self.sizes[self.layer]:
+            raise RuntimeError(f"dropout layer {self.layer} got {x[0].numel()} elements per spectrum; the masks "
+                               f"were drawn for layers of {self.sizes}")
+        rows, cols = self.drops[self.layer]
+        self.layer += 1
+        out = (x * self.scale).reshape(len(x), -1)
+        out[rows, cols] = 0.0
+        return out.view_as(x)
+
+
+def dropout_rate_and_sizes(net: nn.Module, x: torch.Tensor) -> tuple[float, list[int]]:
+    """The rate of ``net``'s :class:`MCDropout` layers (one for all) and how many elements per spectrum each masks,
+    in the order they are called, in one forward pass of spectra like ``x`` (n, W) (measured on ``x[:1]`` in eval
+    mode)."""
     drops = [m for m in net.modules() if isinstance(m, MCDropout)]
-    generator = torch.Generator().manual_seed(seed)
+    rates = {m.p for m in drops}
+    if len(rates) > 1:
+        raise ValueError(f"MC dropout needs one rate for all layers, got {sorted(rates)}")
+    sizes: list[int] = []
+    hooks = [m.register_forward_hook(lambda m, args, out: sizes.append(args[0][0].numel())) for m in drops]
+    try:
+        net.eval()
+        with torch.no_grad():
+            net(x[:1])
+    finally:
+        for h in hooks:
+            h.remove()
+    return (rates.pop() if rates else 0.0), sizes
+
+
+@contextmanager
+def mc_dropout_pass(net: nn.Module, masks: PassMasks) -> Iterator[None]:
+    """``net`` in MC-dropout mode for one pass over a batch with these masks; eval mode and ordinary dropout
+    restored afterwards."""
+    drops = [m for m in net.modules() if isinstance(m, MCDropout)]
     try:
         net.train()
         for m in drops:
-            m.generator = generator
-        for index in range(passes):
-            for m in drops:
-                m.mask = None
-            yield index
+            m.masks = masks
+        yield
     finally:
         for m in drops:
-            m.generator, m.mask = None, None
+            m.masks = None
         net.eval()
 
 

@@ -356,30 +356,47 @@ def mc_passes(cfg: TrainConfig) -> int:
     return cfg.mc_samples if cfg.dropout > 0 and cfg.model in ("spt", "spt-dot", "cnn") else 1
 
 
+def mc_seeds(x: np.ndarray, passes: int, seed: int) -> np.ndarray:
+    """(n, passes) 32-bit generator seeds for the MC-dropout passes of the spectra ``x`` (n, W): SHAKE-256 of
+    ``seed`` and each spectrum's bytes, so identical spectra get identical seeds and any change of a pixel new
+    ones."""
+    import hashlib
+
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    prefix = int(seed).to_bytes(8, "little", signed=True)
+    digests = b"".join(hashlib.shake_256(prefix + row.tobytes()).digest(4 * passes) for row in x)
+    return np.frombuffer(digests, dtype="<u4").reshape(len(x), passes).astype(np.int64)
+
+
 def predict_network(net: torch.nn.Module, x: np.ndarray, mc_samples: int, heteroscedastic: bool = False,
                     seed: int = 0, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray | None]:
     """Mean and σ of a network's standardised outputs, in chunks of ``chunk`` spectra: σ is the MC-dropout spread
     of the means (with ``mc_samples`` > 1; else None) and, for a heteroscedastic network, its own predicted σ as
     well, added in quadrature (the mean of σ² over the passes plus the variance of the means).
 
-    The dropout masks come from ``seed``, one per pass shared by all spectra
-    (:func:`lawful.spectra.networks.mc_dropout_passes`), so a spectrum gets the same mean and σ on every call,
-    whichever spectra are predicted with it and however they are chunked."""
+    Each spectrum's dropout masks come from generators seeded by its own content and ``seed``
+    (:func:`mc_seeds`), so a spectrum gets the same mean and σ on every call, whichever spectra are predicted with
+    it and however they are chunked, and different spectra get independent masks."""
     import torch
 
-    from lawful.spectra.networks import mc_dropout_passes
+    from lawful.spectra.networks import PassMasks, dropout_rate_and_sizes, mc_dropout_pass
 
     xt = torch.as_tensor(x, dtype=torch.float32)
-
-    def one_pass() -> np.ndarray:
-        return torch.cat([net(xt[i:i + chunk]) for i in range(0, len(xt), chunk)]).numpy()
-
+    starts = range(0, len(xt), chunk)
     with torch.no_grad():
         if mc_samples > 1:
-            outs = [one_pass() for _ in mc_dropout_passes(net, mc_samples, seed)]
+            seeds = mc_seeds(np.asarray(xt), mc_samples, seed)
+            rate, sizes = dropout_rate_and_sizes(net, xt)
+            outs = []
+            for k in range(mc_samples):
+                parts = []
+                for i in starts:
+                    with mc_dropout_pass(net, PassMasks(seeds[i:i + chunk, k], sizes, rate)):
+                        parts.append(net(xt[i:i + chunk]))
+                outs.append(torch.cat(parts).numpy())
         else:
             net.eval()
-            outs = [one_pass()]
+            outs = [torch.cat([net(xt[i:i + chunk]) for i in starts]).numpy()]
     means, log_sigma = split_outputs(np.stack(outs), heteroscedastic)
     var = means.var(axis=0) if mc_samples > 1 else None
     if log_sigma is not None:
