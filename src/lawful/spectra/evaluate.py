@@ -40,6 +40,7 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
     ``calibrated=False``: the model's raw σ for both, without its calibration (what :func:`recalibrate` fits)."""
     from lawful.spectra.calibration import calibration_factors, spectrum_snr
     from lawful.spectra.data import usable_pixels
+    from lawful.spectra.masking import fill_values
     from lawful.spectra.train import (
         CLASSICAL,
         Scaler,
@@ -59,7 +60,7 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
     if flux.ndim != 2 or flux.shape[1] != len(model_wave):
         raise ValueError(f"flux must have shape (n, {len(model_wave)}), got {flux.shape}")
     good = usable_pixels(flux, ivar)
-    x = clean_flux(flux, ivar, good)
+    x = clean_flux(flux, ivar, good, fill_values(state))
     masked = (~good).sum(axis=1)
     if state["kind"] in CLASSICAL:
         mean, sigma = _predict_classical(state, x, ivar)

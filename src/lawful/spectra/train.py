@@ -61,6 +61,8 @@ class TrainConfig(Config):
     heads: int = pydantic.Field(4, ge=1)
     pool: Literal["flatten", "mean"] = pydantic.Field("flatten", description="SPT head: all tokens, or their mean")
     n_train: int | None = pydantic.Field(None, ge=10, description="use only the first N training spectra")
+    mask_prob: FiniteFloat = pydantic.Field(0.0, ge=0, le=1, description="torch models: the fraction of training "
+                                            "spectra that get masked bands and pixels (lawful.spectra.masking)")
     noise: Literal["stored", "fresh"] = pydantic.Field(
         "fresh", description="torch models: the training stars made again noise-free from their labels with a "
                              "fresh noise draw at their SNR for every batch (default), or the stored noisy "
@@ -147,13 +149,15 @@ def save_state(state: dict, out: Path) -> None:
         atomic_torch_save(out / "model.pt", state)
 
 
-def clean_flux(flux: np.ndarray, ivar: np.ndarray, good: np.ndarray | None = None) -> np.ndarray:
-    """Float32 flux with the unusable pixels (NaN flux, zero or NaN inverse variance) set to the continuum, 1;
-    ``good``: the :func:`~lawful.spectra.data.usable_pixels` mask, when the caller has it already."""
+def clean_flux(flux: np.ndarray, ivar: np.ndarray, good: np.ndarray | None = None,
+               fill: np.ndarray | float = 1.0) -> np.ndarray:
+    """Float32 flux with the unusable pixels (NaN flux, zero or NaN inverse variance) set to ``fill`` (scalar or
+    per pixel (W,); :func:`lawful.spectra.masking.fill_values` gives a model's); ``good``: the
+    :func:`~lawful.spectra.data.usable_pixels` mask, when the caller has it already."""
     from lawful.spectra.data import usable_pixels
 
     good = usable_pixels(flux, ivar) if good is None else good
-    return np.where(good, flux, 1.0).astype(np.float32)
+    return np.where(good, flux, fill).astype(np.float32)
 
 
 def build_network(cfg: TrainConfig, n_pixels: int, n_out: int) -> torch.nn.Module:
@@ -294,6 +298,7 @@ def _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log, noise_free=None):
     import torch
 
     from lawful.core.io import atomic_torch_save
+    from lawful.spectra.masking import random_masks
 
     torch.manual_seed(cfg.seed)
     net = build_network(cfg, xtr.shape[1], ytr.shape[1])
@@ -331,6 +336,8 @@ def _fit_torch(cfg, xtr, ytr, xva, yva, common, out, log, noise_free=None):
             idx = order[i:i + cfg.batch]
             xb = xt[idx] if noise_free is None else clean[idx] + sig[idx] * torch.randn(
                 len(idx), clean.shape[1], generator=gen)
+            if cfg.mask_prob > 0:
+                xb = torch.where(random_masks(len(idx), xb.shape[1], cfg.mask_prob, gen), net[0].mean, xb)
             loss = _loss(cfg.loss, net(xb), yt[idx], precision, chol)
             opt.zero_grad()
             loss.backward()
