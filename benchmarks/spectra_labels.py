@@ -77,8 +77,9 @@ if fresh:
     torch_runs["spt-gauss-lowdrop"] = dict(model="spt", loss="gaussian", dropout=0.03, train_seconds=args.spt_seconds)
 else:
     torch_runs["spt-maha-long"] = dict(model="spt", loss="mahalanobis", train_seconds=args.spt_seconds)
-# dropout 0.1, the default until stop 50, unless a row names its own: the documented rows stay as they were run
-runs = {name: {"dropout": 0.1, **kw, "noise": args.noise, **({"epochs": 10**6} if fresh else {})}
+# dropout 0.1, the default until stop 50, unless a row names its own, and no masked training spectra (the default
+# since stop 51 masks a fifth of them): the documented rows stay as they were run
+runs = {name: {"dropout": 0.1, "mask_prob": 0.0, **kw, "noise": args.noise, **({"epochs": 10**6} if fresh else {})}
         for name, kw in torch_runs.items()}
 runs.update({"rf": dict(model="rf"), "gbm": dict(model="gbm"), "cannon": dict(model="cannon")})
 if args.models:

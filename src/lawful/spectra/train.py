@@ -61,8 +61,9 @@ class TrainConfig(Config):
     heads: int = pydantic.Field(4, ge=1)
     pool: Literal["flatten", "mean"] = pydantic.Field("flatten", description="SPT head: all tokens, or their mean")
     n_train: int | None = pydantic.Field(None, ge=10, description="use only the first N training spectra")
-    mask_prob: FiniteFloat = pydantic.Field(0.0, ge=0, le=1, description="torch models: the fraction of training "
-                                            "spectra that get masked bands and pixels (lawful.spectra.masking)")
+    mask_prob: FiniteFloat = pydantic.Field(0.2, ge=0, le=1, description="torch models: the fraction of training "
+                                            "spectra that get masked bands and pixels (lawful.spectra.masking; 0 "
+                                            "until stop 51: benchmarks/spectra_masked.py)")
     noise: Literal["stored", "fresh"] = pydantic.Field(
         "fresh", description="torch models: the training stars made again noise-free from their labels with a "
                              "fresh noise draw at their SNR for every batch (default), or the stored noisy "
