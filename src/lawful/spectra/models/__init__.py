@@ -1,6 +1,7 @@
 """Shipped spectra models: ``giants`` — an SPT (Hadamard attention, its own σ per star by the β-NLL, MC dropout
-0.03) trained for 20 minutes on 16 000 synthetic LAMOST giants of seed 1 with fresh noise (the
-``spt-gauss-lowdrop`` row of benchmarks/spectra_labels.py's confirmation run, stop 50; docs/spectra.md);
+0.03) trained for 20 minutes on 16 000 synthetic LAMOST giants of seed 1 with fresh noise and masked bands in a
+fifth of them (``mask_prob`` 0.2: the config of benchmarks/spectra_labels.py's ``spt-gauss-lowdrop`` row with
+holes, stop 51; docs/spectra.md, "Masked pixels");
 ``physformer`` — the PhysFormer
 generator of benchmarks/spectra_physformer.py without its encoder (:func:`shipped_generator`)."""
 
