@@ -56,7 +56,8 @@ def test_a_network_reads_a_masked_pixel_as_the_training_mean(small_data, tmp_pat
 
 def test_masked_training_inputs_hold_the_training_mean(small_data, tmp_path, monkeypatch):
     """With mask_prob = 0.5 about half of the training inputs (binomial, 4.5σ) have pixels equal to the training
-    mean flux — the fill a masked pixel gets at inference — and the others none; mask_prob must lie in [0, 1]."""
+    mean flux — the fill a masked pixel gets at inference — and the others none; mask_prob must lie in [0, 1], and
+    the classical models take none."""
     import lawful.spectra.train as train_module
 
     seen, nets = [], []
@@ -77,3 +78,6 @@ def test_masked_training_inputs_hold_the_training_mean(small_data, tmp_path, mon
     assert abs(share - 0.5) < 4.5 * np.sqrt(0.25 / len(inputs))
     with pytest.raises(ValueError, match="mask_prob"):
         train_module.TrainConfig(mask_prob=1.5)
+    assert train_module.TrainConfig(model="rf").mask_prob == 0.0
+    with pytest.raises(ValueError, match="mask_prob = 0.2 .*'gbm'"):
+        train_module.TrainConfig(model="gbm", mask_prob=0.2)

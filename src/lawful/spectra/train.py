@@ -77,16 +77,20 @@ class TrainConfig(Config):
 
     @pydantic.model_validator(mode="before")
     @classmethod
-    def _classical_default_stored(cls, data):
-        if isinstance(data, dict) and data.get("noise") is None and data.get("model") in CLASSICAL:
-            data = {**data, "noise": "stored"}
+    def _classical_defaults(cls, data):
+        """The classical models fit the stored spectra as they are: noise 'stored', no masks, unless asked."""
+        if isinstance(data, dict) and data.get("model") in CLASSICAL:
+            data = {"noise": "stored", "mask_prob": 0.0, **{k: v for k, v in data.items() if v is not None}}
         return data
 
     @pydantic.model_validator(mode="after")
-    def _fresh_noise_needs_torch(self) -> "TrainConfig":
+    def _fresh_noise_and_masks_need_torch(self) -> "TrainConfig":
         if self.noise == "fresh" and self.model in CLASSICAL:
             raise ValueError(f"noise = 'fresh' redraws the noise every epoch, which only the torch models have; "
                              f"model {self.model!r} takes noise = 'stored'")
+        if self.mask_prob > 0 and self.model in CLASSICAL:
+            raise ValueError(f"mask_prob = {self.mask_prob} masks the torch models' training batches; model "
+                             f"{self.model!r} fits the stored spectra once and takes mask_prob = 0")
         return self
 
 
