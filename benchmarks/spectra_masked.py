@@ -54,12 +54,15 @@ SCENARIOS = {
     "blue end < 4100 A": band(0.0, 4100.0),
     "ends <4000, >8000 A": band(0.0, 4000.0) | band(8000.0, 1e5),
     "5 % scattered pixels": rng.random((n, len(wave))) < 0.05,
-    "1 random band, 50 px": random_bands(50),
-    "1 random band, 200 px": random_bands(200),
-    "3 random bands, 100 px": random_bands(100, 3),
+    "1 random band of 50 px": random_bands(50),
+    "1 random band of 200 px": random_bands(200),
+    "3 random bands of 100 px": random_bands(100, 3),
 }
 
 if args.scenarios:
+    unknown = sorted(set(args.scenarios.split(",")) - set(SCENARIOS))
+    if unknown:
+        parser.error(f"--scenarios: unknown {unknown}; expected some of {list(SCENARIOS)}")
     SCENARIOS = {name: SCENARIOS[name] for name in args.scenarios.split(",")}
 states = {path: load_model(path) for path in args.model}
 paired: dict[str, dict[Path, np.ndarray]] = {}
