@@ -32,10 +32,8 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 from lawful.spectra.data import DataConfig, generate, load_split
-from lawful.spectra.evaluate import evaluate, percentage_errors
+from lawful.spectra.evaluate import evaluate, paired_difference, percentage_errors
 from lawful.spectra.labels import TARGETS
 from lawful.spectra.train import TrainConfig, train
 
@@ -125,6 +123,5 @@ for rival in rivals:
           f"standard error)")
     print(f"{'model':18s} {'Δ mass %':>16s} {'Δ age %':>16s}")
     for name in [n for n in runs if n.startswith("spt") and n != "spt-maha"]:
-        diff = percent[name] - percent[rival]
-        se = diff.std(axis=0, ddof=1) / np.sqrt(len(diff))
-        print(f"{name:18s} {diff[:, 0].mean():+8.2f} ± {se[0]:5.2f} {diff[:, 1].mean():+8.2f} ± {se[1]:5.2f}")
+        mean, se = paired_difference(percent[name], percent[rival])
+        print(f"{name:18s} {mean[0]:+8.2f} ± {se[0]:5.2f} {mean[1]:+8.2f} ± {se[1]:5.2f}")

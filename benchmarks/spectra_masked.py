@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from lawful.spectra.data import load_split
-from lawful.spectra.evaluate import load_model, metrics, percentage_errors, predict
+from lawful.spectra.evaluate import load_model, metrics, paired_difference, percentage_errors, predict
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--data", type=Path, default=Path("runs/spectra/bench/data/spectra.h5"))
@@ -86,7 +86,6 @@ print(f"\nper-star percentage errors against {first}, paired (mean difference ±
 print(f"{'scenario':24s} {'model':28s} {'Δ mass':>15s} {'Δ age':>15s}")
 for name, per_model in paired.items():
     for path in args.model[1:]:
-        d = per_model[path] - per_model[first]
-        se = d.std(axis=0, ddof=1) / np.sqrt(len(d))
-        cells = " ".join(f"{d[:, k].mean():+7.2f} ± {se[k]:5.2f}" for k in (0, 1))
+        mean, se = paired_difference(per_model[path], per_model[first])
+        cells = " ".join(f"{mean[k]:+7.2f} ± {se[k]:5.2f}" for k in (0, 1))
         print(f"{name:24s} {str(path)[-28:]:28s} {cells}")

@@ -79,11 +79,6 @@ def test_cannon_recovers_labels_of_its_own_quadratic_model():
     assert np.all(sigma > 0)
 
 
-@pytest.fixture(scope="module")
-def small_data(tmp_path_factory):
-    return generate(DataConfig(n=300, seed=5), tmp_path_factory.mktemp("spectra"))
-
-
 @pytest.mark.parametrize("model, loss", [("spt", "mse"), ("gbm", "mse"), ("spt", "gaussian")])
 def test_train_evaluate_and_refuse_another_grid(small_data, tmp_path, model, loss):
     from lawful.spectra.evaluate import evaluate, load_model, predict
@@ -233,6 +228,20 @@ def test_dot_attention_computes_what_torchs_multihead_attention_does():
     with torch.no_grad():
         reference = att.attn(x, x, x, need_weights=False)[0]
         torch.testing.assert_close(att(x), reference, rtol=1e-5, atol=1e-6)
+
+
+def test_paired_difference_is_the_paired_t_statistics_parts():
+    """The mean difference over its standard error is scipy's paired t statistic, column by column."""
+    from scipy import stats
+
+    from lawful.spectra.evaluate import paired_difference
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(50, 2))
+    b = a + rng.normal(0.3, 0.5, size=(50, 2))
+    mean, se = paired_difference(a, b)
+    np.testing.assert_allclose(mean / se, stats.ttest_rel(a, b).statistic, rtol=1e-12)
+    np.testing.assert_allclose(mean, (a - b).mean(axis=0), rtol=1e-12)
 
 
 def test_two_level_calibration_covers_both_levels_of_heavy_tailed_errors():

@@ -4,12 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lawful.spectra.data import DataConfig, generate, load_split
-
-
-@pytest.fixture(scope="module")
-def small_data(tmp_path_factory):
-    return generate(DataConfig(n=300, seed=7), tmp_path_factory.mktemp("spectra"))
+from lawful.spectra.data import load_split
 
 
 def test_random_masks_cover_the_asked_fraction_and_both_ends_like_the_middle():

@@ -125,6 +125,13 @@ def percentage_errors(mean: np.ndarray, truth: np.ndarray) -> np.ndarray:
 SNR_BANDS = (20.0, 50.0, 100.0)
 
 
+def paired_difference(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of ``a − b`` over the stars and its standard error, per column: ``a`` and ``b`` (n, k) are two
+    models' per-star errors on the same stars (paired, so what the stars share cancels)."""
+    diff = np.asarray(a) - np.asarray(b)
+    return diff.mean(axis=0), diff.std(axis=0, ddof=1) / np.sqrt(len(diff))
+
+
 def _bands(snr: np.ndarray) -> dict[str, np.ndarray]:
     edges = (0.0, *SNR_BANDS, np.inf)
     names = [f"<{SNR_BANDS[0]:g}"] + [f"{a:g}-{b:g}" for a, b in zip(SNR_BANDS[:-1], SNR_BANDS[1:])] \
