@@ -111,9 +111,11 @@ def test_a_clock_bound_run_ends_its_cosine_with_its_last_epoch(small, tmp_path, 
 
 
 def test_the_statmorph_forest(small, tmp_path):
-    train(MorphConfig(model="rf", n_statmorph=150), small, tmp_path)
+    # 60 training and 60 test cutouts (statmorph takes 0.15 s a cutout): the forest scores 0.85 on them, 0.92 on
+    # 150; chance is 1/3 and the binomial σ of 60 cutouts 0.05
+    train(MorphConfig(model="rf", n_statmorph=60), small, tmp_path)
     result = evaluate(small, tmp_path)
-    assert result["n"] == 150 and result["accuracy"] > 0.6
+    assert result["n"] == 60 and result["accuracy"] > 0.6
 
 
 def test_a_model_refuses_images_of_the_wrong_size_or_bands(small, tmp_path):
