@@ -14,12 +14,17 @@ A confirmation on independent stars trains a few rows only on a new seed, with t
         --test-fraction 0.4375 --models spt-gauss-long,spt-gauss-lowdrop,mlp-long,mlp-lowdrop,gbm,rf,cannon \\
         --out runs/spectra/bench-seed1
 
+Each row's MPE is printed twice: of the labels as predicted (for mass and age the posterior median) and of the
+estimate that minimises the expected percentage error (lawful.spectra.evaluate.weighted_median; stop 52), with
+the paired differences for both. --also DIR adds a model trained elsewhere (the shipped SPT) to the comparison.
+
 The ablations train for --other-seconds each and compare with spt-short, the SPT (MSE loss, Hadamard attention,
 dropout 0.1) at that same budget: spt-maha (the paper's Mahalanobis loss), spt-learned (learned covariance),
 spt-dot (dot-product attention), spt-nodropout (no dropout: no MC σ, the validation RMS instead); with
 --noise fresh also spt-gauss and mlp-gauss (loss "gaussian": each star's σ predicted by the network, beside
 spt-short and mlp at the same budget), spt-gauss-long (the same at the SPT's budget; the shipped SPT's
-config), and spt-gauss-lowdrop and mlp-lowdrop (dropout 0.03 in place of 0.1, at the SPT's budget). The long
+config), spt-gauss-lowdrop and mlp-lowdrop (dropout 0.03 in place of 0.1, at the SPT's budget), and
+mlp-gauss-lowdrop (the MLP with the SPT's loss and dropout, at its budget; stop 52). The long
 rows have the SPT's budget: with --noise fresh (the default) the MLP's, so the SPT's strongest rival gets as
 much time as it; with --noise stored (the runs before stop 44), the Mahalanobis SPT's. Every torch model trains
 for its wall-clock budget alone (no epoch cap) on the noise its --noise names; the output directory defaults to
@@ -49,6 +54,9 @@ parser.add_argument("--seed", type=int, default=0, help="the data set's seed")
 parser.add_argument("--val-fraction", type=float, default=0.1)
 parser.add_argument("--test-fraction", type=float, default=0.1)
 parser.add_argument("--models", default=None, help="comma-separated rows to train and compare (default: all)")
+parser.add_argument("--also", type=Path, action="append", default=[],
+                    help="a model trained elsewhere (repeatable; e.g. src/lawful/spectra/models/giants), evaluated "
+                         "and compared beside the rows, never trained here")
 args = parser.parse_args()
 args.out = args.out or Path("runs/spectra/bench" + ("-fresh" if args.noise == "fresh" else ""))
 
@@ -69,6 +77,7 @@ if fresh:
     torch_runs["spt-lowdrop"] = dict(model="spt", dropout=0.03, train_seconds=args.spt_seconds)
     torch_runs["mlp-long"] = dict(model="mlp", train_seconds=args.spt_seconds)
     torch_runs["mlp-lowdrop"] = dict(model="mlp", dropout=0.03, train_seconds=args.spt_seconds)
+    torch_runs["mlp-gauss-lowdrop"] = dict(model="mlp", loss="gaussian", dropout=0.03, train_seconds=args.spt_seconds)
     torch_runs["spt-gauss"] = dict(model="spt", loss="gaussian", train_seconds=args.other_seconds)
     torch_runs["mlp-gauss"] = dict(model="mlp", loss="gaussian", train_seconds=args.other_seconds)
     torch_runs["spt-gauss-long"] = dict(model="spt", loss="gaussian", train_seconds=args.spt_seconds)
@@ -91,16 +100,22 @@ for name, kw in runs.items():
         summary = train(TrainConfig(**kw), data, args.out / name, log=lambda *a: None)
         print(f"trained {name}: {summary['train_seconds']:.0f} s", flush=True)
 predictions: dict = {}
-results = evaluate(data, [args.out / name for name in runs], predictions=predictions)
+missing = [str(path) for path in args.also if not path.is_dir()]
+if missing:
+    parser.error(f"--also: no model directory {missing}")
+results = evaluate(data, [args.out / name for name in runs] + args.also, predictions=predictions)
 (args.out / "results.json").write_text(json.dumps(results, indent=1))
-print(f"\n{'model':18s} {'MPE mass %':>10s} {'MPE age %':>9s} {'MAE Teff':>8s} {'MAE logg':>8s} {'MAE FeH':>7s} "
-      f"{'cov68 mass':>10s} {'cov95 mass':>10s} {'cov68 age':>9s} {'cov95 age':>9s}")
+print(f"\n{'model':18s} {'MPE mass %':>10s} {'MPE age %':>9s} {'wMPE mass':>9s} {'wMPE age':>8s} {'MAE Teff':>8s} "
+      f"{'MAE logg':>8s} {'MAE FeH':>7s} {'cov68 mass':>10s} {'cov95 mass':>10s} {'cov68 age':>9s} {'cov95 age':>9s}")
 for name, row in results.items():
-    print(f"{name:18s} {row['mass']['mpe']:10.2f} {row['age']['mpe']:9.2f} {row['teff']['mae']:8.1f} "
+    print(f"{name:18s} {row['mass']['mpe']:10.2f} {row['age']['mpe']:9.2f} {row['mass']['mpe_weighted_median']:9.2f} "
+          f"{row['age']['mpe_weighted_median']:8.2f} {row['teff']['mae']:8.1f} "
           f"{row['logg']['mae']:8.3f} {row['feh']['mae']:7.3f} {row['mass']['coverage68']:10.3f} "
           f"{row['mass']['coverage95']:10.3f} {row['age']['coverage68']:9.3f} {row['age']['coverage95']:9.3f}")
-print(f"{'goal (SPT)':18s} {6.6:10.2f} {17.6:9.2f} {'':8s} {'':8s} {'':7s} {0.68:10.3f} {0.95:10.3f} {0.68:9.3f} "
-      f"{0.95:9.3f}")
+print(f"{'goal (SPT)':18s} {6.6:10.2f} {17.6:9.2f} {6.6:9.2f} {17.6:8.2f} {'':8s} {'':8s} {'':7s} {0.68:10.3f} "
+      f"{0.95:10.3f} {0.68:9.3f} {0.95:9.3f}")
+print("(wMPE: the MPE of the estimate that minimises the expected percentage error, lawful.spectra.evaluate."
+      "weighted_median)")
 
 # the calibration at each SNR, not only on average
 bands = list(next(iter(results.values()))["mass"]["coverage68_by_snr"])
@@ -113,15 +128,16 @@ for name, row in results.items():
 # paired comparison on the same test stars: the SPT rows against each MLP at the SPT's budget, per-star
 # percentage errors
 test = load_split(data, "test", keys=("targets",))
-rivals = [r for r in (("mlp-long", "mlp-lowdrop") if fresh else ("mlp",)) if r in predictions]
+rivals = [r for r in (("mlp-long", "mlp-lowdrop", "mlp-gauss-lowdrop") if fresh else ("mlp",)) if r in predictions]
 if not rivals:
     raise SystemExit("no paired comparison: no MLP at the SPT's budget among the rows")
 cols = [TARGETS.index("mass"), TARGETS.index("age")]
-percent = {name: percentage_errors(pred["mean"], test["targets"])[:, cols] for name, pred in predictions.items()}
-for rival in rivals:
-    print(f"\nMPE difference against {rival} on the same {len(test['targets'])} test stars (paired; ± its "
-          f"standard error)")
-    print(f"{'model':18s} {'Δ mass %':>16s} {'Δ age %':>16s}")
-    for name in [n for n in runs if n.startswith("spt") and n != "spt-maha"]:
-        mean, se = paired_difference(percent[name], percent[rival])
-        print(f"{name:18s} {mean[0]:+8.2f} ± {se[0]:5.2f} {mean[1]:+8.2f} ± {se[1]:5.2f}")
+for estimate in ("mean", "weighted_median"):
+    percent = {name: percentage_errors(pred[estimate], test["targets"])[:, cols] for name, pred in predictions.items()}
+    for rival in rivals:
+        print(f"\nMPE difference against {rival} on the same {len(test['targets'])} test stars, estimate "
+              f"{'the median' if estimate == 'mean' else 'the weighted median'} (paired; ± its standard error)")
+        print(f"{'model':18s} {'Δ mass %':>16s} {'Δ age %':>16s}")
+        for name in [n for n in runs if n.startswith("spt") and n != "spt-maha"] + [p.name for p in args.also]:
+            mean, se = paired_difference(percent[name], percent[rival])
+            print(f"{name:18s} {mean[0]:+8.2f} ± {se[0]:5.2f} {mean[1]:+8.2f} ± {se[1]:5.2f}")

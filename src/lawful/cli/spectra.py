@@ -163,8 +163,8 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
                  split: str = typer.Option("test", "--split"),
                  plots: Path = typer.Option(None, "--plots", help="directory for a figure per model"),
                  json_out: bool = JSON_OPT) -> None:
-    """Per model and label: MPE, MAE, bias, 68/95 % coverage on the test split (the 68 % also in bands of SNR),
-    one table."""
+    """Per model and label: MPE (of the label, and of the estimate that minimises the expected percentage error),
+    MAE, bias, 68/95 % coverage on the test split (the 68 % also in bands of SNR), one table."""
     from lawful.spectra.evaluate import evaluate
 
     results = evaluate(spectra_path(data), list(model), split, plots)
@@ -176,7 +176,7 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
         for row in rows.values():
             row["by_snr"] = " ".join("—" if v is None else f"{v:.2f}" for v in row["coverage68_by_snr"].values())
         print_rows(f"{name} on {split}", rows,
-                   {"mpe": "MPE %", "mae": "MAE", "bias": "bias", "coverage68": "cov68",
+                   {"mpe": "MPE %", "mpe_weighted_median": "MPE % (w. median)", "mae": "MAE", "bias": "bias", "coverage68": "cov68",
                     "by_snr": f"cov68 at SNR {' '.join(bands)}", "coverage95": "cov95", "z_std": "std z",
                     "out_of_range": "out of range"})
 

@@ -1,9 +1,11 @@
 """Predictions with σ from trained models, and the comparison table on a test split.
 
 Per label: ``mpe`` mean percentage error 100·⟨|pred − true|/|true|⟩ (the SPT paper's metric, meaningful for mass
-and age), ``mae`` and ``bias`` in the label's units, ``coverage68`` / ``coverage95`` the fraction of test stars
-whose true label lies within ±σ / ±half95 (in the standardised, log10 for mass and age, space, after the
-validation recalibration, which sets each of the two intervals on its own), ``z_std`` the standard deviation of
+and age) of the predicted label (for mass and age the posterior median), ``mpe_weighted_median`` the same of the
+estimate that minimises the expected percentage error (:func:`weighted_median`), ``mae`` and ``bias`` in the
+label's units, ``coverage68`` / ``coverage95`` the fraction of test stars whose true label lies within ±σ /
+±half95 (in the standardised, log10 for mass and age, space, after the validation recalibration, which sets
+each of the two intervals on its own), ``z_std`` the standard deviation of
 z = error/σ, ``coverage68_by_snr`` the 68 % coverage in bands of SNR (the calibration is a function of SNR, so
 that it holds in each, not only on average), and ``out_of_range`` the number of test stars with a label outside
 the training range (flagged, not dropped).
@@ -34,9 +36,10 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
             calibrated: bool = True) -> dict[str, np.ndarray]:
     """Labels and their 68 % (``sigma``) and 95 % (``half95``) interval half-widths in physical units for spectra
     (n, W) on the model's grid: ``mean``, ``sigma``, ``half95`` (n, 6), standardised ``mean_std``, ``sigma_std``,
-    ``half95_std``, ``masked`` (pixels masked per spectrum) and ``snr``. Mass and age are predicted in log10, so their
-    half-widths are propagated to linear units at the mean; ``snr`` (n,) is each spectrum's own
-    (:func:`~lawful.spectra.calibration.spectrum_snr`), which the calibration factors depend on.
+    ``half95_std``, ``weighted_median`` (n, 6; :func:`weighted_median`), ``masked`` (pixels masked per spectrum) and
+    ``snr``. Mass and age are predicted in log10, so their half-widths are propagated to linear units at the mean;
+    ``snr`` (n,) is each spectrum's own (:func:`~lawful.spectra.calibration.spectrum_snr`), which the calibration
+    factors depend on.
     ``calibrated=False``: the model's raw σ for both, without its calibration (what :func:`recalibrate` fits)."""
     from lawful.spectra.calibration import calibration_factors, spectrum_snr
     from lawful.spectra.data import usable_pixels
@@ -88,6 +91,22 @@ def predict(state: dict, flux: np.ndarray, ivar: np.ndarray, wave: np.ndarray | 
         spread = width * scaler.std
         spread[:, scaler.log] *= np.log(10.0) * phys[:, scaler.log]
         out[name], out[f"{name}_std"] = spread, width
+    out["weighted_median"] = weighted_median(phys, out["sigma_std"] * scaler.std, scaler.log)
+    return out
+
+
+def weighted_median(mean: np.ndarray, sigma: np.ndarray, log: np.ndarray) -> np.ndarray:
+    """The point estimates (n, k) that minimise the expected percentage error E|x − t|/t under each star's
+    posterior: for a label predicted in log10 (``log``, boolean (k,)) with median ``mean`` and 68 % half-width
+    ``sigma`` in dex, a log-normal posterior, whose 1/t-weighted median is mean·10^(−ln 10·σ²) (in ln t the
+    weight e^(−u) moves a Gaussian's centre by −σ_ln²); for the other labels the mean itself.
+
+    This is the estimator to compare by MPE, not the one to quote as a star's label: it sits below the median by
+    the factor above (9 % at an age σ of 0.13 dex), because the percentage error punishes overestimates of a small
+    true value more than underestimates of a large one. The ideal estimator of the Fisher bound is
+    the same rule applied to the exact posterior (`benchmarks/spectra_mass_information.py`)."""
+    out = np.array(mean, dtype=float, copy=True)
+    out[:, log] = mean[:, log] * 10.0 ** (-np.log(10.0) * np.asarray(sigma)[:, log] ** 2)
     return out
 
 
@@ -147,10 +166,11 @@ def metrics(state: dict, pred: dict[str, np.ndarray], truth: np.ndarray, train_r
     z = err_std / pred["sigma_std"]
     err = pred["mean"] - truth
     percent = percentage_errors(pred["mean"], truth)
+    percent_weighted = percentage_errors(pred["weighted_median"], truth)
     bands = _bands(np.asarray(snr)) if snr is not None else {}
     out = {}
     for j, name in enumerate(state["targets"]):
-        row = {"mpe": float(np.mean(percent[:, j])),
+        row = {"mpe": float(np.mean(percent[:, j])), "mpe_weighted_median": float(np.mean(percent_weighted[:, j])),
                "mae": float(np.mean(np.abs(err[:, j]))), "bias": float(np.mean(err[:, j])),
                "coverage68": float(np.mean(np.abs(z[:, j]) <= 1.0)),
                "coverage95": float(np.mean(np.abs(err_std[:, j]) <= pred["half95_std"][:, j])),
