@@ -176,7 +176,8 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
         for row in rows.values():
             row["by_snr"] = " ".join("—" if v is None else f"{v:.2f}" for v in row["coverage68_by_snr"].values())
         print_rows(f"{name} on {split}", rows,
-                   {"mpe": "MPE %", "mpe_weighted_median": "MPE % (w. median)", "mae": "MAE", "bias": "bias", "coverage68": "cov68",
+                   {"mpe": "MPE %", "mpe_weighted_median": "MPE % (w. median)", "mae": "MAE", "bias": "bias",
+                    "coverage68": "cov68",
                     "by_snr": f"cov68 at SNR {' '.join(bands)}", "coverage95": "cov95", "z_std": "std z",
                     "out_of_range": "out of range"})
 

@@ -5,10 +5,10 @@ and age) of the predicted label (for mass and age the posterior median), ``mpe_w
 estimate that minimises the expected percentage error (:func:`weighted_median`), ``mae`` and ``bias`` in the
 label's units, ``coverage68`` / ``coverage95`` the fraction of test stars whose true label lies within ±σ /
 ±half95 (in the standardised, log10 for mass and age, space, after the validation recalibration, which sets
-each of the two intervals on its own), ``z_std`` the standard deviation of
-z = error/σ, ``coverage68_by_snr`` the 68 % coverage in bands of SNR (the calibration is a function of SNR, so
-that it holds in each, not only on average), and ``out_of_range`` the number of test stars with a label outside
-the training range (flagged, not dropped).
+each of the two intervals on its own), ``z_std`` the standard deviation of z = error/σ, ``coverage68_by_snr``
+the 68 % coverage in bands of SNR (the calibration is a function of SNR, so that it holds in each, not only on
+average), and ``out_of_range`` the number of test stars with a label outside the training range (flagged, not
+dropped).
 """
 
 from __future__ import annotations
@@ -103,8 +103,8 @@ def weighted_median(mean: np.ndarray, sigma: np.ndarray, log: np.ndarray) -> np.
 
     This is the estimator to compare by MPE, not the one to quote as a star's label: it sits below the median by
     the factor above (9 % at an age σ of 0.13 dex), because the percentage error punishes overestimates of a small
-    true value more than underestimates of a large one. The ideal estimator of the Fisher bound is
-    the same rule applied to the exact posterior (`benchmarks/spectra_mass_information.py`)."""
+    true value more than underestimates of a large one. The ideal estimator of the Fisher bound is the same rule
+    applied to the exact posterior (``benchmarks/spectra_mass_information.py``)."""
     out = np.array(mean, dtype=float, copy=True)
     out[:, log] = mean[:, log] * 10.0 ** (-np.log(10.0) * np.asarray(sigma)[:, log] ** 2)
     return out
