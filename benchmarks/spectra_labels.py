@@ -60,10 +60,6 @@ parser.add_argument("--also", type=Path, action="append", default=[],
 args = parser.parse_args()
 args.out = args.out or Path("runs/spectra/bench" + ("-fresh" if args.noise == "fresh" else ""))
 
-data = args.out / "data" / "spectra.h5"
-if not data.exists():
-    generate(DataConfig(n=args.n, seed=args.seed, val_fraction=args.val_fraction,
-                        test_fraction=args.test_fraction), data.parent)
 fresh = args.noise == "fresh"
 torch_runs = {"spt": dict(model="spt", train_seconds=args.spt_seconds),
               "spt-short": dict(model="spt", train_seconds=args.other_seconds),
@@ -95,14 +91,23 @@ if args.models:
     if unknown:
         parser.error(f"--models: unknown {unknown}; expected some of {sorted(runs)}")
     runs = {name: runs[name] for name in chosen}
+# the models named by --also checked before any work
+missing = [str(path) for path in args.also if not path.is_dir()]
+if missing:
+    parser.error(f"--also: no model directory {missing}")
+clash = sorted({path.name for path in args.also} & set(runs))
+if clash or len({path.name for path in args.also}) < len(args.also):
+    parser.error(f"--also: each model needs a directory name of its own, apart from the rows' ({clash or args.also})")
+
+data = args.out / "data" / "spectra.h5"
+if not data.exists():
+    generate(DataConfig(n=args.n, seed=args.seed, val_fraction=args.val_fraction,
+                        test_fraction=args.test_fraction), data.parent)
 for name, kw in runs.items():
     if not (args.out / name / "model.pt").exists() and not (args.out / name / "model.joblib").exists():
         summary = train(TrainConfig(**kw), data, args.out / name, log=lambda *a: None)
         print(f"trained {name}: {summary['train_seconds']:.0f} s", flush=True)
 predictions: dict = {}
-missing = [str(path) for path in args.also if not path.is_dir()]
-if missing:
-    parser.error(f"--also: no model directory {missing}")
 results = evaluate(data, [args.out / name for name in runs] + args.also, predictions=predictions)
 (args.out / "results.json").write_text(json.dumps(results, indent=1))
 print(f"\n{'model':18s} {'MPE mass %':>10s} {'MPE age %':>9s} {'wMPE mass':>9s} {'wMPE age':>8s} {'MAE Teff':>8s} "
