@@ -155,6 +155,8 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
                                                                  "directory, or 'none'"),
                  seed: int = typer.Option(0, "--seed"),
                  errors: str = typer.Option("linearised", "--errors", help="the inversions' σ: linearised|mcmc"),
+                 exact: bool = typer.Option(False, "--exact", help="also invert with the forward model itself "
+                                                                   "(no model error: the ideal; ~3× the cost)"),
                  out: Path = typer.Option(None, "--out", help="directory for results.json and snr.png"),
                  json_out: bool = JSON_OPT) -> None:
     """Reconstruction MSE, physical violations, and inversion MAE / bias / 68 % coverage by SNR for every model,
@@ -169,7 +171,7 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
     log = (lambda *a: None) if json_out else (lambda msg: typer.echo(msg, err=True))
     invert_cfg = InvertConfig(errors=errors)
     results = evaluate(spectra_path(data), list(model), snr_list, n, seed, None if spt == "none" else spt,
-                       invert_cfg=invert_cfg, log=log)
+                       invert_cfg=invert_cfg, exact=exact, log=log)
     if out is not None:
         from lawful.core.io import atomic_write_bytes
         from lawful.spectra.physformer.plots import snr_plot

@@ -31,9 +31,7 @@ def clean_split(data: Path, split: str, vmic_scatter: float, seed: int, n: int |
         with np.load(cache / key) as saved:
             return {k: saved[k] for k in saved.files}
     part = load_split(data, split, keys=("synth_labels", "targets"))
-    labels = np.array(part["synth_labels"][:n], dtype=float)
-    rng = np.random.default_rng([seed, zlib.crc32(split.encode())])
-    labels[:, I_VMIC] = np.clip(labels[:, I_VMIC] + rng.normal(0.0, vmic_scatter, len(labels)), 0.3, 5.0)
+    labels = split_labels(part["synth_labels"][:n], split, vmic_scatter, seed)
     out = {"labels": labels, "flux": synthesize(labels), "targets": part["targets"][:n], "wave": part["wave"]}
     if cache is not None:
         import io
@@ -44,6 +42,15 @@ def clean_split(data: Path, split: str, vmic_scatter: float, seed: int, n: int |
         np.savez(buffer, **out)
         atomic_write_bytes(cache / key, buffer.getvalue())
     return out
+
+
+def split_labels(synth_labels: np.ndarray, split: str, vmic_scatter: float, seed: int) -> np.ndarray:
+    """The generators' labels (n, 8) of a split: its ``synth_labels`` (n, 8) with v_mic scattered (module
+    docstring; the draw is seeded by ``seed`` and the split's name)."""
+    labels = np.array(synth_labels, dtype=float)
+    rng = np.random.default_rng([seed, zlib.crc32(split.encode())])
+    labels[:, I_VMIC] = np.clip(labels[:, I_VMIC] + rng.normal(0.0, vmic_scatter, len(labels)), 0.3, 5.0)
+    return labels
 
 
 def noisy(flux: np.ndarray, snr: float | np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -44,9 +44,11 @@ def label_rows(pred: dict[str, np.ndarray], sigma: dict[str, np.ndarray], truth:
 
 
 def evaluate(data: Path, models: list[Path], snrs: tuple[int, ...] = SNRS, n: int = 300, seed: int = 0,
-             spt: str | None = "giants", invert_cfg=None, n_prior: int = 1000, log=print) -> dict:
+             spt: str | None = "giants", invert_cfg=None, n_prior: int = 1000, exact: bool = False,
+             log=print) -> dict:
     """{model name: results} (module docstring) on the first ``n`` test spectra of ``data``; ``spt`` names a
-    shipped SPT model (or a directory of one; None: no SPT)."""
+    shipped SPT model (or a directory of one; None: no SPT); ``exact`` adds the forward model itself as a
+    generator (:mod:`~lawful.spectra.physformer.exact`: no model error, the ideal)."""
     import torch
 
     from lawful.spectra.physformer.data import clean_split, noisy
@@ -54,15 +56,20 @@ def evaluate(data: Path, models: list[Path], snrs: tuple[int, ...] = SNRS, n: in
     from lawful.spectra.physformer.model import load
     from lawful.spectra.synth import LABELS
 
-    if not models and spt is None:
-        raise ValueError("nothing to evaluate: give at least one --model (or an SPT)")
+    if not models and spt is None and not exact:
+        raise ValueError("nothing to evaluate: give at least one --model (or an SPT, or the exact generator)")
     if any(s <= 0 for s in snrs):
         raise ValueError(f"every SNR must be positive, got {list(snrs)}")
     gens = {Path(p).name: load(p) for p in models}
     for name, gen in gens.items():
         if warning := floor_warning(gen, invert_cfg):
             log(f"{name}: warning: {warning}")
-    scatter = next(iter(gens.values())).meta["config"]["vmic_scatter"] if gens else 0.3
+    config = next(iter(gens.values())).meta["config"] if gens else {"vmic_scatter": 0.3, "seed": 0}
+    scatter = config["vmic_scatter"]
+    if exact:
+        from lawful.spectra.physformer.exact import NAME, forward_generator
+
+        gens[NAME] = forward_generator(data, scatter, config["seed"])
     test = clean_split(data, "test", scatter, seed, n)
     truth = {name: test["labels"][:, j] for j, name in enumerate(LABELS)}
     noisy_sets = {s: noisy(test["flux"], s, np.random.default_rng([seed, s])) for s in snrs}

@@ -167,6 +167,16 @@ def fit_mixture(z: np.ndarray, components: int = PRIOR_COMPONENTS, seed: int = 0
     return {"weights": gmm.weights_, "means": gmm.means_, "precisions": gmm.precisions_}
 
 
+def set_latent_prior(gen, z_tr: np.ndarray) -> None:
+    """The inversion's box and priors from the training latents z_tr (n, D): ``box`` their range (free dimensions
+    unbounded), ``prior_mean``/``prior_cov`` their Gaussian, ``prior_mixture`` their Gaussian mixture."""
+    box = np.stack([z_tr.min(axis=0), z_tr.max(axis=0)])
+    box[:, len(gen.names) - gen.n_free:] = [[-np.inf], [np.inf]]
+    gen.box = box
+    gen.prior_mean, gen.prior_cov = z_tr.mean(axis=0), np.cov(z_tr.T) + 1e-6 * np.eye(z_tr.shape[1])
+    gen.prior_mixture = fit_mixture(z_tr)
+
+
 def _finish(gen, tr: dict[str, np.ndarray], va: dict[str, np.ndarray], n_basis: int = MODEL_BASIS) -> None:
     """What the inversion needs: the latents' training box and Gaussian, the emulator's validation
     residuals — their RMS per pixel and their leading principal components — and the labels' systematic floor."""
@@ -176,11 +186,7 @@ def _finish(gen, tr: dict[str, np.ndarray], va: dict[str, np.ndarray], n_basis: 
     with torch.no_grad():
         z_tr = gen.latent_of_labels(tr["labels"]).numpy().astype(float)
         resid = gen.decoder(gen.latent_of_labels(va["labels"])).numpy() - va["flux"]
-    box = np.stack([z_tr.min(axis=0), z_tr.max(axis=0)])
-    box[:, len(gen.names) - gen.n_free:] = [[-np.inf], [np.inf]]
-    gen.box = box
-    gen.prior_mean, gen.prior_cov = z_tr.mean(axis=0), np.cov(z_tr.T) + 1e-6 * np.eye(z_tr.shape[1])
-    gen.prior_mixture = fit_mixture(z_tr)
+    set_latent_prior(gen, z_tr)
     gen.model_sigma = np.sqrt((resid**2).mean(axis=0)).astype(np.float32)
     _, s, vt = np.linalg.svd(resid.astype(float), full_matrices=False)
     k = min(n_basis, len(s))

@@ -1,0 +1,113 @@
+"""How far each generator's inversion is from the ideal: the forward model itself as the generator (issue:
+PhysFormer; :mod:`lawful.spectra.physformer.exact`).
+
+The test spectra are the forward model's, so inverting them with the forward model — the same χ² fit,
+population prior, linearised mixture posterior — has no model error: its MAE is what the noise and the prior
+allow, and its MAE(10)/MAE(100) is the spectra's own. Every trained generator of a ``benchmarks/spectra_physformer.py``
+run (``--out``) inverts the same noisy spectra (seeded per SNR as in ``evaluate``), and per star the absolute
+errors are paired: the excess of each generator's MAE over the ideal's and the PhysFormer's against the plain
+autoencoder's and the Payne's, in % of the ideal's MAE, with standard errors from the paired differences.
+
+    python benchmarks/spectra_physformer_ideal.py [--out runs/spectra/physformer_fused] [--test 1000]
+                                                  [--snrs 5,10,20,50,100,200] [--models physformer,ae,payne]
+
+Writes ``OUT/ideal.json`` (the table's numbers) and ``OUT/ideal_errors.npz`` (per-star errors and σ).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lawful.spectra.physformer.data import clean_split, noisy
+from lawful.spectra.physformer.evaluation import SNRS
+from lawful.spectra.physformer.exact import NAME, forward_generator
+from lawful.spectra.physformer.inversion import invert
+from lawful.spectra.physformer.model import load
+from lawful.spectra.synth import LABELS
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--out", type=Path, default=Path("runs/spectra/physformer_fused"),
+                    help="a benchmarks/spectra_physformer.py run: data/ and one directory per trained generator")
+parser.add_argument("--test", type=int, default=1000, help="test spectra per SNR")
+parser.add_argument("--snrs", default=",".join(map(str, SNRS)))
+parser.add_argument("--models", default="physformer,ae,payne,speculator")
+args = parser.parse_args()
+snrs = tuple(int(s) for s in args.snrs.split(","))
+data = args.out / "data" / "spectra.h5"
+kinds = args.models.split(",")
+missing = [k for k in kinds if not (args.out / k / "model.pt").exists()]
+if not data.exists() or missing:
+    raise SystemExit(f"{args.out} lacks {'data/spectra.h5' if not data.exists() else ', '.join(missing)}: "
+                     "run benchmarks/spectra_physformer.py --out there first")
+gens = {k: load(args.out / k) for k in kinds}
+config = gens[kinds[0]].meta["config"]
+gens[NAME] = forward_generator(data, config["vmic_scatter"], config["seed"])
+test = clean_split(data, "test", config["vmic_scatter"], 0, args.test)
+truth = {name: test["labels"][:, j] for j, name in enumerate(LABELS)}
+reported = ("teff", "logg", "feh")
+
+errors: dict[str, np.ndarray] = {}  # "model/snr/label" → signed errors (n,); and its σ under "…/sigma"
+seconds: dict[str, float] = {}
+for snr in snrs:
+    flux, ivar = noisy(test["flux"], snr, np.random.default_rng([0, snr]))  # as evaluation.evaluate draws them
+    for name, gen in gens.items():
+        t0 = time.perf_counter()
+        out = invert(gen, flux, ivar)
+        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - t0
+        for label in reported:
+            errors[f"{name}/{snr}/{label}"] = out["labels"][label] - truth[label]
+            errors[f"{name}/{snr}/{label}/sigma"] = out["sigma"][label]
+        print(f"SNR {snr} {name}: T_eff MAE {np.mean(np.abs(errors[f'{name}/{snr}/teff'])):.2f} K", flush=True)
+np.savez(args.out / "ideal_errors.npz", **{k.replace("/", "|"): v for k, v in errors.items()})
+
+
+def mae(name: str, snr: int, label: str) -> float:
+    return float(np.mean(np.abs(errors[f"{name}/{snr}/{label}"])))
+
+
+def paired(a: str, b: str, snr: int, label: str) -> tuple[float, float]:
+    """(MAE(a) − MAE(b), its standard error) in % of the ideal's MAE, from the per-star differences."""
+    d = np.abs(errors[f"{a}/{snr}/{label}"]) - np.abs(errors[f"{b}/{snr}/{label}"])
+    scale = 100.0 / mae(NAME, snr, label)
+    return float(d.mean() * scale), float(d.std(ddof=1) / np.sqrt(len(d)) * scale)
+
+
+per_1000 = {k: 1000 * v / (args.test * len(snrs)) for k, v in seconds.items()}
+summary: dict = {"n": args.test, "seconds_per_1000": per_1000, "mae": {}, "coverage68": {},
+                 "excess_over_ideal_pct": {}, "physformer_minus_pct": {}}
+for label in reported:
+    print(f"\n{label}: MAE by SNR (68 % coverage), {args.test} test giants")
+    print(f"{'generator':16s} " + " ".join(f"{'SNR ' + str(s):>15s}" for s in snrs) + f" {'MAE10/MAE100':>13s}")
+    for name in gens:
+        cells = []
+        for s in snrs:
+            cov = float(np.mean(np.abs(errors[f"{name}/{s}/{label}"]) <= errors[f"{name}/{s}/{label}/sigma"]))
+            summary["mae"].setdefault(name, {}).setdefault(label, {})[str(s)] = mae(name, s, label)
+            summary["coverage68"].setdefault(name, {}).setdefault(label, {})[str(s)] = cov
+            cells.append(f"{mae(name, s, label):8.3g} ({cov:.2f})")
+        ratio = mae(name, 10, label) / mae(name, 100, label) if {10, 100} <= set(snrs) else np.nan
+        print(f"{name:16s} " + " ".join(cells) + f" {ratio:13.2f}")
+    print(f"\n{label}: MAE above the ideal's, % of the ideal's (± paired standard error)")
+    for name in kinds:
+        cells = []
+        for s in snrs:
+            d, se = paired(name, NAME, s, label)
+            summary["excess_over_ideal_pct"].setdefault(name, {}).setdefault(label, {})[str(s)] = [d, se]
+            cells.append(f"{d:+7.1f} ± {se:4.1f}")
+        print(f"{name:16s} " + " ".join(f"{c:>15s}" for c in cells))
+    if "physformer" in kinds:
+        print(f"\n{label}: PhysFormer's MAE minus the rival's, % of the ideal's (± paired standard error)")
+        for rival in (k for k in kinds if k != "physformer"):
+            cells = []
+            for s in snrs:
+                d, se = paired("physformer", rival, s, label)
+                summary["physformer_minus_pct"].setdefault(rival, {}).setdefault(label, {})[str(s)] = [d, se]
+                cells.append(f"{d:+7.1f} ± {se:4.1f}")
+            print(f"{'− ' + rival:16s} " + " ".join(f"{c:>15s}" for c in cells))
+print("\ninversion s / 1000 spectra: " + ", ".join(f"{k} {v:.1f}" for k, v in summary["seconds_per_1000"].items()))
+(args.out / "ideal.json").write_text(json.dumps(summary, indent=1))
