@@ -3,9 +3,9 @@ state of each spectrum — the temperature factors (K), the continuum opacity ln
 rest-frame pixel — fitted directly by Adam (learning rate 0.05 in cosine decay) through the fused kernels, no
 network; the labels' T_eff and RV as given. The MSE reached bounds what the generator's network could reach by
 learning the map from labels to that state; the difference to a trained generator's MSE is the network's share.
-Rest-frame grids of 3 (the default) and 4 pixels per λ/R (4 is the forward model's own grid).
+Rest-frame grids of 3 (the default) and 4 pixels per λ/R (4 is the forward model's own grid), or those given.
 
-    python benchmarks/spectra_physformer_floor.py [--n 16] [--steps 3000] [--data runs/spectra/physformer]
+    python benchmarks/spectra_physformer_floor.py [--n 16] [--steps 3000] [--grids 3,4] [--data runs/spectra/physformer]
 
 Needs the noise-free validation spectra that ``benchmarks/spectra_physformer.py`` caches
 (``DATA/physformer/clean_val_500_0.3_0.npz``).
@@ -29,6 +29,7 @@ from lawful.spectra.synth import LABELS
 parser = argparse.ArgumentParser()
 parser.add_argument("--n", type=int, default=16, help="validation spectra fitted")
 parser.add_argument("--steps", type=int, default=3000)
+parser.add_argument("--grids", default="3,4", help="rest-frame pixels per λ/R, comma-separated (each ≥ 2)")
 parser.add_argument("--data", type=Path, default=Path("runs/spectra/physformer"))
 args = parser.parse_args()
 
@@ -39,7 +40,7 @@ teff = torch.as_tensor(labels[:, LABELS.index("teff")], dtype=torch.float32)
 rv = torch.as_tensor(labels[:, LABELS.index("rv")], dtype=torch.float32)
 checkpoints = sorted({args.steps // 4, args.steps // 2, args.steps})
 rows = {}
-for oversample in (3.0, 4.0):
+for oversample in (float(g) for g in args.grids.split(",")):
     gen = PhysGenerator(saved["wave"], oversample=oversample)
     log_factors = torch.zeros(args.n, len(TAU), requires_grad=True)
     q_raw = torch.full((args.n, len(gen.node_a)), -5.0, requires_grad=True)  # the generator's initial state

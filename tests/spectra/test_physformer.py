@@ -393,10 +393,13 @@ def test_commands_train_invert_evaluate(small_data, tmp_path):
     assert len(csv) == 5 and "teff_sigma" in csv[0] and "reason" in csv[0]
     res = runner.invoke(app, ["spectra", "physformer", "evaluate", "--data", data, "--model",
                               str(tmp_path / "physformer"), "--model", str(tmp_path / "payne"), "--n", "4",
-                              "--snrs", "10,100", "--out", str(tmp_path / "ev"), "--json"])
+                              "--snrs", "10,100", "--exact", "--out", str(tmp_path / "ev"), "--json"])
     assert res.exit_code == 0, res.output
     results = json.loads(res.output)
-    assert set(results) == {"physformer", "payne", "spt"}
+    assert set(results) == {"physformer", "payne", "forward model", "spt"}
+    exact = results["forward model"]  # the data's own forward model: nothing to reconstruct, nothing unphysical
+    assert exact["emulator_mse"] < 1e-11 and exact["recon_mse"] < 1e-9
+    assert exact["physical_violations"] == {"prior": 0.0, "inversion": 0.0}
     row = results["physformer"]
     assert row["physical_violations"]["prior"] == 0.0 and row["physical_violations"]["inversion"] == 0.0
     assert row["recon_mse"] > 0 and row["encoder_mse"] > 0 and results["payne"]["encoder_mse"] is None
@@ -414,6 +417,27 @@ def test_commands_train_invert_evaluate(small_data, tmp_path):
     res = runner.invoke(app, ["spectra", "physformer", "evaluate", "--data", data, "--model",
                               str(tmp_path / "physformer"), "--errors", "hmc"])
     assert res.exit_code != 0 and "errors" in res.output and "hmc" in res.output
+
+
+def test_the_forward_model_as_a_generator_inverts_its_own_spectra_with_calibrated_errors(small_data):
+    """The exact generator (no model error) is the data's forward model — its spectra at the true labels are the
+    clean split's — and inverting 60 of them at SNR 50 leaves χ²/dof at 1 (its spread over 3462 pixels is 0.024
+    per spectrum) and 68 % intervals covering 68 % (3 binomial σ, counting each star once)."""
+    from lawful.spectra.physformer.data import clean_split, noisy
+    from lawful.spectra.physformer.exact import forward_generator
+    from lawful.spectra.physformer.inversion import invert
+    from lawful.spectra.synth import LABELS
+
+    gen = forward_generator(small_data)
+    stars = clean_split(small_data, "train", 0.3, 0, 60)
+    with torch.no_grad():
+        again = gen.decoder(gen.latent_of_labels(stars["labels"])).numpy()
+    np.testing.assert_allclose(again, stars["flux"], atol=2e-6)
+    out = invert(gen, *noisy(stars["flux"], 50.0, np.random.default_rng(4)))
+    assert np.median(out["chi2_dof"]) == pytest.approx(1.0, abs=0.02)
+    inside = np.mean([np.abs(out["labels"][k] - stars["labels"][:, LABELS.index(k)]) <= out["sigma"][k]
+                      for k in ("teff", "logg", "feh", "alpha", "vmic", "rv")])
+    assert abs(inside - 0.6827) < 3.0 * math.sqrt(0.6827 * 0.3173 / 60)
 
 
 def test_a_floor_chosen_for_other_inversion_settings_is_named():
