@@ -156,7 +156,7 @@ def evaluate_cmd(data: Path = typer.Option(..., "--data", help="directory with s
                  seed: int = typer.Option(0, "--seed"),
                  errors: str = typer.Option("linearised", "--errors", help="the inversions' σ: linearised|mcmc"),
                  exact: bool = typer.Option(False, "--exact", help="also invert with the forward model itself "
-                                                                   "(no model error: the ideal; ~3× the cost)"),
+                                                                   "(no model error: the ideal)"),
                  out: Path = typer.Option(None, "--out", help="directory for results.json and snr.png"),
                  json_out: bool = JSON_OPT) -> None:
     """Reconstruction MSE, physical violations, and inversion MAE / bias / 68 % coverage by SNR for every model,

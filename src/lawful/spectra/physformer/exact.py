@@ -5,9 +5,10 @@ The test spectra are the forward model's (:func:`~lawful.spectra.physformer.data
 them with the forward model — the same χ² fit, population prior, linearised mixture posterior and flags as every
 generator, over the eight forward-model labels (:data:`~lawful.spectra.synth.LABELS`, standardised like the
 Payne's latent) — leaves only what the noise and the prior allow. A generator's inversion error above this one's
-is the price of its own model error; an error ratio between SNRs that this one shows is the spectra's, not a
-generator's. It costs the forward model's speed (about 7000 spectra/s on 2 cores against the PhysFormer's
-14 000), so about three times the PhysFormer's inversion time.
+is the price of its model error and of its own latent and prior (``benchmarks/spectra_physformer_ideal.py
+--own`` tells them apart); an error ratio between SNRs that this one shows is the spectra's, not a generator's.
+The forward model makes about 7000 spectra/s on 2 cores against the PhysFormer's 14 000, yet its inversions
+took about as long (33 against 34 s per 1000 spectra in the benchmark; why was not measured).
 """
 
 from __future__ import annotations
