@@ -363,28 +363,6 @@ def test_every_generator_trains_resumes_and_saves(small_data, tmp_path, kind):
         train(cfg.model_copy(update={"width": 64}), small_data, tmp_path / kind, log=lambda *a: None)
 
 
-@pytest.mark.parametrize("inputs", ["all", "hidden"])
-def test_free_dimensions_are_made_from_the_labels_configured(small_data, tmp_path, inputs):
-    """With ``free_inputs="hidden"`` the free latent dimensions are a function of [C/Fe] and [N/Fe] alone: moving
-    T_eff and log g leaves them where they were; with ``"all"`` they move too. Saved and loaded alike."""
-    from lawful.spectra.physformer.config import PhysTrainConfig
-    from lawful.spectra.physformer.model import load
-    from lawful.spectra.physformer.training import train
-    from lawful.spectra.synth import LABELS
-
-    cfg = PhysTrainConfig(model="ae", epochs=1, width=32, n_val=10, batch=256, free_inputs=inputs)
-    train(cfg, small_data, tmp_path / "ae", log=lambda *a: None)
-    gen = load(tmp_path / "ae")
-    labels = gen.label_mean + gen.label_std * np.random.default_rng(0).normal(0.0, 0.5, (5, len(LABELS)))
-    physical, hidden = labels.copy(), labels.copy()
-    physical[:, [LABELS.index("teff"), LABELS.index("logg")]] += [100.0, 0.3]
-    hidden[:, LABELS.index("c_fe")] += 0.1
-    with torch.no_grad():
-        free = [gen.latent_of_labels(x)[:, 6:] for x in (labels, physical, hidden)]
-    assert torch.equal(free[0], free[1]) == (inputs == "hidden")
-    assert not torch.equal(free[0], free[2])
-
-
 def test_commands_train_invert_evaluate(small_data, tmp_path):
     from typer.testing import CliRunner
 

@@ -31,9 +31,6 @@ class PhysTrainConfig(Config):
                                                                            "relation (km/s)")
     snr_min: FiniteFloat = pydantic.Field(5.0, gt=0, description="denoising: lowest SNR of the encoder's input")
     snr_max: FiniteFloat = pydantic.Field(200.0, gt=0, description="denoising: highest SNR")
-    free_inputs: Literal["all", "hidden"] = pydantic.Field(
-        "all", description="autoencoders: the labels the free latent dimensions are made from in training — all "
-                           "eight, or only those the physical dimensions lack ([C/Fe], [N/Fe])")
     label_weight: FiniteFloat = pydantic.Field(1.0, ge=0, description="weight of the encoder's label loss")
     n_train: int | None = pydantic.Field(None, ge=10, description="use only the first N training spectra")
     n_val: int = pydantic.Field(500, ge=10, description="validation spectra")

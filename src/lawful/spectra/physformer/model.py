@@ -25,8 +25,6 @@ from lawful.spectra.physformer.networks import PHYSICAL, Encoder, MLPDecoder, PC
 from lawful.spectra.synth import LABELS
 
 KINDS = ("physformer", "ae", "payne", "speculator")
-#: the labels the free map of the autoencoders reads, by ``PhysTrainConfig.free_inputs``
-FREE_INPUTS = {"all": LABELS, "hidden": tuple(n for n in LABELS if n not in PHYSICAL)}
 AUTOENCODERS = ("physformer", "ae")
 #: the :class:`Generator` fields saved beside the networks
 SAVED = ("box", "prior_mean", "prior_cov", "prior_mixture", "n_free", "model_sigma", "model_basis", "wave",
@@ -75,8 +73,7 @@ class Generator:
         if self.free_map is None:
             return lab
         phys = lab[:, [LABELS.index(n) for n in PHYSICAL]]
-        inputs = FREE_INPUTS[self.meta.get("config", {}).get("free_inputs", "all")]
-        return torch.cat([phys, self.free_map(lab[:, [LABELS.index(n) for n in inputs]])], dim=1)
+        return torch.cat([phys, self.free_map(lab)], dim=1)
 
     def physical(self, z: np.ndarray) -> dict[str, np.ndarray]:
         """{label: physical value (n,)} of standardised latents z (n, D), for the labels in the latent."""
@@ -112,7 +109,7 @@ def build(kind: str, cfg, wave: np.ndarray) -> tuple[nn.Module, nn.Module | None
                                                cfg.oversample)
         else:
             decoder = MLPDecoder(names, n_pix, cfg.width, cfg.depth)
-        return decoder, Encoder(n_pix, len(names)), mlp(len(FREE_INPUTS[cfg.free_inputs]), 64, 2, cfg.n_free)
+        return decoder, Encoder(n_pix, len(names)), mlp(len(LABELS), 64, 2, cfg.n_free)
     if kind == "payne":
         return MLPDecoder(LABELS, n_pix, cfg.width, cfg.depth), None, None
     return PCADecoder(LABELS, n_pix, cfg.n_pca, cfg.width, cfg.depth), None, None

@@ -68,7 +68,7 @@ def train(cfg: PhysTrainConfig, data: Path, out: Path, log=print) -> dict:
         decoder.fit_basis(tr["flux"])
     n_free = cfg.n_free if free_map is not None else 0
     gen = Generator(cfg.model, decoder, encoder, free_map, np.empty(0), np.empty(0), np.empty(0), {}, n_free,
-                    np.empty(0), np.empty(0), tr["wave"], label_mean, label_std, meta={"config": cfg.model_dump()})
+                    np.empty(0), np.empty(0), tr["wave"], label_mean, label_std)
     nets = [n for n in (decoder, encoder, free_map) if n is not None]
     params = [p for n in nets for p in n.parameters()]
     opt = torch.optim.Adam(params, lr=cfg.lr, fused=True)  # one pass over each tensor: 3.8× the foreach step
