@@ -43,6 +43,14 @@ def label_rows(pred: dict[str, np.ndarray], sigma: dict[str, np.ndarray], truth:
     return rows
 
 
+def snr_noise(flux: np.ndarray, snr: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(noisy flux, ivar) (n, W) of spectra ``flux`` at ``snr``, drawn as :func:`evaluate` draws them for every
+    model (seeded by ``seed`` and the SNR), so other comparisons can pair their errors with its."""
+    from lawful.spectra.physformer.data import noisy
+
+    return noisy(flux, snr, np.random.default_rng([seed, snr]))
+
+
 def evaluate(data: Path, models: list[Path], snrs: tuple[int, ...] = SNRS, n: int = 300, seed: int = 0,
              spt: str | None = "giants", invert_cfg=None, n_prior: int = 1000, exact: bool = False,
              log=print) -> dict:
@@ -51,7 +59,7 @@ def evaluate(data: Path, models: list[Path], snrs: tuple[int, ...] = SNRS, n: in
     generator (:mod:`~lawful.spectra.physformer.exact`: no model error, the ideal)."""
     import torch
 
-    from lawful.spectra.physformer.data import clean_split, noisy
+    from lawful.spectra.physformer.data import clean_split
     from lawful.spectra.physformer.inversion import InvertConfig, floor_warning, invert
     from lawful.spectra.physformer.model import load
     from lawful.spectra.synth import LABELS
@@ -72,7 +80,7 @@ def evaluate(data: Path, models: list[Path], snrs: tuple[int, ...] = SNRS, n: in
         gens[NAME] = forward_generator(data, scatter, config["seed"])
     test = clean_split(data, "test", scatter, seed, n)
     truth = {name: test["labels"][:, j] for j, name in enumerate(LABELS)}
-    noisy_sets = {s: noisy(test["flux"], s, np.random.default_rng([seed, s])) for s in snrs}
+    noisy_sets = {s: snr_noise(test["flux"], s, seed) for s in snrs}
     results: dict[str, dict] = {}
     for name, gen in gens.items():
         log(f"{name}: reconstruction and prior samples")

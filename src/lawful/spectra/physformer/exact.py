@@ -35,15 +35,13 @@ class ForwardDecoder(nn.Module):
 
         super().__init__()
         self.latent = Latent(LABELS)
-        self.latent.mean.copy_(torch.as_tensor(label_mean))
-        self.latent.std.copy_(torch.as_tensor(label_std))
+        self.latent.mean = torch.as_tensor(np.asarray(label_mean, dtype=float))  # float64: the labels exactly
+        self.latent.std = torch.as_tensor(np.asarray(label_std, dtype=float))
         self.synth = Synthesizer(np.asarray(wave, dtype=float), resolution, dtype=torch.float64)
-        self._mean = torch.as_tensor(np.asarray(label_mean, dtype=float))
-        self._std = torch.as_tensor(np.asarray(label_std, dtype=float))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            return self.synth(z.double() * self._std + self._mean).normalized
+            return self.synth(z.double() * self.latent.std + self.latent.mean).normalized
 
 
 def forward_generator(data: Path, vmic_scatter: float = 0.3, seed: int = 0, resolution: float = 1800.0):

@@ -299,7 +299,7 @@ def _invert_batch(gen, flux: np.ndarray, metric: Metric, cfg: InvertConfig, rng:
         state["done"] = ~(metric.w > 0).any(axis=1)
         _iterate(gen, state, flux, metric, prior, chi2, cfg.max_iter - cfg.screen_iterations, cfg)
     z = state["z"]
-    jac, model = _jacobian(gen, z, cfg.step)
+    jac, model = jacobian(gen, z, cfg.step)
     info, _ = metric.normal(jac, model - flux)
     # the likelihood's gradient at the optimum taken as minus the prior's, so that the linearised posterior is
     # stationary where the fit is (a Newton step on the finite-difference gradient moved noise-free fits off
@@ -379,7 +379,7 @@ def mixture_posterior(z: np.ndarray, info: np.ndarray, grad: np.ndarray, prior: 
     return mean, np.einsum("nk,nkij->nij", w, lam_inv + np.einsum("nki,nkj->nkij", dev, dev))
 
 
-def _jacobian(gen, z: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+def jacobian(gen, z: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
     """Forward-difference Jacobian (n, W, D) of the generator and its value (n, W) at z (n, D); steps that
     would leave the box go the other way."""
     n, d = z.shape
@@ -402,7 +402,7 @@ def _iterate(gen, state: dict, y: np.ndarray, metric: Metric, prior: Prior, chi2
         if act.size == 0:
             return
         z, m = state["z"][act], metric.take(act)
-        jac, model = _jacobian(gen, z, cfg.step)
+        jac, model = jacobian(gen, z, cfg.step)
         a, g = m.normal(jac, model - y[act])
         prior_a, prior_g = prior.curvature(z)
         a, g = a + prior_a, g + prior_g
